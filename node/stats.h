@@ -1,0 +1,66 @@
+#pragma once
+// Node statistics: request counts, latency and size distributions, and
+// connection counts, rendered as JSON (/stats) and Prometheus text
+// (/metrics). Updated and read only on the node's logic thread, so nothing
+// here is atomic.
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace causeway::node {
+
+// Log-linear histogram of non-negative integers (latencies in microseconds,
+// sizes in bytes, sibling counts): about 3% relative error, fixed memory.
+class Histogram {
+ public:
+  void Record(uint64_t value);
+  uint64_t count() const { return count_; }
+  uint64_t max() const { return max_; }
+  uint64_t sum() const { return sum_; }
+  // Value at quantile q in [0, 1]; 0 when empty.
+  uint64_t Percentile(double q) const;
+
+ private:
+  static constexpr int kSubBuckets = 32;  // per power of two
+  static constexpr int kBuckets = 64 * kSubBuckets;
+  static size_t BucketOf(uint64_t value);
+  static uint64_t BucketUpperBound(size_t bucket);
+
+  std::array<uint64_t, kBuckets> counts_{};
+  uint64_t count_ = 0;
+  uint64_t max_ = 0;
+  uint64_t sum_ = 0;
+};
+
+struct Stats {
+  uint64_t gets = 0;
+  uint64_t get_not_found = 0;
+  uint64_t get_errors = 0;
+  uint64_t puts = 0;
+  uint64_t put_errors = 0;
+  uint64_t deletes = 0;
+  uint64_t delete_errors = 0;
+  uint64_t list_requests = 0;
+  uint64_t other_requests = 0;  // ping, info, properties, preflist
+  uint64_t bad_requests = 0;    // malformed bodies, unknown codes
+  uint64_t connections_open = 0;
+  uint64_t connections_total = 0;
+  uint64_t connections_rejected = 0;  // over the connection limit
+
+  Histogram get_latency_us;
+  Histogram put_latency_us;
+  Histogram delete_latency_us;
+  Histogram siblings;      // live siblings per successful get
+  Histogram object_bytes;  // value bytes per successful get and put
+
+  // Filled in by the node before rendering.
+  uint64_t uptime_seconds = 0;
+  uint64_t disk_bytes = 0;
+  uint64_t rss_bytes = 0;
+
+  std::string ToJson(const std::string& node_name) const;
+  std::string ToPrometheus(const std::string& node_name) const;
+};
+
+}  // namespace causeway::node

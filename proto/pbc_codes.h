@@ -1,0 +1,59 @@
+#pragma once
+// Message codes of the client protocol: the byte that precedes each protobuf
+// body on the wire (after the 4-byte big-endian length). Values are Riak's.
+
+#include <cstdint>
+
+namespace causeway::pbc {
+
+enum class Code : uint8_t {
+  kErrorResp = 0,
+  kPingReq = 1,
+  kPingResp = 2,
+  kGetClientIdReq = 3,
+  kGetClientIdResp = 4,
+  kSetClientIdReq = 5,
+  kSetClientIdResp = 6,
+  kGetServerInfoReq = 7,
+  kGetServerInfoResp = 8,
+  kGetReq = 9,
+  kGetResp = 10,
+  kPutReq = 11,
+  kPutResp = 12,
+  kDelReq = 13,
+  kDelResp = 14,
+  kListBucketsReq = 15,
+  kListBucketsResp = 16,
+  kListKeysReq = 17,
+  kListKeysResp = 18,
+  kGetBucketReq = 19,
+  kGetBucketResp = 20,
+  kSetBucketReq = 21,
+  kSetBucketResp = 22,
+  kResetBucketReq = 29,
+  kResetBucketResp = 30,
+  kGetBucketTypeReq = 31,  // answered with kGetBucketResp
+  kSetBucketTypeReq = 32,  // answered with kSetBucketResp
+  kGetBucketKeyPreflistReq = 33,
+  kGetBucketKeyPreflistResp = 34,
+};
+
+// Bytes of the length prefix; the length counts the code byte and the body.
+inline constexpr size_t kLengthPrefixBytes = 4;
+inline constexpr uint32_t kDefaultMaxFrameBytes = 64u << 20;
+
+// Error codes carried in RpbErrorResp.errcode. Riak clients only display
+// them; these make the kind of failure machine-readable.
+enum class ErrorCode : uint32_t {
+  kGeneric = 0,
+  kBadRequest = 1,
+  kUnknownMessage = 2,
+  kNotFound = 3,
+  kUnavailable = 4,
+  kTimeout = 5,
+  kPreconditionFailed = 6,
+  kInternal = 7,
+  kFrameTooLarge = 8,
+};
+
+}  // namespace causeway::pbc

@@ -1,0 +1,161 @@
+#pragma once
+// NodeCore: the whole replication state machine of one node. It owns the
+// ring view, the local vnodes, the coordinators and the bucket registry, and
+// is driven only through this interface and Env, so the node process and the
+// simulator run exactly the same code.
+//
+// All methods run on the node's single logic thread. Callbacks may be invoked
+// before the method returns (a request served entirely by local replicas) or
+// later (replies from peers); callers must handle both.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "replication/buckets/bucket_props.h"
+#include "replication/env.h"
+#include "replication/object/object.h"
+#include "storage/engine.h"
+#include "storage/status.h"
+
+namespace causeway::replication {
+
+namespace buckets {
+class BucketRegistry;
+}
+namespace ring {
+class Ring;
+}
+namespace vnode {
+class VnodeSet;
+}
+
+using buckets::BucketProps;
+using buckets::BucketPropsPatch;
+using buckets::Quorum;
+
+inline constexpr const char* kDefaultType = "default";
+
+struct ObjectId {
+  std::string type = kDefaultType;
+  std::string bucket;
+  std::string key;
+};
+
+struct GetRequest {
+  ObjectId id;
+  std::optional<Quorum> r, pr;
+  std::optional<bool> basic_quorum, notfound_ok;
+  // Return metadata only (values left empty).
+  bool head = false;
+  // When set and the object's clock equals it, the reply says `unchanged`.
+  std::optional<causal::VersionVector> if_modified;
+};
+
+struct GetResult {
+  // ok (found), NotFound, or an error (e.g. Unavailable: r not met).
+  Status status;
+  // Merged object; for a deleted key, the tombstone (its clock is the
+  // `deletedvclock`).
+  object::Object object;
+  bool unchanged = false;
+};
+
+struct PutRequest {
+  // An empty key asks the node to generate one (returned in PutResult::key).
+  ObjectId id;
+  // The causal context the client read (decoded `vclock`); empty for a blind
+  // write.
+  causal::VersionVector context;
+  // Value and metadata; dot, timestamp and deleted are set by the node.
+  object::Sibling content;
+  std::optional<Quorum> w, dw, pw;
+  bool return_body = false;
+  bool return_head = false;
+  // Fail with PreconditionFailed unless the stored clock equals `context`.
+  bool if_not_modified = false;
+  // Fail with PreconditionFailed if a live object exists.
+  bool if_none_match = false;
+};
+
+struct PutResult {
+  Status status;
+  std::string key;        // the generated key when the request had none
+  object::Object object;  // filled when return_body or return_head
+};
+
+struct DeleteRequest {
+  ObjectId id;
+  causal::VersionVector context;
+  std::optional<Quorum> rw, r, w, pr, pw, dw;
+};
+
+struct DeleteResult {
+  Status status;
+};
+
+struct PreflistEntry {
+  uint32_t partition;
+  NodeName node;
+  bool primary;
+};
+
+// Streamed listing: called with batches, the last call has done=true (or a
+// non-ok status, which also ends the stream).
+using ListCallback = std::function<void(const Status& status,
+                                        std::vector<std::string> items,
+                                        bool done)>;
+
+struct NodeConfig {
+  NodeName name = "causeway@127.0.0.1";
+  uint32_t ring_size = 64;  // partitions, a power of two
+  BucketPropsPatch default_props;  // over Riak's defaults
+  // Sync every object write regardless of dw (for paranoid operators).
+  bool always_sync = false;
+};
+
+class NodeCore {
+ public:
+  // `engine` must outlive the core. Open() reads persisted metadata (actor
+  // id, HLC high-water mark, bucket properties) and must succeed before use.
+  NodeCore(Env& env, storage::Engine& engine, NodeConfig config);
+  ~NodeCore();
+  NodeCore(const NodeCore&) = delete;
+  NodeCore& operator=(const NodeCore&) = delete;
+
+  Status Open();
+  // Persists the HLC high-water mark; call before shutting down.
+  void Close();
+
+  const NodeConfig& config() const { return config_; }
+
+  void Get(GetRequest request, std::function<void(GetResult)> done);
+  void Put(PutRequest request, std::function<void(PutResult)> done);
+  void Delete(DeleteRequest request, std::function<void(DeleteResult)> done);
+  void ListBuckets(const std::string& type, ListCallback callback);
+  void ListKeys(const std::string& type, const std::string& bucket,
+                ListCallback callback);
+
+  BucketProps GetBucketProps(const std::string& type,
+                             const std::string& bucket);
+  Status SetBucketProps(const std::string& type, const std::string& bucket,
+                        const BucketPropsPatch& patch);
+  Status ResetBucketProps(const std::string& type, const std::string& bucket);
+  // NotFound for a type that was never created ("default" always exists).
+  Status GetBucketTypeProps(const std::string& type, BucketProps* props);
+  // Creates the type if needed.
+  Status SetBucketTypeProps(const std::string& type,
+                            const BucketPropsPatch& patch);
+
+  std::vector<PreflistEntry> Preflist(const ObjectId& id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  NodeConfig config_;
+};
+
+}  // namespace causeway::replication
