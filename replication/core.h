@@ -56,7 +56,9 @@ struct GetRequest {
 };
 
 struct GetResult {
-  // ok (found), NotFound, or an error (e.g. Unavailable: r not met).
+  // ok (found), NotFound, or an error (e.g. Unavailable: r not met;
+  // InvalidArgument: unknown bucket type, quorum above n_val). Get, Put and
+  // Delete on a bucket type that does not exist fail with InvalidArgument.
   Status status;
   // Merged object; for a deleted key, the tombstone (its clock is the
   // `deletedvclock`).
@@ -139,18 +141,20 @@ class NodeCore {
   void ListKeys(const std::string& type, const std::string& bucket,
                 ListCallback callback);
 
-  BucketProps GetBucketProps(const std::string& type,
-                             const std::string& bucket);
+  // InvalidArgument when the bucket type does not exist.
+  Status GetBucketProps(const std::string& type, const std::string& bucket,
+                        BucketProps* props);
   Status SetBucketProps(const std::string& type, const std::string& bucket,
                         const BucketPropsPatch& patch);
   Status ResetBucketProps(const std::string& type, const std::string& bucket);
   // NotFound for a type that was never created ("default" always exists).
   Status GetBucketTypeProps(const std::string& type, BucketProps* props);
-  // Creates the type if needed.
+  // Creates the type if needed (new types default to allow_mult=true, as in
+  // Riak).
   Status SetBucketTypeProps(const std::string& type,
                             const BucketPropsPatch& patch);
 
-  std::vector<PreflistEntry> Preflist(const ObjectId& id);
+  Status Preflist(const ObjectId& id, std::vector<PreflistEntry>* preflist);
 
  private:
   struct Impl;
