@@ -1,0 +1,280 @@
+#include "replication/coord/coordinators.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace causeway::replication::coord {
+namespace {
+
+class GetState : public std::enable_shared_from_this<GetState> {
+ public:
+  GetState(Env& env, Replicas& replicas, GetPlan plan,
+           std::function<void(GetOutcome)> done)
+      : env_(env),
+        replicas_(replicas),
+        plan_(std::move(plan)),
+        done_(std::move(done)),
+        replies_(plan_.targets.size()) {}
+
+  void Start() {
+    auto self = shared_from_this();
+    for (size_t i = 0; i < plan_.targets.size(); ++i) {
+      replicas_.Read(plan_.targets[i], plan_.key,
+                     [self, i](Status s, object::Object o) {
+                       self->OnReply(i, std::move(s), std::move(o));
+                     });
+    }
+    // Local replicas answer at once; only wait for the others.
+    if (arrived_ < replies_.size()) {
+      timer_ = env_.After(plan_.timeout_ms, [self] { self->OnTimeout(); });
+    }
+  }
+
+ private:
+  struct Reply {
+    bool arrived = false;
+    Status status;
+    object::Object object;
+  };
+
+  void OnReply(size_t i, Status s, object::Object o) {
+    if (replies_[i].arrived || timed_out_) return;
+    replies_[i] = Reply{true, std::move(s), std::move(o)};
+    ++arrived_;
+    const Reply& r = replies_[i];
+    if (r.status.ok()) {
+      ++found_;
+      merged_.Merge(r.object, plan_.resolution);
+      if (plan_.targets[i].primary) ++primary_ok_;
+    } else if (r.status.IsNotFound()) {
+      ++notfound_;
+      if (plan_.notfound_ok && plan_.targets[i].primary) ++primary_ok_;
+    } else {
+      ++errors_;
+      last_error_ = r.status;
+    }
+    Decide();
+    if (arrived_ == replies_.size()) {
+      if (timer_ != 0) env_.Cancel(timer_);
+      Finish();
+      Repair();
+    }
+  }
+
+  void Decide() {
+    if (answered_) return;
+    const uint32_t n = static_cast<uint32_t>(replies_.size());
+    const uint32_t ok = found_ + (plan_.notfound_ok ? notfound_ : 0);
+    const uint32_t pending = n - arrived_;
+    if (ok >= plan_.r && primary_ok_ >= plan_.pr) {
+      Answer(Result());
+      return;
+    }
+    // With notfound_ok=false a missing value does not count towards r;
+    // basic_quorum gives up once a majority says "not found".
+    if (!plan_.notfound_ok && plan_.basic_quorum && notfound_ >= n / 2 + 1 &&
+        found_ < plan_.r) {
+      Answer(GetOutcome{Status::NotFound(), merged_});
+      return;
+    }
+    if (ok + pending < plan_.r || primary_ok_ + pending < plan_.pr) {
+      // Enough replicas answered, but without the value: that is "not
+      // found". Too few answered at all: that is a failure.
+      if (found_ + notfound_ >= plan_.r && primary_ok_ >= plan_.pr) {
+        Answer(GetOutcome{Status::NotFound(), merged_});
+      } else {
+        Answer(GetOutcome{Failure(), {}});
+      }
+    }
+  }
+
+  Status Failure() const {
+    std::string what = ok_shortfall() ? "r=" + std::to_string(plan_.r)
+                                      : "pr=" + std::to_string(plan_.pr);
+    std::string msg = what + " not met: " + std::to_string(found_ + notfound_) +
+                      " of " + std::to_string(replies_.size()) +
+                      " replicas replied";
+    if (!last_error_.ok())
+      msg += " (last error: " + last_error_.ToString() + ")";
+    return Status::Unavailable(msg);
+  }
+
+  bool ok_shortfall() const {
+    const uint32_t ok = found_ + (plan_.notfound_ok ? notfound_ : 0);
+    return ok < plan_.r;
+  }
+
+  GetOutcome Result() const {
+    if (found_ == 0 || merged_.empty() || merged_.IsTombstone()) {
+      return GetOutcome{Status::NotFound(), merged_};
+    }
+    return GetOutcome{Status::Ok(), merged_};
+  }
+
+  void Answer(GetOutcome outcome) {
+    answered_ = true;
+    auto done = std::move(done_);
+    done(std::move(outcome));
+  }
+
+  void OnTimeout() {
+    if (answered_ && arrived_ == replies_.size()) return;
+    timed_out_ = true;
+    if (!answered_) {
+      Answer(
+          GetOutcome{Status::Timeout("r=" + std::to_string(plan_.r) +
+                                     " not met: " + std::to_string(arrived_) +
+                                     " of " + std::to_string(replies_.size()) +
+                                     " replicas replied in time"),
+                     {}});
+    }
+    // No read repair from a partial view; anti-entropy covers the rest.
+  }
+
+  void Finish() {
+    if (!answered_) Answer(Result());
+  }
+
+  // Every replica has answered: bring the stale ones up to the merged state.
+  void Repair() {
+    if (merged_.empty()) return;
+    for (size_t i = 0; i < replies_.size(); ++i) {
+      const Reply& r = replies_[i];
+      bool stale = r.status.IsNotFound() ||
+                   (r.status.ok() && !r.object.Descends(merged_));
+      if (!stale) continue;
+      replicas_.Write(plan_.targets[i], plan_.key, merged_, plan_.resolution,
+                      [](Status) {});
+    }
+  }
+
+  Env& env_;
+  Replicas& replicas_;
+  GetPlan plan_;
+  std::function<void(GetOutcome)> done_;
+  std::vector<Reply> replies_;
+  object::Object merged_;
+  TimerId timer_ = 0;
+  uint32_t arrived_ = 0, found_ = 0, notfound_ = 0, errors_ = 0,
+           primary_ok_ = 0;
+  Status last_error_;
+  bool answered_ = false;
+  bool timed_out_ = false;
+};
+
+class PutState : public std::enable_shared_from_this<PutState> {
+ public:
+  PutState(Env& env, Replicas& replicas, PutPlan plan, object::Object stored,
+           std::function<void(Status)> done)
+      : env_(env),
+        replicas_(replicas),
+        plan_(std::move(plan)),
+        stored_(std::move(stored)),
+        done_(std::move(done)) {}
+
+  void Start() {
+    const size_t n = plan_.targets.size();
+    // The coordinator's own replica already holds the write.
+    acked_ = 1;
+    replied_ = 1;
+    if (plan_.targets[plan_.coordinator_index].primary) primary_acked_ = 1;
+    auto self = shared_from_this();
+    Decide();
+    for (size_t i = 0; i < n; ++i) {
+      if (i == plan_.coordinator_index) continue;
+      replicas_.Write(plan_.targets[i], plan_.key, stored_, plan_.resolution,
+                      [self, i](Status s) { self->OnReply(i, s); });
+    }
+    if (replied_ < n) {
+      timer_ = env_.After(plan_.timeout_ms, [self] { self->OnTimeout(); });
+    }
+  }
+
+ private:
+  void OnReply(size_t i, const Status& s) {
+    if (timed_out_) return;
+    ++replied_;
+    if (s.ok()) {
+      ++acked_;
+      if (plan_.targets[i].primary) ++primary_acked_;
+    } else {
+      last_error_ = s;
+    }
+    Decide();
+    if (replied_ == plan_.targets.size() && timer_ != 0) env_.Cancel(timer_);
+  }
+
+  // Acknowledgements mean "in the replica's storage log", so one ack
+  // counts towards both w and dw.
+  uint32_t needed() const { return std::max(plan_.w, plan_.dw); }
+
+  void Decide() {
+    if (answered_) return;
+    const uint32_t n = static_cast<uint32_t>(plan_.targets.size());
+    const uint32_t pending = n - replied_;
+    if (acked_ >= needed() && primary_acked_ >= plan_.pw) {
+      Answer(Status::Ok());
+    } else if (acked_ + pending < needed() ||
+               primary_acked_ + pending < plan_.pw) {
+      Answer(Failure(replied_));
+    }
+  }
+
+  Status Failure(uint32_t replied) const {
+    bool w_short = acked_ < needed();
+    std::string what =
+        w_short ? (plan_.dw > plan_.w ? "dw=" + std::to_string(plan_.dw)
+                                      : "w=" + std::to_string(plan_.w))
+                : "pw=" + std::to_string(plan_.pw);
+    std::string msg = what + " not met: " + std::to_string(acked_) + " of " +
+                      std::to_string(plan_.targets.size()) +
+                      " replicas acknowledged (" +
+                      std::to_string(primary_acked_) + " primaries, " +
+                      std::to_string(replied) + " replied)";
+    if (!last_error_.ok()) msg += "; last error: " + last_error_.ToString();
+    return Status::Unavailable(msg);
+  }
+
+  void Answer(Status s) {
+    answered_ = true;
+    auto done = std::move(done_);
+    done(s);
+  }
+
+  void OnTimeout() {
+    timed_out_ = true;
+    if (!answered_) {
+      Status f = Failure(replied_);
+      Answer(Status::Timeout(f.message()));
+    }
+  }
+
+  Env& env_;
+  Replicas& replicas_;
+  PutPlan plan_;
+  object::Object stored_;
+  std::function<void(Status)> done_;
+  TimerId timer_ = 0;
+  uint32_t acked_ = 0, primary_acked_ = 0, replied_ = 0;
+  Status last_error_;
+  bool answered_ = false;
+  bool timed_out_ = false;
+};
+
+}  // namespace
+
+void StartGet(Env& env, Replicas& replicas, GetPlan plan,
+              std::function<void(GetOutcome)> done) {
+  std::make_shared<GetState>(env, replicas, std::move(plan), std::move(done))
+      ->Start();
+}
+
+void StartReplicate(Env& env, Replicas& replicas, PutPlan plan,
+                    object::Object stored, std::function<void(Status)> done) {
+  std::make_shared<PutState>(env, replicas, std::move(plan), std::move(stored),
+                             std::move(done))
+      ->Start();
+}
+
+}  // namespace causeway::replication::coord

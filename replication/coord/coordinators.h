@@ -1,0 +1,62 @@
+#pragma once
+// The get and put coordinators: send a request to every replica in a
+// preference list, count replies against the quorums, and answer the client
+// as soon as the outcome is decided (success, or success no longer
+// possible). Late replies still matter: once every replica has answered, a
+// get repairs the replicas that returned stale or missing data (read repair)
+// without delaying the client's reply.
+//
+// Each call's `done` runs exactly once. Coordinators keep themselves alive
+// until every replica has answered or the timeout fires.
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "replication/coord/replicas.h"
+#include "replication/env.h"
+#include "replication/object/object.h"
+#include "replication/vnode/vnode_store.h"
+#include "storage/status.h"
+
+namespace causeway::replication::coord {
+
+struct GetPlan {
+  vnode::Key key;
+  std::vector<Target> targets;
+  uint32_t r = 1;
+  uint32_t pr = 0;
+  bool notfound_ok = true;
+  bool basic_quorum = false;
+  object::Resolution resolution = object::Resolution::kKeepSiblings;
+  uint64_t timeout_ms = 10000;
+};
+
+struct GetOutcome {
+  // ok: found (object live); NotFound: absent or deleted (object holds the
+  // tombstone, if any); otherwise the error.
+  Status status;
+  object::Object object;
+};
+
+void StartGet(Env& env, Replicas& replicas, GetPlan plan,
+              std::function<void(GetOutcome)> done);
+
+struct PutPlan {
+  vnode::Key key;
+  // Every replica, including the coordinator itself at `coordinator_index`.
+  std::vector<Target> targets;
+  size_t coordinator_index = 0;
+  uint32_t w = 1;
+  uint32_t dw = 1;
+  uint32_t pw = 0;
+  object::Resolution resolution = object::Resolution::kKeepSiblings;
+  uint64_t timeout_ms = 10000;
+};
+
+// Replicates an object that the coordinator's own replica has already
+// stored (counted as one acknowledgement) to the other targets.
+void StartReplicate(Env& env, Replicas& replicas, PutPlan plan,
+                    object::Object stored, std::function<void(Status)> done);
+
+}  // namespace causeway::replication::coord

@@ -1,0 +1,143 @@
+#include "replication/vnode/vnode_store.h"
+
+#include "storage/keys.h"
+
+namespace causeway::replication::vnode {
+namespace {
+
+std::string Encoded(const Key& key) {
+  return storage::EncodeObjectKey(key.partition, key.type, key.bucket, key.key);
+}
+
+}  // namespace
+
+Status VnodeStore::Read(const Key& key, object::Object* out) {
+  std::string bytes;
+  Status s = engine_.Get(Encoded(key), &bytes);
+  if (!s.ok()) return s;
+  s = object::Object::Decode(bytes, out);
+  if (!s.ok()) {
+    return Status::Corruption("object " + key.bucket + "/" + key.key + ": " +
+                              s.message());
+  }
+  return Status::Ok();
+}
+
+Status VnodeStore::Write(const Key& key, const object::Object& object,
+                         bool sync) {
+  return engine_.Put(Encoded(key), object.Encode(), {.sync = sync});
+}
+
+Status VnodeStore::Coordinate(const Key& key,
+                              const causal::VersionVector& context,
+                              object::Sibling content,
+                              object::Resolution resolution, bool sync,
+                              object::Object* result) {
+  object::Object current;
+  Status s = Read(key, &current);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  current.Update(context, std::move(content), actor_, resolution);
+  s = Write(key, current, sync);
+  if (!s.ok()) return s;
+  *result = std::move(current);
+  return Status::Ok();
+}
+
+Status VnodeStore::Merge(const Key& key, const object::Object& incoming,
+                         object::Resolution resolution, bool sync,
+                         object::Object* result) {
+  object::Object current;
+  Status s = Read(key, &current);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  if (!current.Descends(incoming)) {
+    current.Merge(incoming, resolution);
+    s = Write(key, current, sync);
+    if (!s.ok()) return s;
+  }
+  *result = std::move(current);
+  return Status::Ok();
+}
+
+Status VnodeStore::ListKeys(
+    uint32_t partition, const std::string& type, const std::string& bucket,
+    size_t batch, const std::function<void(std::vector<std::string>)>& emit) {
+  std::string prefix = storage::BucketPrefix(partition, type, bucket);
+  std::vector<std::string> keys;
+  Status failure;
+  Status s = engine_.Scan(
+      prefix, storage::PrefixEnd(prefix),
+      [&](std::string_view k, std::string_view v) {
+        storage::ObjectKeyParts parts;
+        object::Object object;
+        if (!storage::DecodeObjectKey(k, &parts)) {
+          failure = Status::Corruption("malformed object key in " + bucket);
+          return false;
+        }
+        Status d = object::Object::Decode(v, &object);
+        if (!d.ok()) {
+          failure = Status::Corruption("object " + bucket + "/" + parts.key +
+                                       ": " + d.message());
+          return false;
+        }
+        if (object.IsTombstone() || object.empty()) return true;
+        keys.push_back(std::move(parts.key));
+        if (keys.size() >= batch) {
+          emit(std::move(keys));
+          keys.clear();
+        }
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (!failure.ok()) return failure;
+  if (!keys.empty()) emit(std::move(keys));
+  return Status::Ok();
+}
+
+Status VnodeStore::ListBuckets(uint32_t partition, const std::string& type,
+                               std::vector<std::string>* buckets) {
+  // Start at the first key of the type in this partition; each time a
+  // bucket is found live, jump past all of its keys.
+  std::string begin = storage::BucketPrefix(partition, type, "");
+  // BucketPrefix(p, type, "") ends with the empty bucket's 4-byte length;
+  // the type's range is that prefix minus the length field.
+  std::string type_prefix = begin.substr(0, begin.size() - 4);
+  std::string end = storage::PrefixEnd(type_prefix);
+  Status failure;
+  while (true) {
+    std::string found_bucket;
+    bool live = false;
+    Status s =
+        engine_.Scan(begin, end, [&](std::string_view k, std::string_view v) {
+          storage::ObjectKeyParts parts;
+          if (!storage::DecodeObjectKey(k, &parts)) {
+            failure = Status::Corruption("malformed object key");
+            return false;
+          }
+          if (!found_bucket.empty() || live) {
+            if (parts.bucket != found_bucket) return false;  // next bucket
+          }
+          found_bucket = parts.bucket;
+          object::Object object;
+          Status d = object::Object::Decode(v, &object);
+          if (!d.ok()) {
+            failure = Status::Corruption("object " + parts.bucket + "/" +
+                                         parts.key + ": " + d.message());
+            return false;
+          }
+          if (!object.IsTombstone() && !object.empty()) {
+            live = true;
+            return false;  // one live key is enough
+          }
+          return true;
+        });
+    if (!s.ok()) return s;
+    if (!failure.ok()) return failure;
+    if (found_bucket.empty() && !live) return Status::Ok();  // exhausted
+    if (live) buckets->push_back(found_bucket);
+    begin = storage::PrefixEnd(
+        storage::BucketPrefix(partition, type, found_bucket));
+    if (begin.empty() || (!end.empty() && begin >= end)) return Status::Ok();
+  }
+}
+
+}  // namespace causeway::replication::vnode

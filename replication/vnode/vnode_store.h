@@ -1,0 +1,69 @@
+#pragma once
+// VnodeStore: this node's replicas of every partition it holds, over one
+// storage engine. It applies writes the way a Dynamo vnode does: a
+// coordinated write mints a dot with this replica's actor id; a replicated
+// write (from a coordinator elsewhere, or a repair) merges. Each object write
+// is one engine write, so a crash leaves the old or the new object, never a
+// mix. Reads decode defensively: a corrupt record is reported, not trusted.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "replication/causal/dot.h"
+#include "replication/object/object.h"
+#include "storage/engine.h"
+#include "storage/status.h"
+
+namespace causeway::replication::vnode {
+
+struct Key {
+  uint32_t partition;
+  std::string type;
+  std::string bucket;
+  std::string key;
+};
+
+class VnodeStore {
+ public:
+  VnodeStore(storage::Engine& engine, causal::ActorId actor)
+      : engine_(engine), actor_(actor) {}
+  VnodeStore(const VnodeStore&) = delete;
+  VnodeStore& operator=(const VnodeStore&) = delete;
+
+  causal::ActorId actor() const { return actor_; }
+
+  // NotFound when this replica has never stored the key.
+  Status Read(const Key& key, object::Object* out);
+
+  // A client write coordinated here. On success `result` is the stored
+  // object (which includes the new sibling).
+  Status Coordinate(const Key& key, const causal::VersionVector& context,
+                    object::Sibling content, object::Resolution resolution,
+                    bool sync, object::Object* result);
+
+  // Folds another replica's state in; writes only if something changed.
+  Status Merge(const Key& key, const object::Object& incoming,
+               object::Resolution resolution, bool sync,
+               object::Object* result);
+
+  // Keys of one bucket in one partition whose objects are live (not
+  // tombstones), in key order, in batches of at most `batch`.
+  Status ListKeys(uint32_t partition, const std::string& type,
+                  const std::string& bucket, size_t batch,
+                  const std::function<void(std::vector<std::string>)>& emit);
+
+  // Buckets of `type` in `partition` holding at least one live object.
+  // Skips from bucket to bucket instead of reading every key.
+  Status ListBuckets(uint32_t partition, const std::string& type,
+                     std::vector<std::string>* buckets);
+
+ private:
+  Status Write(const Key& key, const object::Object& object, bool sync);
+
+  storage::Engine& engine_;
+  causal::ActorId actor_;
+};
+
+}  // namespace causeway::replication::vnode
