@@ -1,0 +1,159 @@
+#include "replication/causal/version_vector.h"
+
+#include <algorithm>
+
+namespace causeway::replication::causal {
+namespace {
+
+constexpr uint8_t kFormatVersion = 1;
+constexpr size_t kMaxVarintBytes = 10;
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// Reads one varint from the front of `in`. Only the shortest encoding of a
+// value is accepted, so every accepted input re-encodes to the same bytes and
+// two encodings of one clock can never compare unequal.
+bool GetVarint(std::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  for (size_t i = 0; i < kMaxVarintBytes && i < in->size(); ++i) {
+    uint8_t byte = static_cast<uint8_t>((*in)[i]);
+    // The tenth byte may only carry the top bit of a 64-bit value.
+    if (i == kMaxVarintBytes - 1 && byte > 1) return false;
+    result |= uint64_t{byte & 0x7Fu} << (7 * i);
+    if ((byte & 0x80) == 0) {
+      if (byte == 0 && i > 0) return false;  // padded, not shortest form
+      in->remove_prefix(i + 1);
+      *v = result;
+      return true;
+    }
+  }
+  return false;  // truncated or longer than ten bytes
+}
+
+}  // namespace
+
+uint64_t VersionVector::Get(ActorId actor) const {
+  auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), actor,
+                       [](const Entry& e, ActorId a) { return e.first < a; });
+  return it != entries_.end() && it->first == actor ? it->second : 0;
+}
+
+void VersionVector::Add(const Dot& dot) {
+  if (dot.counter == 0) return;  // the empty event; never stored
+  auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), dot.actor,
+                       [](const Entry& e, ActorId a) { return e.first < a; });
+  if (it != entries_.end() && it->first == dot.actor) {
+    it->second = std::max(it->second, dot.counter);
+  } else {
+    entries_.insert(it, Entry{dot.actor, dot.counter});
+  }
+}
+
+void VersionVector::Merge(const VersionVector& other) {
+  if (other.entries_.empty()) return;
+  std::vector<Entry> merged;
+  merged.reserve(entries_.size() + other.entries_.size());
+  auto a = entries_.begin();
+  auto b = other.entries_.begin();
+  while (a != entries_.end() || b != other.entries_.end()) {
+    if (b == other.entries_.end() ||
+        (a != entries_.end() && a->first < b->first)) {
+      merged.push_back(*a++);
+    } else if (a == entries_.end() || b->first < a->first) {
+      merged.push_back(*b++);
+    } else {
+      merged.emplace_back(a->first, std::max(a->second, b->second));
+      ++a;
+      ++b;
+    }
+  }
+  entries_ = std::move(merged);
+}
+
+bool VersionVector::Descends(const VersionVector& other) const {
+  // Both sides are sorted, so one pass suffices.
+  auto a = entries_.begin();
+  for (const Entry& e : other.entries_) {
+    while (a != entries_.end() && a->first < e.first) ++a;
+    if (a == entries_.end() || a->first != e.first || a->second < e.second) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string VersionVector::Encode() const {
+  std::string out;
+  out.reserve(2 + entries_.size() * 6);
+  out.push_back(static_cast<char>(kFormatVersion));
+  PutVarint(&out, entries_.size());
+  for (const Entry& e : entries_) {
+    PutVarint(&out, e.first);
+    PutVarint(&out, e.second);
+  }
+  return out;
+}
+
+Status VersionVector::Decode(std::string_view bytes, VersionVector* out) {
+  // A blind write carries no vclock at all.
+  if (bytes.empty()) {
+    *out = VersionVector();
+    return Status::Ok();
+  }
+  if (static_cast<uint8_t>(bytes[0]) != kFormatVersion) {
+    return Status::InvalidArgument("vclock: unknown format version");
+  }
+  bytes.remove_prefix(1);
+  uint64_t count;
+  if (!GetVarint(&bytes, &count)) {
+    return Status::InvalidArgument("vclock: bad entry count");
+  }
+  if (count > kMaxEntries) {
+    return Status::InvalidArgument("vclock: too many entries");
+  }
+  // Each entry takes at least two bytes; checking before reserving keeps a
+  // lying count from allocating anything.
+  if (count > bytes.size() / 2) {
+    return Status::InvalidArgument("vclock: truncated");
+  }
+  std::vector<Entry> entries;
+  entries.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    Entry e;
+    if (!GetVarint(&bytes, &e.first) || !GetVarint(&bytes, &e.second)) {
+      return Status::InvalidArgument("vclock: truncated or malformed entry");
+    }
+    if (e.second == 0) {
+      return Status::InvalidArgument("vclock: zero counter");
+    }
+    if (!entries.empty() && entries.back().first >= e.first) {
+      return Status::InvalidArgument("vclock: actors unsorted or repeated");
+    }
+    entries.push_back(e);
+  }
+  if (!bytes.empty()) {
+    return Status::InvalidArgument("vclock: trailing bytes");
+  }
+  out->entries_ = std::move(entries);
+  return Status::Ok();
+}
+
+std::string VersionVector::ToString() const {
+  std::string s = "{";
+  for (const Entry& e : entries_) {
+    if (s.size() > 1) s += ", ";
+    s += Dot{e.first, e.second}.ToString();
+  }
+  s += "}";
+  return s;
+}
+
+}  // namespace causeway::replication::causal

@@ -1,0 +1,266 @@
+#include "replication/object/object.h"
+
+#include <algorithm>
+#include <climits>
+#include <tuple>
+
+#include "proto/records.pb.h"
+
+namespace causeway::replication::object {
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+// Decoding sanity bounds. Records are ours, but a torn write or a flipped bit
+// must come back as Corruption, never as an allocation the size of a lie.
+constexpr size_t kMaxRecordBytes = size_t{1} << 30;
+constexpr size_t kMaxSiblings = size_t{1} << 16;
+// Client contexts are hostile input. Capping what they can claim keeps every
+// counter far from overflow (a wrapped counter would mint the empty dot), at
+// no cost to honest clients, whose counters grow by one per write.
+constexpr uint64_t kMaxContextCounter = uint64_t{1} << 62;
+
+// A total order on sibling contents. Dots are unique by construction, so two
+// replicas holding one dot with different contents means corruption
+// somewhere; merge still has to pick the same survivor in every order.
+auto ContentKey(const Sibling& s) {
+  return std::tie(s.timestamp, s.deleted, s.value, s.meta.content_type,
+                  s.meta.charset, s.meta.content_encoding, s.meta.usermeta,
+                  s.meta.indexes);
+}
+
+bool LinkLess(const Link& a, const Link& b) {
+  return std::tie(a.bucket, a.key, a.tag) < std::tie(b.bucket, b.key, b.tag);
+}
+
+bool ContentLess(const Sibling& a, const Sibling& b) {
+  if (ContentKey(a) != ContentKey(b)) return ContentKey(a) < ContentKey(b);
+  return std::lexicographical_compare(a.meta.links.begin(), a.meta.links.end(),
+                                      b.meta.links.begin(), b.meta.links.end(),
+                                      LinkLess);
+}
+
+// The winner among concurrent siblings when only one may stay: the newest
+// timestamp, ties (same millisecond and logical count on two nodes) broken by
+// dot so every replica picks the same one.
+bool OlderThan(const Sibling& a, const Sibling& b) {
+  return std::tie(a.timestamp, a.dot) < std::tie(b.timestamp, b.dot);
+}
+
+VersionVector CappedContext(const VersionVector& context) {
+  VersionVector capped;
+  for (const auto& [actor, counter] : context.entries()) {
+    capped.Add(Dot{actor, std::min(counter, kMaxContextCounter)});
+  }
+  return capped;
+}
+
+void ToRecord(const Metadata& m, records::SiblingRecord* r) {
+  if (!m.content_type.empty()) r->set_content_type(m.content_type);
+  if (!m.charset.empty()) r->set_charset(m.charset);
+  if (!m.content_encoding.empty()) r->set_content_encoding(m.content_encoding);
+  for (const auto& [k, v] : m.usermeta) {
+    auto* p = r->add_usermeta();
+    p->set_key(k);
+    p->set_value(v);
+  }
+  for (const auto& [k, v] : m.indexes) {
+    auto* p = r->add_indexes();
+    p->set_key(k);
+    p->set_value(v);
+  }
+  for (const Link& l : m.links) {
+    auto* p = r->add_links();
+    p->set_bucket(l.bucket);
+    p->set_key(l.key);
+    p->set_tag(l.tag);
+  }
+}
+
+Pairs FromRecord(
+    const google::protobuf::RepeatedPtrField<records::PairRecord>& in) {
+  Pairs out;
+  out.reserve(in.size());
+  for (const auto& p : in) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
+}  // namespace
+
+bool Object::IsTombstone() const {
+  return !siblings_.empty() &&
+         std::all_of(siblings_.begin(), siblings_.end(),
+                     [](const Sibling& s) { return s.deleted; });
+}
+
+std::vector<const Sibling*> Object::LiveSiblings() const {
+  std::vector<const Sibling*> live;
+  for (const Sibling& s : siblings_) {
+    if (!s.deleted) live.push_back(&s);
+  }
+  return live;
+}
+
+Dot Object::Update(const VersionVector& context, Sibling content, ActorId actor,
+                   Resolution resolution) {
+  VersionVector capped = CappedContext(context);
+  // The next counter is above anything this key has seen from the actor,
+  // including what a client's context remembers: after a tombstone is
+  // reaped the local clock restarts, and a reused dot would be mistaken for
+  // an old write by replicas that still hold it.
+  Dot dot{actor, std::max(clock_.Get(actor), capped.Get(actor)) + 1};
+  content.dot = dot;
+
+  if (resolution == Resolution::kLastWriteWins) {
+    siblings_.clear();
+  } else {
+    std::erase_if(siblings_,
+                  [&](const Sibling& s) { return capped.Covers(s.dot); });
+  }
+  auto pos = std::lower_bound(
+      siblings_.begin(), siblings_.end(), dot,
+      [](const Sibling& s, const Dot& d) { return s.dot < d; });
+  siblings_.insert(pos, std::move(content));
+
+  clock_.Merge(capped);
+  clock_.Add(dot);
+  Resolve(resolution);
+  return dot;
+}
+
+void Object::Merge(const Object& other, Resolution resolution) {
+  if (&other == this) {
+    Resolve(resolution);
+    return;
+  }
+  // A sibling survives unless the other side has seen its dot and dropped
+  // it, i.e. overwrote it. Both lists are sorted by dot: one linear pass.
+  std::vector<Sibling> merged;
+  merged.reserve(siblings_.size() + other.siblings_.size());
+  auto a = siblings_.begin();
+  auto b = other.siblings_.begin();
+  while (a != siblings_.end() || b != other.siblings_.end()) {
+    if (b == other.siblings_.end() ||
+        (a != siblings_.end() && a->dot < b->dot)) {
+      if (!other.clock_.Covers(a->dot)) merged.push_back(std::move(*a));
+      ++a;
+    } else if (a == siblings_.end() || b->dot < a->dot) {
+      if (!clock_.Covers(b->dot)) merged.push_back(*b);
+      ++b;
+    } else {
+      merged.push_back(ContentLess(*a, *b) ? *b : std::move(*a));
+      ++a;
+      ++b;
+    }
+  }
+  siblings_ = std::move(merged);
+  clock_.Merge(other.clock_);
+  Resolve(resolution);
+}
+
+bool Object::Descends(const Object& other) const {
+  if (!clock_.Descends(other.clock_)) return false;
+  // Everything `other` holds is covered; what remains is whether merging
+  // would drop one of ours (other overwrote it) or swap a sibling's content.
+  auto b = other.siblings_.begin();
+  for (const Sibling& s : siblings_) {
+    while (b != other.siblings_.end() && b->dot < s.dot) ++b;
+    if (b != other.siblings_.end() && b->dot == s.dot) {
+      if (ContentLess(s, *b)) return false;
+    } else if (other.clock_.Covers(s.dot)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Object::Resolve(Resolution resolution) {
+  if (resolution == Resolution::kKeepSiblings || siblings_.size() <= 1) return;
+  auto newest = std::max_element(siblings_.begin(), siblings_.end(), OlderThan);
+  Sibling keep = std::move(*newest);
+  siblings_.clear();
+  siblings_.push_back(std::move(keep));
+}
+
+std::string Object::Encode() const {
+  records::ObjectRecord rec;
+  rec.set_format_version(kFormatVersion);
+  for (const auto& [actor, counter] : clock_.entries()) {
+    auto* e = rec.add_clock();
+    e->set_actor(actor);
+    e->set_counter(counter);
+  }
+  for (const Sibling& s : siblings_) {
+    auto* r = rec.add_siblings();
+    r->set_actor(s.dot.actor);
+    r->set_counter(s.dot.counter);
+    r->set_hlc(s.timestamp.Pack());
+    if (s.deleted) r->set_deleted(true);
+    r->set_value(s.value);
+    ToRecord(s.meta, r);
+  }
+  return rec.SerializeAsString();
+}
+
+Status Object::Decode(std::string_view bytes, Object* out) {
+  if (bytes.size() > kMaxRecordBytes) {
+    return Status::Corruption("object record too large");
+  }
+  records::ObjectRecord rec;
+  if (!rec.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::Corruption("object record does not parse");
+  }
+  if (!rec.has_format_version() || rec.format_version() != kFormatVersion) {
+    return Status::Corruption("object record: unknown format version");
+  }
+  if (static_cast<size_t>(rec.clock_size()) > VersionVector::kMaxEntries) {
+    return Status::Corruption("object record: clock too large");
+  }
+  if (static_cast<size_t>(rec.siblings_size()) > kMaxSiblings) {
+    return Status::Corruption("object record: too many siblings");
+  }
+
+  Object obj;
+  for (const auto& e : rec.clock()) {
+    if (!e.has_actor() || !e.has_counter() || e.counter() == 0) {
+      return Status::Corruption("object record: bad clock entry");
+    }
+    if (!obj.clock_.empty() && obj.clock_.entries().back().first >= e.actor()) {
+      return Status::Corruption("object record: clock unsorted");
+    }
+    // Appends, since actors arrive in increasing order.
+    obj.clock_.Add(Dot{e.actor(), e.counter()});
+  }
+
+  obj.siblings_.reserve(rec.siblings_size());
+  for (const auto& r : rec.siblings()) {
+    if (!r.has_actor() || !r.has_counter() || !r.has_hlc() ||
+        r.counter() == 0) {
+      return Status::Corruption("object record: bad sibling");
+    }
+    Sibling s;
+    s.dot = Dot{r.actor(), r.counter()};
+    if (!obj.siblings_.empty() && !(obj.siblings_.back().dot < s.dot)) {
+      return Status::Corruption("object record: siblings unsorted");
+    }
+    if (!obj.clock_.Covers(s.dot)) {
+      return Status::Corruption("object record: sibling outside clock");
+    }
+    s.timestamp = HlcTimestamp::Unpack(r.hlc());
+    s.deleted = r.deleted();
+    s.value = r.value();
+    s.meta.content_type = r.content_type();
+    s.meta.charset = r.charset();
+    s.meta.content_encoding = r.content_encoding();
+    s.meta.usermeta = FromRecord(r.usermeta());
+    s.meta.indexes = FromRecord(r.indexes());
+    s.meta.links.reserve(r.links_size());
+    for (const auto& l : r.links()) {
+      s.meta.links.push_back(Link{l.bucket(), l.key(), l.tag()});
+    }
+    obj.siblings_.push_back(std::move(s));
+  }
+  *out = std::move(obj);
+  return Status::Ok();
+}
+
+}  // namespace causeway::replication::object
