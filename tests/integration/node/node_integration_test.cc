@@ -1,0 +1,571 @@
+// End-to-end tests of one causewayd process: the client protocol over a raw
+// TCP socket (framing, requests, hostile input), the admin HTTP endpoints,
+// graceful shutdown, and durability across restarts.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "proto/pbc_codes.h"
+#include "proto/riak.pb.h"
+#include "tests/support/daemon.h"
+
+namespace causeway {
+namespace {
+
+using pbc::Code;
+using testing::Daemon;
+using testing::DaemonOptions;
+
+// A reply that never comes must fail the test, not hang it.
+constexpr int kIoTimeoutMs = 10000;
+
+// A blocking TCP connection to 127.0.0.1 with bounded waits.
+class Conn {
+ public:
+  Conn() = default;
+  ~Conn() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  ::testing::AssertionResult Connect(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return Fail("socket");
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      return Fail("connect to port " + std::to_string(port));
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  ::testing::AssertionResult SendAll(const std::string& bytes) {
+    size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n =
+          send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Fail("send");
+      off += static_cast<size_t>(n);
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // Reads exactly n bytes. *eof is set when the peer closed before any byte
+  // of this read arrived.
+  ::testing::AssertionResult ReadExactly(size_t n, std::string* out,
+                                         bool* eof = nullptr) {
+    out->assign(n, '\0');
+    size_t off = 0;
+    while (off < n) {
+      pollfd p{fd_, POLLIN, 0};
+      int r = poll(&p, 1, kIoTimeoutMs);
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) {
+        return ::testing::AssertionFailure()
+               << "no reply within " << kIoTimeoutMs << " ms";
+      }
+      ssize_t got = recv(fd_, out->data() + off, n - off, 0);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0 && errno == ECONNRESET && off == 0 && eof != nullptr) {
+        *eof = true;
+        return ::testing::AssertionSuccess();
+      }
+      if (got < 0) return Fail("recv");
+      if (got == 0) {
+        if (off == 0 && eof != nullptr) {
+          *eof = true;
+          return ::testing::AssertionSuccess();
+        }
+        return ::testing::AssertionFailure()
+               << "connection closed after " << off << " of " << n << " bytes";
+      }
+      off += static_cast<size_t>(got);
+    }
+    if (eof != nullptr) *eof = false;
+    return ::testing::AssertionSuccess();
+  }
+
+  // True when the peer has closed (EOF or reset) within the I/O timeout.
+  bool ClosedByPeer() {
+    std::string byte;
+    bool eof = false;
+    return ReadExactly(1, &byte, &eof) && eof;
+  }
+
+  int fd() const { return fd_; }
+
+ private:
+  ::testing::AssertionResult Fail(const std::string& what) {
+    return ::testing::AssertionFailure()
+           << what << ": " << std::strerror(errno);
+  }
+  int fd_ = -1;
+};
+
+std::string BigEndian32(uint32_t v) {
+  std::string s(4, '\0');
+  s[0] = static_cast<char>(v >> 24);
+  s[1] = static_cast<char>(v >> 16);
+  s[2] = static_cast<char>(v >> 8);
+  s[3] = static_cast<char>(v);
+  return s;
+}
+
+std::string Frame(uint8_t code, const std::string& body = "") {
+  return BigEndian32(static_cast<uint32_t>(body.size() + 1)) +
+         static_cast<char>(code) + body;
+}
+
+std::string Frame(Code code, const google::protobuf::MessageLite& msg) {
+  return Frame(static_cast<uint8_t>(code), msg.SerializeAsString());
+}
+
+struct Reply {
+  uint8_t code = 0xFF;
+  std::string body;
+};
+
+::testing::AssertionResult ReadReply(Conn& c, Reply* reply) {
+  std::string header;
+  if (auto r = c.ReadExactly(4, &header); !r) return r;
+  uint32_t len =
+      (static_cast<uint32_t>(static_cast<uint8_t>(header[0])) << 24) |
+      (static_cast<uint32_t>(static_cast<uint8_t>(header[1])) << 16) |
+      (static_cast<uint32_t>(static_cast<uint8_t>(header[2])) << 8) |
+      static_cast<uint32_t>(static_cast<uint8_t>(header[3]));
+  if (len == 0 || len > (64u << 20)) {
+    return ::testing::AssertionFailure() << "bad reply length " << len;
+  }
+  std::string rest;
+  if (auto r = c.ReadExactly(len, &rest); !r) return r;
+  reply->code = static_cast<uint8_t>(rest[0]);
+  reply->body = rest.substr(1);
+  return ::testing::AssertionSuccess();
+}
+
+// Sends one request and reads one reply of the expected code. An
+// RpbErrorResp instead is reported with its message.
+template <typename Resp = pbc::RpbErrorResp>
+::testing::AssertionResult Call(Conn& c, const std::string& frame,
+                                Code expected, Resp* resp = nullptr) {
+  if (auto r = c.SendAll(frame); !r) return r;
+  Reply reply;
+  if (auto r = ReadReply(c, &reply); !r) return r;
+  if (reply.code != static_cast<uint8_t>(expected)) {
+    auto f = ::testing::AssertionFailure()
+             << "expected reply code " << static_cast<int>(expected) << ", got "
+             << static_cast<int>(reply.code);
+    pbc::RpbErrorResp err;
+    if (reply.code == static_cast<uint8_t>(Code::kErrorResp) &&
+        err.ParseFromString(reply.body)) {
+      f << " (error " << err.errcode() << ": " << err.errmsg() << ")";
+    }
+    return f;
+  }
+  if (resp != nullptr && !resp->ParseFromString(reply.body)) {
+    return ::testing::AssertionFailure()
+           << "reply body of code " << static_cast<int>(reply.code)
+           << " does not parse";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+std::string PutFrame(const std::string& bucket, const std::string& key,
+                     const std::string& value, const std::string& vclock = "") {
+  pbc::RpbPutReq req;
+  req.set_bucket(bucket);
+  req.set_key(key);
+  req.mutable_content()->set_value(value);
+  req.mutable_content()->set_content_type("text/plain");
+  if (!vclock.empty()) req.set_vclock(vclock);
+  return Frame(Code::kPutReq, req);
+}
+
+std::string GetFrame(const std::string& bucket, const std::string& key) {
+  pbc::RpbGetReq req;
+  req.set_bucket(bucket);
+  req.set_key(key);
+  return Frame(Code::kGetReq, req);
+}
+
+::testing::AssertionResult Ping(uint16_t port) {
+  Conn c;
+  if (auto r = c.Connect(port); !r) return r;
+  return Call(c, Frame(static_cast<uint8_t>(Code::kPingReq)), Code::kPingResp);
+}
+
+// --- HTTP ------------------------------------------------------------------
+
+struct HttpResponse {
+  int status = 0;
+  std::string headers;  // lower-cased
+  std::string body;
+};
+
+std::string Lower(std::string s) {
+  for (char& ch : s) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return s;
+}
+
+// Undoes chunked transfer coding; nullopt when the framing is broken.
+std::optional<std::string> Dechunk(const std::string& in) {
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    size_t eol = in.find("\r\n", pos);
+    if (eol == std::string::npos) return std::nullopt;
+    size_t size = 0;
+    try {
+      size = std::stoul(in.substr(pos, eol - pos), nullptr, 16);
+    } catch (...) {
+      return std::nullopt;
+    }
+    pos = eol + 2;
+    if (size == 0) return out;
+    if (pos + size > in.size()) return std::nullopt;
+    out += in.substr(pos, size);
+    pos += size + 2;
+  }
+}
+
+::testing::AssertionResult HttpGet(uint16_t port, const std::string& path,
+                                   HttpResponse* resp) {
+  Conn c;
+  if (auto r = c.Connect(port); !r) return r;
+  std::string req = "GET " + path +
+                    " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  if (auto r = c.SendAll(req); !r) return r;
+  std::string all;
+  while (true) {
+    std::string byte;
+    bool eof = false;
+    if (auto r = c.ReadExactly(1, &byte, &eof); !r) return r;
+    if (eof) break;
+    all += byte;
+    if (all.size() > (16u << 20)) {
+      return ::testing::AssertionFailure() << "HTTP reply over 16 MiB";
+    }
+  }
+  size_t head_end = all.find("\r\n\r\n");
+  if (all.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos) {
+    return ::testing::AssertionFailure() << "not an HTTP reply: " << all;
+  }
+  resp->status = std::atoi(all.substr(9, 3).c_str());
+  resp->headers = Lower(all.substr(0, head_end));
+  resp->body = all.substr(head_end + 4);
+  if (resp->headers.find("transfer-encoding: chunked") != std::string::npos) {
+    auto body = Dechunk(resp->body);
+    if (!body) return ::testing::AssertionFailure() << "bad chunked body";
+    resp->body = *body;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// --- fixture ---------------------------------------------------------------
+
+class NodeTest : public ::testing::Test {
+ protected:
+  void StartDaemon(std::vector<std::string> extra_args = {}) {
+    DaemonOptions options;
+    options.extra_args = std::move(extra_args);
+    daemon_ = std::make_unique<Daemon>(options);
+    Status s = daemon_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  uint16_t pb() const { return daemon_->pb_port(); }
+  uint16_t http() const { return daemon_->http_port(); }
+
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST(DaemonHarnessTest, ParsesPortsJson) {
+  uint16_t pb = 0, http = 0;
+  ASSERT_TRUE(
+      testing::ParsePortsJson("{\"pb\":8087,\"http\":8098}\n", &pb, &http)
+          .ok());
+  EXPECT_EQ(pb, 8087);
+  EXPECT_EQ(http, 8098);
+  ASSERT_TRUE(
+      testing::ParsePortsJson("{ \"http\" : 1, \"pb\" : 65535 }", &pb, &http)
+          .ok());
+  EXPECT_EQ(pb, 65535);
+  EXPECT_EQ(http, 1);
+  EXPECT_FALSE(testing::ParsePortsJson("", &pb, &http).ok());
+  EXPECT_FALSE(testing::ParsePortsJson("{\"pb\":8087}", &pb, &http).ok());
+  EXPECT_FALSE(
+      testing::ParsePortsJson("{\"pb\":70000,\"http\":1}", &pb, &http).ok());
+  EXPECT_FALSE(
+      testing::ParsePortsJson("{\"pb\":0,\"http\":1}", &pb, &http).ok());
+  EXPECT_FALSE(
+      testing::ParsePortsJson("{\"pb\":\"x\",\"http\":1}", &pb, &http).ok());
+}
+
+TEST(DaemonHarnessTest, ReportsADaemonThatCannotStart) {
+  DaemonOptions options;
+  options.extra_args = {"--no-such-flag-exists"};
+  Daemon d(options);
+  Status s = d.Start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_FALSE(d.running());
+  // Bad configuration is exit status 2 by contract.
+  ASSERT_TRUE(WIFEXITED(d.last_wait_status()));
+  EXPECT_EQ(WEXITSTATUS(d.last_wait_status()), 2) << s.ToString();
+  EXPECT_NE(s.message().find("log:"), std::string::npos);
+}
+
+TEST_F(NodeTest, AnswersPing) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  EXPECT_TRUE(Ping(pb()));
+}
+
+TEST_F(NodeTest, PutThenGetReturnsTheValue) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Conn c;
+  ASSERT_TRUE(c.Connect(pb()));
+  pbc::RpbPutResp put;
+  ASSERT_TRUE(Call(c, PutFrame("fruit", "apple", "red"), Code::kPutResp, &put));
+
+  pbc::RpbGetResp get;
+  ASSERT_TRUE(Call(c, GetFrame("fruit", "apple"), Code::kGetResp, &get));
+  ASSERT_EQ(get.content_size(), 1);
+  EXPECT_EQ(get.content(0).value(), "red");
+  EXPECT_EQ(get.content(0).content_type(), "text/plain");
+  EXPECT_FALSE(get.vclock().empty());
+
+  // A write with the context just read replaces the value: no sibling.
+  ASSERT_TRUE(Call(c, PutFrame("fruit", "apple", "green", get.vclock()),
+                   Code::kPutResp, &put));
+  ASSERT_TRUE(Call(c, GetFrame("fruit", "apple"), Code::kGetResp, &get));
+  ASSERT_EQ(get.content_size(), 1);
+  EXPECT_EQ(get.content(0).value(), "green");
+}
+
+TEST_F(NodeTest, GetOfAMissingKeyIsAnEmptyGetResp) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Conn c;
+  ASSERT_TRUE(c.Connect(pb()));
+  pbc::RpbGetResp get;
+  ASSERT_TRUE(Call(c, GetFrame("fruit", "nothing"), Code::kGetResp, &get));
+  EXPECT_EQ(get.content_size(), 0);
+}
+
+TEST_F(NodeTest, PipelinedRequestsAreAnsweredInOrder) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Conn c;
+  ASSERT_TRUE(c.Connect(pb()));
+  std::string burst = Frame(static_cast<uint8_t>(Code::kPingReq)) +
+                      PutFrame("b", "k", "v1") + GetFrame("b", "k") +
+                      Frame(static_cast<uint8_t>(Code::kPingReq));
+  ASSERT_TRUE(c.SendAll(burst));
+  const Code expected[] = {Code::kPingResp, Code::kPutResp, Code::kGetResp,
+                           Code::kPingResp};
+  for (Code code : expected) {
+    Reply r;
+    ASSERT_TRUE(ReadReply(c, &r));
+    EXPECT_EQ(r.code, static_cast<uint8_t>(code));
+    if (code == Code::kGetResp) {
+      pbc::RpbGetResp get;
+      ASSERT_TRUE(get.ParseFromString(r.body));
+      ASSERT_EQ(get.content_size(), 1);
+      EXPECT_EQ(get.content(0).value(), "v1");
+    }
+  }
+}
+
+TEST_F(NodeTest, GarbageBodyGetsAnErrorAndTheNodeKeepsServing) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Conn c;
+  ASSERT_TRUE(c.Connect(pb()));
+  // Not a protobuf message: a field header with wire type 7 (invalid)
+  // followed by noise.
+  ASSERT_TRUE(
+      c.SendAll(Frame(static_cast<uint8_t>(Code::kPutReq),
+                      std::string("\xFF\xFF\xFF\xFF\x0F\x07garbage", 13))));
+  Reply r;
+  ASSERT_TRUE(ReadReply(c, &r));
+  ASSERT_EQ(r.code, static_cast<uint8_t>(Code::kErrorResp));
+  pbc::RpbErrorResp err;
+  ASSERT_TRUE(err.ParseFromString(r.body));
+  EXPECT_FALSE(err.errmsg().empty());
+
+  // Nothing was half-applied and other clients are unaffected.
+  Conn other;
+  ASSERT_TRUE(other.Connect(pb()));
+  ASSERT_TRUE(Call(other, Frame(static_cast<uint8_t>(Code::kPingReq)),
+                   Code::kPingResp));
+  ASSERT_TRUE(Call(other, PutFrame("b", "k", "v"), Code::kPutResp));
+  pbc::RpbGetResp get;
+  ASSERT_TRUE(Call(other, GetFrame("b", "k"), Code::kGetResp, &get));
+  ASSERT_EQ(get.content_size(), 1);
+  EXPECT_EQ(get.content(0).value(), "v");
+}
+
+TEST_F(NodeTest, UnknownMessageCodeIsNamedAndTheConnectionStaysOpen) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Conn c;
+  ASSERT_TRUE(c.Connect(pb()));
+  ASSERT_TRUE(c.SendAll(Frame(200, "xyz")));
+  Reply r;
+  ASSERT_TRUE(ReadReply(c, &r));
+  ASSERT_EQ(r.code, static_cast<uint8_t>(Code::kErrorResp));
+  pbc::RpbErrorResp err;
+  ASSERT_TRUE(err.ParseFromString(r.body));
+  EXPECT_NE(err.errmsg().find("200"), std::string::npos) << err.errmsg();
+  ASSERT_TRUE(
+      Call(c, Frame(static_cast<uint8_t>(Code::kPingReq)), Code::kPingResp));
+}
+
+TEST_F(NodeTest, OversizedLengthPrefixIsRefusedAndTheNodeKeepsServing) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Conn c;
+  ASSERT_TRUE(c.Connect(pb()));
+  // Claims 4 GiB; the server must refuse on the prefix alone, not wait for
+  // (or allocate) the body.
+  ASSERT_TRUE(c.SendAll(BigEndian32(0xFFFFFFFFu) + "\x0b"));
+  Reply r;
+  ASSERT_TRUE(ReadReply(c, &r));
+  ASSERT_EQ(r.code, static_cast<uint8_t>(Code::kErrorResp));
+  pbc::RpbErrorResp err;
+  ASSERT_TRUE(err.ParseFromString(r.body));
+  EXPECT_EQ(err.errcode(),
+            static_cast<uint32_t>(pbc::ErrorCode::kFrameTooLarge))
+      << err.errmsg();
+  EXPECT_TRUE(c.ClosedByPeer());
+
+  EXPECT_TRUE(Ping(pb()));
+}
+
+TEST_F(NodeTest, MaxFrameBytesFlagIsEnforced) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-frame-bytes", "1024"}));
+  Conn small;
+  ASSERT_TRUE(small.Connect(pb()));
+  ASSERT_TRUE(Call(small, PutFrame("b", "small", std::string(100, 'x')),
+                   Code::kPutResp));
+
+  Conn big;
+  ASSERT_TRUE(big.Connect(pb()));
+  ASSERT_TRUE(big.SendAll(PutFrame("b", "big", std::string(2000, 'x'))));
+  Reply r;
+  ASSERT_TRUE(ReadReply(big, &r));
+  EXPECT_EQ(r.code, static_cast<uint8_t>(Code::kErrorResp));
+  EXPECT_TRUE(big.ClosedByPeer());
+
+  pbc::RpbGetResp get;
+  ASSERT_TRUE(Call(small, GetFrame("b", "big"), Code::kGetResp, &get));
+  EXPECT_EQ(get.content_size(), 0) << "a refused frame must not be applied";
+}
+
+TEST_F(NodeTest, ServesStatsAndMetricsOverHttp) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  {
+    Conn c;
+    ASSERT_TRUE(c.Connect(pb()));
+    ASSERT_TRUE(Call(c, PutFrame("b", "k", "v"), Code::kPutResp));
+    ASSERT_TRUE(Call(c, GetFrame("b", "k"), Code::kGetResp));
+  }
+
+  HttpResponse ping;
+  ASSERT_TRUE(HttpGet(http(), "/ping", &ping));
+  EXPECT_EQ(ping.status, 200);
+  EXPECT_EQ(ping.body.substr(0, 2), "OK");
+
+  HttpResponse stats;
+  ASSERT_TRUE(HttpGet(http(), "/stats", &stats));
+  EXPECT_EQ(stats.status, 200);
+  EXPECT_NE(stats.headers.find("application/json"), std::string::npos)
+      << stats.headers;
+  ASSERT_FALSE(stats.body.empty());
+  EXPECT_EQ(stats.body.front(), '{') << stats.body;
+  EXPECT_NE(stats.body.find("\"puts\""), std::string::npos) << stats.body;
+  EXPECT_NE(stats.body.find("\"gets\""), std::string::npos) << stats.body;
+
+  HttpResponse metrics;
+  ASSERT_TRUE(HttpGet(http(), "/metrics", &metrics));
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("# TYPE"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("causeway_"), std::string::npos) << metrics.body;
+
+  HttpResponse missing;
+  ASSERT_TRUE(HttpGet(http(), "/no-such-page", &missing));
+  EXPECT_EQ(missing.status, 404);
+}
+
+TEST_F(NodeTest, SigtermExitsZero) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  ASSERT_TRUE(Ping(pb()));
+  Status s = daemon_->Stop();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_FALSE(daemon_->running());
+}
+
+TEST_F(NodeTest, DataSurvivesARestart) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  {
+    Conn c;
+    ASSERT_TRUE(c.Connect(pb()));
+    ASSERT_TRUE(
+        Call(c, PutFrame("durable", "k1", "before restart"), Code::kPutResp));
+  }
+  Status s = daemon_->Stop();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  s = daemon_->Start();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+
+  Conn c;
+  ASSERT_TRUE(c.Connect(pb()));
+  pbc::RpbGetResp get;
+  ASSERT_TRUE(Call(c, GetFrame("durable", "k1"), Code::kGetResp, &get));
+  ASSERT_EQ(get.content_size(), 1);
+  EXPECT_EQ(get.content(0).value(), "before restart");
+
+  // The restarted node keeps writing causally after what it had: a write
+  // with the context read now replaces the value.
+  ASSERT_TRUE(Call(c, PutFrame("durable", "k1", "after restart", get.vclock()),
+                   Code::kPutResp));
+  ASSERT_TRUE(Call(c, GetFrame("durable", "k1"), Code::kGetResp, &get));
+  ASSERT_EQ(get.content_size(), 1);
+  EXPECT_EQ(get.content(0).value(), "after restart");
+}
+
+TEST_F(NodeTest, AcknowledgedWriteSurvivesAProcessCrash) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  {
+    Conn c;
+    ASSERT_TRUE(c.Connect(pb()));
+    ASSERT_TRUE(Call(c, PutFrame("durable", "crash", "acked"), Code::kPutResp));
+  }
+  daemon_->Kill();
+  Status s = daemon_->Start();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  Conn c;
+  ASSERT_TRUE(c.Connect(pb()));
+  pbc::RpbGetResp get;
+  ASSERT_TRUE(Call(c, GetFrame("durable", "crash"), Code::kGetResp, &get));
+  ASSERT_EQ(get.content_size(), 1);
+  EXPECT_EQ(get.content(0).value(), "acked");
+}
+
+}  // namespace
+}  // namespace causeway
