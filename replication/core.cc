@@ -339,14 +339,9 @@ void NodeCore::Impl::Write(PutRequest request, bool tombstone,
 
 void NodeCore::Delete(DeleteRequest request,
                       std::function<void(DeleteResult)> done) {
-  // A delete is a write of a tombstone. Without a context it removes what
-  // the replicas hold now, so read that first (as Riak does).
-  GetRequest read;
-  read.id = request.id;
-  read.r = request.r;
-  read.pr = request.pr;
-  auto write_tombstone = [this, request = std::move(request),
-                          done](causal::VersionVector context) mutable {
+  // A delete is a write of a tombstone with the caller's context.
+  auto write_tombstone = [this, done](DeleteRequest request,
+                                      causal::VersionVector context) {
     PutRequest put;
     put.id = std::move(request.id);
     put.context = std::move(context);
@@ -358,18 +353,26 @@ void NodeCore::Delete(DeleteRequest request,
     });
   };
   if (!request.context.empty()) {
-    auto context = request.context;
-    return write_tombstone(std::move(context));
+    causal::VersionVector context = request.context;
+    write_tombstone(std::move(request), std::move(context));
+    return;
   }
-  Get(std::move(read), [write_tombstone = std::move(write_tombstone),
-                        done](GetResult r) mutable {
-    if (r.status.ok()) return write_tombstone(r.object.clock());
-    if (r.status.IsNotFound()) {
+  // Without a context, delete what the replicas hold now: read it first, as
+  // Riak does.
+  GetRequest read;
+  read.id = request.id;
+  read.r = request.r;
+  read.pr = request.pr;
+  Get(std::move(read), [write_tombstone, done,
+                        request = std::move(request)](GetResult r) mutable {
+    if (r.status.ok()) {
+      write_tombstone(std::move(request), r.object.clock());
+    } else if (r.status.IsNotFound()) {
       // Nothing live to delete; an existing tombstone stays as it is.
       done(DeleteResult{Status::Ok()});
-      return;
+    } else {
+      done(DeleteResult{std::move(r.status)});
     }
-    done(DeleteResult{std::move(r.status)});
   });
 }
 

@@ -193,7 +193,8 @@ TEST_F(CoreTest, DeleteWithOldContextKeepsConcurrentWrite) {
   Put("m", "k", "b");  // concurrent, not seen by the deleter
   ASSERT_TRUE(Delete("m", "k", first.object.clock()).ok());
   GetResult g = Get("m", "k");
-  ASSERT_TRUE(g.status.ok());
+  ASSERT_TRUE(g.status.ok())
+      << g.status.ToString() << " siblings " << g.object.siblings().size();
   EXPECT_EQ(Values(g.object), std::vector<std::string>{"b"});
 }
 
