@@ -1,7 +1,7 @@
 #include "replication/object/object.h"
 
 #include <algorithm>
-#include <climits>
+#include <array>
 #include <tuple>
 
 #include "proto/records.pb.h"
@@ -18,6 +18,28 @@ constexpr size_t kMaxSiblings = size_t{1} << 16;
 // counter far from overflow (a wrapped counter would mint the empty dot), at
 // no cost to honest clients, whose counters grow by one per write.
 constexpr uint64_t kMaxContextCounter = uint64_t{1} << 62;
+// The checksum trailer: field 15 (ObjectRecord.checksum), wire type 5
+// (fixed32), then four little-endian bytes.
+constexpr char kChecksumTag = (15 << 3) | 5;
+constexpr size_t kTrailerBytes = 5;
+
+// CRC-32C, reflected polynomial 0x82F63B78, one table lookup per byte.
+uint32_t Crc32c(std::string_view data) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ ((c & 1) ? 0x82F63B78u : 0);
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t crc = 0xFFFFFFFFu;
+  for (char ch : data) {
+    crc = table[(crc ^ static_cast<uint8_t>(ch)) & 0xFF] ^ (crc >> 8);
+  }
+  return crc ^ 0xFFFFFFFFu;
+}
 
 // A total order on sibling contents. Dots are unique by construction, so two
 // replicas holding one dot with different contents means corruption
@@ -81,6 +103,27 @@ Pairs FromRecord(
   Pairs out;
   out.reserve(in.size());
   for (const auto& p : in) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
+// Both sides' siblings, one per dot (the same survivor Merge picks).
+std::vector<Sibling> UnionByDot(const std::vector<Sibling>& x,
+                                const std::vector<Sibling>& y) {
+  std::vector<Sibling> out;
+  out.reserve(x.size() + y.size());
+  auto a = x.begin();
+  auto b = y.begin();
+  while (a != x.end() || b != y.end()) {
+    if (b == y.end() || (a != x.end() && a->dot < b->dot)) {
+      out.push_back(*a++);
+    } else if (a == x.end() || b->dot < a->dot) {
+      out.push_back(*b++);
+    } else {
+      out.push_back(ContentLess(*a, *b) ? *b : *a);
+      ++a;
+      ++b;
+    }
+  }
   return out;
 }
 
@@ -152,6 +195,14 @@ void Object::Merge(const Object& other, Resolution resolution) {
       ++b;
     }
   }
+  if (merged.empty() && !(siblings_.empty() && other.siblings_.empty())) {
+    // Each side claims to have overwritten everything the other holds. Honest
+    // histories cannot do that (overwriting follows causality, which has no
+    // cycles), but a forged client context or clocks that contradict
+    // causality under a destructive resolution can. Losing the key is the
+    // worst answer, so keep the union and let resolution pick.
+    merged = UnionByDot(siblings_, other.siblings_);
+  }
   siblings_ = std::move(merged);
   clock_.Merge(other.clock_);
   Resolve(resolution);
@@ -161,6 +212,7 @@ bool Object::Descends(const Object& other) const {
   if (!clock_.Descends(other.clock_)) return false;
   // Everything `other` holds is covered; what remains is whether merging
   // would drop one of ours (other overwrote it) or swap a sibling's content.
+  if (siblings_.empty()) return other.siblings_.empty();
   auto b = other.siblings_.begin();
   for (const Sibling& s : siblings_) {
     while (b != other.siblings_.end() && b->dot < s.dot) ++b;
@@ -198,16 +250,40 @@ std::string Object::Encode() const {
     r->set_value(s.value);
     ToRecord(s.meta, r);
   }
-  return rec.SerializeAsString();
+  std::string out = rec.SerializeAsString();
+  // Appended by hand rather than set on `rec`: the checksum covers the bytes
+  // before it, which only exist once the rest is serialized. The result is
+  // exactly what protobuf would write for the field, so the record stays a
+  // plain ObjectRecord to any reader.
+  uint32_t crc = Crc32c(out);
+  out.push_back(kChecksumTag);
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
+  return out;
 }
 
 Status Object::Decode(std::string_view bytes, Object* out) {
   if (bytes.size() > kMaxRecordBytes) {
     return Status::Corruption("object record too large");
   }
+  if (bytes.size() < kTrailerBytes ||
+      bytes[bytes.size() - kTrailerBytes] != kChecksumTag) {
+    return Status::Corruption("object record: no checksum");
+  }
+  std::string_view body = bytes.substr(0, bytes.size() - kTrailerBytes);
+  uint32_t stored = 0;
+  for (int i = 0; i < 4; ++i) {
+    stored |= uint32_t{static_cast<uint8_t>(bytes[body.size() + 1 + i])}
+              << (8 * i);
+  }
+  if (Crc32c(body) != stored) {
+    return Status::Corruption("object record: checksum mismatch");
+  }
   records::ObjectRecord rec;
-  if (!rec.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return Status::Corruption("object record does not parse");
+  }
+  if (rec.has_checksum()) {
+    return Status::Corruption("object record: checksum not last");
   }
   if (!rec.has_format_version() || rec.format_version() != kFormatVersion) {
     return Status::Corruption("object record: unknown format version");
