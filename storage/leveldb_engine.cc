@@ -1,0 +1,155 @@
+// The LevelDB Engine: one database per node. The engine owns the DB, its
+// block cache and its bloom filter policy; the DB is closed before the two
+// objects it points to are freed.
+
+#include <leveldb/cache.h>
+#include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
+#include <leveldb/write_batch.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "storage/engine.h"
+
+namespace causeway::storage {
+namespace {
+
+constexpr int kBloomBitsPerKey = 10;
+
+Status FromLevelDb(const leveldb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status::NotFound(s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(s.ToString());
+  if (s.IsIOError()) return Status::IoError(s.ToString());
+  // LevelDB reports "not supported" for options it cannot honour, which is a
+  // caller error just like an invalid argument.
+  if (s.IsInvalidArgument() || s.IsNotSupportedError()) {
+    return Status::InvalidArgument(s.ToString());
+  }
+  return Status::IoError(s.ToString());
+}
+
+leveldb::Slice ToSlice(std::string_view s) {
+  return leveldb::Slice(s.data(), s.size());
+}
+
+std::string_view ToView(const leveldb::Slice& s) {
+  return std::string_view(s.data(), s.size());
+}
+
+leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
+  leveldb::WriteOptions out;
+  out.sync = options.sync;
+  return out;
+}
+
+class LevelDbEngine final : public Engine {
+ public:
+  LevelDbEngine(std::string dir, std::unique_ptr<leveldb::Cache> cache,
+                std::unique_ptr<const leveldb::FilterPolicy> filter,
+                std::unique_ptr<leveldb::DB> db)
+      : dir_(std::move(dir)),
+        cache_(std::move(cache)),
+        filter_(std::move(filter)),
+        db_(std::move(db)) {}
+
+  ~LevelDbEngine() override {
+    // The DB refers to the cache and the filter policy until it is closed.
+    db_.reset();
+  }
+
+  Status Get(std::string_view key, std::string* value) override {
+    return FromLevelDb(db_->Get(leveldb::ReadOptions(), ToSlice(key), value));
+  }
+
+  Status Put(std::string_view key, std::string_view value,
+             const WriteOptions& options) override {
+    return FromLevelDb(
+        db_->Put(ToLevelDb(options), ToSlice(key), ToSlice(value)));
+  }
+
+  Status Delete(std::string_view key, const WriteOptions& options) override {
+    return FromLevelDb(db_->Delete(ToLevelDb(options), ToSlice(key)));
+  }
+
+  Status Write(const WriteBatch& batch, const WriteOptions& options) override {
+    leveldb::WriteBatch lbatch;
+    for (const WriteBatch::Op& op : batch.ops()) {
+      if (op.is_delete) {
+        lbatch.Delete(op.key);
+      } else {
+        lbatch.Put(op.key, op.value);
+      }
+    }
+    return FromLevelDb(db_->Write(ToLevelDb(options), &lbatch));
+  }
+
+  Status Scan(std::string_view begin, std::string_view end,
+              const ScanVisitor& visit) override {
+    std::unique_ptr<leveldb::Iterator> it(
+        db_->NewIterator(leveldb::ReadOptions()));
+    for (it->Seek(ToSlice(begin)); it->Valid(); it->Next()) {
+      std::string_view key = ToView(it->key());
+      if (!end.empty() && key >= end) break;
+      if (!visit(key, ToView(it->value()))) break;
+    }
+    return FromLevelDb(it->status());
+  }
+
+  // The sum of the files in the directory: unlike GetApproximateSizes it
+  // counts the log, the manifest and files awaiting deletion, which is what
+  // an operator watching the disk sees.
+  uint64_t ApproximateDiskBytes() override {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    uint64_t total = 0;
+    fs::directory_iterator it(dir_, ec);
+    const fs::directory_iterator end;
+    while (!ec && it != end) {
+      std::error_code entry_ec;
+      if (it->is_regular_file(entry_ec)) {
+        uint64_t size = it->file_size(entry_ec);
+        // A file compaction removed since listing is simply not counted.
+        if (!entry_ec) total += size;
+      }
+      it.increment(ec);
+    }
+    return total;
+  }
+
+ private:
+  const std::string dir_;
+  std::unique_ptr<leveldb::Cache> cache_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  std::unique_ptr<leveldb::DB> db_;
+};
+
+}  // namespace
+
+Status OpenLevelDb(const std::string& dir, const LevelDbOptions& options,
+                   std::unique_ptr<Engine>* engine) {
+  std::unique_ptr<leveldb::Cache> cache(
+      leveldb::NewLRUCache(options.block_cache_bytes));
+  std::unique_ptr<const leveldb::FilterPolicy> filter(
+      leveldb::NewBloomFilterPolicy(kBloomBitsPerKey));
+
+  leveldb::Options lopts;
+  lopts.create_if_missing = options.create_if_missing;
+  lopts.paranoid_checks = options.paranoid_checks;
+  lopts.write_buffer_size = options.write_buffer_bytes;
+  lopts.block_cache = cache.get();
+  lopts.filter_policy = filter.get();
+
+  leveldb::DB* raw = nullptr;
+  Status s = FromLevelDb(leveldb::DB::Open(lopts, dir, &raw));
+  if (!s.ok()) return s;
+  *engine =
+      std::make_unique<LevelDbEngine>(dir, std::move(cache), std::move(filter),
+                                      std::unique_ptr<leveldb::DB>(raw));
+  return Status::Ok();
+}
+
+}  // namespace causeway::storage

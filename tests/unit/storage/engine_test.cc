@@ -1,0 +1,448 @@
+// One suite, run against every Engine: the memory engine must behave like
+// LevelDB in everything but durability, or simulator results mean nothing.
+
+#include "storage/engine.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace causeway::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+// A fresh directory under the test's TMPDIR, removed with everything in it
+// when the object goes away.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl =
+        (fs::temp_directory_path() / "causeway-storage-XXXXXX").string();
+    char* made = mkdtemp(tmpl.data());
+    if (made == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed for " << tmpl;
+      return;
+    }
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct MemoryFactory {
+  static constexpr bool kOnDisk = false;
+  std::unique_ptr<Engine> Open() { return NewMemoryEngine(); }
+};
+
+struct LevelDbFactory {
+  static constexpr bool kOnDisk = true;
+  TempDir dir;
+  std::unique_ptr<Engine> Open() {
+    LevelDbOptions options;
+    // Small buffers so tests also exercise flushed tables, not only the
+    // memtable.
+    options.write_buffer_bytes = 64 << 10;
+    options.block_cache_bytes = 1 << 20;
+    std::unique_ptr<Engine> engine;
+    Status s = OpenLevelDb(dir.path(), options, &engine);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return engine;
+  }
+};
+
+template <typename Factory>
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine_ = factory_.Open();
+    ASSERT_NE(engine_, nullptr);
+  }
+
+  std::string MustGet(std::string_view key) {
+    std::string value;
+    Status s = engine_->Get(key, &value);
+    EXPECT_TRUE(s.ok()) << "key " << testing::PrintToString(key) << ": "
+                        << s.ToString();
+    return value;
+  }
+
+  bool Absent(std::string_view key) {
+    std::string value;
+    return engine_->Get(key, &value).IsNotFound();
+  }
+
+  Entries ScanAll(std::string_view begin, std::string_view end) {
+    Entries out;
+    Status s =
+        engine_->Scan(begin, end, [&](std::string_view k, std::string_view v) {
+          out.emplace_back(std::string(k), std::string(v));
+          return true;
+        });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+
+  void PutOk(std::string_view key, std::string_view value) {
+    Status s = engine_->Put(key, value);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  Factory factory_;
+  std::unique_ptr<Engine> engine_;
+};
+
+using Engines = ::testing::Types<MemoryFactory, LevelDbFactory>;
+
+class EngineNames {
+ public:
+  template <typename T>
+  static std::string GetName(int) {
+    return T::kOnDisk ? "LevelDb" : "Memory";
+  }
+};
+
+TYPED_TEST_SUITE(EngineTest, Engines, EngineNames);
+
+TYPED_TEST(EngineTest, GetOfAbsentKeyIsNotFound) {
+  std::string value = "untouched";
+  Status s = this->engine_->Get("nope", &value);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_EQ(s.code(), Status::Code::kNotFound);
+}
+
+TYPED_TEST(EngineTest, PutThenGet) {
+  this->PutOk("k1", "v1");
+  this->PutOk("k2", "");
+  EXPECT_EQ(this->MustGet("k1"), "v1");
+  EXPECT_EQ(this->MustGet("k2"), "");
+  EXPECT_TRUE(this->Absent("k3"));
+}
+
+TYPED_TEST(EngineTest, PutOverwrites) {
+  this->PutOk("k", "first");
+  this->PutOk("k", "second, and longer");
+  EXPECT_EQ(this->MustGet("k"), "second, and longer");
+  this->PutOk("k", "3");
+  EXPECT_EQ(this->MustGet("k"), "3");
+}
+
+TYPED_TEST(EngineTest, DeleteRemovesAndAbsentDeleteIsOk) {
+  this->PutOk("k", "v");
+  ASSERT_TRUE(this->engine_->Delete("k").ok());
+  EXPECT_TRUE(this->Absent("k"));
+  Status s = this->engine_->Delete("never-written");
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  s = this->engine_->Delete("k");
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TYPED_TEST(EngineTest, BatchOpsAreAllVisibleAfterWrite) {
+  this->PutOk("gone", "x");
+  this->PutOk("changed", "old");
+  WriteBatch batch;
+  batch.Put("a", "1");
+  batch.Put("b", "2");
+  batch.Put("changed", "new");
+  batch.Delete("gone");
+  ASSERT_EQ(batch.size(), 4u);
+  ASSERT_TRUE(this->engine_->Write(batch).ok());
+  EXPECT_EQ(this->MustGet("a"), "1");
+  EXPECT_EQ(this->MustGet("b"), "2");
+  EXPECT_EQ(this->MustGet("changed"), "new");
+  EXPECT_TRUE(this->Absent("gone"));
+}
+
+TYPED_TEST(EngineTest, BatchAppliesOpsInOrder) {
+  WriteBatch batch;
+  batch.Put("k", "1");
+  batch.Put("k", "2");
+  batch.Put("d", "x");
+  batch.Delete("d");
+  batch.Delete("r");
+  batch.Put("r", "back");
+  ASSERT_TRUE(this->engine_->Write(batch).ok());
+  EXPECT_EQ(this->MustGet("k"), "2");
+  EXPECT_TRUE(this->Absent("d"));
+  EXPECT_EQ(this->MustGet("r"), "back");
+}
+
+TYPED_TEST(EngineTest, EmptyBatchIsOk) {
+  WriteBatch batch;
+  EXPECT_TRUE(batch.empty());
+  EXPECT_TRUE(this->engine_->Write(batch).ok());
+  EXPECT_TRUE(this->ScanAll("", "").empty());
+}
+
+TYPED_TEST(EngineTest, ScanVisitsHalfOpenRangeInOrder) {
+  // Inserted out of order on purpose.
+  for (const char* k : {"d", "a", "c", "e", "b"}) {
+    this->PutOk(k, std::string("v") + k);
+  }
+  Entries want = {{"b", "vb"}, {"c", "vc"}, {"d", "vd"}};
+  EXPECT_EQ(this->ScanAll("b", "e"), want);
+  // begin need not exist; end is exclusive even when present.
+  want = {{"b", "vb"}, {"c", "vc"}};
+  EXPECT_EQ(this->ScanAll("aa", "d"), want);
+  // An empty end is unbounded.
+  want = {{"c", "vc"}, {"d", "vd"}, {"e", "ve"}};
+  EXPECT_EQ(this->ScanAll("c", ""), want);
+  EXPECT_EQ(this->ScanAll("", "").size(), 5u);
+  // Empty and inverted ranges visit nothing.
+  EXPECT_TRUE(this->ScanAll("c", "c").empty());
+  EXPECT_TRUE(this->ScanAll("d", "b").empty());
+  EXPECT_TRUE(this->ScanAll("f", "").empty());
+}
+
+TYPED_TEST(EngineTest, ScanStopsWhenVisitorReturnsFalse) {
+  for (int i = 0; i < 10; ++i) this->PutOk("k" + std::to_string(i), "v");
+  std::vector<std::string> seen;
+  Status s =
+      this->engine_->Scan("", "", [&](std::string_view k, std::string_view) {
+        seen.emplace_back(k);
+        return seen.size() < 3;
+      });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen, (std::vector<std::string>{"k0", "k1", "k2"}));
+}
+
+TYPED_TEST(EngineTest, ScanSeesDeletesAndOverwrites) {
+  this->PutOk("a", "1");
+  this->PutOk("b", "2");
+  this->PutOk("c", "3");
+  ASSERT_TRUE(this->engine_->Delete("b").ok());
+  this->PutOk("c", "33");
+  Entries want = {{"a", "1"}, {"c", "33"}};
+  EXPECT_EQ(this->ScanAll("", ""), want);
+}
+
+TYPED_TEST(EngineTest, VisitorMayDeleteWhatItVisits) {
+  for (int i = 0; i < 5; ++i) this->PutOk("k" + std::to_string(i), "v");
+  int visited = 0;
+  Status s =
+      this->engine_->Scan("", "", [&](std::string_view k, std::string_view) {
+        ++visited;
+        EXPECT_TRUE(this->engine_->Delete(std::string(k)).ok());
+        return true;
+      });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(visited, 5);
+  EXPECT_TRUE(this->ScanAll("", "").empty());
+}
+
+TYPED_TEST(EngineTest, BinaryKeysAndValuesWithZeroAndFfBytes) {
+  const std::string zero("\x00", 1);
+  const std::string zero_zero("\x00\x00", 2);
+  const std::string ff("\xff", 1);
+  const std::string ff_ff("\xff\xff", 2);
+  const std::string mid = std::string("a\x00z", 3);
+  const std::string value("\x00\xff\x00\x01", 4);
+  for (const std::string* k : {&ff_ff, &mid, &zero, &ff, &zero_zero}) {
+    this->PutOk(*k, value + *k);
+  }
+  EXPECT_EQ(this->MustGet(mid), value + mid);
+  EXPECT_TRUE(this->Absent(std::string("a", 1)));
+  EXPECT_TRUE(this->Absent(std::string("a\x00", 2)));
+
+  // Bytes compare unsigned: 0x00 first, 0xff last, shorter before longer.
+  Entries all = this->ScanAll("", "");
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : all) {
+    keys.push_back(k);
+    EXPECT_EQ(v, value + k);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{zero, zero_zero, mid, ff, ff_ff}));
+
+  // A range bounded by binary keys.
+  Entries ranged = this->ScanAll(zero_zero, ff);
+  ASSERT_EQ(ranged.size(), 2u);
+  EXPECT_EQ(ranged[0].first, zero_zero);
+  EXPECT_EQ(ranged[1].first, mid);
+}
+
+TYPED_TEST(EngineTest, EmptyKeyIsAKey) {
+  this->PutOk("", "empty");
+  this->PutOk("a", "1");
+  EXPECT_EQ(this->MustGet(""), "empty");
+  Entries all = this->ScanAll("", "");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].first, "");
+}
+
+TYPED_TEST(EngineTest, SyncWritesAreReadable) {
+  WriteOptions sync;
+  sync.sync = true;
+  ASSERT_TRUE(this->engine_->Put("p", "1", sync).ok());
+  WriteBatch batch;
+  batch.Put("q", "2");
+  ASSERT_TRUE(this->engine_->Write(batch, sync).ok());
+  ASSERT_TRUE(this->engine_->Delete("p", sync).ok());
+  EXPECT_TRUE(this->Absent("p"));
+  EXPECT_EQ(this->MustGet("q"), "2");
+}
+
+TYPED_TEST(EngineTest, ManyKeysMatchAModel) {
+  // Enough data to leave the memtable (64 KiB here) for table files, so scans
+  // merge several sources; the std::map is the model both must agree with.
+  std::map<std::string, std::string> model;
+  const std::string big(300, 'x');
+  for (int i = 0; i < 2000; ++i) {
+    std::string key = "key" + std::to_string(i * 7919 % 2000);
+    std::string value = big + std::to_string(i);
+    this->PutOk(key, value);
+    model[key] = value;
+    if (i % 5 == 0) {
+      std::string victim = "key" + std::to_string(i * 31 % 2000);
+      ASSERT_TRUE(this->engine_->Delete(victim).ok());
+      model.erase(victim);
+    }
+  }
+  Entries want(model.begin(), model.end());
+  EXPECT_EQ(this->ScanAll("", ""), want);
+  auto lo = model.lower_bound("key1");
+  auto hi = model.lower_bound("key5");
+  Entries want_range(lo, hi);
+  EXPECT_EQ(this->ScanAll("key1", "key5"), want_range);
+}
+
+TYPED_TEST(EngineTest, ApproximateDiskBytes) {
+  // Random bytes, so that table compression cannot shrink them.
+  std::mt19937 rng(3);
+  for (int i = 0; i < 100; ++i) {
+    std::string value(1000, '\0');
+    for (char& c : value) c = static_cast<char>(rng());
+    this->PutOk("k" + std::to_string(i), value);
+  }
+  if (TypeParam::kOnDisk) {
+    // The log or the tables hold at least the 100 KB just written.
+    EXPECT_GE(this->engine_->ApproximateDiskBytes(), 100u * 1000u);
+  } else {
+    EXPECT_EQ(this->engine_->ApproximateDiskBytes(), 0u);
+  }
+}
+
+// --- LevelDB only: things a memory engine cannot have
+// -------------------------
+
+class LevelDbEngineTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Engine> Open(LevelDbOptions options = {}) {
+    std::unique_ptr<Engine> engine;
+    Status s = OpenLevelDb(dir_.path(), options, &engine);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return engine;
+  }
+  TempDir dir_;
+};
+
+TEST_F(LevelDbEngineTest, ReopenKeepsData) {
+  {
+    std::unique_ptr<Engine> engine = Open();
+    ASSERT_NE(engine, nullptr);
+    ASSERT_TRUE(engine->Put("kept", "yes").ok());
+    ASSERT_TRUE(engine->Put("deleted", "no").ok());
+    ASSERT_TRUE(engine->Delete("deleted").ok());
+    WriteBatch batch;
+    batch.Put(std::string("\x00\xff", 2), std::string("\xff\x00", 2));
+    ASSERT_TRUE(engine->Write(batch).ok());
+    WriteOptions sync;
+    sync.sync = true;
+    ASSERT_TRUE(engine->Put("synced", "1", sync).ok());
+  }
+  std::unique_ptr<Engine> engine = Open();
+  ASSERT_NE(engine, nullptr);
+  std::string value;
+  ASSERT_TRUE(engine->Get("kept", &value).ok());
+  EXPECT_EQ(value, "yes");
+  ASSERT_TRUE(engine->Get("synced", &value).ok());
+  EXPECT_EQ(value, "1");
+  ASSERT_TRUE(engine->Get(std::string("\x00\xff", 2), &value).ok());
+  EXPECT_EQ(value, std::string("\xff\x00", 2));
+  EXPECT_TRUE(engine->Get("deleted", &value).IsNotFound());
+}
+
+TEST_F(LevelDbEngineTest, ReopenAfterManyWritesKeepsEverything) {
+  LevelDbOptions options;
+  options.write_buffer_bytes = 64 << 10;
+  {
+    std::unique_ptr<Engine> engine = Open(options);
+    ASSERT_NE(engine, nullptr);
+    for (int i = 0; i < 3000; ++i) {
+      ASSERT_TRUE(
+          engine->Put("k" + std::to_string(i), std::string(200, 'a' + i % 26))
+              .ok());
+    }
+  }
+  std::unique_ptr<Engine> engine = Open(options);
+  ASSERT_NE(engine, nullptr);
+  int count = 0;
+  ASSERT_TRUE(engine
+                  ->Scan("", "",
+                         [&](std::string_view k, std::string_view v) {
+                           ++count;
+                           return v.size() == 200;
+                         })
+                  .ok());
+  EXPECT_EQ(count, 3000);
+}
+
+TEST_F(LevelDbEngineTest, MissingDirectoryWithoutCreateIsAnError) {
+  LevelDbOptions options;
+  options.create_if_missing = false;
+  std::unique_ptr<Engine> engine;
+  Status s = OpenLevelDb((fs::path(dir_.path()) / "absent").string(), options,
+                         &engine);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_EQ(engine, nullptr);
+}
+
+TEST_F(LevelDbEngineTest, SecondOpenOfSameDirectoryIsAnIoError) {
+  std::unique_ptr<Engine> first = Open();
+  ASSERT_NE(first, nullptr);
+  std::unique_ptr<Engine> second;
+  Status s = OpenLevelDb(dir_.path(), {}, &second);
+  EXPECT_EQ(s.code(), Status::Code::kIoError) << s.ToString();
+  EXPECT_EQ(second, nullptr);
+}
+
+TEST_F(LevelDbEngineTest, GarbageManifestIsReported) {
+  { ASSERT_NE(Open(), nullptr); }
+  // Point CURRENT at a manifest full of garbage.
+  {
+    std::FILE* f =
+        std::fopen((fs::path(dir_.path()) / "MANIFEST-999999").c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fputs("this is not a log file at all, not even close.......", f);
+    std::fclose(f);
+    f = std::fopen((fs::path(dir_.path()) / "CURRENT").c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fputs("MANIFEST-999999\n", f);
+    std::fclose(f);
+  }
+  std::unique_ptr<Engine> engine;
+  Status s = OpenLevelDb(dir_.path(), {}, &engine);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
+}
+
+}  // namespace
+}  // namespace causeway::storage
