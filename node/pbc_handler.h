@@ -1,0 +1,80 @@
+#pragma once
+// PbcHandler: the client protocol's request handling, with no sockets. It
+// takes one decoded frame, parses the body, calls replication::NodeCore and
+// turns the result back into reply frames through a PbcResponder. Bad input
+// is answered, never trusted: a body that does not parse, lacks a required
+// field or carries an invalid vclock gets an RpbErrorResp and nothing is
+// applied; an unknown code gets an RpbErrorResp naming it. Neither closes
+// the connection.
+//
+// Ordering: a connection hands the handler one request at a time and waits
+// for PbcResponder::RequestDone() before handing it the next, so replies go
+// out in request order. The core may complete a request before Handle()
+// returns or later; RequestDone() is called exactly once per Handle() either
+// way, after the request's last frame has been sent.
+//
+// Ownership: the node owns the core and the stats and keeps both alive
+// until the core has stopped calling back; requests in flight hold the
+// responder and the handler's own state by shared_ptr, so the handler and
+// the connection may be destroyed first. Runs on the node's logic thread.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "node/pbc_codec.h"
+#include "proto/pbc_codes.h"
+
+namespace causeway::replication {
+class NodeCore;
+}
+
+namespace causeway::node {
+
+struct Stats;
+
+// The connection, as the handler sees it.
+class PbcResponder {
+ public:
+  virtual ~PbcResponder() = default;
+  // Queues one encoded frame (from EncodeFrame) for the client.
+  virtual void Send(std::string frame) = 0;
+  // Closes the connection once the frames already queued are written.
+  virtual void Close() = 0;
+  // The current request's replies are all queued; the next may be read.
+  virtual void RequestDone() = 0;
+};
+
+struct PbcHandlerOptions {
+  std::string server_version = "causeway";
+  // The frame limit; also bounds a reply the handler assembles from many
+  // parts (a non-streamed bucket list), which would otherwise be unbounded.
+  uint32_t max_frame_bytes = pbc::kDefaultMaxFrameBytes;
+  // Monotonic microseconds for latency statistics; steady_clock if unset.
+  std::function<uint64_t()> clock_us;
+};
+
+class PbcHandler {
+ public:
+  PbcHandler(replication::NodeCore& core, Stats& stats,
+             PbcHandlerOptions options);
+  ~PbcHandler();
+  PbcHandler(const PbcHandler&) = delete;
+  PbcHandler& operator=(const PbcHandler&) = delete;
+
+  // Serves one request; see the ordering promise above.
+  void Handle(Frame frame, std::shared_ptr<PbcResponder> responder);
+
+  // Answers a stream the decoder gave up on (zero or oversized length): an
+  // RpbErrorResp, then Close(). Does not call RequestDone().
+  void RejectStream(const FrameDecoder& decoder, PbcResponder& responder);
+
+  // Shared with requests in flight; defined in the .cc file.
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace causeway::node
