@@ -1,0 +1,393 @@
+#include "node/pbc_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio.hpp>
+#include <chrono>
+#include <deque>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "node/pbc_codec.h"
+#include "node/pbc_handler.h"
+#include "node/stats.h"
+#include "replication/core.h"
+
+namespace causeway::node {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Bytes asked of the socket per read.
+constexpr size_t kReadChunk = 64 << 10;
+// While this much output waits, no new request is read: a client that
+// pipelines without reading its replies is slowed by TCP, not buffered.
+constexpr size_t kPauseReadingBytes = 4 << 20;
+// Output a connection may have pending before it is closed. Only a single
+// reply stream (a large key listing to a client that does not read) can get
+// here, since reading pauses long before.
+constexpr size_t kMaxPendingOutput = 64 << 20;
+// Frames handed to the kernel in one gathered write.
+constexpr size_t kMaxWriteBatch = 64;
+// After a fatal error reply, input is drained (and dropped) for at most this
+// long and this many bytes before the socket is closed: closing with unread
+// input makes the kernel send a reset, which can destroy the reply before
+// the client reads it.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerMaxBytes = 1 << 20;
+// Pause before accepting again after an accept error (e.g. out of file
+// descriptors), so the loop does not spin.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+class Connection;
+
+// Everything connections and the accept loop share. Held by shared_ptr so
+// handlers still queued on the io_context after the server is gone find
+// it alive (and closed).
+struct Shared {
+  Shared(asio::io_context& io, replication::NodeCore& core, Stats& s,
+         PbcServerOptions o)
+      : io(io),
+        stats(s),
+        options(std::move(o)),
+        handler(core, s,
+                PbcHandlerOptions{
+                    options.server_version, options.max_frame_bytes, {}}),
+        acceptor(io),
+        retry_timer(io) {}
+
+  asio::io_context& io;
+  Stats& stats;
+  PbcServerOptions options;
+  PbcHandler handler;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;
+  bool stopped = false;
+  uint64_t next_connection_id = 1;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;
+};
+
+// One client connection: reads frames, hands them to the handler one at a
+// time, and writes replies in order from a bounded queue.
+class Connection : public PbcResponder,
+                   public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<Shared> shared, tcp::socket socket, uint64_t id)
+      : shared_(std::move(shared)),
+        socket_(std::move(socket)),
+        id_(id),
+        decoder_(shared_->options.max_frame_bytes),
+        linger_timer_(shared_->io) {}
+
+  void Start() {
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    Pump();
+  }
+
+  // PbcResponder.
+  void Send(std::string frame) override {
+    if (closed_) return;
+    queued_bytes_ += frame.size();
+    if (queued_bytes_ > kMaxPendingOutput) {
+      spdlog::warn(
+          "pbc: closing connection {}: over {} bytes of replies "
+          "unread by the client",
+          id_, kMaxPendingOutput);
+      CloseNow();
+      return;
+    }
+    queue_.push_back(std::move(frame));
+    StartWrite();
+  }
+
+  void Close() override {
+    if (closed_ || closing_) return;
+    closing_ = true;
+    if (queue_.empty() && !writing_) Linger();
+  }
+
+  void RequestDone() override {
+    busy_ = false;
+    // Called from inside Pump when the core answered at once: Pump's loop
+    // picks up the next frame, so the stack does not grow per request.
+    if (!in_pump_) Pump();
+  }
+
+  // Closes the socket at once, dropping unsent output.
+  void CloseNow() {
+    if (closed_) return;
+    closed_ = true;
+    linger_timer_.cancel();
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    queue_.clear();
+    queued_bytes_ = 0;
+    if (shared_->stats.connections_open > 0) --shared_->stats.connections_open;
+    shared_->connections.erase(id_);
+  }
+
+ private:
+  // Serves buffered frames one at a time, then reads more if allowed.
+  void Pump() {
+    if (in_pump_) return;
+    in_pump_ = true;
+    auto self = shared_from_this();  // Handle may end in CloseNow
+    while (!closed_ && !closing_ && !busy_) {
+      Frame frame;
+      if (decoder_.Next(&frame)) {
+        busy_ = true;
+        shared_->handler.Handle(std::move(frame), self);
+        continue;
+      }
+      if (decoder_.failed()) {
+        spdlog::info("pbc: connection {}: {}", id_, decoder_.ErrorMessage());
+        shared_->handler.RejectStream(decoder_, *this);
+      } else if (peer_done_) {
+        // The client finished sending; answer what it sent, then close.
+        Close();
+      }
+      break;
+    }
+    in_pump_ = false;
+    MaybeRead();
+  }
+
+  void MaybeRead() {
+    if (closed_ || closing_ || reading_ || busy_ || peer_done_ ||
+        decoder_.failed() || decoder_.pending_frames() > 0 ||
+        queued_bytes_ > kPauseReadingBytes) {
+      return;
+    }
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(read_buffer_),
+        [self = shared_from_this()](const boost::system::error_code& ec,
+                                    size_t n) { self->OnRead(ec, n); });
+  }
+
+  void OnRead(const boost::system::error_code& ec, size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (n > 0) decoder_.Feed(std::string_view(read_buffer_.data(), n));
+    if (ec) {
+      if (ec != asio::error::eof) {
+        CloseNow();
+        return;
+      }
+      peer_done_ = true;
+    }
+    Pump();
+  }
+
+  void StartWrite() {
+    if (writing_ || closed_ || queue_.empty()) return;
+    writing_ = true;
+    std::vector<asio::const_buffer> buffers;
+    size_t count = std::min(queue_.size(), kMaxWriteBatch);
+    buffers.reserve(count);
+    // Deque elements stay put while more are appended at the back.
+    for (size_t i = 0; i < count; ++i) {
+      buffers.push_back(asio::buffer(queue_[i]));
+    }
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this(), count](
+                          const boost::system::error_code& ec, size_t) {
+                        self->OnWrite(ec, count);
+                      });
+  }
+
+  void OnWrite(const boost::system::error_code& ec, size_t count) {
+    writing_ = false;
+    if (closed_) return;
+    if (ec) {
+      CloseNow();
+      return;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      queued_bytes_ -= queue_.front().size();
+      queue_.pop_front();
+    }
+    if (queue_.empty() && closing_) {
+      Linger();
+      return;
+    }
+    StartWrite();
+    Pump();  // reading may have paused for output
+  }
+
+  // Output is flushed and the connection is to close: say so with a FIN,
+  // then drop whatever the client still sends until it closes too (or the
+  // time or byte budget runs out).
+  void Linger() {
+    if (closed_ || lingering_) return;
+    lingering_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec || reading_) {
+      // A read already in flight would race the drain; just close.
+      CloseNow();
+      return;
+    }
+    linger_timer_.expires_after(kLingerTime);
+    linger_timer_.async_wait(
+        [self = shared_from_this()](const boost::system::error_code& e) {
+          if (!e) self->CloseNow();
+        });
+    Drain();
+  }
+
+  void Drain() {
+    socket_.async_read_some(asio::buffer(read_buffer_),
+                            [self = shared_from_this()](
+                                const boost::system::error_code& ec, size_t n) {
+                              if (self->closed_) return;
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kLingerMaxBytes) {
+                                self->CloseNow();
+                              } else {
+                                self->Drain();
+                              }
+                            });
+  }
+
+  std::shared_ptr<Shared> shared_;
+  tcp::socket socket_;
+  const uint64_t id_;
+  FrameDecoder decoder_;
+  std::array<char, kReadChunk> read_buffer_;
+
+  std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;
+  asio::steady_timer linger_timer_;
+  size_t drained_ = 0;
+
+  bool reading_ = false;
+  bool writing_ = false;
+  bool busy_ = false;  // a request is with the handler
+  bool in_pump_ = false;
+  bool peer_done_ = false;  // the client shut down its sending side
+  bool closing_ = false;    // close once output is flushed
+  bool lingering_ = false;
+  bool closed_ = false;
+};
+
+void Accept(const std::shared_ptr<Shared>& shared);
+
+void OnAccept(const std::shared_ptr<Shared>& shared,
+              const boost::system::error_code& ec, tcp::socket socket) {
+  if (shared->stopped) return;
+  if (ec) {
+    spdlog::warn("pbc: accept failed: {}", ec.message());
+    shared->retry_timer.expires_after(kAcceptRetryDelay);
+    shared->retry_timer.async_wait(
+        [shared](const boost::system::error_code& e) {
+          if (!e && !shared->stopped) Accept(shared);
+        });
+    return;
+  }
+  Stats& stats = shared->stats;
+  if (stats.connections_open >= shared->options.max_connections) {
+    ++stats.connections_rejected;
+    // A best-effort word to the client; a fresh socket's buffer takes it
+    // without blocking, and if not, the close alone still says it.
+    std::string frame = EncodeErrorFrame(
+        pbc::ErrorCode::kUnavailable,
+        "too many client connections (limit " +
+            std::to_string(shared->options.max_connections) + ")");
+    boost::system::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(frame), ignored);
+    socket.close(ignored);
+  } else {
+    ++stats.connections_open;
+    ++stats.connections_total;
+    uint64_t id = shared->next_connection_id++;
+    auto connection =
+        std::make_shared<Connection>(shared, std::move(socket), id);
+    shared->connections.emplace(id, connection);
+    connection->Start();
+  }
+  Accept(shared);
+}
+
+void Accept(const std::shared_ptr<Shared>& shared) {
+  shared->acceptor.async_accept(
+      [shared](const boost::system::error_code& ec, tcp::socket socket) {
+        OnAccept(shared, ec, std::move(socket));
+      });
+}
+
+}  // namespace
+
+class PbcServer::Impl {
+ public:
+  std::shared_ptr<Shared> shared;
+  bool started = false;
+};
+
+PbcServer::PbcServer(asio::io_context& io, replication::NodeCore& core,
+                     Stats& stats, PbcServerOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->shared = std::make_shared<Shared>(io, core, stats, std::move(options));
+}
+
+PbcServer::~PbcServer() { Stop(); }
+
+Status PbcServer::Start() {
+  Shared& s = *impl_->shared;
+  if (impl_->started) return Status::InvalidArgument("already started");
+  std::string where = s.options.host + ":" + std::to_string(s.options.port);
+  boost::system::error_code ec;
+  tcp::resolver resolver(s.io);
+  auto endpoints =
+      resolver.resolve(s.options.host, std::to_string(s.options.port),
+                       tcp::resolver::passive, ec);
+  if (ec || endpoints.empty()) {
+    return Status::InvalidArgument("cannot resolve client listen address " +
+                                   where + ": " + ec.message());
+  }
+  tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    s.acceptor.close(ignored);
+    return Status::IoError("cannot listen for clients on " + where + ": " +
+                           ec.message());
+  }
+  impl_->started = true;
+  Accept(impl_->shared);
+  spdlog::info("pbc: listening for clients on {}:{}", s.options.host, port());
+  return Status::Ok();
+}
+
+uint16_t PbcServer::port() const {
+  boost::system::error_code ec;
+  tcp::endpoint endpoint = impl_->shared->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void PbcServer::Stop() {
+  Shared& s = *impl_->shared;
+  if (s.stopped) return;
+  s.stopped = true;
+  boost::system::error_code ignored;
+  s.acceptor.close(ignored);
+  s.retry_timer.cancel();
+  // CloseNow edits the map; close from a copy.
+  auto connections = std::move(s.connections);
+  s.connections.clear();
+  for (auto& [id, weak] : connections) {
+    if (auto connection = weak.lock()) connection->CloseNow();
+  }
+}
+
+}  // namespace causeway::node
