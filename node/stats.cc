@@ -1,0 +1,276 @@
+#include "node/stats.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <string_view>
+
+#include "node/json.h"
+
+namespace causeway::node {
+
+// Layout: values below kSubBuckets get one exact bucket each (group 0). A
+// value whose highest set bit is m >= 5 falls in group m - 4, which splits
+// [2^m, 2^(m+1)) into kSubBuckets equal slices, each at most 1/32 of the
+// values in it, hence the ~3% bound. Group 59 (m = 63) is the last one used,
+// so every uint64_t has a bucket.
+size_t Histogram::BucketOf(uint64_t value) {
+  static_assert(kSubBuckets == 32, "the shifts below assume 5 bits");
+  if (value < kSubBuckets) return static_cast<size_t>(value);
+  const int msb = 63 - std::countl_zero(value);
+  const int shift = msb - 5;
+  const uint64_t slice = (value >> shift) - kSubBuckets;  // in [0, 32)
+  return static_cast<size_t>(msb - 4) * kSubBuckets +
+         static_cast<size_t>(slice);
+}
+
+uint64_t Histogram::BucketUpperBound(size_t bucket) {
+  const size_t group = bucket / kSubBuckets;
+  const uint64_t slice = bucket % kSubBuckets;
+  if (group == 0) return slice;
+  const int shift = static_cast<int>(group) - 1;  // msb - 5
+  const uint64_t lower = (kSubBuckets + slice) << shift;
+  // lower + width - 1 cannot overflow: the last slice ends at 2^64 - 1.
+  return lower + ((uint64_t{1} << shift) - 1);
+}
+
+void Histogram::Record(uint64_t value) {
+  ++counts_[BucketOf(value)];
+  ++count_;
+  max_ = std::max(max_, value);
+  // Saturate rather than wrap: a wrapped sum would make the mean nonsense.
+  sum_ = value > std::numeric_limits<uint64_t>::max() - sum_
+             ? std::numeric_limits<uint64_t>::max()
+             : sum_ + value;
+}
+
+uint64_t Histogram::Percentile(double q) const {
+  if (count_ == 0) return 0;
+  if (!(q > 0)) q = 0;  // also catches NaN
+  if (q > 1) q = 1;
+  // The smallest recorded value with at least q * count values at or below
+  // it (nearest-rank definition); rank 1 is the minimum.
+  auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  rank = std::clamp<uint64_t>(rank, 1, count_);
+  uint64_t seen = 0;
+  for (size_t b = 0; b < counts_.size(); ++b) {
+    seen += counts_[b];
+    if (seen >= rank) return std::min(BucketUpperBound(b), max_);
+  }
+  return max_;
+}
+
+namespace {
+
+struct Quantile {
+  double q;
+  const char* json_name;
+  const char* label;
+};
+constexpr Quantile kQuantiles[] = {
+    {0.50, "p50", "0.5"}, {0.95, "p95", "0.95"}, {0.99, "p99", "0.99"}};
+
+void AppendUint(std::string* out, uint64_t v) {
+  out->append(std::to_string(v));
+}
+
+// "name":value with a comma before it unless it opens the object.
+class JsonObject {
+ public:
+  explicit JsonObject(std::string* out) : out_(out) { out_->push_back('{'); }
+  void Key(std::string_view name) {
+    if (!first_) out_->push_back(',');
+    first_ = false;
+    AppendJsonString(out_, name);
+    out_->push_back(':');
+  }
+  void Uint(std::string_view name, uint64_t v) {
+    Key(name);
+    AppendUint(out_, v);
+  }
+  void String(std::string_view name, std::string_view v) {
+    Key(name);
+    AppendJsonString(out_, v);
+  }
+  void Histo(std::string_view name, const Histogram& h) {
+    Key(name);
+    JsonObject inner(out_);
+    inner.Uint("count", h.count());
+    for (const Quantile& q : kQuantiles)
+      inner.Uint(q.json_name, h.Percentile(q.q));
+    inner.Uint("max", h.max());
+    inner.Uint("mean", h.count() == 0 ? 0 : h.sum() / h.count());
+    inner.Close();
+  }
+  void Close() { out_->push_back('}'); }
+
+ private:
+  std::string* out_;
+  bool first_ = true;
+};
+
+// Prometheus text exposition: label values escape backslash, quote and
+// newline; HELP text escapes backslash and newline.
+std::string PromLabelValue(std::string_view text) {
+  std::string out;
+  for (char c : SanitizeUtf8(text)) {
+    switch (c) {
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+class PromWriter {
+ public:
+  PromWriter(std::string* out, const std::string& node)
+      : out_(out), node_label_("node=\"" + PromLabelValue(node) + "\"") {}
+
+  void Counter(std::string_view name, std::string_view help, uint64_t v) {
+    Family(name, help, "counter");
+    Sample(name, "", v);
+  }
+  void Gauge(std::string_view name, std::string_view help, uint64_t v) {
+    Family(name, help, "gauge");
+    Sample(name, "", v);
+  }
+  // A summary (quantiles, _sum, _count) plus a <name>_max gauge, since a
+  // summary has no place for the maximum.
+  void Summary(std::string_view name, std::string_view help,
+               const Histogram& h) {
+    Family(name, help, "summary");
+    for (const Quantile& q : kQuantiles) {
+      Sample(name, std::string(",quantile=\"") + q.label + "\"",
+             h.Percentile(q.q));
+    }
+    const std::string base(name);
+    Sample(base + "_sum", "", h.sum());
+    Sample(base + "_count", "", h.count());
+    Gauge(base + "_max", std::string("Largest value of ") + base + ".",
+          h.max());
+  }
+
+ private:
+  void Family(std::string_view name, std::string_view help,
+              std::string_view type) {
+    out_->append("# HELP ").append(name).push_back(' ');
+    for (char c : help) {
+      if (c == '\\') {
+        out_->append("\\\\");
+      } else if (c == '\n') {
+        out_->append("\\n");
+      } else {
+        out_->push_back(c);
+      }
+    }
+    out_->append("\n# TYPE ").append(name).push_back(' ');
+    out_->append(type).push_back('\n');
+  }
+  void Sample(std::string_view name, std::string_view extra_labels,
+              uint64_t v) {
+    out_->append(name).push_back('{');
+    out_->append(node_label_).append(extra_labels).append("} ");
+    AppendUint(out_, v);
+    out_->push_back('\n');
+  }
+
+  std::string* out_;
+  std::string node_label_;
+};
+
+}  // namespace
+
+std::string Stats::ToJson(const std::string& node_name) const {
+  std::string out;
+  out.reserve(2048);
+  JsonObject o(&out);
+  o.String("node", node_name);
+  o.Uint("uptime_seconds", uptime_seconds);
+  o.Uint("gets", gets);
+  o.Uint("get_not_found", get_not_found);
+  o.Uint("get_errors", get_errors);
+  o.Uint("puts", puts);
+  o.Uint("put_errors", put_errors);
+  o.Uint("deletes", deletes);
+  o.Uint("delete_errors", delete_errors);
+  o.Uint("list_requests", list_requests);
+  o.Uint("other_requests", other_requests);
+  o.Uint("bad_requests", bad_requests);
+  o.Histo("get_latency_us", get_latency_us);
+  o.Histo("put_latency_us", put_latency_us);
+  o.Histo("delete_latency_us", delete_latency_us);
+  o.Histo("siblings", siblings);
+  o.Histo("object_bytes", object_bytes);
+  o.Key("connections");
+  {
+    JsonObject c(&out);
+    c.Uint("open", connections_open);
+    c.Uint("total", connections_total);
+    c.Uint("rejected", connections_rejected);
+    c.Close();
+  }
+  o.Uint("disk_bytes", disk_bytes);
+  o.Uint("rss_bytes", rss_bytes);
+  o.Close();
+  return out;
+}
+
+std::string Stats::ToPrometheus(const std::string& node_name) const {
+  std::string out;
+  out.reserve(8192);
+  PromWriter w(&out, node_name);
+  w.Gauge("causeway_uptime_seconds", "Seconds since the node started.",
+          uptime_seconds);
+  w.Counter("causeway_gets_total", "Get requests served.", gets);
+  w.Counter("causeway_get_not_found_total", "Get requests that found nothing.",
+            get_not_found);
+  w.Counter("causeway_get_errors_total", "Get requests that failed.",
+            get_errors);
+  w.Counter("causeway_puts_total", "Put requests served.", puts);
+  w.Counter("causeway_put_errors_total", "Put requests that failed.",
+            put_errors);
+  w.Counter("causeway_deletes_total", "Delete requests served.", deletes);
+  w.Counter("causeway_delete_errors_total", "Delete requests that failed.",
+            delete_errors);
+  w.Counter("causeway_list_requests_total",
+            "List buckets and list keys requests.", list_requests);
+  w.Counter("causeway_other_requests_total",
+            "Ping, server info, bucket property and preflist requests.",
+            other_requests);
+  w.Counter("causeway_bad_requests_total",
+            "Malformed requests and unknown message codes.", bad_requests);
+  w.Summary("causeway_get_latency_microseconds", "Get request latency.",
+            get_latency_us);
+  w.Summary("causeway_put_latency_microseconds", "Put request latency.",
+            put_latency_us);
+  w.Summary("causeway_delete_latency_microseconds", "Delete request latency.",
+            delete_latency_us);
+  w.Summary("causeway_siblings", "Live siblings per successful get.", siblings);
+  w.Summary("causeway_object_bytes", "Value bytes per successful get and put.",
+            object_bytes);
+  w.Gauge("causeway_connections_open", "Client connections open now.",
+          connections_open);
+  w.Counter("causeway_connections_total", "Client connections accepted.",
+            connections_total);
+  w.Counter("causeway_connections_rejected_total",
+            "Client connections refused over the connection limit.",
+            connections_rejected);
+  w.Gauge("causeway_disk_bytes", "Approximate bytes the store uses on disk.",
+          disk_bytes);
+  w.Gauge("causeway_rss_bytes", "Resident memory of the node process.",
+          rss_bytes);
+  return out;
+}
+
+}  // namespace causeway::node
