@@ -1,0 +1,639 @@
+#include "node/config.h"
+
+#include <toml++/toml.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+namespace causeway::node {
+namespace {
+
+using replication::Quorum;
+
+// A setting's value as it arrived: text from a flag, or a typed TOML value.
+struct RawValue {
+  enum class Source { kFlag, kTomlString, kTomlInteger, kTomlBool, kTomlOther };
+  Source source = Source::kFlag;
+  std::string text;  // flags and TOML strings
+  int64_t integer = 0;
+  bool boolean = false;
+  std::string toml_type;  // for kTomlOther, to name it in the message
+
+  bool is_text() const {
+    return source == Source::kFlag || source == Source::kTomlString;
+  }
+};
+
+// "got ..." part of an error message.
+std::string Describe(const RawValue& v) {
+  switch (v.source) {
+    case RawValue::Source::kFlag:
+    case RawValue::Source::kTomlString:
+      return "'" + v.text + "'";
+    case RawValue::Source::kTomlInteger:
+      return std::to_string(v.integer);
+    case RawValue::Source::kTomlBool:
+      return v.boolean ? "true" : "false";
+    case RawValue::Source::kTomlOther:
+      return "a TOML " + v.toml_type;
+  }
+  return "?";
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(c));
+  return out;
+}
+
+// Strict decimal: digits only, no sign, no spaces, no overflow.
+std::optional<uint64_t> ParseDecimal(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
+      return std::nullopt;
+    }
+    v = v * 10 + digit;
+  }
+  return v;
+}
+
+Status GetString(const RawValue& v, std::string* out) {
+  if (!v.is_text()) {
+    return Status::InvalidArgument("expected a string, got " + Describe(v));
+  }
+  *out = v.text;
+  return Status::Ok();
+}
+
+Status GetUint(const RawValue& v, uint64_t max, uint64_t* out) {
+  std::optional<uint64_t> parsed;
+  if (v.source == RawValue::Source::kTomlInteger) {
+    if (v.integer >= 0) parsed = static_cast<uint64_t>(v.integer);
+  } else if (v.is_text()) {
+    parsed = ParseDecimal(v.text);
+  }
+  if (!parsed || *parsed > max) {
+    return Status::InvalidArgument("expected an integer from 0 to " +
+                                   std::to_string(max) + ", got " +
+                                   Describe(v));
+  }
+  *out = *parsed;
+  return Status::Ok();
+}
+
+Status GetBool(const RawValue& v, bool* out) {
+  if (v.source == RawValue::Source::kTomlBool) {
+    *out = v.boolean;
+    return Status::Ok();
+  }
+  if (v.is_text()) {
+    const std::string t = Lower(v.text);
+    if (t == "true" || t == "yes" || t == "on" || t == "1") {
+      *out = true;
+      return Status::Ok();
+    }
+    if (t == "false" || t == "no" || t == "off" || t == "0") {
+      *out = false;
+      return Status::Ok();
+    }
+  }
+  return Status::InvalidArgument(
+      "expected true or false (or yes/no, on/off, 1/0), got " + Describe(v));
+}
+
+// Quorums are written as Riak writes them: one, quorum, all, default, or a
+// replica count.
+Status GetQuorum(const RawValue& v, Quorum* out) {
+  constexpr uint64_t kMaxNumber = 1000;  // far above any n_val
+  if (v.source == RawValue::Source::kTomlInteger) {
+    if (v.integer >= 0 && static_cast<uint64_t>(v.integer) <= kMaxNumber) {
+      *out = Quorum::Number(static_cast<uint32_t>(v.integer));
+      return Status::Ok();
+    }
+  } else if (v.is_text()) {
+    const std::string t = Lower(v.text);
+    if (t == "one") {
+      *out = Quorum::One();
+      return Status::Ok();
+    }
+    if (t == "quorum") {
+      *out = Quorum::Majority();
+      return Status::Ok();
+    }
+    if (t == "all") {
+      *out = Quorum::All();
+      return Status::Ok();
+    }
+    if (t == "default") {
+      *out = Quorum::Default();
+      return Status::Ok();
+    }
+    if (std::optional<uint64_t> n = ParseDecimal(t); n && *n <= kMaxNumber) {
+      *out = Quorum::Number(static_cast<uint32_t>(*n));
+      return Status::Ok();
+    }
+  }
+  return Status::InvalidArgument(
+      "expected one, quorum, all, default or a number of replicas, got " +
+      Describe(v));
+}
+
+using Apply = std::function<Status(const RawValue&, NodeOptions*)>;
+
+struct Setting {
+  std::string name;  // TOML key; the flag is --name with '-' for '_'
+  bool bucket_default;
+  std::string value_name;  // shown in --help
+  std::string default_text;
+  std::string help;
+  Apply apply;
+
+  std::string flag() const {
+    std::string f = "--" + name;
+    std::replace(f.begin(), f.end(), '_', '-');
+    return f;
+  }
+  std::string toml_key() const {
+    return bucket_default ? "bucket_defaults." + name : name;
+  }
+};
+
+Apply StringField(std::string NodeOptions::*field) {
+  return [field](const RawValue& v, NodeOptions* o) {
+    return GetString(v, &(o->*field));
+  };
+}
+
+template <typename T>
+Apply UintField(T NodeOptions::*field) {
+  return [field](const RawValue& v, NodeOptions* o) {
+    uint64_t n;
+    Status s = GetUint(v, std::numeric_limits<T>::max(), &n);
+    if (s.ok()) o->*field = static_cast<T>(n);
+    return s;
+  };
+}
+
+Apply BoolField(bool NodeOptions::*field) {
+  return [field](const RawValue& v, NodeOptions* o) {
+    return GetBool(v, &(o->*field));
+  };
+}
+
+using Patch = replication::BucketPropsPatch;
+
+Apply PatchBool(std::optional<bool> Patch::*field) {
+  return [field](const RawValue& v, NodeOptions* o) {
+    bool b;
+    Status s = GetBool(v, &b);
+    if (s.ok()) o->bucket_defaults.*field = b;
+    return s;
+  };
+}
+
+Apply PatchQuorum(std::optional<Quorum> Patch::*field) {
+  return [field](const RawValue& v, NodeOptions* o) {
+    Quorum q;
+    Status s = GetQuorum(v, &q);
+    if (s.ok()) o->bucket_defaults.*field = q;
+    return s;
+  };
+}
+
+const std::vector<Setting>& Settings() {
+  static const std::vector<Setting> settings = [] {
+    const NodeOptions d;
+    std::vector<Setting> s;
+    auto top = [&](std::string name, std::string value_name,
+                   std::string default_text, std::string help, Apply apply) {
+      s.push_back(Setting{std::move(name), false, std::move(value_name),
+                          std::move(default_text), std::move(help),
+                          std::move(apply)});
+    };
+    auto bucket = [&](std::string name, std::string value_name,
+                      std::string default_text, std::string help, Apply apply) {
+      s.push_back(Setting{std::move(name), true, std::move(value_name),
+                          std::move(default_text), std::move(help),
+                          std::move(apply)});
+    };
+    top("name", "NAME", d.name, "Node name, as peers and clients see it",
+        StringField(&NodeOptions::name));
+    top("data_dir", "DIR", d.data_dir,
+        "Data directory; the database lives in DIR/db",
+        StringField(&NodeOptions::data_dir));
+    top("pb_host", "HOST", d.pb_host, "Client protocol (PBC) listen address",
+        StringField(&NodeOptions::pb_host));
+    top("pb_port", "PORT", std::to_string(d.pb_port),
+        "Client protocol port; 0 picks a free port",
+        UintField(&NodeOptions::pb_port));
+    top("http_host", "HOST", d.http_host, "Admin HTTP listen address",
+        StringField(&NodeOptions::http_host));
+    top("http_port", "PORT", std::to_string(d.http_port),
+        "Admin HTTP port (/ping, /stats, /metrics); 0 picks a free port",
+        UintField(&NodeOptions::http_port));
+    top("ports_file", "FILE", "",
+        "Once listening, write the bound ports to FILE as one line of JSON "
+        "{\"pb\":N,\"http\":M} (atomically: temp file + rename)",
+        StringField(&NodeOptions::ports_file));
+    top("ring_size", "N", std::to_string(d.ring_size),
+        "Ring partitions, a power of two from 1 to 1024",
+        UintField(&NodeOptions::ring_size));
+    top("log_level", "LEVEL", d.log_level,
+        "Log level: trace, debug, info, warn or error",
+        StringField(&NodeOptions::log_level));
+    top("log_file", "FILE", "", "Log to FILE (appending) instead of stderr",
+        StringField(&NodeOptions::log_file));
+    top("max_frame_bytes", "N", std::to_string(d.max_frame_bytes),
+        "Largest client frame accepted, in bytes (1024 to 1073741824)",
+        UintField(&NodeOptions::max_frame_bytes));
+    top("max_connections", "N", std::to_string(d.max_connections),
+        "Client connections served at once; more are refused",
+        UintField(&NodeOptions::max_connections));
+    top("sync_writes", "BOOL", "false",
+        "Sync every write to disk, whatever the request's dw",
+        BoolField(&NodeOptions::sync_writes));
+    bucket("n_val", "N", "3",
+           "Default bucket n_val: replicas per object (1-16)",
+           [](const RawValue& v, NodeOptions* o) {
+             uint64_t n;
+             Status st = GetUint(v, std::numeric_limits<uint32_t>::max(), &n);
+             if (st.ok()) o->bucket_defaults.n_val = static_cast<uint32_t>(n);
+             return st;
+           });
+    bucket("allow_mult", "BOOL", "false",
+           "Default allow_mult: keep concurrent writes as siblings",
+           PatchBool(&Patch::allow_mult));
+    bucket("last_write_wins", "BOOL", "false",
+           "Default last_write_wins: the newest write replaces the object",
+           PatchBool(&Patch::last_write_wins));
+    bucket("r", "Q", "quorum", "Default read quorum", PatchQuorum(&Patch::r));
+    bucket("w", "Q", "quorum", "Default write quorum", PatchQuorum(&Patch::w));
+    bucket("dw", "Q", "quorum", "Default durable-write quorum",
+           PatchQuorum(&Patch::dw));
+    bucket("pr", "Q", "0", "Default primary read quorum",
+           PatchQuorum(&Patch::pr));
+    bucket("pw", "Q", "0", "Default primary write quorum",
+           PatchQuorum(&Patch::pw));
+    bucket("rw", "Q", "quorum", "Default delete quorum",
+           PatchQuorum(&Patch::rw));
+    bucket("notfound_ok", "BOOL", "true",
+           "Default notfound_ok: a not-found reply counts toward r",
+           PatchBool(&Patch::notfound_ok));
+    bucket("basic_quorum", "BOOL", "false",
+           "Default basic_quorum: give up once a majority says not found",
+           PatchBool(&Patch::basic_quorum));
+    return s;
+  }();
+  return settings;
+}
+
+std::string NormalizeKey(std::string_view key) {
+  std::string k(key);
+  std::replace(k.begin(), k.end(), '-', '_');
+  return k;
+}
+
+const Setting* FindSetting(std::string_view key, bool bucket_default) {
+  const std::string k = NormalizeKey(key);
+  for (const Setting& s : Settings()) {
+    if (s.bucket_default == bucket_default && s.name == k) return &s;
+  }
+  return nullptr;
+}
+
+RawValue FromToml(const toml::node& node) {
+  RawValue v;
+  if (const auto* s = node.as_string()) {
+    v.source = RawValue::Source::kTomlString;
+    v.text = s->get();
+  } else if (const auto* i = node.as_integer()) {
+    v.source = RawValue::Source::kTomlInteger;
+    v.integer = i->get();
+  } else if (const auto* b = node.as_boolean()) {
+    v.source = RawValue::Source::kTomlBool;
+    v.boolean = b->get();
+  } else {
+    v.source = RawValue::Source::kTomlOther;
+    std::ostringstream type;
+    type << node.type();
+    v.toml_type = type.str();
+  }
+  return v;
+}
+
+std::string Where(std::string_view source, const toml::node& node) {
+  std::string out(source);
+  const auto& begin = node.source().begin;
+  if (begin.line > 0) {
+    out +=
+        ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column);
+  }
+  return out;
+}
+
+Status ApplyTomlTable(const toml::table& table, bool bucket_defaults,
+                      std::string_view source, NodeOptions* options) {
+  for (auto&& [key, node] : table) {
+    const std::string_view name = key.str();
+    if (!bucket_defaults && NormalizeKey(name) == "bucket_defaults") {
+      const toml::table* inner = node.as_table();
+      if (inner == nullptr) {
+        return Status::InvalidArgument(Where(source, node) +
+                                       ": bucket_defaults must be a table");
+      }
+      Status s = ApplyTomlTable(*inner, true, source, options);
+      if (!s.ok()) return s;
+      continue;
+    }
+    const Setting* setting = FindSetting(name, bucket_defaults);
+    if (setting == nullptr) {
+      const std::string full = bucket_defaults
+                                   ? "bucket_defaults." + std::string(name)
+                                   : std::string(name);
+      return Status::InvalidArgument(Where(source, node) +
+                                     ": unknown setting '" + full + "'");
+    }
+    Status s = setting->apply(FromToml(node), options);
+    if (!s.ok()) {
+      return Status::InvalidArgument(Where(source, node) + ": " +
+                                     setting->toml_key() + ": " + s.message());
+    }
+  }
+  return Status::Ok();
+}
+
+constexpr std::string_view kQuorumHelp =
+    "Q is one, quorum, all, default or a number of replicas. BOOL is true or "
+    "false (also yes/no, on/off, 1/0).";
+
+std::string Footer() {
+  std::string f;
+  f += "Every flag except --config can also be set in the TOML file given by\n";
+  f += "--config; flags override the file. File keys are the flag names with\n";
+  f += "'_' for '-' (pb_port = 8087); the bucket defaults go in a\n";
+  f += "[bucket_defaults] table (n_val = 3, allow_mult = true, r = "
+       "\"quorum\").\n";
+  f += std::string(kQuorumHelp) + "\n";
+  f += "SIGTERM or SIGINT shuts the node down gracefully (exit 0); bad\n";
+  f += "configuration exits 2.";
+  return f;
+}
+
+// Builds the command-line parser; `values` receives one text per setting,
+// in Settings() order, and `config` the --config path.
+std::vector<CLI::Option*> BuildApp(CLI::App& app,
+                                   std::vector<std::string>& values,
+                                   std::string& config) {
+  app.description(
+      "causewayd: a Causeway node, a replicated key-value store that speaks "
+      "the Riak PBC protocol.");
+  app.footer(Footer());
+  app.add_option("--config", config, "Read settings from this TOML file")
+      ->type_name("FILE");
+  const auto& settings = Settings();
+  values.assign(settings.size(), std::string());
+  std::vector<CLI::Option*> options;
+  for (size_t i = 0; i < settings.size(); ++i) {
+    const Setting& s = settings[i];
+    CLI::Option* opt =
+        app.add_option(s.flag(), values[i], s.help)
+            ->type_name(s.value_name)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    if (!s.default_text.empty()) opt->default_str(s.default_text);
+    if (s.bucket_default) opt->group("Default bucket properties");
+    options.push_back(opt);
+  }
+  return options;
+}
+
+bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+Status Invalid(const std::string& setting, const std::string& flag,
+               const std::string& what) {
+  return Status::InvalidArgument(setting + " (" + flag + ") " + what);
+}
+
+Status CheckQuorum(const char* name, const char* flag,
+                   const std::optional<Quorum>& q, uint32_t n_val,
+                   uint32_t min) {
+  if (!q || q->kind() != Quorum::Kind::kNumber) return Status::Ok();
+  if (q->number() < min || q->number() > n_val) {
+    return Invalid(std::string("bucket_defaults.") + name, flag,
+                   "must be from " + std::to_string(min) + " to n_val (" +
+                       std::to_string(n_val) + "), got " +
+                       std::to_string(q->number()));
+  }
+  return Status::Ok();
+}
+
+bool HasSpaceOrControl(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7F;
+  });
+}
+
+}  // namespace
+
+Status ApplyToml(std::string_view toml_text, std::string_view source,
+                 NodeOptions* options) {
+  toml::table table;
+  try {
+    table = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    return Status::InvalidArgument(
+        std::string(source) + ":" + std::to_string(begin.line) + ":" +
+        std::to_string(begin.column) + ": " + std::string(e.description()));
+  }
+  // Apply to a copy so that a bad file leaves `options` untouched.
+  NodeOptions updated = *options;
+  Status s = ApplyTomlTable(table, false, source, &updated);
+  if (s.ok()) *options = std::move(updated);
+  return s;
+}
+
+Status ApplyTomlFile(const std::string& path, NodeOptions* options) {
+  // Config files are small; refuse anything that is clearly not one rather
+  // than reading it into memory.
+  constexpr std::streamoff kMaxBytes = 1 << 20;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument("cannot open config file '" + path + "'");
+  }
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) {
+    return Status::InvalidArgument("cannot read config file '" + path + "'");
+  }
+  if (size > kMaxBytes) {
+    return Status::InvalidArgument("config file '" + path + "' is over 1 MiB");
+  }
+  in.seekg(0, std::ios::beg);
+  std::string text(static_cast<size_t>(size), '\0');
+  if (!in.read(text.data(), size)) {
+    return Status::InvalidArgument("cannot read config file '" + path + "'");
+  }
+  return ApplyToml(text, path, options);
+}
+
+Status ValidateOptions(const NodeOptions& o) {
+  if (o.name.empty()) return Invalid("name", "--name", "must not be empty");
+  if (o.name.size() > 255 || HasSpaceOrControl(o.name)) {
+    return Invalid("name", "--name",
+                   "must be at most 255 bytes without spaces or control "
+                   "characters, got '" +
+                       o.name + "'");
+  }
+  if (o.data_dir.empty()) {
+    return Invalid("data_dir", "--data-dir", "must not be empty");
+  }
+  if (o.pb_host.empty()) {
+    return Invalid("pb_host", "--pb-host", "must not be empty");
+  }
+  if (o.http_host.empty()) {
+    return Invalid("http_host", "--http-host", "must not be empty");
+  }
+  if (o.pb_port != 0 && o.pb_port == o.http_port && o.pb_host == o.http_host) {
+    return Invalid("http_port", "--http-port",
+                   "must differ from pb_port (both are " +
+                       std::to_string(o.pb_port) + ")");
+  }
+  if (!IsPowerOfTwo(o.ring_size) || o.ring_size > 1024) {
+    return Invalid("ring_size", "--ring-size",
+                   "must be a power of two from 1 to 1024, got " +
+                       std::to_string(o.ring_size));
+  }
+  static const char* const kLevels[] = {"trace", "debug", "info", "warn",
+                                        "error"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), o.log_level) ==
+      std::end(kLevels)) {
+    return Invalid(
+        "log_level", "--log-level",
+        "must be trace, debug, info, warn or error, got '" + o.log_level + "'");
+  }
+  if (o.max_frame_bytes < 1024 || o.max_frame_bytes > (1u << 30)) {
+    return Invalid("max_frame_bytes", "--max-frame-bytes",
+                   "must be from 1024 to 1073741824, got " +
+                       std::to_string(o.max_frame_bytes));
+  }
+  if (o.max_connections < 1 || o.max_connections > (1u << 20)) {
+    return Invalid(
+        "max_connections", "--max-connections",
+        "must be from 1 to 1048576, got " + std::to_string(o.max_connections));
+  }
+  const Patch& b = o.bucket_defaults;
+  if (b.n_val && (*b.n_val < 1 || *b.n_val > 16)) {
+    return Invalid("bucket_defaults.n_val", "--n-val",
+                   "must be from 1 to 16, got " + std::to_string(*b.n_val));
+  }
+  const uint32_t n_val = b.n_val.value_or(replication::BucketProps{}.n_val);
+  // A read or write that waits for zero replies means nothing; zero primaries
+  // (pr, pw) and zero durable writes (dw) are ordinary.
+  for (Status s : {CheckQuorum("r", "--r", b.r, n_val, 1),
+                   CheckQuorum("w", "--w", b.w, n_val, 1),
+                   CheckQuorum("rw", "--rw", b.rw, n_val, 1),
+                   CheckQuorum("dw", "--dw", b.dw, n_val, 0),
+                   CheckQuorum("pr", "--pr", b.pr, n_val, 0),
+                   CheckQuorum("pw", "--pw", b.pw, n_val, 0)}) {
+    if (!s.ok()) return s;
+  }
+  if (b.allow_mult.value_or(false) && b.last_write_wins.value_or(false)) {
+    return Invalid("bucket_defaults.last_write_wins", "--last-write-wins",
+                   "cannot be true together with allow_mult");
+  }
+  return Status::Ok();
+}
+
+std::string HelpText() {
+  CLI::App app;
+  app.name("causewayd");
+  std::vector<std::string> values;
+  std::string config;
+  BuildApp(app, values, config);
+  return app.help();
+}
+
+ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
+  ParsedCommandLine result;
+  CLI::App app;
+  app.name("causewayd");
+  std::vector<std::string> values;
+  std::string config;
+  std::vector<CLI::Option*> flags = BuildApp(app, values, config);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    result.action = ParsedCommandLine::Action::kHelp;
+    result.help = app.help();
+    return result;
+  } catch (const CLI::CallForAllHelp&) {
+    result.action = ParsedCommandLine::Action::kHelp;
+    result.help = app.help("", CLI::AppFormatMode::All);
+    return result;
+  } catch (const CLI::ParseError& e) {
+    result.status = Status::InvalidArgument(e.what());
+    return result;
+  }
+
+  NodeOptions options;
+  if (!config.empty()) {
+    options.config_file = config;
+    Status s = ApplyTomlFile(config, &options);
+    if (!s.ok()) {
+      result.status = s;
+      return result;
+    }
+  }
+  const auto& settings = Settings();
+  for (size_t i = 0; i < settings.size(); ++i) {
+    if (flags[i]->count() == 0) continue;
+    RawValue v;
+    v.text = values[i];
+    Status s = settings[i].apply(v, &options);
+    if (!s.ok()) {
+      result.status =
+          Status::InvalidArgument(settings[i].flag() + ": " + s.message());
+      return result;
+    }
+  }
+  Status s = ValidateOptions(options);
+  if (!s.ok()) {
+    result.status = s;
+    return result;
+  }
+  result.action = ParsedCommandLine::Action::kRun;
+  result.options = std::move(options);
+  return result;
+}
+
+replication::NodeConfig ToNodeConfig(const NodeOptions& options) {
+  replication::NodeConfig config;
+  config.name = options.name;
+  config.ring_size = options.ring_size;
+  config.default_props = options.bucket_defaults;
+  config.always_sync = options.sync_writes;
+  return config;
+}
+
+PbcServerOptions ToPbcServerOptions(const NodeOptions& options) {
+  PbcServerOptions pbc;
+  pbc.host = options.pb_host;
+  pbc.port = options.pb_port;
+  pbc.max_frame_bytes = options.max_frame_bytes;
+  pbc.max_connections = options.max_connections;
+  return pbc;
+}
+
+}  // namespace causeway::node

@@ -1,0 +1,392 @@
+#include "node/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace causeway::node {
+namespace {
+
+using replication::Quorum;
+using Action = ParsedCommandLine::Action;
+
+ParsedCommandLine Parse(std::initializer_list<std::string> args) {
+  std::vector<std::string> storage = {"causewayd"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<const char*> argv;
+  for (const auto& a : storage) argv.push_back(a.c_str());
+  return ParseCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+
+// A TOML file in a per-test temporary directory.
+class TempToml {
+ public:
+  explicit TempToml(const std::string& text) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("causeway-config-test-" + std::to_string(::getpid()) + "-" +
+            std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "node.toml").string();
+    std::ofstream(path_) << text;
+  }
+  ~TempToml() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+// The error message of a command line that must be rejected.
+std::string ErrorOf(std::initializer_list<std::string> args) {
+  ParsedCommandLine p = Parse(args);
+  EXPECT_EQ(p.action, Action::kError);
+  EXPECT_FALSE(p.status.ok());
+  return p.status.message();
+}
+
+std::string TomlErrorOf(const std::string& toml) {
+  NodeOptions o;
+  Status s = ApplyToml(toml, "test.toml", &o);
+  EXPECT_FALSE(s.ok()) << toml;
+  return s.message();
+}
+
+TEST(ConfigTest, DefaultsMatchTheContract) {
+  ParsedCommandLine p = Parse({});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  const NodeOptions& o = p.options;
+  EXPECT_EQ(o.name, "causeway@127.0.0.1");
+  EXPECT_EQ(o.data_dir, "./var/data");
+  EXPECT_EQ(o.pb_host, "127.0.0.1");
+  EXPECT_EQ(o.pb_port, 8087);
+  EXPECT_EQ(o.http_host, "127.0.0.1");
+  EXPECT_EQ(o.http_port, 8098);
+  EXPECT_EQ(o.ports_file, "");
+  EXPECT_EQ(o.ring_size, 64u);
+  EXPECT_EQ(o.log_level, "info");
+  EXPECT_EQ(o.log_file, "");
+  EXPECT_EQ(o.max_frame_bytes, 67108864u);
+  EXPECT_EQ(o.max_connections, 1024u);
+  EXPECT_FALSE(o.sync_writes);
+  EXPECT_EQ(o.bucket_defaults, replication::BucketPropsPatch{});
+}
+
+TEST(ConfigTest, FlagsSetEverySetting) {
+  ParsedCommandLine p = Parse({"--name",
+                               "node7@10.0.0.7",
+                               "--data-dir",
+                               "/tmp/x",
+                               "--pb-host",
+                               "0.0.0.0",
+                               "--pb-port",
+                               "0",
+                               "--http-host",
+                               "::1",
+                               "--http-port",
+                               "0",
+                               "--ports-file",
+                               "ports.json",
+                               "--ring-size",
+                               "128",
+                               "--log-level",
+                               "debug",
+                               "--log-file",
+                               "n.log",
+                               "--max-frame-bytes",
+                               "1048576",
+                               "--max-connections",
+                               "10",
+                               "--sync-writes",
+                               "yes",
+                               "--n-val",
+                               "5",
+                               "--allow-mult",
+                               "true",
+                               "--last-write-wins",
+                               "false",
+                               "--r",
+                               "one",
+                               "--w",
+                               "all",
+                               "--dw",
+                               "2",
+                               "--pr",
+                               "quorum",
+                               "--pw",
+                               "default",
+                               "--rw",
+                               "5",
+                               "--notfound-ok",
+                               "off",
+                               "--basic-quorum",
+                               "1"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  const NodeOptions& o = p.options;
+  EXPECT_EQ(o.name, "node7@10.0.0.7");
+  EXPECT_EQ(o.data_dir, "/tmp/x");
+  EXPECT_EQ(o.pb_host, "0.0.0.0");
+  EXPECT_EQ(o.pb_port, 0);
+  EXPECT_EQ(o.http_host, "::1");
+  EXPECT_EQ(o.http_port, 0);
+  EXPECT_EQ(o.ports_file, "ports.json");
+  EXPECT_EQ(o.ring_size, 128u);
+  EXPECT_EQ(o.log_level, "debug");
+  EXPECT_EQ(o.log_file, "n.log");
+  EXPECT_EQ(o.max_frame_bytes, 1048576u);
+  EXPECT_EQ(o.max_connections, 10u);
+  EXPECT_TRUE(o.sync_writes);
+  const auto& b = o.bucket_defaults;
+  EXPECT_EQ(b.n_val, 5u);
+  EXPECT_EQ(b.allow_mult, true);
+  EXPECT_EQ(b.last_write_wins, false);
+  EXPECT_EQ(b.r, Quorum::One());
+  EXPECT_EQ(b.w, Quorum::All());
+  EXPECT_EQ(b.dw, Quorum::Number(2));
+  EXPECT_EQ(b.pr, Quorum::Majority());
+  EXPECT_EQ(b.pw, Quorum::Default());
+  EXPECT_EQ(b.rw, Quorum::Number(5));
+  EXPECT_EQ(b.notfound_ok, false);
+  EXPECT_EQ(b.basic_quorum, true);
+  EXPECT_FALSE(b.datatype.has_value());
+
+  replication::NodeConfig core = ToNodeConfig(o);
+  EXPECT_EQ(core.name, "node7@10.0.0.7");
+  EXPECT_EQ(core.ring_size, 128u);
+  EXPECT_TRUE(core.always_sync);
+  EXPECT_EQ(core.default_props, b);
+
+  PbcServerOptions pbc = ToPbcServerOptions(o);
+  EXPECT_EQ(pbc.host, "0.0.0.0");
+  EXPECT_EQ(pbc.port, 0);
+  EXPECT_EQ(pbc.max_frame_bytes, 1048576u);
+  EXPECT_EQ(pbc.max_connections, 10u);
+}
+
+TEST(ConfigTest, TomlSetsSettingsAndFlagsOverrideIt) {
+  TempToml file(R"(# a node
+name = "node2@127.0.0.1"
+data_dir = "var/node2"
+pb_port = 9087
+http-port = 9187
+ring_size = 16
+log_level = "warn"
+sync_writes = true
+max_connections = 7
+
+[bucket_defaults]
+n_val = 2
+allow_mult = true
+r = "one"
+w = 2
+notfound_ok = false
+)");
+  ParsedCommandLine p =
+      Parse({"--config", file.path(), "--pb-port", "9999", "--r", "all",
+             "--pb-port", "9998", "--log-level", "error"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  const NodeOptions& o = p.options;
+  EXPECT_EQ(o.config_file, file.path());
+  EXPECT_EQ(o.name, "node2@127.0.0.1");  // from the file
+  EXPECT_EQ(o.data_dir, "var/node2");
+  EXPECT_EQ(o.pb_port, 9998);  // flag wins; the last of a repeated flag
+  EXPECT_EQ(o.http_port, 9187);
+  EXPECT_EQ(o.ring_size, 16u);
+  EXPECT_EQ(o.log_level, "error");
+  EXPECT_TRUE(o.sync_writes);
+  EXPECT_EQ(o.max_connections, 7u);
+  EXPECT_EQ(o.pb_host, "127.0.0.1");  // untouched default
+  EXPECT_EQ(o.bucket_defaults.n_val, 2u);
+  EXPECT_EQ(o.bucket_defaults.allow_mult, true);
+  EXPECT_EQ(o.bucket_defaults.r, Quorum::All());
+  EXPECT_EQ(o.bucket_defaults.w, Quorum::Number(2));
+  EXPECT_EQ(o.bucket_defaults.notfound_ok, false);
+  EXPECT_FALSE(o.bucket_defaults.dw.has_value());
+}
+
+TEST(ConfigTest, TheClusterScriptsConfigIsAccepted) {
+  // The shape cluster/up writes.
+  TempToml file(R"(# Settings of node1@127.0.0.1 (written by cluster/up).
+name = "node1@127.0.0.1"
+data_dir = "var/cluster/node1/data"
+pb_host = "127.0.0.1"
+pb_port = 8087
+http_host = "127.0.0.1"
+http_port = 8187
+log_level = "info"
+)");
+  ParsedCommandLine p = Parse({"--config", file.path()});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  EXPECT_EQ(p.options.http_port, 8187);
+}
+
+TEST(ConfigTest, HelpDocumentsEveryFlag) {
+  ParsedCommandLine p = Parse({"--help"});
+  ASSERT_EQ(p.action, Action::kHelp);
+  for (const char* flag : {"--config",
+                           "--name",
+                           "--data-dir",
+                           "--pb-host",
+                           "--pb-port",
+                           "--http-host",
+                           "--http-port",
+                           "--ports-file",
+                           "--ring-size",
+                           "--log-level",
+                           "--log-file",
+                           "--max-frame-bytes",
+                           "--max-connections",
+                           "--n-val",
+                           "--allow-mult",
+                           "--last-write-wins",
+                           "--r",
+                           "--w",
+                           "--dw",
+                           "--pr",
+                           "--pw",
+                           "--rw",
+                           "--notfound-ok",
+                           "--basic-quorum",
+                           "--sync-writes",
+                           "bucket_defaults"}) {
+    EXPECT_NE(p.help.find(flag), std::string::npos) << flag << "\n" << p.help;
+  }
+  EXPECT_EQ(HelpText(), p.help);
+  EXPECT_EQ(Parse({"-h"}).action, Action::kHelp);
+}
+
+TEST(ConfigTest, RejectsBadFlagsWithMessages) {
+  EXPECT_NE(ErrorOf({"--no-such-flag"}).find("no-such-flag"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf({"stray"}).find("stray"), std::string::npos);
+  EXPECT_NE(ErrorOf({"--pb-port"}).find("pb-port"), std::string::npos);
+  std::string m = ErrorOf({"--pb-port", "70000"});
+  EXPECT_NE(m.find("--pb-port"), std::string::npos) << m;
+  EXPECT_NE(m.find("70000"), std::string::npos) << m;
+  m = ErrorOf({"--pb-port", "-1"});
+  EXPECT_NE(m.find("pb-port"), std::string::npos) << m;
+  m = ErrorOf({"--http-port", "80x"});
+  EXPECT_NE(m.find("--http-port"), std::string::npos) << m;
+  m = ErrorOf({"--allow-mult", "maybe"});
+  EXPECT_NE(m.find("--allow-mult"), std::string::npos) << m;
+  EXPECT_NE(m.find("maybe"), std::string::npos) << m;
+  m = ErrorOf({"--r", "most"});
+  EXPECT_NE(m.find("--r"), std::string::npos) << m;
+  EXPECT_NE(m.find("quorum"), std::string::npos) << m;
+  m = ErrorOf({"--max-frame-bytes", "99999999999"});
+  EXPECT_NE(m.find("--max-frame-bytes"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, RejectsInvalidValuesWithMessages) {
+  for (const char* size : {"0", "48", "2048", "3"}) {
+    std::string m = ErrorOf({"--ring-size", size});
+    EXPECT_NE(m.find("ring_size"), std::string::npos) << m;
+    EXPECT_NE(m.find("power of two"), std::string::npos) << m;
+  }
+  for (const char* size : {"1", "2", "1024"}) {
+    EXPECT_EQ(Parse({"--ring-size", size}).action, Action::kRun) << size;
+  }
+  for (const char* n : {"0", "17"}) {
+    std::string m = ErrorOf({"--n-val", n});
+    EXPECT_NE(m.find("n_val"), std::string::npos) << m;
+    EXPECT_NE(m.find("1 to 16"), std::string::npos) << m;
+  }
+  EXPECT_EQ(Parse({"--n-val", "16"}).action, Action::kRun);
+  std::string m = ErrorOf({"--w", "4"});  // above the default n_val of 3
+  EXPECT_NE(m.find("bucket_defaults.w"), std::string::npos) << m;
+  EXPECT_EQ(Parse({"--w", "4", "--n-val", "5"}).action, Action::kRun);
+  m = ErrorOf({"--r", "0"});
+  EXPECT_NE(m.find("bucket_defaults.r"), std::string::npos) << m;
+  EXPECT_EQ(Parse({"--pr", "0", "--dw", "0"}).action, Action::kRun);
+  m = ErrorOf({"--log-level", "loud"});
+  EXPECT_NE(m.find("log_level"), std::string::npos) << m;
+  EXPECT_NE(m.find("loud"), std::string::npos) << m;
+  m = ErrorOf({"--name", ""});
+  EXPECT_NE(m.find("name"), std::string::npos) << m;
+  m = ErrorOf({"--name", "has space"});
+  EXPECT_NE(m.find("name"), std::string::npos) << m;
+  m = ErrorOf({"--data-dir", ""});
+  EXPECT_NE(m.find("data_dir"), std::string::npos) << m;
+  m = ErrorOf({"--pb-port", "9000", "--http-port", "9000"});
+  EXPECT_NE(m.find("http_port"), std::string::npos) << m;
+  EXPECT_EQ(Parse({"--pb-port", "0", "--http-port", "0"}).action, Action::kRun);
+  m = ErrorOf({"--max-frame-bytes", "10"});
+  EXPECT_NE(m.find("max_frame_bytes"), std::string::npos) << m;
+  m = ErrorOf({"--max-connections", "0"});
+  EXPECT_NE(m.find("max_connections"), std::string::npos) << m;
+  m = ErrorOf({"--allow-mult", "true", "--last-write-wins", "true"});
+  EXPECT_NE(m.find("last_write_wins"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, RejectsBadTomlWithMessages) {
+  std::string m = TomlErrorOf("pb_port = \n");
+  EXPECT_NE(m.find("test.toml:1"), std::string::npos) << m;
+  m = TomlErrorOf("name = \"a\"\nnmae = \"b\"\n");
+  EXPECT_NE(m.find("test.toml:2"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown setting 'nmae'"), std::string::npos) << m;
+  m = TomlErrorOf("[bucket_defaults]\nn_vals = 3\n");
+  EXPECT_NE(m.find("bucket_defaults.n_vals"), std::string::npos) << m;
+  m = TomlErrorOf("n_val = 3\n");  // belongs in [bucket_defaults]
+  EXPECT_NE(m.find("unknown setting 'n_val'"), std::string::npos) << m;
+  m = TomlErrorOf("pb_port = \"eighty\"\n");
+  EXPECT_NE(m.find("pb_port"), std::string::npos) << m;
+  m = TomlErrorOf("pb_port = 65536\n");
+  EXPECT_NE(m.find("65536"), std::string::npos) << m;
+  m = TomlErrorOf("pb_port = -5\n");
+  EXPECT_NE(m.find("-5"), std::string::npos) << m;
+  m = TomlErrorOf("name = 5\n");
+  EXPECT_NE(m.find("expected a string"), std::string::npos) << m;
+  m = TomlErrorOf("sync_writes = 2.5\n");
+  EXPECT_NE(m.find("sync_writes"), std::string::npos) << m;
+  m = TomlErrorOf("bucket_defaults = 3\n");
+  EXPECT_NE(m.find("must be a table"), std::string::npos) << m;
+  m = TomlErrorOf("[bucket_defaults]\nr = \"several\"\n");
+  EXPECT_NE(m.find("bucket_defaults.r"), std::string::npos) << m;
+  m = TomlErrorOf("config = \"other.toml\"\n");
+  EXPECT_NE(m.find("unknown setting 'config'"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, ABadTomlLeavesOptionsUntouched) {
+  NodeOptions o;
+  ASSERT_FALSE(ApplyToml("name = \"x@y\"\nbogus = 1\n", "t", &o).ok());
+  EXPECT_EQ(o.name, NodeOptions{}.name);
+}
+
+TEST(ConfigTest, ValuesFromTheFileAreValidatedToo) {
+  TempToml file("ring_size = 100\n");
+  std::string m = ErrorOf({"--config", file.path()});
+  EXPECT_NE(m.find("ring_size"), std::string::npos) << m;
+  // ... unless a flag fixes them.
+  EXPECT_EQ(Parse({"--config", file.path(), "--ring-size", "128"}).action,
+            Action::kRun);
+}
+
+TEST(ConfigTest, MissingConfigFileIsAnError) {
+  std::string m = ErrorOf({"--config", "/nonexistent/causeway/node.toml"});
+  EXPECT_NE(m.find("/nonexistent/causeway/node.toml"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, QuorumsAcceptRiakWordsAndNumbers) {
+  NodeOptions o;
+  ASSERT_TRUE(ApplyToml("[bucket_defaults]\nn_val = 5\nr = \"QUORUM\"\n"
+                        "w = \"3\"\ndw = 0\npw = \"all\"\n",
+                        "t", &o)
+                  .ok());
+  EXPECT_EQ(o.bucket_defaults.r, Quorum::Majority());
+  EXPECT_EQ(o.bucket_defaults.w, Quorum::Number(3));
+  EXPECT_EQ(o.bucket_defaults.dw, Quorum::Number(0));
+  EXPECT_EQ(o.bucket_defaults.pw, Quorum::All());
+  EXPECT_TRUE(ValidateOptions(o).ok());
+}
+
+}  // namespace
+}  // namespace causeway::node
