@@ -1,0 +1,368 @@
+#include "node/admin_http.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <exception>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include "node/stats.h"
+
+namespace causeway::node {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+class Session;
+
+// How long a closing connection may keep sending before we hang up on it,
+// and how much of it we read meanwhile (see Session::Linger).
+constexpr std::chrono::milliseconds kLingerTimeout{2000};
+constexpr size_t kLingerMaxBytes = 1 << 20;
+
+bool IsHttpParseError(const beast::error_code& ec) {
+  return ec.category() ==
+         http::make_error_code(http::error::bad_target).category();
+}
+
+// The listening side: routes, acceptor and the set of open sessions. Held
+// by AdminHttp and by every operation in flight, so it outlives both.
+struct Server : std::enable_shared_from_this<Server> {
+  Server(net::io_context& io_context, AdminHttpOptions opts)
+      : io(io_context),
+        options(std::move(opts)),
+        acceptor(io_context),
+        retry_timer(io_context) {}
+
+  void Accept();
+  void OnAccept(const beast::error_code& ec, tcp::socket socket);
+
+  // Finds the handler for a request. `allow` receives the methods the path
+  // accepts when the answer is 405.
+  HttpResponse Dispatch(const HttpRequest& request, std::string* allow);
+
+  net::io_context& io;
+  AdminHttpOptions options;
+  tcp::acceptor acceptor;
+  net::steady_timer retry_timer;
+  bool running = false;
+  uint16_t bound_port = 0;
+  // path -> method -> handler
+  std::map<std::string, std::map<std::string, HttpHandler>> routes;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+};
+
+// One client connection: read a request, answer it, repeat while the client
+// keeps the connection alive. Owned by the completion handlers in flight
+// (shared_from_this); the server only keeps a weak reference to close it.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<Server> server, tcp::socket socket)
+      : server_(std::move(server)),
+        stream_(std::move(socket)),
+        buffer_(server_->options.max_header_bytes + 4096) {}
+
+  ~Session() { server_->sessions.erase(this); }
+
+  void Start() {
+    server_->sessions.emplace(this, weak_from_this());
+    ReadRequest();
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  std::chrono::milliseconds IdleTimeout() const {
+    return std::chrono::milliseconds(server_->options.idle_timeout_ms);
+  }
+
+  void ReadRequest() {
+    parser_.emplace();
+    parser_->header_limit(server_->options.max_header_bytes);
+    parser_->body_limit(server_->options.max_body_bytes);
+    stream_.expires_after(IdleTimeout());
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](const beast::error_code& ec,
+                                                 size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(const beast::error_code& ec) {
+    if (ec) {
+      if (ec == http::error::end_of_stream ||
+          ec == http::error::partial_message || !IsHttpParseError(ec)) {
+        // The client went away, timed out, or we are stopping.
+        Close();
+        return;
+      }
+      unsigned status = 400;
+      std::string body = "bad request: " + ec.message();
+      if (ec == http::error::header_limit ||
+          ec == http::error::buffer_overflow) {
+        status = 431;
+        body = "request header too large";
+      } else if (ec == http::error::body_limit) {
+        status = 413;
+        body = "request body too large";
+      }
+      SendError(status, std::move(body));
+      return;
+    }
+
+    const http::request<http::string_body>& message = parser_->get();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    const size_t q = request.target.find('?');
+    request.path = request.target.substr(0, q);
+    if (q != std::string::npos) request.query = request.target.substr(q + 1);
+    request.body = message.body();
+
+    std::string allow;
+    HttpResponse reply = server_->Dispatch(request, &allow);
+
+    response_ = {};
+    response_.version(message.version());
+    response_.result(reply.status);
+    response_.set(http::field::server, "causeway");
+    response_.set(http::field::content_type, reply.content_type);
+    if (!allow.empty()) response_.set(http::field::allow, allow);
+    response_.keep_alive(message.keep_alive());
+    response_.body() = std::move(reply.body);
+    response_.prepare_payload();
+    // HEAD: the headers of the GET reply, Content-Length included, no body.
+    if (message.method() == http::verb::head) response_.body().clear();
+    Write(/*close_after=*/!message.keep_alive());
+  }
+
+  void SendError(unsigned status, std::string body) {
+    response_ = {};
+    response_.version(11);
+    response_.result(status);
+    response_.set(http::field::server, "causeway");
+    response_.set(http::field::content_type, "text/plain; charset=utf-8");
+    response_.keep_alive(false);
+    response_.body() = std::move(body);
+    response_.prepare_payload();
+    Write(/*close_after=*/true);
+  }
+
+  void Write(bool close_after) {
+    stream_.expires_after(IdleTimeout());
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), close_after](
+                          const beast::error_code& ec, size_t) {
+                        if (ec) {
+                          self->Close();
+                        } else if (close_after) {
+                          self->Linger();
+                        } else {
+                          self->ReadRequest();
+                        }
+                      });
+  }
+
+  // Closing a socket that still has unread input makes the kernel send a
+  // reset, which can destroy the reply we just wrote before the client reads
+  // it. So: stop sending, then read and drop whatever the client still sends
+  // (bounded in time and bytes), then close.
+  void Linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTimeout);
+    DrainSome();
+  }
+
+  void DrainSome() {
+    stream_.async_read_some(
+        net::buffer(drain_),
+        [self = shared_from_this()](const beast::error_code& ec, size_t n) {
+          self->drained_ += n;
+          if (ec || self->drained_ > kLingerMaxBytes) {
+            self->Close();
+          } else {
+            self->DrainSome();
+          }
+        });
+  }
+
+  std::shared_ptr<Server> server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  std::array<char, 4096> drain_;
+  size_t drained_ = 0;
+};
+
+HttpResponse TextResponse(unsigned status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+struct AdminHttp::Impl : Server {
+  using Server::Server;
+};
+
+void Server::Accept() {
+  acceptor.async_accept(io,
+                        [self = shared_from_this()](const beast::error_code& ec,
+                                                    tcp::socket socket) {
+                          self->OnAccept(ec, std::move(socket));
+                        });
+}
+
+void Server::OnAccept(const beast::error_code& ec, tcp::socket socket) {
+  if (!running) return;
+  if (ec) {
+    // Out of descriptors and the like: try again shortly rather than spin.
+    spdlog::warn("admin http: accept failed: {}", ec.message());
+    retry_timer.expires_after(std::chrono::milliseconds(100));
+    retry_timer.async_wait(
+        [self = shared_from_this()](const beast::error_code& wait_ec) {
+          if (!wait_ec && self->running) self->Accept();
+        });
+    return;
+  }
+  if (sessions.size() >= options.max_connections) {
+    beast::error_code ignored;
+    socket.close(ignored);
+  } else {
+    std::make_shared<Session>(shared_from_this(), std::move(socket))->Start();
+  }
+  Accept();
+}
+
+HttpResponse Server::Dispatch(const HttpRequest& request, std::string* allow) {
+  const std::string method = request.method == "HEAD" ? "GET" : request.method;
+  auto path = routes.find(request.path);
+  if (path != routes.end()) {
+    auto handler = path->second.find(method);
+    if (handler != path->second.end()) {
+      try {
+        return handler->second(request);
+      } catch (const std::exception& e) {
+        spdlog::error("admin http: {} {} failed: {}", request.method,
+                      request.path, e.what());
+        return TextResponse(500, "internal error");
+      }
+    }
+    for (const auto& [m, h] : path->second) {
+      if (!allow->empty()) allow->append(", ");
+      allow->append(m);
+      if (m == "GET") allow->append(", HEAD");
+    }
+    return TextResponse(405, "method not allowed");
+  }
+  const bool method_used = std::any_of(
+      routes.begin(), routes.end(),
+      [&](const auto& entry) { return entry.second.count(method) > 0; });
+  if (!method_used) return TextResponse(405, "method not allowed");
+  return TextResponse(404, "not found");
+}
+
+AdminHttp::AdminHttp(net::io_context& io, AdminHttpOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(options))) {}
+
+AdminHttp::~AdminHttp() { Stop(); }
+
+void AdminHttp::Handle(const std::string& method, const std::string& path,
+                       HttpHandler handler) {
+  impl_->routes[path][method] = std::move(handler);
+}
+
+Status AdminHttp::Start() {
+  if (impl_->running) return Status::InvalidArgument("admin http: started");
+  const AdminHttpOptions& o = impl_->options;
+  const std::string where = o.host + ":" + std::to_string(o.port);
+  beast::error_code ec;
+  tcp::resolver resolver(impl_->io);
+  auto endpoints = resolver.resolve(
+      o.host, std::to_string(o.port),
+      tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) {
+    return Status::InvalidArgument("admin http: cannot resolve '" + o.host +
+                                   "': " + ec.message());
+  }
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  tcp::acceptor& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    return Status::IoError("admin http: cannot listen on " + where + ": " +
+                           ec.message());
+  }
+  impl_->bound_port = acceptor.local_endpoint(ec).port();
+  impl_->running = true;
+  impl_->Accept();
+  return Status::Ok();
+}
+
+uint16_t AdminHttp::port() const { return impl_->bound_port; }
+
+void AdminHttp::Stop() {
+  if (!impl_->running) return;
+  impl_->running = false;
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+  impl_->retry_timer.cancel();
+  // Closing ends each session's pending operation; the session then drops
+  // itself. Copy first: closing edits the map.
+  std::vector<std::shared_ptr<Session>> open;
+  for (auto& [ptr, weak] : impl_->sessions) {
+    if (auto s = weak.lock()) open.push_back(std::move(s));
+  }
+  for (auto& s : open) s->Close();
+}
+
+size_t AdminHttp::open_connections() const { return impl_->sessions.size(); }
+
+void AddStatsRoutes(AdminHttp& http, std::string node_name, Stats& stats,
+                    std::function<void(Stats&)> refresh) {
+  auto name = std::make_shared<const std::string>(std::move(node_name));
+  auto fill = std::make_shared<std::function<void(Stats&)>>(std::move(refresh));
+  http.Handle("GET", "/ping",
+              [](const HttpRequest&) { return TextResponse(200, "OK"); });
+  http.Handle("GET", "/stats", [name, fill, &stats](const HttpRequest&) {
+    if (*fill) (*fill)(stats);
+    HttpResponse r;
+    r.content_type = "application/json";
+    r.body = stats.ToJson(*name);
+    return r;
+  });
+  http.Handle("GET", "/metrics", [name, fill, &stats](const HttpRequest&) {
+    if (*fill) (*fill)(stats);
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = stats.ToPrometheus(*name);
+    return r;
+  });
+}
+
+}  // namespace causeway::node

@@ -1,0 +1,92 @@
+#pragma once
+// AdminHttp: the node's small HTTP/1.1 server for operators and scripts,
+// running on the node's io_context (so handlers run on the logic thread and
+// may read node state directly). Routes are registered by exact path and
+// method; a path with no route gets 404, a known path or an unused method
+// gets 405. HEAD is answered for GET routes.
+//
+// Every connection is bounded: request headers and bodies have small size
+// limits, an idle or slow connection is closed after a timeout, and the
+// number of connections is capped. A malformed or oversized request gets an
+// error reply and its connection is closed; other connections never notice.
+// Keep-alive is supported. Beast stays out of this header.
+//
+// AddStatsRoutes installs the standard /ping, /stats and /metrics; other
+// routes (cluster state, fault injection) are added with Handle().
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "storage/status.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace causeway::node {
+
+struct Stats;
+
+struct AdminHttpOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8098;  // 0 picks a free port
+  uint32_t max_connections = 64;
+  uint32_t max_header_bytes = 8 * 1024;
+  uint32_t max_body_bytes = 64 * 1024;
+  // A connection that sends nothing for this long (mid-request or between
+  // keep-alive requests) is closed.
+  uint32_t idle_timeout_ms = 30000;
+};
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // target up to '?'
+  std::string query;   // after '?', undecoded; empty if none
+  std::string body;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+class AdminHttp {
+ public:
+  AdminHttp(boost::asio::io_context& io, AdminHttpOptions options);
+  // Stops the server if it is running.
+  ~AdminHttp();
+  AdminHttp(const AdminHttp&) = delete;
+  AdminHttp& operator=(const AdminHttp&) = delete;
+
+  // Registers (or replaces) the handler for `method` and exact `path`. Call
+  // before Start() or from the logic thread.
+  void Handle(const std::string& method, const std::string& path,
+              HttpHandler handler);
+
+  // Binds and starts accepting.
+  Status Start();
+  // The bound port (useful with port 0); 0 before Start().
+  uint16_t port() const;
+  // Stops accepting and closes every connection. Idempotent.
+  void Stop();
+  size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Installs GET /ping ("OK"), /stats (Stats::ToJson) and /metrics
+// (Stats::ToPrometheus). `refresh`, if set, runs just before each render to
+// fill in the values that live outside Stats (uptime, disk and RSS bytes).
+// `stats` must outlive the server.
+void AddStatsRoutes(AdminHttp& http, std::string node_name, Stats& stats,
+                    std::function<void(Stats&)> refresh);
+
+}  // namespace causeway::node
