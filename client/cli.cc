@@ -1,0 +1,190 @@
+#include "client/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <ostream>
+
+#include "client/cli_commands.h"
+#include "client/format.h"
+#include "client/props.h"
+
+namespace causeway::client::cli {
+namespace {
+
+constexpr const char* kNodeEnv = "CAUSEWAY_NODE";
+constexpr const char* kDefaultNode = "127.0.0.1:8087";
+
+// The command table: every top-level subcommand, in --help order. Later
+// groups (cluster ...) add a line here.
+using AddCommandFn = void (*)(CLI::App&, CliContext&);
+constexpr AddCommandFn kCommands[] = {
+    AddPingCommand,        AddInfoCommand,   AddGetCommand,
+    AddPutCommand,         AddDeleteCommand, AddListKeysCommand,
+    AddListBucketsCommand, AddBucketCommand, AddBucketTypeCommand,
+    AddPreflistCommand,
+};
+
+const char* KindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNone:
+      return "error";
+    case ErrorKind::kUnreachable:
+      return "unreachable";
+    case ErrorKind::kTimeout:
+      return "timeout";
+    case ErrorKind::kServer:
+      return "server";
+    case ErrorKind::kProtocol:
+      return "protocol";
+  }
+  return "error";
+}
+
+}  // namespace
+
+std::optional<uint32_t> CliContext::request_timeout_ms() const {
+  if (global_.timeout_seconds <= 0) return std::nullopt;
+  double ms = std::ceil(global_.timeout_seconds * 1000.0);
+  if (ms > static_cast<double>(UINT32_MAX)) ms = UINT32_MAX;
+  return static_cast<uint32_t>(ms);
+}
+
+Status CliContext::GetClient(Client** client) {
+  if (client_) {
+    *client = client_.get();
+    return Status::Ok();
+  }
+  std::string node = global_.node;
+  if (node.empty() && io_.getenv) {
+    if (auto env = io_.getenv(kNodeEnv); env && !env->empty()) node = *env;
+  }
+  if (node.empty()) node = kDefaultNode;
+  ClientOptions options;
+  Status s = ParseEndpoint(node, &options.host, &options.port);
+  if (!s.ok()) {
+    bad_address_ = true;
+    return s;
+  }
+  if (auto ms = request_timeout_ms()) {
+    const int capped =
+        *ms > 24u * 3600 * 1000 ? 24 * 3600 * 1000 : static_cast<int>(*ms);
+    options.connect_timeout_ms = capped;
+    options.io_timeout_ms = capped;
+  }
+  client_ = std::make_unique<Client>(std::move(options));
+  *client = client_.get();
+  return Status::Ok();
+}
+
+int CliContext::UsageError(const std::string& message) {
+  err() << "causeway: " << message << "\n";
+  return kExitUsage;
+}
+
+int CliContext::Fail(const Status& s) {
+  if (bad_address_) {
+    bad_address_ = false;
+    return UsageError(s.message());
+  }
+  ErrorKind kind = client_ ? client_->last_error().kind : ErrorKind::kNone;
+  std::string message;
+  int code = kExitFailure;
+  if (s.IsNotFound()) {
+    message = "not found: " + s.message();
+    code = kExitNotFound;
+  } else {
+    switch (kind) {
+      case ErrorKind::kUnreachable:
+        message = s.message() + " (is the node running? see cluster/up)";
+        break;
+      case ErrorKind::kTimeout:
+        message = "timed out: " + s.message();
+        break;
+      case ErrorKind::kServer:
+        message = "server error: " + s.message();
+        break;
+      case ErrorKind::kProtocol:
+      case ErrorKind::kNone:
+        message = s.message();
+        break;
+    }
+  }
+  err() << "causeway: " << message << "\n";
+  if (json()) {
+    out() << JsonObject()
+                 .Bool("ok", false)
+                 .Raw("error",
+                      JsonObject()
+                          .String("kind",
+                                  s.IsNotFound() ? "not_found" : KindName(kind))
+                          .Raw("message", JsonName(s.message()))
+                          .str())
+                 .str()
+          << "\n";
+  }
+  return code;
+}
+
+CLI::Option* AddQuorumOption(CLI::App* app, const std::string& name,
+                             std::optional<uint32_t>* target,
+                             const std::string& help) {
+  CLI::Validator quorum(
+      [](std::string& value) -> std::string {
+        if (ParseQuorum(value)) return "";
+        return "'" + value +
+               "' is not a quorum (one, quorum, all, default "
+               "or a number)";
+      },
+      "QUORUM");
+  return app
+      ->add_option_function<std::string>(
+          name,
+          [target](const std::string& value) { *target = ParseQuorum(value); },
+          help + " (one|quorum|all|default|N)")
+      ->check(quorum);
+}
+
+int RunCli(int argc, const char* const* argv, const CliIo& io) {
+  CliContext ctx(io);
+  CLI::App app{
+      "causeway: talk to a Causeway node over the client protocol.\n"
+      "Exit status: 0 ok, 1 not found, 2 usage error, 3 server error or "
+      "node unreachable.",
+      "causeway"};
+  // Global options may come before or after the command.
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "causeway 0.1.0");
+  GlobalOptions& g = ctx.global();
+  app.add_option("--node", g.node,
+                 "node address HOST:PORT (default: $CAUSEWAY_NODE, else " +
+                     std::string(kDefaultNode) + ")");
+  app.add_option("--type", g.type, "bucket type")->capture_default_str();
+  app.add_flag("--json", g.json, "machine-readable JSON on stdout");
+  app.add_option("--timeout", g.timeout_seconds,
+                 "seconds to wait for the node (connect, each reply) and "
+                 "server-side request timeout")
+      ->check(CLI::PositiveNumber);
+  for (AddCommandFn add : kCommands) add(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, *io.out, *io.err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, *io.out, *io.err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, *io.out, *io.err);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e, *io.out, *io.err);
+    return kExitUsage;
+  }
+  if (!ctx.action) {
+    // A group (like `bucket`) without its own subcommand.
+    *io.err << app.help();
+    return kExitUsage;
+  }
+  return ctx.action();
+}
+
+}  // namespace causeway::client::cli

@@ -1,0 +1,147 @@
+#pragma once
+// Client: a small blocking client for the client protocol (Riak PBC
+// compatible). One Client owns one TCP connection, opened lazily on the first
+// call and kept for the next ones; it is not thread-safe (use one per
+// thread). Every call waits at most the configured I/O timeout for each
+// reply frame, and every reply frame's length is checked against
+// max_frame_bytes before any buffer is allocated for it.
+//
+// Errors come back as a Status, and last_error() says which of three kinds
+// of failure it was, because callers react differently to each:
+//   - unreachable (connect refused, reset, closed, DNS failure):
+//     Status::Unavailable. Nothing reached the server, or the link broke.
+//   - timeout waiting for a reply: Status::Timeout.
+//   - server error (an RpbErrorResp): the status code follows its errcode
+//     (NotFound, InvalidArgument, Unavailable, Timeout, PreconditionFailed,
+//     otherwise IoError) and the message is the server's, unchanged.
+//   - protocol error (oversized or empty frame, unexpected message code,
+//     unparseable body): Status::Corruption.
+// After an unreachable, timeout or protocol error the connection is closed
+// (its byte stream can no longer be trusted); the next call reconnects.
+// A server error leaves the connection open.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/pbc_codes.h"
+#include "proto/riak.pb.h"
+#include "storage/status.h"
+
+namespace causeway::client {
+
+inline constexpr uint16_t kDefaultPort = 8087;
+
+struct ClientOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = kDefaultPort;
+  // Budget for establishing the TCP connection.
+  int connect_timeout_ms = 5000;
+  // Budget for sending one request, and separately for receiving each reply
+  // frame (a long streamed listing is fine as long as frames keep coming).
+  int io_timeout_ms = 30000;
+  // Largest frame (code byte + body) accepted from the server or sent to it.
+  uint32_t max_frame_bytes = pbc::kDefaultMaxFrameBytes;
+};
+
+// Parses "HOST:PORT", "[V6ADDR]:PORT" or a bare "HOST" (port 8087).
+Status ParseEndpoint(std::string_view text, std::string* host, uint16_t* port);
+
+enum class ErrorKind {
+  kNone,         // the last call succeeded (or returned only NotFound)
+  kUnreachable,  // could not connect, or the connection broke
+  kTimeout,      // no (complete) reply within io_timeout_ms
+  kServer,       // the server answered with RpbErrorResp
+  kProtocol,     // the server's bytes did not follow the protocol
+};
+
+struct ClientError {
+  ErrorKind kind = ErrorKind::kNone;
+  // RpbErrorResp.errcode when kind is kServer.
+  uint32_t server_code = 0;
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Opens the connection now rather than on the first call.
+  Status Connect();
+  void Close();
+  bool connected() const { return fd_ >= 0; }
+  const ClientOptions& options() const { return options_; }
+  // "HOST:PORT" as given, for messages.
+  std::string endpoint() const;
+  const ClientError& last_error() const { return last_error_; }
+
+  Status Ping();
+  Status GetServerInfo(pbc::RpbGetServerInfoResp* out);
+  // NotFound when the object has no content; *out still holds whatever the
+  // server sent (with deletedvclock, a tombstone's vclock).
+  Status Get(const pbc::RpbGetReq& req, pbc::RpbGetResp* out);
+  Status Put(const pbc::RpbPutReq& req, pbc::RpbPutResp* out);
+  Status Delete(const pbc::RpbDelReq& req);
+
+  // Listing calls stream: `on_item` is called for every name as its frame
+  // arrives, so memory stays bounded by one frame. An error mid-stream ends
+  // the call with that error after the names already delivered.
+  using NameCallback = std::function<void(const std::string&)>;
+  // Streams when req.stream() is set (then reads frames until `done`);
+  // otherwise expects a single reply.
+  Status ListBuckets(const pbc::RpbListBucketsReq& req,
+                     const NameCallback& on_item);
+  Status ListBuckets(const pbc::RpbListBucketsReq& req,
+                     std::vector<std::string>* out);
+  Status ListKeys(const pbc::RpbListKeysReq& req, const NameCallback& on_item);
+  Status ListKeys(const pbc::RpbListKeysReq& req,
+                  std::vector<std::string>* out);
+
+  Status GetBucket(const pbc::RpbGetBucketReq& req, pbc::RpbBucketProps* out);
+  Status SetBucket(const pbc::RpbSetBucketReq& req);
+  Status ResetBucket(const pbc::RpbResetBucketReq& req);
+  Status GetBucketType(const pbc::RpbGetBucketTypeReq& req,
+                       pbc::RpbBucketProps* out);
+  Status SetBucketType(const pbc::RpbSetBucketTypeReq& req);
+  Status GetPreflist(const pbc::RpbGetBucketKeyPreflistReq& req,
+                     pbc::RpbGetBucketKeyPreflistResp* out);
+
+ private:
+  // One frame as received: the code byte and the body.
+  struct Frame {
+    uint8_t code = 0;
+    std::string body;
+  };
+
+  // Sends one request frame (connecting first if needed).
+  Status SendRequest(pbc::Code code, const google::protobuf::MessageLite* body);
+  // Receives one frame; fails on I/O trouble or an oversized frame.
+  Status ReceiveFrame(Frame* frame);
+  // Receives one frame and checks it is `expected` (or RpbErrorResp, turned
+  // into a server error); parses the body into `out` when given.
+  Status ReceiveReply(pbc::Code expected, google::protobuf::MessageLite* out);
+  // Request + one reply.
+  Status Call(pbc::Code request, const google::protobuf::MessageLite* body,
+              pbc::Code expected, google::protobuf::MessageLite* out);
+
+  Status WriteAll(const char* data, size_t size, int64_t deadline_ms);
+  Status ReadAll(char* data, size_t size, int64_t deadline_ms);
+
+  Status Unreachable(const std::string& what);
+  Status TimedOut(const std::string& what);
+  Status ProtocolError(const std::string& what);
+  Status ServerError(const std::string& body);
+
+  ClientOptions options_;
+  int fd_ = -1;
+  ClientError last_error_;
+};
+
+// The message code's name, for error messages ("RpbGetResp", "code 77").
+std::string CodeName(uint8_t code);
+
+}  // namespace causeway::client
