@@ -6,10 +6,8 @@
 namespace causeway::replication {
 namespace {
 
-constexpr std::string_view kTypePrefix = "bucket-type/";
-constexpr std::string_view kBucketPrefix = "bucket-props/";
+constexpr std::string_view kPrefix = "bucket-props/";
 
-// Type names cannot contain '/', so "type/bucket" is unambiguous.
 Status CheckTypeName(const std::string& type) {
   if (type.empty()) return Status::InvalidArgument("empty bucket type name");
   if (type.find('/') != std::string::npos) {
@@ -18,109 +16,122 @@ Status CheckTypeName(const std::string& type) {
   return Status::Ok();
 }
 
+Status NoSuchType(const std::string& type) {
+  return Status::InvalidArgument("bucket type '" + type +
+                                 "' does not exist (create it with "
+                                 "`causeway bucket-type set`)");
+}
+
+// Stored value: 8-byte big-endian timestamp, then the encoded patch.
+std::string EncodeRecord(const BucketRegistry::Record& r) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>(r.timestamp >> (56 - 8 * i));
+  }
+  return out + r.patch.Encode();
+}
+
 }  // namespace
 
 BucketRegistry::BucketRegistry(storage::Engine& engine,
                                buckets::BucketPropsPatch defaults)
     : engine_(engine), defaults_(std::move(defaults)) {
-  types_[kDefaultType] = {};
+  records_[{kDefaultType, ""}] = Record{kDefaultType, "", 0, {}};
 }
 
-std::string BucketRegistry::TypeKey(const std::string& type) {
-  return storage::MetaKey(std::string(kTypePrefix) + type);
-}
-
-std::string BucketRegistry::BucketKey(const std::string& type,
-                                      const std::string& bucket) {
-  return storage::MetaKey(std::string(kBucketPrefix) + type + "/" + bucket);
+// Type names cannot contain '/', so "type/bucket" is unambiguous.
+std::string BucketRegistry::RecordKey(const Id& id) {
+  return storage::MetaKey(std::string(kPrefix) + id.first + "/" + id.second);
 }
 
 Status BucketRegistry::Load() {
+  std::string begin = storage::MetaKey(kPrefix);
+  std::string end = storage::PrefixEnd(begin);
   Status failure;
-  auto load = [&](std::string_view prefix, auto&& store) {
-    std::string begin = storage::MetaKey(prefix);
-    std::string end = storage::PrefixEnd(begin);
-    return engine_.Scan(
-        begin, end, [&](std::string_view k, std::string_view v) {
-          buckets::BucketPropsPatch patch;
-          Status s = buckets::BucketPropsPatch::Decode(v, &patch);
-          if (!s.ok()) {
-            failure =
-                Status::Corruption("bucket properties record: " + s.message());
-            return false;
-          }
-          store(k.substr(begin.size()), std::move(patch));
-          return true;
-        });
-  };
-  Status s = load(kTypePrefix, [&](std::string_view name, auto patch) {
-    types_[std::string(name)] = std::move(patch);
-  });
-  if (!s.ok()) return s;
-  if (!failure.ok()) return failure;
-  s = load(kBucketPrefix, [&](std::string_view name, auto patch) {
-    size_t slash = name.find('/');
-    if (slash == std::string_view::npos) return;
-    buckets_[{std::string(name.substr(0, slash)),
-              std::string(name.substr(slash + 1))}] = std::move(patch);
-  });
-  if (!s.ok()) return s;
-  return failure;
+  Status s =
+      engine_.Scan(begin, end, [&](std::string_view k, std::string_view v) {
+        std::string_view name = k.substr(begin.size());
+        size_t slash = name.find('/');
+        Record r;
+        if (slash == std::string_view::npos || v.size() < 8) {
+          failure = Status::Corruption("malformed bucket properties record");
+          return false;
+        }
+        r.type = std::string(name.substr(0, slash));
+        r.bucket = std::string(name.substr(slash + 1));
+        for (int i = 0; i < 8; ++i) {
+          r.timestamp = (r.timestamp << 8) | static_cast<uint8_t>(v[i]);
+        }
+        Status d = buckets::BucketPropsPatch::Decode(v.substr(8), &r.patch);
+        if (!d.ok()) {
+          failure =
+              Status::Corruption("bucket properties record: " + d.message());
+          return false;
+        }
+        Id id{r.type, r.bucket};
+        records_[id] = std::move(r);
+        return true;
+      });
+  return s.ok() ? failure : s;
 }
 
 bool BucketRegistry::TypeExists(const std::string& type) const {
-  return types_.count(type) > 0;
+  return records_.count({type, ""}) > 0;
 }
 
 buckets::BucketProps BucketRegistry::Base(const std::string& type) const {
   buckets::BucketProps props;
   defaults_.ApplyTo(&props);
   if (type != kDefaultType) props.allow_mult = true;
-  auto it = types_.find(type);
-  if (it != types_.end()) it->second.ApplyTo(&props);
+  auto it = records_.find({type, ""});
+  if (it != records_.end()) it->second.patch.ApplyTo(&props);
   return props;
 }
 
 Status BucketRegistry::Props(const std::string& type, const std::string& bucket,
                              buckets::BucketProps* props) const {
-  if (!TypeExists(type)) {
-    return Status::InvalidArgument("bucket type '" + type +
-                                   "' does not exist (create it with "
-                                   "`causeway bucket-type set`)");
-  }
+  if (!TypeExists(type)) return NoSuchType(type);
   *props = Base(type);
-  auto it = buckets_.find({type, bucket});
-  if (it != buckets_.end()) it->second.ApplyTo(props);
+  auto it = records_.find({type, bucket});
+  if (it != records_.end()) it->second.patch.ApplyTo(props);
+  return Status::Ok();
+}
+
+Status BucketRegistry::Store(Record record) {
+  Id id{record.type, record.bucket};
+  Status s = engine_.Put(RecordKey(id), EncodeRecord(record), {.sync = true});
+  if (!s.ok()) return s;
+  records_[id] = std::move(record);
   return Status::Ok();
 }
 
 Status BucketRegistry::SetBucket(const std::string& type,
                                  const std::string& bucket,
-                                 const buckets::BucketPropsPatch& patch) {
-  if (!TypeExists(type)) {
-    return Status::InvalidArgument("bucket type '" + type + "' does not exist");
-  }
+                                 const buckets::BucketPropsPatch& patch,
+                                 uint64_t timestamp) {
+  if (!TypeExists(type)) return NoSuchType(type);
+  if (bucket.empty()) return Status::InvalidArgument("bucket is empty");
   Status s = patch.Validate();
   if (!s.ok()) return s;
-  buckets::BucketPropsPatch merged;
-  auto it = buckets_.find({type, bucket});
-  if (it != buckets_.end()) merged = it->second;
-  merged.Overlay(patch);
-  s = engine_.Put(BucketKey(type, bucket), merged.Encode(), {.sync = true});
-  if (!s.ok()) return s;
-  buckets_[{type, bucket}] = std::move(merged);
-  return Status::Ok();
+  Record r{type, bucket, timestamp, {}};
+  auto it = records_.find({type, bucket});
+  if (it != records_.end()) {
+    r.patch = it->second.patch;
+    r.timestamp = std::max(timestamp, it->second.timestamp + 1);
+  }
+  r.patch.Overlay(patch);
+  return Store(std::move(r));
 }
 
 Status BucketRegistry::ResetBucket(const std::string& type,
-                                   const std::string& bucket) {
-  if (!TypeExists(type)) {
-    return Status::InvalidArgument("bucket type '" + type + "' does not exist");
-  }
-  Status s = engine_.Delete(BucketKey(type, bucket), {.sync = true});
-  if (!s.ok()) return s;
-  buckets_.erase({type, bucket});
-  return Status::Ok();
+                                   const std::string& bucket,
+                                   uint64_t timestamp) {
+  if (!TypeExists(type)) return NoSuchType(type);
+  if (bucket.empty()) return Status::InvalidArgument("bucket is empty");
+  auto it = records_.find({type, bucket});
+  if (it == records_.end()) return Status::Ok();
+  return Store(
+      Record{type, bucket, std::max(timestamp, it->second.timestamp + 1), {}});
 }
 
 Status BucketRegistry::TypeProps(const std::string& type,
@@ -133,19 +144,44 @@ Status BucketRegistry::TypeProps(const std::string& type,
 }
 
 Status BucketRegistry::SetType(const std::string& type,
-                               const buckets::BucketPropsPatch& patch) {
+                               const buckets::BucketPropsPatch& patch,
+                               uint64_t timestamp) {
   Status s = CheckTypeName(type);
   if (!s.ok()) return s;
   s = patch.Validate();
   if (!s.ok()) return s;
-  buckets::BucketPropsPatch merged;
-  auto it = types_.find(type);
-  if (it != types_.end()) merged = it->second;
-  merged.Overlay(patch);
-  s = engine_.Put(TypeKey(type), merged.Encode(), {.sync = true});
-  if (!s.ok()) return s;
-  types_[type] = std::move(merged);
-  return Status::Ok();
+  Record r{type, "", timestamp, {}};
+  auto it = records_.find({type, ""});
+  if (it != records_.end()) {
+    r.patch = it->second.patch;
+    r.timestamp = std::max(timestamp, it->second.timestamp + 1);
+  }
+  r.patch.Overlay(patch);
+  return Store(std::move(r));
+}
+
+std::vector<BucketRegistry::Record> BucketRegistry::Export() const {
+  std::vector<Record> out;
+  for (const auto& [id, r] : records_) out.push_back(r);
+  return out;
+}
+
+bool BucketRegistry::Merge(const Record& record) {
+  if (record.type.empty() || CheckTypeName(record.type).ok() == false) {
+    return false;
+  }
+  auto it = records_.find({record.type, record.bucket});
+  if (it != records_.end()) {
+    // Equal times (two nodes, same HLC reading) fall back to the content,
+    // so every node keeps the same record.
+    const Record& held = it->second;
+    if (held.timestamp > record.timestamp ||
+        (held.timestamp == record.timestamp &&
+         held.patch.Encode() >= record.patch.Encode())) {
+      return false;
+    }
+  }
+  return Store(record).ok();
 }
 
 }  // namespace causeway::replication

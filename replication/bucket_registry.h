@@ -1,16 +1,22 @@
 #pragma once
 // BucketRegistry: bucket types and per-bucket property overrides, persisted
-// in the node's metadata key space and cached in memory. A bucket's
-// effective properties are: Riak's defaults, overlaid by the node's
-// configured defaults, by its type's patch, and by its own patch.
+// in the node's metadata key space, cached in memory, and spread through the
+// cluster by gossip. A bucket's effective properties are: Riak's defaults,
+// overlaid by the node's configured defaults, by its type's patch, and by
+// its own patch.
+//
+// Every record carries the hybrid-logical-clock time of the change that made
+// it; merging keeps the newer record, so all nodes converge whatever order
+// gossip arrives in. A reset is a record with an empty patch.
 //
 // The "default" type always exists. Other types exist once created with
 // SetType; as in Riak, a new type starts with allow_mult=true.
-// (The cluster issue gossips these; here they are node-local.)
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "replication/buckets/bucket_props.h"
 #include "storage/engine.h"
@@ -20,9 +26,16 @@ namespace causeway::replication {
 
 class BucketRegistry {
  public:
+  struct Record {
+    std::string type;
+    std::string bucket;  // empty: the type's own record
+    uint64_t timestamp = 0;
+    buckets::BucketPropsPatch patch;
+  };
+
   BucketRegistry(storage::Engine& engine, buckets::BucketPropsPatch defaults);
 
-  // Loads persisted types and bucket patches.
+  // Loads persisted records.
   Status Load();
 
   bool TypeExists(const std::string& type) const;
@@ -30,23 +43,27 @@ class BucketRegistry {
   Status Props(const std::string& type, const std::string& bucket,
                buckets::BucketProps* props) const;
   Status SetBucket(const std::string& type, const std::string& bucket,
-                   const buckets::BucketPropsPatch& patch);
-  Status ResetBucket(const std::string& type, const std::string& bucket);
+                   const buckets::BucketPropsPatch& patch, uint64_t timestamp);
+  Status ResetBucket(const std::string& type, const std::string& bucket,
+                     uint64_t timestamp);
   Status TypeProps(const std::string& type, buckets::BucketProps* props) const;
   Status SetType(const std::string& type,
-                 const buckets::BucketPropsPatch& patch);
+                 const buckets::BucketPropsPatch& patch, uint64_t timestamp);
+
+  // Every record, for gossip.
+  std::vector<Record> Export() const;
+  // Adopts `record` if it is newer than what is held; true if it was.
+  bool Merge(const Record& record);
 
  private:
-  static std::string TypeKey(const std::string& type);
-  static std::string BucketKey(const std::string& type,
-                               const std::string& bucket);
+  using Id = std::pair<std::string, std::string>;  // (type, bucket)
+  Status Store(Record record);
+  static std::string RecordKey(const Id& id);
   buckets::BucketProps Base(const std::string& type) const;
 
   storage::Engine& engine_;
   buckets::BucketPropsPatch defaults_;
-  std::map<std::string, buckets::BucketPropsPatch> types_;
-  std::map<std::pair<std::string, std::string>, buckets::BucketPropsPatch>
-      buckets_;
+  std::map<Id, Record> records_;
 };
 
 }  // namespace causeway::replication

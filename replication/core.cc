@@ -5,10 +5,12 @@
 #include <set>
 #include <utility>
 
+#include "proto/peer.pb.h"
 #include "replication/bucket_registry.h"
 #include "replication/causal/hlc.h"
 #include "replication/coord/coordinators.h"
 #include "replication/coord/quorum.h"
+#include "replication/messenger.h"
 #include "replication/ring/ring.h"
 #include "replication/vnode/vnode_store.h"
 #include "storage/keys.h"
@@ -38,41 +40,47 @@ bool DecodeU64(std::string_view in, uint64_t* v) {
   return true;
 }
 
-// Answers for this node's own replicas straight from its store. Replicas on
-// other nodes need the peer transport, which the cluster issue adds; until
-// then the ring has a single owner and they never occur.
-class LocalReplicas : public coord::Replicas {
- public:
-  LocalReplicas(const NodeName& self, vnode::VnodeStore& store, bool sync)
-      : self_(self), store_(store), sync_(sync) {}
+void ToResult(const Status& s, peer::Result* r) {
+  r->set_code(static_cast<uint32_t>(s.code()));
+  r->set_message(s.message());
+}
 
-  void Read(const coord::Target& target, const vnode::Key& key,
-            std::function<void(Status, object::Object)> done) override {
-    if (target.node != self_) {
-      done(Status::Unavailable("no route to node " + target.node), {});
-      return;
-    }
-    object::Object o;
-    Status s = store_.Read(key, &o);
-    done(std::move(s), std::move(o));
+Status FromResult(const peer::Result& r) {
+  const std::string& m = r.message();
+  switch (static_cast<Status::Code>(r.code())) {
+    case Status::Code::kOk:
+      return Status::Ok();
+    case Status::Code::kNotFound:
+      return Status::NotFound(m);
+    case Status::Code::kCorruption:
+      return Status::Corruption(m);
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(m);
+    case Status::Code::kIoError:
+      return Status::IoError(m);
+    case Status::Code::kTimeout:
+      return Status::Timeout(m);
+    case Status::Code::kPreconditionFailed:
+      return Status::PreconditionFailed(m);
+    default:
+      return Status::Unavailable(m);
   }
+}
 
-  void Write(const coord::Target& target, const vnode::Key& key,
-             const object::Object& object, object::Resolution resolution,
-             std::function<void(Status)> done) override {
-    if (target.node != self_) {
-      done(Status::Unavailable("no route to node " + target.node));
-      return;
-    }
-    object::Object result;
-    done(store_.Merge(key, object, resolution, sync_, &result));
-  }
+void ToProto(const vnode::Key& key, peer::Key* out) {
+  out->set_partition(key.partition);
+  out->set_type(key.type);
+  out->set_bucket(key.bucket);
+  out->set_key(key.key);
+}
 
- private:
-  const NodeName& self_;
-  vnode::VnodeStore& store_;
-  bool sync_;
-};
+vnode::Key FromProto(const peer::Key& k) {
+  return vnode::Key{k.partition(), k.type(), k.bucket(), k.key()};
+}
+
+bool ValidResolution(uint32_t r) {
+  return r <= static_cast<uint32_t>(object::Resolution::kLastWriteWins);
+}
 
 Status CheckId(const ObjectId& id, bool key_required) {
   if (id.bucket.empty()) return Status::InvalidArgument("bucket is empty");
@@ -84,43 +92,74 @@ Status CheckId(const ObjectId& id, bool key_required) {
 
 }  // namespace
 
-struct NodeCore::Impl {
+struct NodeCore::Impl : public coord::Replicas {
   Impl(Env& env, storage::Engine& engine, const NodeConfig& config)
       : env(env),
         engine(engine),
         config(config),
-        ring(ring::Ring::SingleOwner(config.ring_size, config.name)),
-        registry(engine, config.default_props) {}
+        registry(engine, config.default_props),
+        messenger(env, config.cluster_name) {}
 
   Status LoadActor();
   causal::HlcTimestamp Timestamp();
   Status PersistHlc(uint64_t high_water);
 
-  // Effective properties, preference list and key location for a request.
+  // Where a request goes: effective properties, the key's storage location,
+  // and the replicas to ask (live primaries, fallbacks standing in for down
+  // ones, and for writes the nodes gaining the key in a pending change).
   struct Route {
     BucketProps props;
     vnode::Key key;
     std::vector<coord::Target> targets;
-    size_t self_index = 0;  // where this node is in targets
-    bool self_in_list = false;
+    uint32_t replicas = 0;  // primaries the ring has for the key
+    std::optional<size_t> self_index;
   };
-  Status Plan(const ObjectId& id, Route* route);
+  Status Plan(const ObjectId& id, bool for_write, Route* route);
   std::string GenerateKey();
 
+  // A client write: coordinated here when this node holds a replica,
+  // otherwise forwarded to one that does.
   void Write(PutRequest request, bool tombstone,
              std::function<void(PutResult)> done);
-  void ListKeysFrom(uint32_t partition, std::string type, std::string bucket,
-                    ListCallback callback);
+  // Coordinates a write at this node with resolved quorum counts.
+  void Coordinate(const Route& route, PutRequest request, bool tombstone,
+                  uint32_t w, uint32_t dw, uint32_t pw,
+                  std::function<void(PutResult)> done);
+  void Forward(const Route& route, PutRequest request, bool tombstone,
+               uint32_t w, uint32_t dw, uint32_t pw,
+               std::function<void(PutResult)> done);
+  void ListFrom(uint32_t partition, std::string type, std::string bucket,
+                std::shared_ptr<std::set<std::string>> seen,
+                ListCallback callback);
+  Status ListLocal(uint32_t partition, const std::string& type,
+                   const std::string& bucket, std::vector<std::string>* items);
+
+  // coord::Replicas: this node's replicas from the store, others by peer
+  // request.
+  void Read(const coord::Target& target, const vnode::Key& key,
+            std::function<void(Status, object::Object)> done) override;
+  void Write(const coord::Target& target, const vnode::Key& key,
+             const object::Object& object, object::Resolution resolution,
+             std::function<void(Status)> done) override;
+  Status MergeLocal(const vnode::Key& key, const object::Object& object,
+                    object::Resolution resolution, const NodeName& hint_for);
+
+  void OnRequest(const NodeName& from, const peer::Envelope& message);
+  void Reply(const NodeName& to, uint64_t request_id, peer::Envelope reply) {
+    reply.set_request_id(request_id);
+    messenger.Send(to, cluster->AddressOf(to), std::move(reply));
+  }
 
   Env& env;
   storage::Engine& engine;
   NodeConfig config;
-  ring::Ring ring;
   BucketRegistry registry;
+  Messenger messenger;
   causal::HybridClock hlc;
   uint64_t hlc_persisted = 0;
   std::unique_ptr<vnode::VnodeStore> store;
-  std::unique_ptr<LocalReplicas> replicas;
+  std::unique_ptr<membership::Cluster> cluster;
+  std::unique_ptr<handoff::Handoff> handoff;
 };
 
 Status NodeCore::Impl::LoadActor() {
@@ -142,8 +181,6 @@ Status NodeCore::Impl::LoadActor() {
     return s;
   }
   store = std::make_unique<vnode::VnodeStore>(engine, actor);
-  replicas =
-      std::make_unique<LocalReplicas>(config.name, *store, config.always_sync);
   return Status::Ok();
 }
 
@@ -161,22 +198,53 @@ causal::HlcTimestamp NodeCore::Impl::Timestamp() {
   return ts;
 }
 
-Status NodeCore::Impl::Plan(const ObjectId& id, Route* route) {
+Status NodeCore::Impl::Plan(const ObjectId& id, bool for_write, Route* route) {
   Status s = registry.Props(id.type, id.bucket, &route->props);
   if (!s.ok()) return s;
+  const membership::RingState& state = cluster->state();
+  ring::Ring current = state.CurrentRing();
   uint32_t partition =
-      ring.PartitionOf(ring::HashKey(id.type, id.bucket, id.key));
+      current.PartitionOf(ring::HashKey(id.type, id.bucket, id.key));
   route->key = vnode::Key{partition, id.type, id.bucket, id.key};
   route->targets.clear();
-  for (const auto& m : ring.Preflist(partition, route->props.n_val)) {
-    if (m.node == config.name) {
-      route->self_in_list = true;
-      route->self_index = route->targets.size();
+  route->self_index.reset();
+  auto add = [&](coord::Target t) {
+    if (t.node == config.name) route->self_index = route->targets.size();
+    route->targets.push_back(std::move(t));
+  };
+  // Every distinct node in ring order from the key's partition: the first
+  // n_val are its primaries, the rest are fallbacks in order of preference.
+  auto walk = current.Preflist(partition, current.size());
+  const size_t n = std::min<size_t>(route->props.n_val, walk.size());
+  route->replicas = static_cast<uint32_t>(n);
+  size_t next_fallback = n;
+  for (size_t i = 0; i < n; ++i) {
+    const NodeName& primary = walk[i].node;
+    if (cluster->IsUp(primary)) {
+      add(coord::Target{primary, true, "", true});
+      continue;
     }
-    route->targets.push_back(coord::Target{m.node, m.primary});
+    while (next_fallback < walk.size() &&
+           !cluster->IsUp(walk[next_fallback].node)) {
+      ++next_fallback;
+    }
+    if (next_fallback < walk.size()) {
+      add(coord::Target{walk[next_fallback++].node, false, primary, true});
+    }
   }
-  if (!route->self_in_list) {
-    return Status::Unavailable("this node holds no replica of the key");
+  if (for_write && state.pending()) {
+    for (const auto& m : state.NextRing().Preflist(partition, n)) {
+      bool known =
+          std::any_of(route->targets.begin(), route->targets.end(),
+                      [&](const coord::Target& t) { return t.node == m.node; });
+      if (!known && cluster->IsUp(m.node)) {
+        add(coord::Target{m.node, false, "", false});
+      }
+    }
+  }
+  if (route->targets.empty()) {
+    return Status::Unavailable("no replica of " + id.bucket + "/" + id.key +
+                               " is reachable");
   }
   return Status::Ok();
 }
@@ -200,6 +268,67 @@ std::string NodeCore::Impl::GenerateKey() {
   return key;
 }
 
+Status NodeCore::Impl::MergeLocal(const vnode::Key& key,
+                                  const object::Object& object,
+                                  object::Resolution resolution,
+                                  const NodeName& hint_for) {
+  object::Object result;
+  Status s = store->Merge(key, object, resolution, config.always_sync, &result);
+  if (s.ok() && !hint_for.empty()) s = handoff->RecordHint(hint_for, key);
+  return s;
+}
+
+void NodeCore::Impl::Read(const coord::Target& target, const vnode::Key& key,
+                          std::function<void(Status, object::Object)> done) {
+  if (target.node == config.name) {
+    object::Object o;
+    Status s = store->Read(key, &o);
+    done(std::move(s), std::move(o));
+    return;
+  }
+  peer::Envelope m;
+  ToProto(key, m.mutable_read()->mutable_key());
+  messenger.Request(
+      target.node, cluster->AddressOf(target.node), std::move(m),
+      config.request_timeout_ms,
+      [done = std::move(done)](Status s, const peer::Envelope* reply) {
+        object::Object o;
+        if (s.ok() && !reply->has_read_reply()) {
+          s = Status::Unavailable("unexpected reply to a read");
+        }
+        if (s.ok()) s = FromResult(reply->read_reply().result());
+        if (s.ok())
+          s = object::Object::Decode(reply->read_reply().object(), &o);
+        done(std::move(s), std::move(o));
+      });
+}
+
+void NodeCore::Impl::Write(const coord::Target& target, const vnode::Key& key,
+                           const object::Object& object,
+                           object::Resolution resolution,
+                           std::function<void(Status)> done) {
+  if (target.node == config.name) {
+    done(MergeLocal(key, object, resolution, target.hint_for));
+    return;
+  }
+  peer::Envelope m;
+  peer::WriteRequest* w = m.mutable_write();
+  ToProto(key, w->mutable_key());
+  w->set_object(object.Encode());
+  w->set_resolution(static_cast<uint32_t>(resolution));
+  w->set_hint_for(target.hint_for);
+  messenger.Request(
+      target.node, cluster->AddressOf(target.node), std::move(m),
+      config.request_timeout_ms,
+      [done = std::move(done)](Status s, const peer::Envelope* reply) {
+        if (s.ok() && !reply->has_write_reply()) {
+          s = Status::Unavailable("unexpected reply to a write");
+        }
+        if (s.ok()) s = FromResult(reply->write_reply().result());
+        done(std::move(s));
+      });
+}
+
 NodeCore::NodeCore(Env& env, storage::Engine& engine, NodeConfig config)
     : impl_(std::make_unique<Impl>(env, engine, config)),
       config_(std::move(config)) {}
@@ -221,7 +350,30 @@ Status NodeCore::Open() {
   } else if (!s.IsNotFound()) {
     return s;
   }
-  return impl_->registry.Load();
+  s = impl_->registry.Load();
+  if (!s.ok()) return s;
+  membership::Member self{config_.name, config_.peer_address,
+                          membership::MemberStatus::kValid, 1};
+  impl_->cluster = std::make_unique<membership::Cluster>(
+      impl_->env, impl_->messenger, impl_->engine, impl_->registry, self,
+      config_.ring_size, config_.cluster_timing);
+  s = impl_->cluster->Load();
+  if (!s.ok()) return s;
+  impl_->handoff = std::make_unique<handoff::Handoff>(
+      impl_->env, *impl_->cluster, *impl_->store, impl_->engine,
+      impl_->registry, *impl_, config_.handoff_timing);
+  impl_->cluster->OnRingChange(
+      [impl = impl_.get()] { impl->handoff->OnRingChange(); });
+  return Status::Ok();
+}
+
+void NodeCore::AttachNetwork(Network* network) {
+  impl_->messenger.Attach(network);
+}
+
+void NodeCore::Start() {
+  impl_->cluster->Start();
+  impl_->handoff->Start();
 }
 
 void NodeCore::Close() {
@@ -231,19 +383,122 @@ void NodeCore::Close() {
       std::max(impl_->hlc_persisted, impl_->hlc.last().wall_ms + 1));
 }
 
+void NodeCore::OnPeerMessage(const NodeName& from, std::string_view payload) {
+  peer::Envelope message;
+  if (!message.ParseFromArray(payload.data(),
+                              static_cast<int>(payload.size()))) {
+    return;
+  }
+  if (message.cluster() != config_.cluster_name) return;
+  switch (message.body_case()) {
+    case peer::Envelope::kReadReply:
+    case peer::Envelope::kWriteReply:
+    case peer::Envelope::kPutForwardReply:
+    case peer::Envelope::kJoinReply:
+    case peer::Envelope::kListReply:
+      impl_->cluster->OnMessage(from, peer::Envelope());  // liveness
+      impl_->messenger.HandleReply(message);
+      return;
+    default:
+      break;
+  }
+  if (impl_->cluster->OnMessage(from, message)) return;
+  impl_->OnRequest(from, message);
+}
+
+void NodeCore::Impl::OnRequest(const NodeName& from,
+                               const peer::Envelope& message) {
+  const uint64_t id = message.request_id();
+  switch (message.body_case()) {
+    case peer::Envelope::kRead: {
+      object::Object o;
+      Status s = store->Read(FromProto(message.read().key()), &o);
+      peer::Envelope reply;
+      ToResult(s, reply.mutable_read_reply()->mutable_result());
+      if (s.ok()) reply.mutable_read_reply()->set_object(o.Encode());
+      Reply(from, id, std::move(reply));
+      return;
+    }
+    case peer::Envelope::kWrite: {
+      const peer::WriteRequest& w = message.write();
+      object::Object o;
+      Status s = object::Object::Decode(w.object(), &o);
+      if (s.ok() && !ValidResolution(w.resolution())) {
+        s = Status::InvalidArgument("unknown resolution");
+      }
+      if (s.ok()) {
+        s = MergeLocal(FromProto(w.key()), o,
+                       static_cast<object::Resolution>(w.resolution()),
+                       w.hint_for());
+      }
+      peer::Envelope reply;
+      ToResult(s, reply.mutable_write_reply()->mutable_result());
+      Reply(from, id, std::move(reply));
+      return;
+    }
+    case peer::Envelope::kPutForward: {
+      const peer::PutForward& f = message.put_forward();
+      auto answer = [this, from, id](PutResult r) {
+        peer::Envelope reply;
+        ToResult(r.status, reply.mutable_put_forward_reply()->mutable_result());
+        if (r.status.ok() && !r.object.empty()) {
+          reply.mutable_put_forward_reply()->set_object(r.object.Encode());
+        }
+        Reply(from, id, std::move(reply));
+      };
+      PutRequest request;
+      request.id = ObjectId{f.key().type(), f.key().bucket(), f.key().key()};
+      object::Object content;
+      Status s = causal::VersionVector::Decode(f.context(), &request.context);
+      if (s.ok()) s = object::Object::Decode(f.content(), &content);
+      if (s.ok() && content.siblings().size() != 1) {
+        s = Status::InvalidArgument("forwarded write without one value");
+      }
+      Route route;
+      if (s.ok()) s = Plan(request.id, true, &route);
+      if (!s.ok()) return answer(PutResult{s, {}, {}});
+      request.content = content.siblings()[0];
+      request.return_body = f.return_object();
+      request.if_not_modified = f.if_not_modified();
+      request.if_none_match = f.if_none_match();
+      // A forwarded write is coordinated here even if this node's view of
+      // the ring disagrees, so a write is never passed around in circles.
+      Coordinate(route, std::move(request), f.tombstone(), f.w(), f.dw(),
+                 f.pw(), std::move(answer));
+      return;
+    }
+    case peer::Envelope::kList: {
+      const peer::ListRequest& l = message.list();
+      std::vector<std::string> items;
+      Status s = Status::InvalidArgument("partition out of range");
+      if (l.partition() < cluster->state().size()) {
+        s = ListLocal(l.partition(), l.type(), l.buckets() ? "" : l.bucket(),
+                      &items);
+      }
+      peer::Envelope reply;
+      ToResult(s, reply.mutable_list_reply()->mutable_result());
+      for (auto& i : items) reply.mutable_list_reply()->add_items(i);
+      Reply(from, id, std::move(reply));
+      return;
+    }
+    default:
+      return;  // unknown or unexpected: dropped
+  }
+}
+
 void NodeCore::Get(GetRequest request, std::function<void(GetResult)> done) {
   Status s = CheckId(request.id, true);
   Impl::Route route;
-  if (s.ok()) s = impl_->Plan(request.id, &route);
+  if (s.ok()) s = impl_->Plan(request.id, false, &route);
   coord::GetPlan plan;
   const uint32_t n = route.props.n_val;
-  const uint32_t count = static_cast<uint32_t>(route.targets.size());
   if (s.ok()) {
-    s = coord::ResolveQuorum("r", request.r, route.props.r, n, count, &plan.r);
+    s = coord::ResolveQuorum("r", request.r, route.props.r, n, route.replicas,
+                             &plan.r);
   }
   if (s.ok()) {
-    s = coord::ResolveQuorum("pr", request.pr, route.props.pr, n, count,
-                             &plan.pr);
+    s = coord::ResolveQuorum("pr", request.pr, route.props.pr, n,
+                             route.replicas, &plan.pr);
   }
   if (!s.ok()) {
     done(GetResult{s, {}, false});
@@ -254,10 +509,10 @@ void NodeCore::Get(GetRequest request, std::function<void(GetResult)> done) {
   plan.notfound_ok = request.notfound_ok.value_or(route.props.notfound_ok);
   plan.basic_quorum = request.basic_quorum.value_or(route.props.basic_quorum);
   plan.resolution = route.props.resolution();
-  plan.timeout_ms = kRequestTimeoutMs;
+  plan.timeout_ms = impl_->config.request_timeout_ms;
   auto if_modified = std::move(request.if_modified);
   coord::StartGet(
-      impl_->env, *impl_->replicas, std::move(plan),
+      impl_->env, *impl_, std::move(plan),
       [done = std::move(done),
        if_modified = std::move(if_modified)](coord::GetOutcome outcome) {
         GetResult result{std::move(outcome.status), std::move(outcome.object),
@@ -281,26 +536,37 @@ void NodeCore::Impl::Write(PutRequest request, bool tombstone,
   if (!s.ok()) return fail(s);
   if (request.id.key.empty()) request.id.key = GenerateKey();
   Route route;
-  s = Plan(request.id, &route);
+  s = Plan(request.id, true, &route);
   if (!s.ok()) return fail(s);
-
-  coord::PutPlan plan;
   const uint32_t n = route.props.n_val;
-  const uint32_t count = static_cast<uint32_t>(route.targets.size());
-  s = coord::ResolveQuorum("w", request.w, route.props.w, n, count, &plan.w);
+  uint32_t w = 0, dw = 0, pw = 0;
+  s = coord::ResolveQuorum("w", request.w, route.props.w, n, route.replicas,
+                           &w);
   if (s.ok()) {
-    s = coord::ResolveQuorum("dw", request.dw, route.props.dw, n, count,
-                             &plan.dw);
+    s = coord::ResolveQuorum("dw", request.dw, route.props.dw, n,
+                             route.replicas, &dw);
   }
   if (s.ok()) {
-    s = coord::ResolveQuorum("pw", request.pw, route.props.pw, n, count,
-                             &plan.pw);
+    s = coord::ResolveQuorum("pw", request.pw, route.props.pw, n,
+                             route.replicas, &pw);
   }
   if (!s.ok()) return fail(s);
+  if (route.self_index) {
+    Coordinate(route, std::move(request), tombstone, w, dw, pw,
+               std::move(done));
+  } else {
+    Forward(route, std::move(request), tombstone, w, dw, pw, std::move(done));
+  }
+}
 
+void NodeCore::Impl::Coordinate(const Route& route, PutRequest request,
+                                bool tombstone, uint32_t w, uint32_t dw,
+                                uint32_t pw,
+                                std::function<void(PutResult)> done) {
+  auto fail = [&](Status s) { done(PutResult{std::move(s), {}, {}}); };
   if (request.if_not_modified || request.if_none_match) {
     object::Object current;
-    s = store->Read(route.key, &current);
+    Status s = store->Read(route.key, &current);
     if (!s.ok() && !s.IsNotFound()) return fail(s);
     bool live = s.ok() && !current.IsTombstone();
     if (request.if_none_match && live) {
@@ -317,21 +583,82 @@ void NodeCore::Impl::Write(PutRequest request, bool tombstone,
   content.timestamp = Timestamp();
   object::Object stored;
   const object::Resolution resolution = route.props.resolution();
-  s = store->Coordinate(route.key, request.context, std::move(content),
-                        resolution, config.always_sync, &stored);
+  Status s = store->Coordinate(route.key, request.context, std::move(content),
+                               resolution, config.always_sync, &stored);
+  if (s.ok() && route.self_index &&
+      !route.targets[*route.self_index].hint_for.empty()) {
+    s = handoff->RecordHint(route.targets[*route.self_index].hint_for,
+                            route.key);
+  }
   if (!s.ok()) return fail(s);
 
+  coord::PutPlan plan;
   plan.key = route.key;
   plan.targets = route.targets;
-  plan.coordinator_index = route.self_index;
+  if (route.self_index) {
+    plan.coordinator_index = *route.self_index;
+  } else {
+    // Forwarded here by a node with another view of the ring: this node is
+    // an extra holder, counted like a replica.
+    plan.targets.insert(plan.targets.begin(),
+                        coord::Target{config.name, false, "", true});
+    plan.coordinator_index = 0;
+  }
+  plan.w = w;
+  plan.dw = dw;
+  plan.pw = pw;
   plan.resolution = resolution;
-  plan.timeout_ms = kRequestTimeoutMs;
+  plan.timeout_ms = config.request_timeout_ms;
   bool want_object = request.return_body || request.return_head;
   PutResult result{Status::Ok(), request.id.key,
                    want_object ? stored : object::Object()};
   coord::StartReplicate(
-      env, *replicas, std::move(plan), std::move(stored),
+      env, *this, std::move(plan), std::move(stored),
       [done = std::move(done), result = std::move(result)](Status s) mutable {
+        result.status = std::move(s);
+        done(std::move(result));
+      });
+}
+
+void NodeCore::Impl::Forward(const Route& route, PutRequest request,
+                             bool tombstone, uint32_t w, uint32_t dw,
+                             uint32_t pw, std::function<void(PutResult)> done) {
+  const coord::Target& to = route.targets.front();
+  peer::Envelope m;
+  peer::PutForward* f = m.mutable_put_forward();
+  ToProto(route.key, f->mutable_key());
+  f->set_context(request.context.Encode());
+  // The value travels as a one-sibling object record; its dot is a
+  // placeholder that the coordinator replaces.
+  object::Object content;
+  content.Update({}, std::move(request.content), /*actor=*/1,
+                 object::Resolution::kKeepSiblings);
+  f->set_content(content.Encode());
+  f->set_w(w);
+  f->set_dw(dw);
+  f->set_pw(pw);
+  f->set_return_object(request.return_body || request.return_head);
+  f->set_if_not_modified(request.if_not_modified);
+  f->set_if_none_match(request.if_none_match);
+  f->set_tombstone(tombstone);
+  messenger.Request(
+      to.node, cluster->AddressOf(to.node), std::move(m),
+      config.request_timeout_ms,
+      [done = std::move(done), key = request.id.key, node = to.node](
+          Status s, const peer::Envelope* reply) {
+        PutResult result{Status::Ok(), key, {}};
+        if (s.ok() && !reply->has_put_forward_reply()) {
+          s = Status::Unavailable("unexpected reply to a forwarded write");
+        }
+        if (s.ok()) s = FromResult(reply->put_forward_reply().result());
+        if (s.ok() && !reply->put_forward_reply().object().empty()) {
+          s = object::Object::Decode(reply->put_forward_reply().object(),
+                                     &result.object);
+        }
+        if (!s.ok() && s.code() == Status::Code::kTimeout) {
+          s = Status::Timeout("write forwarded to " + node +
+                              " was not answered in time");
+        }
         result.status = std::move(s);
         done(std::move(result));
       });
@@ -383,60 +710,111 @@ void NodeCore::ListBuckets(const std::string& type, ListCallback callback) {
         {}, true);
     return;
   }
-  std::set<std::string> all;
-  for (uint32_t p = 0; p < impl_->ring.size(); ++p) {
-    std::vector<std::string> found;
-    Status s = impl_->store->ListBuckets(p, type, &found);
-    if (!s.ok()) {
-      callback(s, {}, true);
-      return;
-    }
-    all.insert(found.begin(), found.end());
-  }
-  std::vector<std::string> batch;
-  for (const auto& b : all) {
-    batch.push_back(b);
-    if (batch.size() == kListBatch) {
-      callback(Status::Ok(), std::move(batch), false);
-      batch.clear();
-    }
-  }
-  callback(Status::Ok(), std::move(batch), true);
+  impl_->ListFrom(0, type, "", std::make_shared<std::set<std::string>>(),
+                  std::move(callback));
 }
 
 void NodeCore::ListKeys(const std::string& type, const std::string& bucket,
                         ListCallback callback) {
+  if (bucket.empty()) {
+    callback(Status::InvalidArgument("bucket is empty"), {}, true);
+    return;
+  }
   if (!impl_->registry.TypeExists(type)) {
     callback(
         Status::InvalidArgument("bucket type '" + type + "' does not exist"),
         {}, true);
     return;
   }
-  impl_->ListKeysFrom(0, type, bucket, std::move(callback));
+  impl_->ListFrom(0, type, bucket, std::make_shared<std::set<std::string>>(),
+                  std::move(callback));
 }
 
-// One partition per turn of the event loop, so a long listing does not stall
-// other requests.
-void NodeCore::Impl::ListKeysFrom(uint32_t partition, std::string type,
-                                  std::string bucket, ListCallback callback) {
-  Status s = store->ListKeys(partition, type, bucket, kListBatch,
-                             [&](std::vector<std::string> keys) {
-                               callback(Status::Ok(), std::move(keys), false);
-                             });
-  if (!s.ok()) {
-    callback(s, {}, true);
-    return;
-  }
-  if (partition + 1 >= ring.size()) {
+Status NodeCore::Impl::ListLocal(uint32_t partition, const std::string& type,
+                                 const std::string& bucket,
+                                 std::vector<std::string>* items) {
+  if (bucket.empty()) return store->ListBuckets(partition, type, items);
+  return store->ListKeys(
+      partition, type, bucket, kListBatch, [&](std::vector<std::string> keys) {
+        items->insert(items->end(), keys.begin(), keys.end());
+      });
+}
+
+// One partition at a time, each from one live node holding it (this one
+// when it can), so a long listing neither stalls other requests nor buffers
+// the whole bucket. An empty `bucket` lists buckets; `seen` removes the
+// duplicates that arise because a bucket spans partitions.
+void NodeCore::Impl::ListFrom(uint32_t partition, std::string type,
+                              std::string bucket,
+                              std::shared_ptr<std::set<std::string>> seen,
+                              ListCallback callback) {
+  const uint32_t size = cluster->state().size();
+  if (partition >= size) {
     callback(Status::Ok(), {}, true);
     return;
   }
-  env.After(
-      0, [this, partition, type = std::move(type), bucket = std::move(bucket),
-          callback = std::move(callback)]() mutable {
-        ListKeysFrom(partition + 1, std::move(type), std::move(bucket),
-                     std::move(callback));
-      });
+  auto deliver = [this, partition, type, bucket, seen, callback](
+                     Status s, std::vector<std::string> items) mutable {
+    if (!s.ok()) {
+      callback(s, {}, true);
+      return;
+    }
+    if (bucket.empty()) {
+      std::erase_if(
+          items, [&](const std::string& b) { return !seen->insert(b).second; });
+    }
+    if (!items.empty()) callback(Status::Ok(), std::move(items), false);
+    env.After(
+        0, [this, partition, type = std::move(type), bucket = std::move(bucket),
+            seen = std::move(seen), callback = std::move(callback)]() mutable {
+          ListFrom(partition + 1, std::move(type), std::move(bucket),
+                   std::move(seen), std::move(callback));
+        });
+  };
+  BucketProps props;
+  if (!bucket.empty()) registry.Props(type, bucket, &props);
+  ring::Ring current = cluster->state().CurrentRing();
+  NodeName holder;
+  for (const auto& m : current.Preflist(partition, props.n_val)) {
+    if (m.node == config.name) {
+      holder = m.node;
+      break;
+    }
+    if (holder.empty() && cluster->IsUp(m.node)) holder = m.node;
+  }
+  if (holder.empty()) {
+    deliver(Status::Unavailable("no live node holds partition " +
+                                std::to_string(partition)),
+            {});
+    return;
+  }
+  if (holder == config.name) {
+    std::vector<std::string> items;
+    Status s = ListLocal(partition, type, bucket, &items);
+    deliver(std::move(s), std::move(items));
+    return;
+  }
+  peer::Envelope m;
+  peer::ListRequest* l = m.mutable_list();
+  l->set_partition(partition);
+  l->set_type(type);
+  l->set_bucket(bucket);
+  l->set_buckets(bucket.empty());
+  messenger.Request(holder, cluster->AddressOf(holder), std::move(m),
+                    config.request_timeout_ms,
+                    [deliver](Status s, const peer::Envelope* reply) mutable {
+                      std::vector<std::string> items;
+                      if (s.ok() && !reply->has_list_reply()) {
+                        s = Status::Unavailable("unexpected reply to a list");
+                      }
+                      if (s.ok()) s = FromResult(reply->list_reply().result());
+                      if (s.ok()) {
+                        for (const auto& i : reply->list_reply().items()) {
+                          items.push_back(i);
+                        }
+                      }
+                      deliver(std::move(s), std::move(items));
+                    });
 }
 
 Status NodeCore::GetBucketProps(const std::string& type,
@@ -448,12 +826,18 @@ Status NodeCore::SetBucketProps(const std::string& type,
                                 const std::string& bucket,
                                 const BucketPropsPatch& patch) {
   if (bucket.empty()) return Status::InvalidArgument("bucket is empty");
-  return impl_->registry.SetBucket(type, bucket, patch);
+  Status s =
+      impl_->registry.SetBucket(type, bucket, patch, impl_->Timestamp().Pack());
+  if (s.ok()) impl_->cluster->GossipNow();
+  return s;
 }
 
 Status NodeCore::ResetBucketProps(const std::string& type,
                                   const std::string& bucket) {
-  return impl_->registry.ResetBucket(type, bucket);
+  Status s =
+      impl_->registry.ResetBucket(type, bucket, impl_->Timestamp().Pack());
+  if (s.ok()) impl_->cluster->GossipNow();
+  return s;
 }
 
 Status NodeCore::GetBucketTypeProps(const std::string& type,
@@ -463,7 +847,9 @@ Status NodeCore::GetBucketTypeProps(const std::string& type,
 
 Status NodeCore::SetBucketTypeProps(const std::string& type,
                                     const BucketPropsPatch& patch) {
-  return impl_->registry.SetType(type, patch);
+  Status s = impl_->registry.SetType(type, patch, impl_->Timestamp().Pack());
+  if (s.ok()) impl_->cluster->GossipNow();
+  return s;
 }
 
 Status NodeCore::Preflist(const ObjectId& id,
@@ -471,13 +857,64 @@ Status NodeCore::Preflist(const ObjectId& id,
   BucketProps props;
   Status s = impl_->registry.Props(id.type, id.bucket, &props);
   if (!s.ok()) return s;
+  ring::Ring current = impl_->cluster->state().CurrentRing();
   uint32_t partition =
-      impl_->ring.PartitionOf(ring::HashKey(id.type, id.bucket, id.key));
+      current.PartitionOf(ring::HashKey(id.type, id.bucket, id.key));
   preflist->clear();
-  for (const auto& m : impl_->ring.Preflist(partition, props.n_val)) {
+  for (const auto& m : current.Preflist(partition, props.n_val)) {
     preflist->push_back(PreflistEntry{m.partition, m.node, m.primary});
   }
   return Status::Ok();
+}
+
+void NodeCore::Join(const std::string& seed_address,
+                    std::function<void(Status)> done) {
+  if (!impl_->messenger.attached() || config_.peer_address.empty()) {
+    done(Status::Unavailable("this node has no peer transport configured"));
+    return;
+  }
+  impl_->cluster->Join(seed_address, std::move(done));
+}
+
+void NodeCore::Leave(const NodeName& node, std::function<void(Status)> done) {
+  impl_->cluster->Leave(node, std::move(done));
+}
+
+ClusterView NodeCore::View() const {
+  const membership::RingState& st = impl_->cluster->state();
+  ClusterView view;
+  view.self = config_.name;
+  view.claimant = st.claimant();
+  view.ring_version = st.version();
+  view.ring_size = st.size();
+  view.owners = st.owners();
+  view.transfers_done.assign(st.transfers_done().begin(),
+                             st.transfers_done().end());
+  for (const auto& p : impl_->cluster->Peers()) {
+    MemberView m;
+    m.name = p.member.name;
+    m.address = p.member.address;
+    m.status = membership::ToString(p.member.status);
+    m.up = p.up;
+    m.last_heard_ms_ago = p.last_heard_ms_ago;
+    m.partitions = static_cast<uint32_t>(
+        std::count(st.owners().begin(), st.owners().end(), m.name));
+    const auto& next = st.pending() ? st.next() : st.owners();
+    m.next_partitions =
+        static_cast<uint32_t>(std::count(next.begin(), next.end(), m.name));
+    view.members.push_back(std::move(m));
+  }
+  if (st.pending()) {
+    for (uint32_t i = 0; i < st.size(); ++i) {
+      view.pending_transfers += st.owners()[i] != st.next()[i];
+    }
+  }
+  view.handoff = impl_->handoff->progress();
+  return view;
+}
+
+bool NodeCore::ReadyToExit() const {
+  return impl_->cluster->removed() && impl_->handoff->idle();
 }
 
 }  // namespace causeway::replication

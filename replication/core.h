@@ -17,6 +17,9 @@
 
 #include "replication/buckets/bucket_props.h"
 #include "replication/env.h"
+#include "replication/handoff/handoff.h"
+#include "replication/membership/cluster.h"
+#include "replication/network.h"
 #include "replication/object/object.h"
 #include "storage/engine.h"
 #include "storage/status.h"
@@ -107,16 +110,46 @@ struct PreflistEntry {
 
 // Streamed listing: called with batches, the last call has done=true (or a
 // non-ok status, which also ends the stream).
-using ListCallback = std::function<void(const Status& status,
-                                        std::vector<std::string> items,
-                                        bool done)>;
+using ListCallback = std::function<void(
+    const Status& status, std::vector<std::string> items, bool done)>;
 
 struct NodeConfig {
   NodeName name = "causeway@127.0.0.1";
-  uint32_t ring_size = 64;  // partitions, a power of two
+  // HOST:PORT where peers reach this node; empty for a node that never
+  // joins others (it still runs as a one-node cluster).
+  std::string peer_address;
+  // Peers of another cluster are ignored (the transport also refuses them).
+  std::string cluster_name = "causeway";
+  uint32_t ring_size = 64;         // partitions, a power of two
   BucketPropsPatch default_props;  // over Riak's defaults
   // Sync every object write regardless of dw (for paranoid operators).
   bool always_sync = false;
+  uint64_t request_timeout_ms = 10000;
+  membership::ClusterTiming cluster_timing;
+  handoff::HandoffTiming handoff_timing;
+};
+
+struct MemberView {
+  NodeName name;
+  std::string address;
+  std::string status;  // joining, valid, leaving, removed
+  bool up = true;      // this node's judgement
+  uint64_t last_heard_ms_ago = 0;
+  uint32_t partitions = 0;       // owned now
+  uint32_t next_partitions = 0;  // owned once the pending change is done
+};
+
+struct ClusterView {
+  NodeName self;
+  NodeName claimant;
+  uint64_t ring_version = 0;
+  uint32_t ring_size = 0;
+  std::vector<MemberView> members;
+  // Partitions whose owner changes once pending transfers finish.
+  uint32_t pending_transfers = 0;
+  std::vector<NodeName> transfers_done;
+  std::vector<NodeName> owners;
+  handoff::HandoffProgress handoff;
 };
 
 class NodeCore {
@@ -129,8 +162,25 @@ class NodeCore {
   NodeCore& operator=(const NodeCore&) = delete;
 
   Status Open();
+  // Connects the core to its peers; before Start().
+  void AttachNetwork(Network* network);
+  // Starts background work: heartbeats, gossip, handoff. After Open().
+  void Start();
   // Persists the HLC high-water mark; call before shutting down.
   void Close();
+
+  // A message from peer `from` (authenticated by the transport). Malformed
+  // messages are dropped.
+  void OnPeerMessage(const NodeName& from, std::string_view payload);
+
+  // Joins the cluster of the node whose peer address is `seed_address`.
+  void Join(const std::string& seed_address, std::function<void(Status)> done);
+  // Makes `node` (this node when empty) leave: it hands its data off, is
+  // removed, and then ReadyToExit() turns true on it.
+  void Leave(const NodeName& node, std::function<void(Status)> done);
+  ClusterView View() const;
+  // This node was removed from its cluster and holds nothing others need.
+  bool ReadyToExit() const;
 
   const NodeConfig& config() const { return config_; }
 

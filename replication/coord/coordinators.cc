@@ -186,7 +186,7 @@ class PutState : public std::enable_shared_from_this<PutState> {
       replicas_.Write(plan_.targets[i], plan_.key, stored_, plan_.resolution,
                       [self, i](Status s) { self->OnReply(i, s); });
     }
-    if (replied_ < n) {
+    if (replied_ < counting()) {
       timer_ = env_.After(plan_.timeout_ms, [self] { self->OnTimeout(); });
     }
   }
@@ -194,6 +194,7 @@ class PutState : public std::enable_shared_from_this<PutState> {
  private:
   void OnReply(size_t i, const Status& s) {
     if (timed_out_) return;
+    if (!plan_.targets[i].counts) return;
     ++replied_;
     if (s.ok()) {
       ++acked_;
@@ -202,7 +203,13 @@ class PutState : public std::enable_shared_from_this<PutState> {
       last_error_ = s;
     }
     Decide();
-    if (replied_ == plan_.targets.size() && timer_ != 0) env_.Cancel(timer_);
+    if (replied_ == counting() && timer_ != 0) env_.Cancel(timer_);
+  }
+
+  uint32_t counting() const {
+    uint32_t n = 0;
+    for (const auto& t : plan_.targets) n += t.counts;
+    return n;
   }
 
   // Acknowledgements mean "in the replica's storage log", so one ack
@@ -211,8 +218,7 @@ class PutState : public std::enable_shared_from_this<PutState> {
 
   void Decide() {
     if (answered_) return;
-    const uint32_t n = static_cast<uint32_t>(plan_.targets.size());
-    const uint32_t pending = n - replied_;
+    const uint32_t pending = counting() - replied_;
     if (acked_ >= needed() && primary_acked_ >= plan_.pw) {
       Answer(Status::Ok());
     } else if (acked_ + pending < needed() ||
@@ -228,8 +234,7 @@ class PutState : public std::enable_shared_from_this<PutState> {
                                       : "w=" + std::to_string(plan_.w))
                 : "pw=" + std::to_string(plan_.pw);
     std::string msg = what + " not met: " + std::to_string(acked_) + " of " +
-                      std::to_string(plan_.targets.size()) +
-                      " replicas acknowledged (" +
+                      std::to_string(counting()) + " replicas acknowledged (" +
                       std::to_string(primary_acked_) + " primaries, " +
                       std::to_string(replied) + " replied)";
     if (!last_error_.ok()) msg += "; last error: " + last_error_.ToString();

@@ -15,7 +15,12 @@ namespace causeway::replication::coord {
 
 struct Target {
   NodeName node;
-  bool primary;
+  bool primary = true;
+  // For a fallback standing in for a down primary: that primary's name.
+  NodeName hint_for;
+  // False for extra copies (to nodes gaining the key in a pending ownership
+  // change) that do not count towards quorums.
+  bool counts = true;
 };
 
 class Replicas {

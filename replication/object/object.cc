@@ -210,19 +210,28 @@ void Object::Merge(const Object& other, Resolution resolution) {
 
 bool Object::Descends(const Object& other) const {
   if (!clock_.Descends(other.clock_)) return false;
-  // Everything `other` holds is covered; what remains is whether merging
-  // would drop one of ours (other overwrote it) or swap a sibling's content.
-  if (siblings_.empty()) return other.siblings_.empty();
+  // Everything `other` holds is covered by our clock, so merging adds only
+  // what we hold already. It changes something if it would swap a shared
+  // sibling's content or drop one of ours that `other` overwrote, unless it
+  // would drop all of ours, when Merge falls back to the union instead.
+  bool all_survive = true;
+  bool any_survives = false;
   auto b = other.siblings_.begin();
   for (const Sibling& s : siblings_) {
     while (b != other.siblings_.end() && b->dot < s.dot) ++b;
     if (b != other.siblings_.end() && b->dot == s.dot) {
-      if (ContentLess(s, *b)) return false;
+
+      any_survives = true;
     } else if (other.clock_.Covers(s.dot)) {
-      return false;
+      all_survive = false;
+    } else {
+      any_survives = true;
     }
   }
-  return true;
+  // With nothing of ours surviving, nothing of theirs is shared either, and
+  // the union equals ours only if they hold nothing.
+  if (!any_survives) return other.siblings_.empty();
+  return all_survive;
 }
 
 void Object::Resolve(Resolution resolution) {

@@ -28,6 +28,10 @@ Status VnodeStore::Write(const Key& key, const object::Object& object,
   return engine_.Put(Encoded(key), object.Encode(), {.sync = sync});
 }
 
+Status VnodeStore::Remove(const Key& key) {
+  return engine_.Delete(Encoded(key));
+}
+
 Status VnodeStore::Coordinate(const Key& key,
                               const causal::VersionVector& context,
                               object::Sibling content,

@@ -48,6 +48,9 @@ class VnodeStore {
                object::Resolution resolution, bool sync,
                object::Object* result);
 
+  // Deletes this replica's copy (handoff, once others hold it).
+  Status Remove(const Key& key);
+
   // Keys of one bucket in one partition whose objects are live (not
   // tombstones), in key order, in batches of at most `batch`.
   Status ListKeys(uint32_t partition, const std::string& type,

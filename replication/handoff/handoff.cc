@@ -1,0 +1,412 @@
+#include "replication/handoff/handoff.h"
+
+#include <algorithm>
+
+#include "storage/keys.h"
+
+namespace causeway::replication::handoff {
+namespace {
+
+std::string HintKey(const vnode::Key& key) {
+  return std::string(1, storage::kHintSpace) +
+         storage::EncodeObjectKey(key.partition, key.type, key.bucket, key.key);
+}
+
+// Marker value: the primaries still owed the object, each length-prefixed.
+std::vector<NodeName> DecodePrimaries(std::string_view v) {
+  std::vector<NodeName> out;
+  while (v.size() >= 2) {
+    size_t n = (static_cast<uint8_t>(v[0]) << 8) | static_cast<uint8_t>(v[1]);
+    if (v.size() < 2 + n) break;
+    out.emplace_back(v.substr(2, n));
+    v.remove_prefix(2 + n);
+  }
+  return out;
+}
+
+std::string EncodePrimaries(const std::vector<NodeName>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    size_t len = std::min<size_t>(n.size(), 0xffff);
+    out.push_back(static_cast<char>(len >> 8));
+    out.push_back(static_cast<char>(len & 0xff));
+    out.append(n, 0, len);
+  }
+  return out;
+}
+
+bool Contains(const std::vector<NodeName>& v, const NodeName& n) {
+  return std::find(v.begin(), v.end(), n) != v.end();
+}
+
+}  // namespace
+
+// A resumable scan over every object this node stores, calling `action` on
+// each with a bounded number of actions awaiting acknowledgement.
+class Handoff::Sweep : public std::enable_shared_from_this<Handoff::Sweep> {
+ public:
+  using Done = std::function<void(bool ok)>;
+  using Action =
+      std::function<void(const vnode::Key&, const object::Object&, Done)>;
+
+  Sweep(Env& env, storage::Engine& engine, HandoffTiming timing, Action action,
+        std::function<void(bool ok)> finished)
+      : env_(env),
+        engine_(engine),
+        timing_(timing),
+        action_(std::move(action)),
+        finished_(std::move(finished)),
+        resume_(storage::ObjectSpaceBegin()) {}
+
+  void Start() {
+    auto self = shared_from_this();
+    env_.After(0, [self] { self->Tick(); });
+  }
+  void Stop() { stopped_ = true; }
+  bool running() const { return !stopped_ && !done_; }
+  uint64_t scanned() const { return scanned_; }
+  uint64_t acted() const { return acted_; }
+  uint32_t partition() const { return partition_; }
+
+ private:
+  void Tick() {
+    if (stopped_ || done_) return;
+    auto self = shared_from_this();
+    if (in_flight_ < timing_.window) {
+      size_t budget = timing_.keys_per_tick;
+      std::string last;
+      bool more = false;
+      std::vector<std::pair<vnode::Key, object::Object>> batch;
+      engine_.Scan(
+          resume_, storage::ObjectSpaceEnd(),
+          [&](std::string_view k, std::string_view v) {
+            if (budget == 0) {
+              more = true;
+              return false;
+            }
+            --budget;
+            last.assign(k);
+            storage::ObjectKeyParts parts;
+            object::Object o;
+            if (!storage::DecodeObjectKey(k, &parts) ||
+                !object::Object::Decode(v, &o).ok()) {
+              return true;  // corrupt records are not moved
+            }
+            batch.emplace_back(
+                vnode::Key{parts.partition, std::move(parts.type),
+                           std::move(parts.bucket), std::move(parts.key)},
+                std::move(o));
+            return true;
+          });
+      for (auto& [key, object] : batch) {
+        ++scanned_;
+        partition_ = key.partition;
+        ++in_flight_;
+        action_(key, object, [self](bool ok) {
+          --self->in_flight_;
+          if (ok) ++self->acted_;
+          if (!ok) self->failed_ = true;
+          self->MaybeFinish();
+        });
+      }
+      if (more) {
+        resume_ = last + std::string(1, '\0');
+      } else {
+        exhausted_ = true;
+        MaybeFinish();
+        return;
+      }
+    }
+    env_.After(timing_.sweep_tick_ms, [self] { self->Tick(); });
+  }
+
+  void MaybeFinish() {
+    if (stopped_ || done_ || !exhausted_ || in_flight_ > 0) return;
+    done_ = true;
+    finished_(!failed_);
+  }
+
+  Env& env_;
+  storage::Engine& engine_;
+  HandoffTiming timing_;
+  Action action_;
+  std::function<void(bool)> finished_;
+  std::string resume_;
+  size_t in_flight_ = 0;
+  uint64_t scanned_ = 0;
+  uint64_t acted_ = 0;
+  uint32_t partition_ = 0;
+  bool exhausted_ = false;
+  bool failed_ = false;
+  bool stopped_ = false;
+  bool done_ = false;
+
+  friend class Handoff;
+};
+
+Handoff::Handoff(Env& env, membership::Cluster& cluster,
+                 vnode::VnodeStore& store, storage::Engine& engine,
+                 BucketRegistry& registry, coord::Replicas& replicas,
+                 HandoffTiming timing)
+    : env_(env),
+      cluster_(cluster),
+      store_(store),
+      engine_(engine),
+      registry_(registry),
+      replicas_(replicas),
+      timing_(timing),
+      alive_(std::make_shared<bool>(true)) {}
+
+Handoff::~Handoff() {
+  *alive_ = false;
+  if (transfer_) transfer_->Stop();
+  if (cleanup_) cleanup_->Stop();
+}
+
+void Handoff::Start() {
+  std::weak_ptr<bool> alive = alive_;
+  env_.After(timing_.hint_scan_ms, [this, alive] {
+    if (alive.lock() && *alive_) ScanHints();
+  });
+  OnRingChange();
+}
+
+std::vector<NodeName> Handoff::Holders(const ring::Ring& ring,
+                                       const vnode::Key& key) const {
+  buckets::BucketProps props;
+  if (!registry_.Props(key.type, key.bucket, &props).ok()) {
+    props = buckets::BucketProps();
+  }
+  std::vector<NodeName> out;
+  for (const auto& m : ring.Preflist(key.partition, props.n_val)) {
+    out.push_back(m.node);
+  }
+  return out;
+}
+
+HandoffProgress Handoff::progress() const {
+  HandoffProgress p;
+  p.hints_pending = hints_pending_;
+  p.hints_delivered = hints_delivered_;
+  if (transfer_) {
+    p.transfer_running = transfer_->running();
+    p.transfer_keys_scanned = transfer_->scanned();
+    p.transfer_keys_done = transfer_->acted();
+    p.transfer_partition = transfer_->partition();
+  }
+  p.transfer_ring_version = transfer_version_;
+  if (cleanup_) {
+    p.cleanup_running = cleanup_->running();
+    p.cleanup_keys_done = cleanup_->acted();
+  }
+  return p;
+}
+
+Status Handoff::RecordHint(const NodeName& primary, const vnode::Key& key) {
+  std::string marker = HintKey(key);
+  std::string value;
+  Status s = engine_.Get(marker, &value);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  std::vector<NodeName> owed = DecodePrimaries(value);
+  if (Contains(owed, primary)) return Status::Ok();
+  owed.push_back(primary);
+  if (owed.size() == 1) ++hints_pending_;
+  return engine_.Put(marker, EncodePrimaries(owed));
+}
+
+void Handoff::ScanHints() {
+  std::weak_ptr<bool> alive = alive_;
+  auto again = [this, alive] {
+    env_.After(timing_.hint_scan_ms, [this, alive] {
+      if (alive.lock() && *alive_) ScanHints();
+    });
+  };
+  if (hint_scan_busy_) return again();
+  std::string begin(1, storage::kHintSpace);
+  std::string end = storage::PrefixEnd(begin);
+  struct Owed {
+    std::string marker;
+    vnode::Key key;
+    std::vector<NodeName> primaries;
+  };
+  std::vector<Owed> owed;
+  uint64_t pending = 0;
+  engine_.Scan(begin, end, [&](std::string_view k, std::string_view v) {
+    ++pending;
+    storage::ObjectKeyParts parts;
+    if (owed.size() >= 1000 || !storage::DecodeObjectKey(k.substr(1), &parts)) {
+      return true;
+    }
+    owed.push_back(
+        Owed{std::string(k),
+             vnode::Key{parts.partition, parts.type, parts.bucket, parts.key},
+             DecodePrimaries(v)});
+    return true;
+  });
+  hints_pending_ = pending;
+  for (Owed& o : owed) {
+    object::Object object;
+    Status s = store_.Read(o.key, &object);
+    if (!s.ok()) {
+      if (s.IsNotFound()) engine_.Delete(o.marker);
+      continue;
+    }
+    buckets::BucketProps props;
+    registry_.Props(o.key.type, o.key.bucket, &props);
+    for (const NodeName& primary : o.primaries) {
+      if (!cluster_.IsUp(primary) || primary == cluster_.self()) continue;
+      std::string marker = o.marker;
+      vnode::Key key = o.key;
+      replicas_.Write(
+          coord::Target{primary, true}, o.key, object, props.resolution(),
+          [this, alive, marker, key, primary](Status s) {
+            if (!alive.lock() || !*alive_ || !s.ok()) return;
+            std::string value;
+            if (!engine_.Get(marker, &value).ok()) return;
+            std::vector<NodeName> left = DecodePrimaries(value);
+            std::erase(left, primary);
+            ++hints_delivered_;
+            if (!left.empty()) {
+              engine_.Put(marker, EncodePrimaries(left));
+              return;
+            }
+            engine_.Delete(marker);
+            if (hints_pending_ > 0) --hints_pending_;
+            // Drop the stand-in copy unless this node is a real holder.
+            const auto& st = cluster_.state();
+            if (Contains(Holders(st.CurrentRing(), key), cluster_.self()) ||
+                Contains(Holders(st.NextRing(), key), cluster_.self())) {
+              return;
+            }
+            store_.Remove(key);
+          });
+    }
+  }
+  again();
+}
+
+bool Handoff::idle() const {
+  return hints_pending_ == 0 && !(transfer_ && transfer_->running()) &&
+         !(cleanup_ && cleanup_->running()) &&
+         cleaned_owners_ == cluster_.state().owners();
+}
+
+void Handoff::OnRingChange() {
+  const auto& st = cluster_.state();
+  if (st.pending()) {
+    if (st.transfers_done().count(cluster_.self())) return;
+    if (transfer_ && transfer_->running() &&
+        transfer_version_ == st.version()) {
+      return;
+    }
+    StartTransfer();
+  } else {
+    if (transfer_) transfer_->Stop();
+    // Only a change of owners can leave objects here that belong elsewhere
+    // (and a fresh start, which may follow an interrupted cleanup).
+    if (st.owners() == cleaned_owners_) return;
+    if (cleanup_ && cleanup_->running() && cleanup_owners_ == st.owners()) {
+      return;
+    }
+    StartCleanup();
+  }
+}
+
+void Handoff::Retry() {
+  const auto& st = cluster_.state();
+  if (st.pending()) {
+    if (!st.transfers_done().count(cluster_.self())) StartTransfer();
+  } else if (st.owners() != cleaned_owners_) {
+    StartCleanup();
+  }
+}
+
+void Handoff::StartTransfer() {
+  if (transfer_) transfer_->Stop();
+  if (cleanup_) cleanup_->Stop();
+  const uint64_t version = cluster_.state().version();
+  transfer_version_ = version;
+  std::weak_ptr<bool> alive = alive_;
+  auto action = [this, alive](const vnode::Key& key,
+                              const object::Object& object, Sweep::Done done) {
+    const auto& st = cluster_.state();
+    std::vector<NodeName> now = Holders(st.CurrentRing(), key);
+    std::vector<NodeName> receivers;
+    for (const auto& n : Holders(st.NextRing(), key)) {
+      if (!Contains(now, n) && n != cluster_.self()) receivers.push_back(n);
+    }
+    if (receivers.empty()) return done(true);
+    buckets::BucketProps props;
+    registry_.Props(key.type, key.bucket, &props);
+    auto left = std::make_shared<size_t>(receivers.size());
+    auto ok = std::make_shared<bool>(true);
+    for (const auto& r : receivers) {
+      replicas_.Write(coord::Target{r, true}, key, object, props.resolution(),
+                      [left, ok, done](Status s) {
+                        *ok = *ok && s.ok();
+                        if (--*left == 0) done(*ok);
+                      });
+    }
+  };
+  auto finished = [this, alive, version](bool ok) {
+    if (!alive.lock() || !*alive_) return;
+    if (ok) {
+      cluster_.TransfersDone(version);
+      return;
+    }
+    // Some receiver did not acknowledge: run the whole transfer again.
+    env_.After(timing_.retry_ms, [this, alive] {
+      if (alive.lock() && *alive_) Retry();
+    });
+  };
+  transfer_ = std::make_shared<Sweep>(env_, engine_, timing_, action, finished);
+  transfer_->Start();
+}
+
+void Handoff::StartCleanup() {
+  if (cleanup_) cleanup_->Stop();
+  cleanup_owners_ = cluster_.state().owners();
+  std::weak_ptr<bool> alive = alive_;
+  auto action = [this](const vnode::Key& key, const object::Object& object,
+                       Sweep::Done done) {
+    const auto& st = cluster_.state();
+    if (st.pending()) return done(false);  // a new change: stop moving
+    std::vector<NodeName> holders = Holders(st.CurrentRing(), key);
+    if (Contains(holders, cluster_.self())) return done(true);
+    buckets::BucketProps props;
+    registry_.Props(key.type, key.bucket, &props);
+    auto left = std::make_shared<size_t>(holders.size());
+    auto ok = std::make_shared<bool>(true);
+    std::string sent = object.Encode();
+    for (const auto& h : holders) {
+      replicas_.Write(
+          coord::Target{h, true}, key, object, props.resolution(),
+          [this, left, ok, done, key, sent](Status s) {
+            *ok = *ok && s.ok();
+            if (--*left > 0) return;
+            if (!*ok) return done(false);
+            // Only drop the copy if no write arrived since it was sent.
+            object::Object now;
+            if (store_.Read(key, &now).ok() && now.Encode() == sent) {
+              store_.Remove(key);
+              engine_.Delete(HintKey(key));
+            }
+            done(true);
+          });
+    }
+  };
+  auto finished = [this, alive, owners = cleanup_owners_](bool ok) {
+    if (!alive.lock() || !*alive_) return;
+    if (ok) {
+      cleaned_owners_ = owners;
+      return;
+    }
+    env_.After(timing_.retry_ms, [this, alive] {
+      if (alive.lock() && *alive_) Retry();
+    });
+  };
+  cleanup_ = std::make_shared<Sweep>(env_, engine_, timing_, action, finished);
+  cleanup_->Start();
+}
+
+}  // namespace causeway::replication::handoff

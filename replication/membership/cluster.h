@@ -1,0 +1,104 @@
+#pragma once
+// Cluster: this node's part in membership. It holds the gossiped RingState
+// (persisted, so a restart rejoins with what it knew), judges which peers are
+// alive from heartbeats, gossips the ring and bucket properties to a random
+// live peer every second, runs the claimant's steps when this node is the
+// claimant, and handles join and leave requests.
+//
+// Failure detection is local and deliberately simple: every member sends a
+// heartbeat to every other twice a second; a peer not heard from for
+// `down_after_ms` (default 3 s) is down. A killed node is thus down
+// everywhere within about 3.5 s, while a stall shorter than the threshold (a
+// long GC pause) never marks it down. Any message counts as a heartbeat.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "replication/bucket_registry.h"
+#include "replication/env.h"
+#include "replication/membership/ring_state.h"
+#include "replication/messenger.h"
+#include "storage/engine.h"
+#include "storage/status.h"
+
+namespace causeway::peer {
+class Envelope;
+}
+
+namespace causeway::replication::membership {
+
+struct ClusterTiming {
+  uint64_t heartbeat_ms = 500;
+  uint64_t down_after_ms = 3000;
+  uint64_t gossip_ms = 1000;
+  uint64_t request_timeout_ms = 5000;
+};
+
+struct PeerView {
+  Member member;
+  bool up;
+  uint64_t last_heard_ms_ago;  // 0 for self
+};
+
+class Cluster {
+ public:
+  Cluster(Env& env, Messenger& messenger, storage::Engine& engine,
+          BucketRegistry& registry, Member self, uint32_t ring_size,
+          ClusterTiming timing);
+
+  // Loads the persisted ring, or founds a one-node cluster.
+  Status Load();
+  // Starts heartbeats and gossip.
+  void Start();
+
+  const NodeName& self() const { return self_.name; }
+  const RingState& state() const { return state_; }
+  ring::Ring current() const { return state_.CurrentRing(); }
+  bool IsUp(const NodeName& node) const;
+  std::string AddressOf(const NodeName& node) const;
+  std::vector<PeerView> Peers() const;
+  bool removed() const;
+
+  // Called for every message from a peer (liveness), and for the kinds this
+  // class owns. Returns true if it consumed the message.
+  bool OnMessage(const NodeName& from, const peer::Envelope& message);
+
+  // Joins the cluster that the node at `seed_address` belongs to.
+  void Join(const std::string& seed_address, std::function<void(Status)> done);
+  // Asks for `node` (this node when empty) to leave.
+  void Leave(const NodeName& node, std::function<void(Status)> done);
+
+  // This node finished moving its data for the pending change.
+  void TransfersDone(uint64_t ring_version);
+  // Something about the ring changed (owners or pending); listeners (the
+  // handoff manager) re-plan.
+  void OnRingChange(std::function<void()> fn) { on_change_ = std::move(fn); }
+  // Gossips to one random live peer now (after a local change).
+  void GossipNow();
+
+ private:
+  void Heartbeat();
+  void GossipTick();
+  void Adopt(const RingState& state);  // after a local or merged change
+  void ClaimantStep();
+  void Persist();
+  void FillGossip(peer::Envelope* message) const;
+  void MergeGossip(const peer::Envelope& message);
+
+  Env& env_;
+  Messenger& messenger_;
+  storage::Engine& engine_;
+  BucketRegistry& registry_;
+  Member self_;
+  uint32_t ring_size_;
+  ClusterTiming timing_;
+  RingState state_;
+  std::map<NodeName, uint64_t> last_heard_;  // monotonic ms
+  std::function<void()> on_change_;
+  bool started_ = false;
+};
+
+}  // namespace causeway::replication::membership

@@ -1,0 +1,52 @@
+#include "replication/messenger.h"
+
+#include "proto/peer.pb.h"
+
+namespace causeway::replication {
+
+Messenger::~Messenger() {
+  for (auto& [id, p] : pending_) env_.Cancel(p.timer);
+}
+
+void Messenger::Request(const NodeName& to, const std::string& address,
+                        peer::Envelope message, uint64_t timeout_ms,
+                        ReplyFn on_reply) {
+  if (network_ == nullptr) {
+    on_reply(Status::Unavailable("no peer network"), nullptr);
+    return;
+  }
+  if (pending_.size() >= kMaxInFlight) {
+    on_reply(Status::Unavailable("too many peer requests in flight"), nullptr);
+    return;
+  }
+  const uint64_t id = next_id_++;
+  message.set_request_id(id);
+  TimerId timer = env_.After(timeout_ms, [this, id, to] {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    ReplyFn fn = std::move(it->second.on_reply);
+    pending_.erase(it);
+    fn(Status::Timeout("no reply from " + to), nullptr);
+  });
+  pending_.emplace(id, Pending{std::move(on_reply), timer});
+  Send(to, address, std::move(message));
+}
+
+void Messenger::Send(const NodeName& to, const std::string& address,
+                     peer::Envelope message) {
+  if (network_ == nullptr) return;
+  message.set_cluster(cluster_);
+  network_->Send(to, address, message.SerializeAsString());
+}
+
+bool Messenger::HandleReply(const peer::Envelope& message) {
+  auto it = pending_.find(message.request_id());
+  if (message.request_id() == 0 || it == pending_.end()) return false;
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  env_.Cancel(p.timer);
+  p.on_reply(Status::Ok(), &message);
+  return true;
+}
+
+}  // namespace causeway::replication
