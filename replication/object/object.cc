@@ -220,7 +220,7 @@ bool Object::Descends(const Object& other) const {
   for (const Sibling& s : siblings_) {
     while (b != other.siblings_.end() && b->dot < s.dot) ++b;
     if (b != other.siblings_.end() && b->dot == s.dot) {
-
+      if (ContentLess(s, *b)) return false;
       any_survives = true;
     } else if (other.clock_.Covers(s.dot)) {
       all_survive = false;

@@ -1,0 +1,264 @@
+// Object::Encode/Decode: the record every replica stores and sends.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "proto/records.pb.h"
+#include "replication/object/object.h"
+#include "tests/unit/object/world.h"
+
+namespace causeway::replication::object {
+namespace {
+
+using testing::RandomBytes;
+using testing::RandomContent;
+using testing::Rng;
+using testing::Seal;
+using testing::SlowCrc32c;
+using testing::World;
+
+std::vector<Object> SampleObjects(int worlds) {
+  std::vector<Object> out = {Object()};
+  for (int seed = 0; seed < worlds; ++seed) {
+    Resolution r = static_cast<Resolution>(seed % 3);
+    World w(seed, {r, 3, seed % 2 == 0});
+    w.Run(25);
+    for (int i = 0; i < w.replicas(); ++i) out.push_back(w.object(i));
+  }
+  return out;
+}
+
+// Decoding must fail with Corruption and leave the output untouched.
+void ExpectCorrupt(std::string_view bytes, const std::string& what) {
+  Object out;
+  Sibling sentinel;
+  sentinel.value = "sentinel";
+  out.Update({}, sentinel, 1, Resolution::kKeepSiblings);
+  Object before = out;
+  Status s = Object::Decode(bytes, &out);
+  EXPECT_EQ(s.code(), Status::Code::kCorruption) << what;
+  EXPECT_EQ(out, before) << what;
+}
+
+TEST(ObjectCodecTest, Crc32cMatchesTheStandardCheckValue) {
+  EXPECT_EQ(SlowCrc32c("123456789"), 0xE3069283u);
+}
+
+TEST(ObjectCodecTest, RoundTripsRandomObjects) {
+  for (const Object& o : SampleObjects(300)) {
+    std::string bytes = o.Encode();
+    Object back;
+    ASSERT_TRUE(Object::Decode(bytes, &back).ok());
+    EXPECT_EQ(back, o);
+    EXPECT_EQ(back.Encode(), bytes);
+  }
+}
+
+TEST(ObjectCodecTest, RoundTripsEveryField) {
+  Object o;
+  Sibling s;
+  s.value = std::string("\0binary\xFF", 8);
+  s.timestamp = HlcTimestamp{1700000000123, 0xFFFF};
+  s.meta.content_type = "application/json";
+  s.meta.charset = "utf-8";
+  s.meta.content_encoding = "gzip";
+  s.meta.usermeta = {{"k1", "v1"}, {"k1", "dup keys kept"}, {"", ""}};
+  s.meta.indexes = {{"age_int", "42"}, {"name_bin", std::string(1, '\0')}};
+  s.meta.links = {{"b", "k", "t"}, {"", "", ""}};
+  o.Update({}, s, ~uint64_t{0}, Resolution::kKeepSiblings);
+  Sibling gone;
+  gone.deleted = true;
+  gone.timestamp = HlcTimestamp{1, 2};
+  o.Update({}, gone, 0, Resolution::kKeepSiblings);
+  Object back;
+  ASSERT_TRUE(Object::Decode(o.Encode(), &back).ok());
+  EXPECT_EQ(back, o);
+  ASSERT_EQ(back.siblings().size(), 2u);
+  EXPECT_FALSE(back.IsTombstone());
+}
+
+TEST(ObjectCodecTest, EncodingIsAnObjectRecordEndingInItsChecksum) {
+  for (const Object& o : SampleObjects(20)) {
+    std::string bytes = o.Encode();
+    records::ObjectRecord rec;
+    ASSERT_TRUE(rec.ParseFromString(bytes));
+    EXPECT_EQ(rec.format_version(), 1u);
+    ASSERT_TRUE(rec.has_checksum());
+    EXPECT_EQ(rec.checksum(), SlowCrc32c(bytes.substr(0, bytes.size() - 5)));
+    // Re-serializing the parsed record gives the same bytes: the checksum
+    // really is last and nothing else is hidden in the encoding.
+    EXPECT_EQ(rec.SerializeAsString(), bytes);
+  }
+}
+
+TEST(ObjectCodecTest, EveryTruncationIsCorruption) {
+  auto objects = SampleObjects(40);
+  for (const Object& o : objects) {
+    std::string bytes = o.Encode();
+    for (size_t len = 0; len < bytes.size(); ++len) {
+      ExpectCorrupt(std::string_view(bytes).substr(0, len),
+                    "truncated to " + std::to_string(len));
+    }
+  }
+}
+
+TEST(ObjectCodecTest, EveryByteFlipIsCorruption) {
+  Rng rng(1);
+  for (const Object& o : SampleObjects(40)) {
+    std::string bytes = o.Encode();
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      std::string bad = bytes;
+      bad[i] ^= static_cast<char>(1 + rng() % 255);
+      ExpectCorrupt(bad, "flipped byte " + std::to_string(i));
+    }
+  }
+}
+
+TEST(ObjectCodecTest, InsertedOrDeletedBytesAreCorruption) {
+  Rng rng(2);
+  auto objects = SampleObjects(40);
+  for (int i = 0; i < 5000; ++i) {
+    std::string bytes = objects[rng() % objects.size()].Encode();
+    if (rng() % 2) {
+      bytes.insert(rng() % (bytes.size() + 1), RandomBytes(rng, 3) + "x");
+    } else {
+      bytes.erase(rng() % bytes.size(), 1 + rng() % 3);
+    }
+    ExpectCorrupt(bytes, "mutated");
+  }
+}
+
+TEST(ObjectCodecTest, RandomBytesAreCorruption) {
+  Rng rng(3);
+  for (int i = 0; i < 20000; ++i) {
+    ExpectCorrupt(RandomBytes(rng, 64), "random");
+  }
+}
+
+// Well-sealed records that break a rule of the format.
+TEST(ObjectCodecTest, InvalidRecordsAreCorruption) {
+  auto base = [] {
+    records::ObjectRecord rec;
+    rec.set_format_version(1);
+    for (uint64_t a : {1, 2}) {
+      auto* e = rec.add_clock();
+      e->set_actor(a);
+      e->set_counter(3);
+    }
+    for (uint64_t a : {1, 2}) {
+      auto* s = rec.add_siblings();
+      s->set_actor(a);
+      s->set_counter(3);
+      s->set_hlc(uint64_t{1000} << 16);
+      s->set_value("v");
+    }
+    return rec;
+  };
+  {
+    // The base record is valid: the failures below are the mutation's.
+    Object out;
+    ASSERT_TRUE(Object::Decode(Seal(base()), &out).ok());
+    EXPECT_EQ(out.siblings().size(), 2u);
+    EXPECT_EQ(out.Encode(), Seal(base()));
+  }
+  struct Case {
+    const char* name;
+    void (*mutate)(records::ObjectRecord*);
+  };
+  const Case cases[] = {
+      {"no version", [](auto* r) { r->clear_format_version(); }},
+      {"version 2", [](auto* r) { r->set_format_version(2); }},
+      {"version 0", [](auto* r) { r->set_format_version(0); }},
+      {"clock entry without actor",
+       [](auto* r) { r->mutable_clock(0)->clear_actor(); }},
+      {"clock entry without counter",
+       [](auto* r) { r->mutable_clock(1)->clear_counter(); }},
+      {"clock zero counter",
+       [](auto* r) { r->mutable_clock(1)->set_counter(0); }},
+      {"clock unsorted",
+       [](auto* r) { r->mutable_clock()->SwapElements(0, 1); }},
+      {"clock duplicate actor",
+       [](auto* r) { r->mutable_clock(1)->set_actor(1); }},
+      {"sibling without actor",
+       [](auto* r) { r->mutable_siblings(0)->clear_actor(); }},
+      {"sibling without counter",
+       [](auto* r) { r->mutable_siblings(0)->clear_counter(); }},
+      {"sibling without timestamp",
+       [](auto* r) { r->mutable_siblings(1)->clear_hlc(); }},
+      {"sibling zero counter",
+       [](auto* r) { r->mutable_siblings(0)->set_counter(0); }},
+      {"siblings unsorted",
+       [](auto* r) { r->mutable_siblings()->SwapElements(0, 1); }},
+      {"duplicate dot", [](auto* r) { r->mutable_siblings(1)->set_actor(1); }},
+      {"sibling newer than clock",
+       [](auto* r) { r->mutable_siblings(1)->set_counter(4); }},
+      {"sibling of unknown actor",
+       [](auto* r) { r->mutable_siblings(1)->set_actor(9); }},
+      {"checksum inside the body", [](auto* r) { r->set_checksum(0); }},
+      {"too many clock entries",
+       [](auto* r) {
+         r->clear_clock();
+         for (uint64_t a = 0; a <= VersionVector::kMaxEntries; ++a) {
+           auto* e = r->add_clock();
+           e->set_actor(a);
+           e->set_counter(3);
+         }
+       }},
+      {"too many siblings",
+       [](auto* r) {
+         r->clear_siblings();
+         r->mutable_clock(0)->set_counter(~uint64_t{0});
+         for (uint64_t c = 1; c <= 65537; ++c) {
+           auto* s = r->add_siblings();
+           s->set_actor(1);
+           s->set_counter(c);
+           s->set_hlc(0);
+         }
+       }},
+  };
+  for (const Case& c : cases) {
+    records::ObjectRecord rec = base();
+    c.mutate(&rec);
+    ExpectCorrupt(Seal(rec), c.name);
+  }
+
+  std::string body = base().SerializeAsString();
+  ExpectCorrupt(body, "no checksum trailer");
+  std::string wrong_tag = Seal(base());
+  wrong_tag[wrong_tag.size() - 5] = static_cast<char>((14 << 3) | 5);
+  ExpectCorrupt(wrong_tag, "trailer with another field number");
+  std::string junk = "\xFF\xFF\xFF";
+  uint32_t crc = SlowCrc32c(junk);
+  junk.push_back(static_cast<char>((15 << 3) | 5));
+  for (int i = 0; i < 4; ++i) junk.push_back(static_cast<char>(crc >> (8 * i)));
+  ExpectCorrupt(junk, "sealed bytes that are not a record");
+}
+
+TEST(ObjectCodecTest, UnknownFieldsFromANewerWriterAreTolerated) {
+  // Fields are only ever added; a reader ignores the ones it does not know.
+  records::ObjectRecord rec;
+  rec.set_format_version(1);
+  auto* e = rec.add_clock();
+  e->set_actor(5);
+  e->set_counter(1);
+  auto* s = rec.add_siblings();
+  s->set_actor(5);
+  s->set_counter(1);
+  s->set_hlc(7);
+  s->set_value("v");
+  std::string body = rec.SerializeAsString();
+  body += std::string("\xA0\x01\x2A", 3);  // field 20, varint 42
+  uint32_t crc = SlowCrc32c(body);
+  body.push_back(static_cast<char>((15 << 3) | 5));
+  for (int i = 0; i < 4; ++i) body.push_back(static_cast<char>(crc >> (8 * i)));
+  Object out;
+  ASSERT_TRUE(Object::Decode(body, &out).ok());
+  ASSERT_EQ(out.siblings().size(), 1u);
+  EXPECT_EQ(out.siblings()[0].value, "v");
+  EXPECT_EQ(out.siblings()[0].timestamp, HlcTimestamp::Unpack(7));
+}
+
+}  // namespace
+}  // namespace causeway::replication::object
