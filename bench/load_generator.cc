@@ -1,0 +1,499 @@
+#include "bench/load_generator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "bench/latency_histogram.h"
+#include "bench/pbc_frame.h"
+#include "proto/riak.pb.h"
+
+namespace causeway::bench {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using asio::awaitable;
+using boost::system::error_code;
+
+// Between attempts to reach a node that refused or timed out.
+constexpr auto kReconnectDelay = std::chrono::milliseconds(100);
+// The preload has no deadline; these stop a connection from retrying forever
+// against a node that is down or failing every write.
+constexpr int kPreloadMaxFailedConnects = 3;
+constexpr int kPreloadMaxConsecutiveErrors = 10;
+// Room for the request's own fields around the value.
+constexpr uint32_t kRequestOverheadBytes = 4096;
+
+enum OpKind { kPut = 0, kGet = 1, kOpKinds = 2 };
+
+const char* OpName(int kind) { return kind == kPut ? "put" : "get"; }
+
+auto Redirect(error_code& ec) {
+  return asio::redirect_error(asio::use_awaitable, ec);
+}
+
+// Errors propagate out of io_context::run rather than vanish: every expected
+// failure is an error_code, so an exception here is a bug worth a crash.
+void RethrowOnError(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+struct PhaseStats {
+  LatencyHistogram latency[kOpKinds];
+  std::atomic<uint64_t> errors[kOpKinds] = {};
+  std::atomic<uint64_t> notfound{0};
+  std::atomic<uint64_t> connect_errors{0};
+
+  OpStats Summarize(int kind) const {
+    const LatencyHistogram& h = latency[kind];
+    OpStats s;
+    s.ops = h.count();
+    s.errors = errors[kind].load();
+    s.notfound = kind == kGet ? notfound.load() : 0;
+    s.p50_ms = h.ValueAtPercentile(50) / 1000.0;
+    s.p95_ms = h.ValueAtPercentile(95) / 1000.0;
+    s.p99_ms = h.ValueAtPercentile(99) / 1000.0;
+    s.max_ms = h.max() / 1000.0;
+    return s;
+  }
+
+  PhaseResult Summarize(double elapsed_seconds) const {
+    PhaseResult r;
+    r.elapsed_seconds = elapsed_seconds;
+    r.put = Summarize(kPut);
+    r.get = Summarize(kGet);
+    r.connect_errors = connect_errors.load();
+    return r;
+  }
+};
+
+// What every connection shares: fixed for the run except the preload cursor
+// and the error samples.
+struct Shared {
+  explicit Shared(const BenchConfig& c) : config(c) {}
+
+  const BenchConfig& config;
+  std::vector<tcp::resolver::results_type> endpoints;
+  std::string value;
+  std::atomic<uint64_t> next_preload_key{0};
+  Clock::time_point deadline;
+
+  std::mutex mu;
+  std::vector<std::string> error_samples;  // guarded by mu
+
+  void AddErrorSample(std::string message) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (error_samples.size() >= config.max_error_samples) return;
+    if (std::find(error_samples.begin(), error_samples.end(), message) !=
+        error_samples.end()) {
+      return;
+    }
+    error_samples.push_back(std::move(message));
+  }
+};
+
+std::string NodeName(const NodeAddress& n) {
+  return n.host + ":" + std::to_string(n.port);
+}
+
+// One client connection and its closed loop. All its handlers run on its own
+// strand, so the loop and the watchdog never race even with two threads.
+class Connection {
+ public:
+  Connection(asio::io_context& io, Shared& shared, size_t index)
+      : shared_(shared),
+        config_(shared.config),
+        strand_(asio::make_strand(io)),
+        socket_(strand_),
+        watchdog_(strand_),
+        backoff_(strand_),
+        node_(index % shared.endpoints.size()),
+        chooser_(config_.distribution, config_.keys,
+                 config_.seed * 1000003 + index),
+        rng_(config_.seed * 7919 + index) {
+    put_req_.set_bucket(config_.bucket);
+    get_req_.set_bucket(config_.bucket);
+    if (!config_.type.empty()) {
+      put_req_.set_type(config_.type);
+      get_req_.set_type(config_.type);
+    }
+    // Blind puts: no vclock, so every put is a fresh write.
+    pbc::RpbContent* content = put_req_.mutable_content();
+    content->set_value(shared.value);
+    content->set_content_type("application/octet-stream");
+    if (config_.w) put_req_.set_w(*config_.w);
+    if (config_.dw) put_req_.set_dw(*config_.dw);
+    if (config_.r) get_req_.set_r(*config_.r);
+  }
+
+  void StartPreload(PhaseStats* stats) {
+    Start([this, stats]() { return PreloadLoop(stats); });
+  }
+  void StartRun(PhaseStats* stats) {
+    Start([this, stats]() { return RunLoop(stats); });
+  }
+
+ private:
+  enum class Outcome {
+    kOk,
+    kServerError,  // an error reply; the connection stays usable
+    kFailed,       // I/O error, timeout or bad frame; the connection is closed
+  };
+
+  template <typename LoopFn>
+  void Start(LoopFn loop) {
+    done_ = false;
+    io_deadline_ = Clock::time_point::max();
+    asio::co_spawn(strand_, loop(), RethrowOnError);
+    asio::co_spawn(strand_, Watchdog(), RethrowOnError);
+  }
+
+  void Finish(bool close) {
+    done_ = true;
+    watchdog_.cancel();
+    if (close) Close();
+  }
+
+  // A closed socket has no I/O left to time out.
+  void Close() {
+    error_code ignored;
+    socket_.close(ignored);
+    DisarmWatchdog();
+  }
+
+  // Arming only moves a deadline the watchdog reads when it wakes; touching
+  // the timer itself on every request would cost a cancelled wait each time.
+  void ArmWatchdog() {
+    timed_out_ = false;
+    io_deadline_ =
+        Clock::now() + std::chrono::milliseconds(config_.request_timeout_ms);
+  }
+  void DisarmWatchdog() { io_deadline_ = Clock::time_point::max(); }
+
+  // Wakes at the pending I/O's deadline, or one timeout from now when idle
+  // (any I/O started meanwhile has a later deadline, so none is missed), and
+  // closes the socket if the I/O is still pending, which fails it.
+  awaitable<void> Watchdog() {
+    const auto timeout = std::chrono::milliseconds(config_.request_timeout_ms);
+    while (!done_) {
+      Clock::time_point now = Clock::now();
+      if (io_deadline_ <= now) {
+        timed_out_ = true;
+        Close();
+        io_deadline_ = Clock::time_point::max();
+      }
+      watchdog_.expires_at(std::min(io_deadline_, now + timeout));
+      error_code ec;
+      co_await watchdog_.async_wait(Redirect(ec));
+    }
+  }
+
+  std::string IoErrorText(const char* what, const error_code& ec) const {
+    if (timed_out_) {
+      return std::string(what) + ": no reply within " +
+             std::to_string(config_.request_timeout_ms) + " ms";
+    }
+    if (ec == asio::error::eof) {
+      return std::string(what) + ": connection closed by server";
+    }
+    return std::string(what) + ": " + ec.message();
+  }
+
+  awaitable<bool> Connect(PhaseStats* stats) {
+    error_code ec;
+    ArmWatchdog();
+    co_await asio::async_connect(socket_, shared_.endpoints[node_],
+                                 Redirect(ec));
+    DisarmWatchdog();
+    if (ec) {
+      stats->connect_errors.fetch_add(1, std::memory_order_relaxed);
+      shared_.AddErrorSample("connect " + NodeName(config_.nodes[node_]) +
+                             ": " + (timed_out_ ? "timed out" : ec.message()));
+      Close();
+      co_return false;
+    }
+    socket_.set_option(tcp::no_delay(true), ec);
+    co_return true;
+  }
+
+  awaitable<void> Sleep(Clock::duration d) {
+    error_code ec;
+    backoff_.expires_after(d);
+    co_await backoff_.async_wait(Redirect(ec));
+  }
+
+  // Sends one request and reads its reply into `reply`.
+  awaitable<Outcome> Call(pbc::Code code,
+                          const google::protobuf::MessageLite& request,
+                          pbc::Code expected,
+                          google::protobuf::MessageLite* reply,
+                          std::string* error) {
+    EncodeFrame(code, request, &out_);
+    error_code ec;
+    ArmWatchdog();
+    co_await asio::async_write(socket_, asio::buffer(out_), Redirect(ec));
+    if (ec) {
+      *error = IoErrorText("write", ec);
+      Close();
+      co_return Outcome::kFailed;
+    }
+    unsigned char header[pbc::kLengthPrefixBytes];
+    co_await asio::async_read(socket_, asio::buffer(header), Redirect(ec));
+    if (ec) {
+      *error = IoErrorText("read", ec);
+      Close();
+      co_return Outcome::kFailed;
+    }
+    uint32_t length = 0;
+    Status s = DecodeFrameLength(header, config_.max_frame_bytes, &length);
+    if (!s.ok()) {
+      *error = "malformed reply: " + s.message();
+      Close();
+      co_return Outcome::kFailed;
+    }
+    in_.resize(length);
+    co_await asio::async_read(socket_, asio::buffer(in_), Redirect(ec));
+    if (ec) {
+      *error = IoErrorText("read", ec);
+      Close();
+      co_return Outcome::kFailed;
+    }
+    DisarmWatchdog();
+
+    auto got = static_cast<uint8_t>(in_[0]);
+    const char* body = in_.data() + 1;
+    int body_size = static_cast<int>(length - 1);
+    if (got == static_cast<uint8_t>(pbc::Code::kErrorResp)) {
+      pbc::RpbErrorResp err;
+      if (err.ParseFromArray(body, body_size)) {
+        *error = "RpbErrorResp " + std::to_string(err.errcode()) + ": " +
+                 err.errmsg();
+      } else {
+        *error = "unparseable RpbErrorResp";
+      }
+      co_return Outcome::kServerError;
+    }
+    if (got != static_cast<uint8_t>(expected)) {
+      // The reply belongs to something else: the stream cannot be trusted.
+      *error = "reply code " + std::to_string(got) + " to request code " +
+               std::to_string(static_cast<int>(code)) + " (expected " +
+               std::to_string(static_cast<int>(expected)) + ")";
+      Close();
+      co_return Outcome::kFailed;
+    }
+    if (!reply->ParseFromArray(body, body_size)) {
+      // Framing is intact, so the connection stays.
+      *error = "unparseable reply body for code " + std::to_string(got);
+      co_return Outcome::kServerError;
+    }
+    co_return Outcome::kOk;
+  }
+
+  // Returns true if the operation succeeded.
+  awaitable<bool> DoOp(int kind, const std::string& key, PhaseStats* stats) {
+    std::string error;
+    Outcome outcome;
+    Clock::time_point start = Clock::now();
+    if (kind == kPut) {
+      put_req_.set_key(key);
+      outcome = co_await Call(pbc::Code::kPutReq, put_req_, pbc::Code::kPutResp,
+                              &put_resp_, &error);
+    } else {
+      get_req_.set_key(key);
+      outcome = co_await Call(pbc::Code::kGetReq, get_req_, pbc::Code::kGetResp,
+                              &get_resp_, &error);
+    }
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      Clock::now() - start)
+                      .count();
+    if (outcome != Outcome::kOk) {
+      stats->errors[kind].fetch_add(1, std::memory_order_relaxed);
+      shared_.AddErrorSample(std::string(OpName(kind)) + ": " + error);
+      co_return false;
+    }
+    if (kind == kGet && get_resp_.content_size() == 0) {
+      stats->notfound.fetch_add(1, std::memory_order_relaxed);
+    }
+    stats->latency[kind].Record(
+        static_cast<uint64_t>(std::max<int64_t>(micros, 0)));
+    co_return true;
+  }
+
+  awaitable<void> PreloadLoop(PhaseStats* stats) {
+    int failed_connects = 0;
+    int consecutive_errors = 0;
+    while (true) {
+      if (!socket_.is_open()) {
+        if (!co_await Connect(stats)) {
+          if (++failed_connects >= kPreloadMaxFailedConnects) break;
+          co_await Sleep(kReconnectDelay);
+          continue;
+        }
+        failed_connects = 0;
+      }
+      uint64_t index = shared_.next_preload_key.fetch_add(1);
+      if (index >= config_.keys) break;
+      if (co_await DoOp(kPut, KeyName(index), stats)) {
+        consecutive_errors = 0;
+      } else if (++consecutive_errors >= kPreloadMaxConsecutiveErrors) {
+        break;
+      }
+    }
+    Finish(/*close=*/false);
+  }
+
+  awaitable<void> RunLoop(PhaseStats* stats) {
+    const Clock::time_point deadline = shared_.deadline;
+    const uint64_t total_weight = uint64_t{config_.mix.put} + config_.mix.get;
+    while (Clock::now() < deadline) {
+      if (!socket_.is_open()) {
+        if (!co_await Connect(stats)) {
+          co_await Sleep(std::min<Clock::duration>(kReconnectDelay,
+                                                   deadline - Clock::now()));
+          continue;
+        }
+      }
+      int kind = rng_() % total_weight < config_.mix.put ? kPut : kGet;
+      co_await DoOp(kind, KeyName(chooser_.Next()), stats);
+    }
+    Finish(/*close=*/true);
+  }
+
+  Shared& shared_;
+  const BenchConfig& config_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::socket socket_;
+  asio::steady_timer watchdog_;
+  asio::steady_timer backoff_;
+  const size_t node_;
+  KeyChooser chooser_;
+  std::mt19937_64 rng_;
+  bool done_ = false;
+  bool timed_out_ = false;
+  Clock::time_point io_deadline_ = Clock::time_point::max();
+
+  // Reused for every request: only the key changes.
+  pbc::RpbPutReq put_req_;
+  pbc::RpbGetReq get_req_;
+  pbc::RpbPutResp put_resp_;
+  pbc::RpbGetResp get_resp_;
+  std::string out_;
+  std::string in_;
+};
+
+Status Validate(const BenchConfig& c) {
+  if (c.nodes.empty()) return Status::InvalidArgument("no nodes given");
+  if (c.connections == 0) {
+    return Status::InvalidArgument("connections must be at least 1");
+  }
+  if (!(c.duration_seconds > 0) || !std::isfinite(c.duration_seconds) ||
+      c.duration_seconds > 365 * 24 * 3600.0) {
+    return Status::InvalidArgument(
+        "duration must be a positive number of seconds");
+  }
+  if (c.keys == 0) return Status::InvalidArgument("keys must be at least 1");
+  if (uint64_t{c.mix.put} + c.mix.get == 0) {
+    return Status::InvalidArgument("mix has no operation with weight > 0");
+  }
+  if (c.threads == 0 || c.threads > 64) {
+    return Status::InvalidArgument("threads must be between 1 and 64");
+  }
+  if (c.request_timeout_ms == 0) {
+    return Status::InvalidArgument("request timeout must be positive");
+  }
+  if (c.max_frame_bytes <= kRequestOverheadBytes ||
+      c.value_size > c.max_frame_bytes - kRequestOverheadBytes) {
+    return Status::InvalidArgument(
+        "value size " + std::to_string(c.value_size) +
+        " does not fit in a frame of " + std::to_string(c.max_frame_bytes) +
+        " bytes");
+  }
+  if (c.bucket.empty()) return Status::InvalidArgument("bucket is empty");
+  return Status::Ok();
+}
+
+// Runs the io_context on `threads` threads (the caller's among them) until
+// every connection's loop has finished.
+double RunToCompletion(asio::io_context& io, uint32_t threads) {
+  Clock::time_point start = Clock::now();
+  std::vector<std::thread> extra;
+  for (uint32_t i = 1; i < threads; ++i) {
+    extra.emplace_back([&io] { io.run(); });
+  }
+  io.run();
+  for (std::thread& t : extra) t.join();
+  io.restart();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+Status RunBench(const BenchConfig& config, BenchResult* result) {
+  Status s = Validate(config);
+  if (!s.ok()) return s;
+
+  asio::io_context io;
+  Shared shared(config);
+  tcp::resolver resolver(io);
+  for (const NodeAddress& node : config.nodes) {
+    error_code ec;
+    auto endpoints = resolver.resolve(node.host, std::to_string(node.port), ec);
+    if (ec || endpoints.empty()) {
+      return Status::InvalidArgument("cannot resolve " + NodeName(node) + ": " +
+                                     ec.message());
+    }
+    shared.endpoints.push_back(std::move(endpoints));
+  }
+  // Random bytes: compression in the storage engine cannot flatter them.
+  std::mt19937_64 value_rng(config.seed);
+  shared.value.resize(config.value_size);
+  for (char& c : shared.value) c = static_cast<char>(value_rng());
+
+  std::vector<std::unique_ptr<Connection>> connections;
+  connections.reserve(config.connections);
+  for (uint32_t i = 0; i < config.connections; ++i) {
+    connections.push_back(std::make_unique<Connection>(io, shared, i));
+  }
+
+  BenchResult out;
+  if (config.preload) {
+    PhaseStats stats;
+    for (auto& c : connections) c->StartPreload(&stats);
+    double elapsed = RunToCompletion(io, config.threads);
+    out.preload = stats.Summarize(elapsed);
+  }
+
+  PhaseStats stats;
+  shared.deadline = Clock::now() +
+                    std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(config.duration_seconds));
+  for (auto& c : connections) c->StartRun(&stats);
+  double elapsed = RunToCompletion(io, config.threads);
+  out.run = stats.Summarize(elapsed);
+  {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    out.error_samples = shared.error_samples;
+  }
+  *result = std::move(out);
+  return Status::Ok();
+}
+
+}  // namespace causeway::bench

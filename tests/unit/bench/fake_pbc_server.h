@@ -1,0 +1,71 @@
+#pragma once
+// FakePbcServer: an in-process PBC server for testing causeway-bench before a
+// real node exists. It listens on 127.0.0.1 (a free port) on its own thread
+// and answers RpbPutReq by storing the value and RpbGetReq by returning it.
+// Other modes misbehave on purpose so the bench's error paths can be tested.
+// It keeps what a test wants to check: counts and the last requests.
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "proto/riak.pb.h"
+
+namespace causeway::bench::testing {
+
+class FakePbcServer {
+ public:
+  enum class Mode {
+    kNormal,
+    kErrorAll,   // every request gets an RpbErrorResp
+    kSilent,     // requests are read and never answered
+    kBadFrame,   // every reply is a frame of length 0
+    kWrongCode,  // every reply is an RpbPingResp
+  };
+
+  explicit FakePbcServer(Mode mode = Mode::kNormal);
+  ~FakePbcServer();
+  FakePbcServer(const FakePbcServer&) = delete;
+  FakePbcServer& operator=(const FakePbcServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  uint64_t puts() const { return puts_.load(); }
+  uint64_t gets() const { return gets_.load(); }
+  uint64_t connections() const { return connections_.load(); }
+
+  // Stored objects by "type/bucket/key".
+  std::map<std::string, std::string> Objects() const;
+  pbc::RpbPutReq LastPut() const;
+  pbc::RpbGetReq LastGet() const;
+
+ private:
+  class Session;
+
+  void Accept();
+  // Returns the reply frame for one request frame (code byte + body).
+  std::string Handle(uint8_t code, std::string_view body);
+
+  const Mode mode_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+
+  std::atomic<uint64_t> puts_{0};
+  std::atomic<uint64_t> gets_{0};
+  std::atomic<uint64_t> connections_{0};
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> objects_;  // guarded by mu_
+  pbc::RpbPutReq last_put_;                     // guarded by mu_
+  pbc::RpbGetReq last_get_;                     // guarded by mu_
+};
+
+}  // namespace causeway::bench::testing

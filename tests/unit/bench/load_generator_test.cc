@@ -1,0 +1,305 @@
+// RunBench against in-process fake servers: real sockets, short runs. The
+// assertions are about counts and messages, never about speed.
+
+#include "bench/load_generator.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <string>
+
+#include "fake_pbc_server.h"
+
+namespace causeway::bench {
+namespace {
+
+using testing::FakePbcServer;
+
+BenchConfig ShortRun(const FakePbcServer& server) {
+  BenchConfig c;
+  c.nodes = {{"127.0.0.1", server.port()}};
+  c.connections = 4;
+  c.duration_seconds = 0.3;
+  c.keys = 50;
+  c.value_size = 64;
+  c.request_timeout_ms = 2000;
+  return c;
+}
+
+bool AnySampleContains(const BenchResult& r, const std::string& needle) {
+  for (const std::string& s : r.error_samples) {
+    if (s.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string Samples(const BenchResult& r) {
+  std::string out;
+  for (const std::string& s : r.error_samples) out += s + "\n";
+  return out;
+}
+
+TEST(LoadGeneratorTest, MixedRunCountsEveryReply) {
+  FakePbcServer server;
+  BenchConfig config = ShortRun(server);
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_FALSE(result.preload.has_value());
+  const PhaseResult& run = result.run;
+  EXPECT_GT(run.put.ops, 0u);
+  EXPECT_GT(run.get.ops, 0u);
+  EXPECT_EQ(run.errors(), 0u) << Samples(result);
+  EXPECT_TRUE(result.error_samples.empty());
+  // Every request the server handled was answered and counted, and nothing
+  // else was.
+  EXPECT_EQ(server.puts(), run.put.ops);
+  EXPECT_EQ(server.gets(), run.get.ops);
+  EXPECT_EQ(server.connections(), config.connections);
+  EXPECT_LE(run.get.notfound, run.get.ops);
+  EXPECT_GT(run.elapsed_seconds, 0);
+  EXPECT_GT(run.throughput(), 0);
+  EXPECT_GE(run.put.max_ms, run.put.p99_ms);
+  EXPECT_GE(run.put.p99_ms, run.put.p95_ms);
+  EXPECT_GE(run.put.p95_ms, run.put.p50_ms);
+  // Keys stay inside the key space and values have the configured size.
+  for (const auto& [name, value] : server.Objects()) {
+    EXPECT_EQ(name.rfind("/bench/k", 0), 0u) << name;
+    EXPECT_EQ(value.size(), config.value_size);
+  }
+  EXPECT_LE(server.Objects().size(), config.keys);
+}
+
+TEST(LoadGeneratorTest, PreloadWritesEveryKeySoGetsFindThem) {
+  FakePbcServer server;
+  BenchConfig config = ShortRun(server);
+  config.keys = 300;
+  config.preload = true;
+  config.mix = {0, 1};
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  ASSERT_TRUE(result.preload.has_value());
+  EXPECT_EQ(result.preload->put.ops, 300u);
+  EXPECT_EQ(result.preload->errors(), 0u) << Samples(result);
+  EXPECT_EQ(server.Objects().size(), 300u);
+  EXPECT_EQ(server.puts(), 300u);  // the timed run was gets only
+  EXPECT_EQ(result.run.put.ops, 0u);
+  EXPECT_GT(result.run.get.ops, 0u);
+  EXPECT_EQ(result.run.get.notfound, 0u);
+  EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
+}
+
+TEST(LoadGeneratorTest, GetsOfUnwrittenKeysAreNotFoundNotErrors) {
+  FakePbcServer server;
+  BenchConfig config = ShortRun(server);
+  config.mix = {0, 1};
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_GT(result.run.get.ops, 0u);
+  EXPECT_EQ(result.run.get.notfound, result.run.get.ops);
+  EXPECT_EQ(result.run.errors(), 0u);
+}
+
+TEST(LoadGeneratorTest, SendsBucketTypeQuorumsAndBlindPuts) {
+  FakePbcServer server;
+  BenchConfig config = ShortRun(server);
+  config.bucket = "b1";
+  config.type = "t1";
+  config.r = kQuorumOne;
+  config.w = 2;
+  config.dw = kQuorumAll;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  ASSERT_GT(result.run.put.ops, 0u);
+  ASSERT_GT(result.run.get.ops, 0u);
+  pbc::RpbPutReq put = server.LastPut();
+  EXPECT_EQ(put.bucket(), "b1");
+  EXPECT_EQ(put.type(), "t1");
+  EXPECT_EQ(put.w(), 2u);
+  EXPECT_EQ(put.dw(), kQuorumAll);
+  EXPECT_FALSE(put.has_vclock());
+  EXPECT_FALSE(put.has_pw());
+  EXPECT_EQ(put.content().value().size(), config.value_size);
+  pbc::RpbGetReq get = server.LastGet();
+  EXPECT_EQ(get.bucket(), "b1");
+  EXPECT_EQ(get.type(), "t1");
+  EXPECT_EQ(get.r(), kQuorumOne);
+}
+
+TEST(LoadGeneratorTest, UnsetOptionsAreNotSent) {
+  FakePbcServer server;
+  BenchConfig config = ShortRun(server);
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  ASSERT_GT(server.puts(), 0u);
+  ASSERT_GT(server.gets(), 0u);
+  EXPECT_FALSE(server.LastPut().has_type());
+  EXPECT_FALSE(server.LastPut().has_w());
+  EXPECT_FALSE(server.LastPut().has_dw());
+  EXPECT_FALSE(server.LastGet().has_r());
+}
+
+TEST(LoadGeneratorTest, ConnectionsAreSpreadRoundRobinOverNodes) {
+  FakePbcServer a;
+  FakePbcServer b;
+  BenchConfig config = ShortRun(a);
+  config.nodes = {{"127.0.0.1", a.port()}, {"localhost", b.port()}};
+  config.connections = 5;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_EQ(a.connections(), 3u);
+  EXPECT_EQ(b.connections(), 2u);
+  EXPECT_GT(a.puts() + a.gets(), 0u);
+  EXPECT_GT(b.puts() + b.gets(), 0u);
+  EXPECT_EQ(a.puts() + b.puts(), result.run.put.ops);
+  EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
+}
+
+TEST(LoadGeneratorTest, TwoThreadsShareOneLoop) {
+  FakePbcServer server;
+  BenchConfig config = ShortRun(server);
+  config.threads = 2;
+  config.connections = 16;
+  config.distribution = Distribution::kPareto;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_GT(result.run.ops(), 0u);
+  EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
+  EXPECT_EQ(server.puts(), result.run.put.ops);
+  EXPECT_EQ(server.gets(), result.run.get.ops);
+}
+
+TEST(LoadGeneratorTest, ErrorRepliesAreErrorsWithTheirMessages) {
+  FakePbcServer server(FakePbcServer::Mode::kErrorAll);
+  BenchConfig config = ShortRun(server);
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_EQ(result.run.ops(), 0u);
+  EXPECT_GT(result.run.put.errors, 0u);
+  EXPECT_GT(result.run.get.errors, 0u);
+  // An error reply does not break the connection.
+  EXPECT_EQ(server.connections(), config.connections);
+  EXPECT_EQ(result.run.connect_errors, 0u);
+  EXPECT_TRUE(AnySampleContains(result, "put: RpbErrorResp 1: fake refuses"))
+      << Samples(result);
+  EXPECT_TRUE(AnySampleContains(result, "get: RpbErrorResp 1: fake refuses"))
+      << Samples(result);
+  EXPECT_LE(result.error_samples.size(), config.max_error_samples);
+}
+
+TEST(LoadGeneratorTest, ErrorSamplesAreBoundedAndDistinct) {
+  FakePbcServer server(FakePbcServer::Mode::kErrorAll);
+  BenchConfig config = ShortRun(server);
+  config.max_error_samples = 1;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_GT(result.run.errors(), 1u);
+  EXPECT_EQ(result.error_samples.size(), 1u);
+}
+
+TEST(LoadGeneratorTest, SilentServerTimesOut) {
+  FakePbcServer server(FakePbcServer::Mode::kSilent);
+  BenchConfig config = ShortRun(server);
+  config.request_timeout_ms = 50;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_EQ(result.run.ops(), 0u);
+  EXPECT_GT(result.run.errors(), 0u);
+  EXPECT_TRUE(AnySampleContains(result, "no reply within 50 ms"))
+      << Samples(result);
+  // Each timeout closes the connection and the next request reconnects.
+  EXPECT_GT(server.connections(), config.connections);
+}
+
+TEST(LoadGeneratorTest, MalformedReplyFrameClosesAndReconnects) {
+  FakePbcServer server(FakePbcServer::Mode::kBadFrame);
+  BenchConfig config = ShortRun(server);
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_EQ(result.run.ops(), 0u);
+  EXPECT_GT(result.run.errors(), 0u);
+  EXPECT_TRUE(AnySampleContains(result, "malformed reply")) << Samples(result);
+  EXPECT_GT(server.connections(), config.connections);
+}
+
+TEST(LoadGeneratorTest, ReplyWithWrongCodeIsAnError) {
+  FakePbcServer server(FakePbcServer::Mode::kWrongCode);
+  BenchConfig config = ShortRun(server);
+  config.mix = {1, 0};
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_EQ(result.run.ops(), 0u);
+  EXPECT_GT(result.run.put.errors, 0u);
+  EXPECT_TRUE(AnySampleContains(result, "reply code 2 to request code 11"))
+      << Samples(result);
+}
+
+TEST(LoadGeneratorTest, UnreachableNodeCountsConnectErrors) {
+  // A port that was free a moment ago and has no listener now.
+  uint16_t port = 0;
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acceptor(
+        io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    port = acceptor.local_endpoint().port();
+  }
+  BenchConfig config;
+  config.nodes = {{"127.0.0.1", port}};
+  config.connections = 2;
+  config.duration_seconds = 0.3;
+  config.preload = true;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  ASSERT_TRUE(result.preload.has_value());
+  // The preload gives up instead of hanging.
+  EXPECT_EQ(result.preload->ops(), 0u);
+  EXPECT_GT(result.preload->connect_errors, 0u);
+  EXPECT_EQ(result.run.ops(), 0u);
+  EXPECT_GT(result.run.connect_errors, 0u);
+  EXPECT_TRUE(
+      AnySampleContains(result, "connect 127.0.0.1:" + std::to_string(port)))
+      << Samples(result);
+}
+
+TEST(LoadGeneratorTest, PreloadGivesUpOnAServerThatRefusesEverything) {
+  FakePbcServer server(FakePbcServer::Mode::kErrorAll);
+  BenchConfig config = ShortRun(server);
+  config.keys = 1000000;
+  config.preload = true;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  ASSERT_TRUE(result.preload.has_value());
+  EXPECT_EQ(result.preload->put.ops, 0u);
+  // Each connection stops after a run of failures, far short of every key.
+  EXPECT_LT(result.preload->put.errors, 1000u);
+  EXPECT_GT(result.preload->put.errors, 0u);
+}
+
+TEST(LoadGeneratorTest, BadConfigIsRejectedBeforeConnecting) {
+  FakePbcServer server;
+  auto rejected = [&](auto mutate) {
+    BenchConfig config = ShortRun(server);
+    mutate(config);
+    BenchResult result;
+    Status s = RunBench(config, &result);
+    return s.code() == Status::Code::kInvalidArgument;
+  };
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.nodes.clear(); }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.connections = 0; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.duration_seconds = 0; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.duration_seconds = -1; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.keys = 0; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.mix = {0, 0}; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.threads = 0; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.request_timeout_ms = 0; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.bucket.clear(); }));
+  EXPECT_TRUE(
+      rejected([](BenchConfig& c) { c.value_size = c.max_frame_bytes; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) {
+    c.nodes = {{"no-such-host.invalid", 8087}};
+  }));
+  EXPECT_EQ(server.connections(), 0u);
+}
+
+}  // namespace
+}  // namespace causeway::bench
