@@ -373,10 +373,6 @@ Status ApplyTomlTable(const toml::table& table, bool bucket_defaults,
   return Status::Ok();
 }
 
-constexpr std::string_view kQuorumHelp =
-    "Q is one, quorum, all, default or a number of replicas. BOOL is true or "
-    "false (also yes/no, on/off, 1/0).";
-
 std::string Footer() {
   std::string f;
   f += "Every flag except --config can also be set in the TOML file given by\n";
@@ -384,7 +380,8 @@ std::string Footer() {
   f += "'_' for '-' (pb_port = 8087); the bucket defaults go in a\n";
   f += "[bucket_defaults] table (n_val = 3, allow_mult = true, r = "
        "\"quorum\").\n";
-  f += std::string(kQuorumHelp) + "\n";
+  f += "Q is one, quorum, all, default or a number of replicas. BOOL is\n";
+  f += "true or false (also yes/no, on/off, 1/0).\n";
   f += "SIGTERM or SIGINT shuts the node down gracefully (exit 0); bad\n";
   f += "configuration exits 2.";
   return f;

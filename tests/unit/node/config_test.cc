@@ -61,7 +61,7 @@ std::string TomlErrorOf(const std::string& toml) {
   return s.message();
 }
 
-TEST(ConfigTest, DefaultsMatchTheContract) {
+TEST(NodeConfigTest, DefaultsMatchTheContract) {
   ParsedCommandLine p = Parse({});
   ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
   const NodeOptions& o = p.options;
@@ -81,7 +81,7 @@ TEST(ConfigTest, DefaultsMatchTheContract) {
   EXPECT_EQ(o.bucket_defaults, replication::BucketPropsPatch{});
 }
 
-TEST(ConfigTest, FlagsSetEverySetting) {
+TEST(NodeConfigTest, FlagsSetEverySetting) {
   ParsedCommandLine p = Parse({"--name",
                                "node7@10.0.0.7",
                                "--data-dir",
@@ -172,7 +172,7 @@ TEST(ConfigTest, FlagsSetEverySetting) {
   EXPECT_EQ(pbc.max_connections, 10u);
 }
 
-TEST(ConfigTest, TomlSetsSettingsAndFlagsOverrideIt) {
+TEST(NodeConfigTest, TomlSetsSettingsAndFlagsOverrideIt) {
   TempToml file(R"(# a node
 name = "node2@127.0.0.1"
 data_dir = "var/node2"
@@ -213,7 +213,7 @@ notfound_ok = false
   EXPECT_FALSE(o.bucket_defaults.dw.has_value());
 }
 
-TEST(ConfigTest, TheClusterScriptsConfigIsAccepted) {
+TEST(NodeConfigTest, TheClusterScriptsConfigIsAccepted) {
   // The shape cluster/up writes.
   TempToml file(R"(# Settings of node1@127.0.0.1 (written by cluster/up).
 name = "node1@127.0.0.1"
@@ -229,7 +229,7 @@ log_level = "info"
   EXPECT_EQ(p.options.http_port, 8187);
 }
 
-TEST(ConfigTest, HelpDocumentsEveryFlag) {
+TEST(NodeConfigTest, HelpDocumentsEveryFlag) {
   ParsedCommandLine p = Parse({"--help"});
   ASSERT_EQ(p.action, Action::kHelp);
   for (const char* flag : {"--config",
@@ -264,7 +264,7 @@ TEST(ConfigTest, HelpDocumentsEveryFlag) {
   EXPECT_EQ(Parse({"-h"}).action, Action::kHelp);
 }
 
-TEST(ConfigTest, RejectsBadFlagsWithMessages) {
+TEST(NodeConfigTest, RejectsBadFlagsWithMessages) {
   EXPECT_NE(ErrorOf({"--no-such-flag"}).find("no-such-flag"),
             std::string::npos);
   EXPECT_NE(ErrorOf({"stray"}).find("stray"), std::string::npos);
@@ -286,7 +286,7 @@ TEST(ConfigTest, RejectsBadFlagsWithMessages) {
   EXPECT_NE(m.find("--max-frame-bytes"), std::string::npos) << m;
 }
 
-TEST(ConfigTest, RejectsInvalidValuesWithMessages) {
+TEST(NodeConfigTest, RejectsInvalidValuesWithMessages) {
   for (const char* size : {"0", "48", "2048", "3"}) {
     std::string m = ErrorOf({"--ring-size", size});
     EXPECT_NE(m.find("ring_size"), std::string::npos) << m;
@@ -327,7 +327,7 @@ TEST(ConfigTest, RejectsInvalidValuesWithMessages) {
   EXPECT_NE(m.find("last_write_wins"), std::string::npos) << m;
 }
 
-TEST(ConfigTest, RejectsBadTomlWithMessages) {
+TEST(NodeConfigTest, RejectsBadTomlWithMessages) {
   std::string m = TomlErrorOf("pb_port = \n");
   EXPECT_NE(m.find("test.toml:1"), std::string::npos) << m;
   m = TomlErrorOf("name = \"a\"\nnmae = \"b\"\n");
@@ -355,13 +355,13 @@ TEST(ConfigTest, RejectsBadTomlWithMessages) {
   EXPECT_NE(m.find("unknown setting 'config'"), std::string::npos) << m;
 }
 
-TEST(ConfigTest, ABadTomlLeavesOptionsUntouched) {
+TEST(NodeConfigTest, ABadTomlLeavesOptionsUntouched) {
   NodeOptions o;
   ASSERT_FALSE(ApplyToml("name = \"x@y\"\nbogus = 1\n", "t", &o).ok());
   EXPECT_EQ(o.name, NodeOptions{}.name);
 }
 
-TEST(ConfigTest, ValuesFromTheFileAreValidatedToo) {
+TEST(NodeConfigTest, ValuesFromTheFileAreValidatedToo) {
   TempToml file("ring_size = 100\n");
   std::string m = ErrorOf({"--config", file.path()});
   EXPECT_NE(m.find("ring_size"), std::string::npos) << m;
@@ -370,12 +370,12 @@ TEST(ConfigTest, ValuesFromTheFileAreValidatedToo) {
             Action::kRun);
 }
 
-TEST(ConfigTest, MissingConfigFileIsAnError) {
+TEST(NodeConfigTest, MissingConfigFileIsAnError) {
   std::string m = ErrorOf({"--config", "/nonexistent/causeway/node.toml"});
   EXPECT_NE(m.find("/nonexistent/causeway/node.toml"), std::string::npos) << m;
 }
 
-TEST(ConfigTest, QuorumsAcceptRiakWordsAndNumbers) {
+TEST(NodeConfigTest, QuorumsAcceptRiakWordsAndNumbers) {
   NodeOptions o;
   ASSERT_TRUE(ApplyToml("[bucket_defaults]\nn_val = 5\nr = \"QUORUM\"\n"
                         "w = \"3\"\ndw = 0\npw = \"all\"\n",

@@ -36,7 +36,7 @@ void ExpectClose(const Histogram& h, const std::vector<uint64_t>& sorted,
   EXPECT_LE(got - exact, exact / 32) << "q=" << q << " exact=" << exact;
 }
 
-TEST(HistogramTest, EmptyIsZero) {
+TEST(StatsHistogramTest, EmptyIsZero) {
   Histogram h;
   EXPECT_EQ(h.count(), 0u);
   EXPECT_EQ(h.Percentile(0.5), 0u);
@@ -44,7 +44,7 @@ TEST(HistogramTest, EmptyIsZero) {
   EXPECT_EQ(h.max(), 0u);
 }
 
-TEST(HistogramTest, SmallValuesAreExact) {
+TEST(StatsHistogramTest, SmallValuesAreExact) {
   Histogram h;
   for (uint64_t v = 0; v < 32; ++v) h.Record(v);
   EXPECT_EQ(h.count(), 32u);
@@ -54,7 +54,7 @@ TEST(HistogramTest, SmallValuesAreExact) {
   EXPECT_EQ(h.sum(), 31u * 32u / 2u);
 }
 
-TEST(HistogramTest, ExtremesHaveBuckets) {
+TEST(StatsHistogramTest, ExtremesHaveBuckets) {
   Histogram h;
   const uint64_t big = UINT64_MAX;
   h.Record(big);
@@ -66,7 +66,7 @@ TEST(HistogramTest, ExtremesHaveBuckets) {
   EXPECT_EQ(h.sum(), UINT64_MAX);  // saturated, not wrapped
 }
 
-TEST(HistogramTest, OutOfRangeQuantilesClamp) {
+TEST(StatsHistogramTest, OutOfRangeQuantilesClamp) {
   Histogram h;
   h.Record(10);
   h.Record(1000);
@@ -75,7 +75,7 @@ TEST(HistogramTest, OutOfRangeQuantilesClamp) {
   EXPECT_EQ(h.Percentile(std::nan("")), 10u);
 }
 
-TEST(HistogramTest, PercentilesMatchBruteForceOnRandomData) {
+TEST(StatsHistogramTest, PercentilesMatchBruteForceOnRandomData) {
   std::mt19937_64 rng(20240611);
   // Several shapes: uniform small, uniform wide, log-uniform (latency-like).
   for (int shape = 0; shape < 3; ++shape) {
@@ -357,7 +357,7 @@ TEST(StatsJsonTest, EscapesTheNodeName) {
                                           "\xef\xbf\xbd" + "h\xc3\xa9");
 }
 
-TEST(JsonTest, SanitizeUtf8KeepsValidTextAndReplacesTheRest) {
+TEST(NodeJsonTest, SanitizeUtf8KeepsValidTextAndReplacesTheRest) {
   EXPECT_EQ(SanitizeUtf8("plain"), "plain");
   EXPECT_EQ(SanitizeUtf8("\xe2\x82\xac"), "\xe2\x82\xac");          // euro
   EXPECT_EQ(SanitizeUtf8("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");  // emoji
