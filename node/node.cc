@@ -1,0 +1,256 @@
+#include "node/node.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <csignal>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include "node/admin_http.h"
+#include "node/asio_env.h"
+#include "node/pbc_server.h"
+#include "node/stats.h"
+#include "replication/core.h"
+#include "storage/engine.h"
+
+namespace causeway::node {
+
+namespace net = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+// How long shutdown waits for cancelled operations to unwind before the
+// objects they refer to are destroyed.
+constexpr std::chrono::seconds kDrainTimeout{2};
+
+}  // namespace
+
+struct Node::Impl {
+  explicit Impl(NodeOptions opts) : options(std::move(opts)) {}
+
+  // Runs on the logic thread. First half of a graceful shutdown: stop taking
+  // work, then let the handlers already queued finish before the core
+  // closes (they may still be answering a request).
+  void Shutdown() {
+    // Handlers run only inside Run()'s loop, when the servers are set.
+    if (stopping || pbc == nullptr) return;
+    stopping = true;
+    spdlog::info("{}: shutting down", options.name);
+    if (signals != nullptr) {
+      boost::system::error_code ignored;
+      signals->cancel(ignored);
+    }
+    pbc->Stop();
+    http->Stop();
+    net::post(io, [this] { Finish(); });
+  }
+
+  void Finish() {
+    core->Close();
+    env->CancelAll();
+    io.stop();
+  }
+
+  NodeOptions options;
+  net::io_context io{1};
+  bool stopping = false;
+
+  // Set while Run() serves; owned by Run()'s frame.
+  net::signal_set* signals = nullptr;
+  PbcServer* pbc = nullptr;
+  AdminHttp* http = nullptr;
+  replication::NodeCore* core = nullptr;
+  AsioEnv* env = nullptr;
+};
+
+Node::Node(NodeOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Node::~Node() = default;
+
+void Node::RequestStop() {
+  Impl* impl = impl_.get();
+  net::post(impl->io, [impl] { impl->Shutdown(); });
+}
+
+Status Node::Run(bool handle_signals) {
+  Impl& m = *impl_;
+  const NodeOptions& o = m.options;
+
+  Status s = SetUpLogging(o);
+  if (!s.ok()) return s;
+
+  // The pointers in Impl name objects of this frame; no path out of it may
+  // leave them set.
+  struct ForgetOnExit {
+    Impl& m;
+    ~ForgetOnExit() {
+      m.signals = nullptr;
+      m.pbc = nullptr;
+      m.http = nullptr;
+      m.core = nullptr;
+      m.env = nullptr;
+    }
+  } forget{m};
+
+  // Before anything slow: a SIGTERM that arrives while the node starts is
+  // then a graceful stop once the loop runs, not the default death.
+  std::optional<net::signal_set> signals;
+  if (handle_signals) {
+    signals.emplace(m.io, SIGINT, SIGTERM);
+    signals->async_wait(
+        [&m](const boost::system::error_code& wait_ec, int signal) {
+          if (wait_ec) return;
+          spdlog::info("{}: received signal {}", m.options.name, signal);
+          m.Shutdown();
+        });
+    m.signals = &*signals;
+  }
+
+  std::error_code ec;
+  fs::create_directories(o.data_dir, ec);
+  if (ec) {
+    return Status::IoError("cannot create data dir '" + o.data_dir +
+                           "': " + ec.message());
+  }
+  const std::string db_dir = (fs::path(o.data_dir) / "db").string();
+  std::unique_ptr<storage::Engine> engine;
+  s = storage::OpenLevelDb(db_dir, storage::LevelDbOptions{}, &engine);
+  if (!s.ok()) {
+    return Status::IoError("cannot open database in '" + db_dir +
+                           "': " + s.ToString());
+  }
+
+  AsioEnv env(m.io);
+  const uint64_t started_ms = env.MonotonicMillis();
+  replication::NodeCore core(env, *engine, ToNodeConfig(o));
+  s = core.Open();
+  if (!s.ok()) {
+    return Status::IoError("cannot open node state: " + s.ToString());
+  }
+
+  Stats stats;
+  PbcServer pbc(m.io, core, stats, ToPbcServerOptions(o));
+  AdminHttpOptions http_options;
+  http_options.host = o.http_host;
+  http_options.port = o.http_port;
+  AdminHttp http(m.io, http_options);
+  storage::Engine* engine_ptr = engine.get();
+  AddStatsRoutes(
+      http, o.name, stats, [&env, engine_ptr, started_ms](Stats& st) {
+        st.uptime_seconds = (env.MonotonicMillis() - started_ms) / 1000;
+        st.disk_bytes = engine_ptr->ApproximateDiskBytes();
+        st.rss_bytes = ReadProcessRssBytes();
+      });
+
+  // From here on a failure must still close the core, so that its persisted
+  // state (the HLC high-water mark) is written.
+  s = pbc.Start();
+  if (s.ok()) {
+    s = http.Start();
+    if (s.ok() && !o.ports_file.empty()) {
+      s = WritePortsFile(o.ports_file, pbc.port(), http.port());
+    }
+    if (!s.ok()) {
+      http.Stop();
+      pbc.Stop();
+    }
+  }
+  if (!s.ok()) {
+    spdlog::error("{}: cannot start: {}", o.name, s.ToString());
+    core.Close();
+    env.CancelAll();
+    m.io.poll();  // let the cancelled accepts unwind while their owners live
+    return s;
+  }
+
+  m.pbc = &pbc;
+  m.http = &http;
+  m.core = &core;
+  m.env = &env;
+
+  spdlog::info(
+      "{}: serving clients on {}:{}, admin http on {}:{}, data in {}, ring "
+      "size {}",
+      o.name, o.pb_host, pbc.port(), o.http_host, http.port(), o.data_dir,
+      o.ring_size);
+  m.io.run();
+
+  // Let cancelled operations unwind while the objects they refer to still
+  // exist; after that nothing below may run again.
+  m.io.restart();
+  m.io.run_for(kDrainTimeout);
+  spdlog::info("{}: stopped", o.name);
+  return Status::Ok();
+}
+
+Status SetUpLogging(const NodeOptions& options) {
+  const spdlog::level::level_enum level =
+      spdlog::level::from_str(options.log_level);
+  std::shared_ptr<spdlog::logger> logger;
+  try {
+    if (options.log_file.empty()) {
+      logger = std::make_shared<spdlog::logger>(
+          "causewayd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    } else {
+      logger = std::make_shared<spdlog::logger>(
+          "causewayd", std::make_shared<spdlog::sinks::basic_file_sink_mt>(
+                           options.log_file, /*truncate=*/false));
+    }
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument("cannot open log file '" + options.log_file +
+                                   "': " + e.what());
+  }
+  logger->set_level(level);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  // Operators and tests tail the log; do not sit on what matters.
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(std::move(logger));
+  return Status::Ok();
+}
+
+Status WritePortsFile(const std::string& path, uint16_t pb_port,
+                      uint16_t http_port) {
+  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << "{\"pb\":" << pb_port << ",\"http\":" << http_port << "}\n";
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(temp, ignored);
+      return Status::IoError("cannot write ports file '" + temp + "'");
+    }
+  }
+  std::error_code ec;
+  fs::rename(temp, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    return Status::IoError("cannot rename '" + temp + "' to '" + path +
+                           "': " + ec.message());
+  }
+  return Status::Ok();
+}
+
+uint64_t ReadProcessRssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size_pages = 0, resident_pages = 0;
+  if (!(statm >> size_pages >> resident_pages)) return 0;
+  const long page = ::sysconf(_SC_PAGESIZE);
+  return page > 0 ? resident_pages * static_cast<uint64_t>(page) : 0;
+}
+
+}  // namespace causeway::node
