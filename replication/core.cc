@@ -113,6 +113,9 @@ struct NodeCore::Impl : public coord::Replicas {
     std::vector<coord::Target> targets;
     uint32_t replicas = 0;  // primaries the ring has for the key
     std::optional<size_t> self_index;
+    // Down primaries for which no fallback node is free (a cluster with no
+    // more nodes than n_val): the coordinator keeps a hint for them itself.
+    std::vector<NodeName> uncovered;
   };
   Status Plan(const ObjectId& id, bool for_write, Route* route);
   std::string GenerateKey();
@@ -207,6 +210,7 @@ Status NodeCore::Impl::Plan(const ObjectId& id, bool for_write, Route* route) {
       current.PartitionOf(ring::HashKey(id.type, id.bucket, id.key));
   route->key = vnode::Key{partition, id.type, id.bucket, id.key};
   route->targets.clear();
+  route->uncovered.clear();
   route->self_index.reset();
   auto add = [&](coord::Target t) {
     if (t.node == config.name) route->self_index = route->targets.size();
@@ -230,6 +234,8 @@ Status NodeCore::Impl::Plan(const ObjectId& id, bool for_write, Route* route) {
     }
     if (next_fallback < walk.size()) {
       add(coord::Target{walk[next_fallback++].node, false, primary, true});
+    } else {
+      route->uncovered.push_back(primary);
     }
   }
   if (for_write && state.pending()) {
@@ -589,6 +595,9 @@ void NodeCore::Impl::Coordinate(const Route& route, PutRequest request,
       !route.targets[*route.self_index].hint_for.empty()) {
     s = handoff->RecordHint(route.targets[*route.self_index].hint_for,
                             route.key);
+  }
+  for (const NodeName& primary : route.uncovered) {
+    if (s.ok()) s = handoff->RecordHint(primary, route.key);
   }
   if (!s.ok()) return fail(s);
 

@@ -221,22 +221,22 @@ class PutState : public std::enable_shared_from_this<PutState> {
     const uint32_t pending = counting() - replied_;
     if (acked_ >= needed() && primary_acked_ >= plan_.pw) {
       Answer(Status::Ok());
-    } else if (acked_ + pending < needed() ||
-               primary_acked_ + pending < plan_.pw) {
-      Answer(Failure(replied_));
+    } else if (acked_ + pending < needed()) {
+      Answer(Failure(/*primaries=*/false));
+    } else if (primary_acked_ + pending < plan_.pw) {
+      Answer(Failure(/*primaries=*/true));
     }
   }
 
-  Status Failure(uint32_t replied) const {
-    bool w_short = acked_ < needed();
-    std::string what =
-        w_short ? (plan_.dw > plan_.w ? "dw=" + std::to_string(plan_.dw)
-                                      : "w=" + std::to_string(plan_.w))
-                : "pw=" + std::to_string(plan_.pw);
+  // Names the setting that cannot be met and how far the replies got.
+  Status Failure(bool primaries) const {
+    std::string what = primaries            ? "pw=" + std::to_string(plan_.pw)
+                       : plan_.dw > plan_.w ? "dw=" + std::to_string(plan_.dw)
+                                            : "w=" + std::to_string(plan_.w);
     std::string msg = what + " not met: " + std::to_string(acked_) + " of " +
-                      std::to_string(counting()) + " replicas acknowledged (" +
-                      std::to_string(primary_acked_) + " primaries, " +
-                      std::to_string(replied) + " replied)";
+                      std::to_string(counting()) +
+                      " reachable replicas acknowledged (" +
+                      std::to_string(primary_acked_) + " primaries)";
     if (!last_error_.ok()) msg += "; last error: " + last_error_.ToString();
     return Status::Unavailable(msg);
   }
@@ -250,7 +250,7 @@ class PutState : public std::enable_shared_from_this<PutState> {
   void OnTimeout() {
     timed_out_ = true;
     if (!answered_) {
-      Status f = Failure(replied_);
+      Status f = Failure(acked_ >= needed());
       Answer(Status::Timeout(f.message()));
     }
   }

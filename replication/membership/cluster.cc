@@ -127,12 +127,20 @@ void Cluster::FillGossip(peer::Envelope* message) const {
 }
 
 void Cluster::GossipNow() {
-  std::vector<NodeName> peers;
+  std::vector<NodeName> peers, all;
   for (const auto& name : state_.Active()) {
-    if (name != self_.name && IsUp(name)) peers.push_back(name);
+    if (name == self_.name) continue;
+    all.push_back(name);
+    if (IsUp(name)) peers.push_back(name);
   }
+  // With every peer looking down (as to a node that was removed and no
+  // longer hears heartbeats), still try one: the answer may be news.
+  if (peers.empty()) peers = std::move(all);
   if (peers.empty()) return;
-  const NodeName& to = peers[env_.Random() % peers.size()];
+  SendGossip(peers[env_.Random() % peers.size()]);
+}
+
+void Cluster::SendGossip(const NodeName& to) {
   peer::Envelope m;
   FillGossip(&m);
   messenger_.Send(to, AddressOf(to), std::move(m));
@@ -174,13 +182,17 @@ void Cluster::Persist() {
               {.sync = true});
 }
 
-void Cluster::MergeGossip(const peer::Envelope& message) {
+void Cluster::MergeGossip(const NodeName& from, const peer::Envelope& message) {
   const peer::Gossip& g = message.gossip();
   RingState incoming;
   if (g.has_ring() && RingState::FromProto(g.ring(), &incoming) &&
       incoming.size() == state_.size()) {
     RingState merged = state_;
     if (merged.Merge(incoming)) Adopt(merged);
+    // Push-pull: a sender that lacks what we know hears it straight back.
+    if (!(incoming == state_) && state_.Find(from) != nullptr) {
+      SendGossip(from);
+    }
   }
   for (const auto& e : g.props()) {
     BucketRegistry::Record r;
@@ -198,7 +210,7 @@ bool Cluster::OnMessage(const NodeName& from, const peer::Envelope& message) {
     case peer::Envelope::kHeartbeat:
       return true;
     case peer::Envelope::kGossip:
-      MergeGossip(message);
+      MergeGossip(from, message);
       return true;
     case peer::Envelope::kJoin: {
       const peer::Member& pm = message.join().member();

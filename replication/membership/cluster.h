@@ -86,7 +86,8 @@ class Cluster {
   void ClaimantStep();
   void Persist();
   void FillGossip(peer::Envelope* message) const;
-  void MergeGossip(const peer::Envelope& message);
+  void MergeGossip(const NodeName& from, const peer::Envelope& message);
+  void SendGossip(const NodeName& to);
 
   Env& env_;
   Messenger& messenger_;

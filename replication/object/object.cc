@@ -1,3 +1,15 @@
+// Object: the dotted version vector set of object.h. What this file adds to
+// the rules there, and why:
+// - Merge is a join (commutative, associative, idempotent) for every
+//   resolution as long as timestamps agree with causality: a write stamped
+//   after everything it overwrites. Update enforces that for what the
+//   coordinator holds; for siblings a client's context covers but the
+//   coordinator has not received, the coordinator's hybrid clock must have
+//   seen their stamps, or kNewest may pick differently on different paths.
+//   kKeepSiblings does not depend on timestamps; kLastWriteWins ignores
+//   contexts and so needs nothing from the caller.
+// - Merge never turns two replicas holding values into one holding none.
+// - Records end in a CRC-32C, so torn or flipped bytes are Corruption.
 #include "replication/object/object.h"
 
 #include <algorithm>
@@ -66,6 +78,14 @@ bool ContentLess(const Sibling& a, const Sibling& b) {
 // dot so every replica picks the same one.
 bool OlderThan(const Sibling& a, const Sibling& b) {
   return std::tie(a.timestamp, a.dot) < std::tie(b.timestamp, b.dot);
+}
+
+// The least timestamp after `t`, carrying into the milliseconds as the
+// hybrid clock does.
+HlcTimestamp Successor(HlcTimestamp t) {
+  if (t.logical < 0xFFFF) return HlcTimestamp{t.wall_ms, t.logical + 1};
+  if (t.wall_ms >= (uint64_t{1} << 48) - 1) return t;  // Pack's ceiling
+  return HlcTimestamp{t.wall_ms + 1, 0};
 }
 
 VersionVector CappedContext(const VersionVector& context) {
@@ -153,18 +173,29 @@ Dot Object::Update(const VersionVector& context, Sibling content, ActorId actor,
   Dot dot{actor, std::max(clock_.Get(actor), capped.Get(actor)) + 1};
   content.dot = dot;
 
-  if (resolution == Resolution::kLastWriteWins) {
-    siblings_.clear();
-  } else {
-    std::erase_if(siblings_,
-                  [&](const Sibling& s) { return capped.Covers(s.dot); });
+  auto overwritten = [&](const Sibling& s) {
+    return resolution == Resolution::kLastWriteWins || capped.Covers(s.dot);
+  };
+  // A write is stamped after everything it overwrites here, even when the
+  // coordinator's clock lags the writer of what it replaces. Resolution by
+  // timestamp then agrees with causality, which is what makes merging under
+  // kNewest and kLastWriteWins independent of delivery order.
+  for (const Sibling& s : siblings_) {
+    if (overwritten(s) && !(s.timestamp < content.timestamp)) {
+      content.timestamp = Successor(s.timestamp);
+    }
   }
+  std::erase_if(siblings_, overwritten);
   auto pos = std::lower_bound(
       siblings_.begin(), siblings_.end(), dot,
       [](const Sibling& s, const Dot& d) { return s.dot < d; });
   siblings_.insert(pos, std::move(content));
 
-  clock_.Merge(capped);
+  // Last-write-wins ignores contexts: the write claims to have seen only
+  // what it replaced here, all of it stamped earlier. Were the context
+  // joined in, it would claim writes held elsewhere that may carry later
+  // stamps, and which value survives would depend on the merge order.
+  if (resolution != Resolution::kLastWriteWins) clock_.Merge(capped);
   clock_.Add(dot);
   Resolve(resolution);
   return dot;
