@@ -140,6 +140,36 @@ TEST(BucketPropsPatchTest, ApplyToChangesOnlyPresentFields) {
   EXPECT_EQ(p.resolution(), object::Resolution::kKeepSiblings);
 }
 
+TEST(BucketPropsPatchTest, ApplyToSetsEveryPresentFieldAndNoOther) {
+  Rng rng(5);
+  for (int i = 0; i < 5000; ++i) {
+    BucketPropsPatch patch = RandomPatch(rng);
+    BucketProps start;
+    start.n_val = 1;
+    start.allow_mult = true;
+    start.basic_quorum = true;
+    start.notfound_ok = false;
+    start.datatype = "gset";
+    start.r = start.w = start.pr = start.pw = start.dw = start.rw =
+        Quorum::Number(7);
+    BucketProps p = start;
+    patch.ApplyTo(&p);
+    EXPECT_EQ(p.n_val, patch.n_val.value_or(start.n_val));
+    EXPECT_EQ(p.allow_mult, patch.allow_mult.value_or(start.allow_mult));
+    EXPECT_EQ(p.last_write_wins,
+              patch.last_write_wins.value_or(start.last_write_wins));
+    EXPECT_EQ(p.r, patch.r.value_or(start.r));
+    EXPECT_EQ(p.w, patch.w.value_or(start.w));
+    EXPECT_EQ(p.pr, patch.pr.value_or(start.pr));
+    EXPECT_EQ(p.pw, patch.pw.value_or(start.pw));
+    EXPECT_EQ(p.dw, patch.dw.value_or(start.dw));
+    EXPECT_EQ(p.rw, patch.rw.value_or(start.rw));
+    EXPECT_EQ(p.basic_quorum, patch.basic_quorum.value_or(start.basic_quorum));
+    EXPECT_EQ(p.notfound_ok, patch.notfound_ok.value_or(start.notfound_ok));
+    EXPECT_EQ(p.datatype, patch.datatype.value_or(start.datatype));
+  }
+}
+
 TEST(BucketPropsPatchTest, OverlayThenApplyEqualsApplyingInTurn) {
   Rng rng(2);
   for (int i = 0; i < 5000; ++i) {

@@ -301,6 +301,51 @@ TEST(ObjectTest, KeepSiblingsMergeIsAJoinWhateverTheTimestamps) {
   }
 }
 
+// With random timestamps, resolving by timestamp can only agree with
+// causality if a write is stamped after what it overwrites. Update makes sure
+// of that for everything the coordinator holds, so when clients read where
+// they write, the laws hold however wrong the clocks are. Last-write-wins
+// ignores contexts altogether, so for it reads may come from anywhere.
+TEST_P(MergeLawsTest, MergeIsAJoinWithArbitraryClocksWhenReadsAreLocal) {
+  Resolution r = GetParam();
+  bool remote_reads = r == Resolution::kLastWriteWins;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    World w(seed, {r, 3, /*causal_clocks=*/false, remote_reads});
+    w.Run(40);
+    CheckLaws(w.snapshots(), r, w.rng(), 200);
+  }
+}
+
+TEST(ObjectTest, AWriteIsStampedAfterWhatItOverwrites) {
+  for (Resolution r : kAllResolutions) {
+    Object o;
+    o.Update({}, Content("old", 100), 1, r);
+    // The coordinator's clock lags: 50 < 100.
+    o.Update(o.clock(), Content("new", 50), 2, r);
+    ASSERT_EQ(Values(o), std::vector<std::string>{"new"}) << Name(r);
+    EXPECT_EQ(o.siblings()[0].timestamp, (HlcTimestamp{100, 1}));
+    // A concurrent sibling stamped between the two cannot win against it.
+    Object other;
+    other.Update({}, Content("between", 75), 3, r);
+    if (r != Resolution::kKeepSiblings) {
+      EXPECT_EQ(Values(Merged(o, other, r)), std::vector<std::string>{"new"});
+      EXPECT_EQ(Values(Merged(other, o, r)), std::vector<std::string>{"new"});
+    }
+  }
+  // A blind write overwrites nothing, so keeps its own stamp.
+  Object o;
+  o.Update({}, Content("old", 100), 1, Resolution::kKeepSiblings);
+  o.Update({}, Content("blind", 50), 2, Resolution::kKeepSiblings);
+  EXPECT_EQ(o.siblings()[1].timestamp, (HlcTimestamp{50, 0}));
+  // The logical part carries into the milliseconds.
+  Object p;
+  Sibling top = Content("top", 7);
+  top.timestamp.logical = 0xFFFF;
+  p.Update({}, top, 1, Resolution::kNewest);
+  p.Update(p.clock(), Content("next", 1), 1, Resolution::kNewest);
+  EXPECT_EQ(p.siblings()[0].timestamp, (HlcTimestamp{8, 0}));
+}
+
 // Every history of up to four operations on two replicas, each checked on
 // every pair and triple of the states it went through.
 TEST(ObjectTest, ExhaustiveSmallHistories) {
@@ -473,6 +518,10 @@ TEST(ObjectTest, LastWriteWinsReplacesOutrightRegardlessOfContext) {
     }
     VersionVector context;
     if (rng() % 2) context = o.clock();
+    // A write held elsewhere, which the client saw.
+    Dot elsewhere{99, 1 + rng() % 5};
+    if (rng() % 2) context.Add(elsewhere);
+    VersionVector clock_before = o.clock();
     // Whatever the context, and even when the writer's clock lags the
     // siblings it replaces and its actor sorts first.
     Sibling v = Content("lww", rng() % 2 ? 0 : 1000);
@@ -480,6 +529,11 @@ TEST(ObjectTest, LastWriteWinsReplacesOutrightRegardlessOfContext) {
     ASSERT_EQ(o.siblings().size(), 1u);
     EXPECT_EQ(o.siblings()[0].value, "lww");
     EXPECT_EQ(o.siblings()[0].dot, d);
+    // Contexts are ignored: the clock gains only the new dot.
+    VersionVector expected = clock_before;
+    expected.Add(d);
+    EXPECT_EQ(o.clock(), expected);
+    EXPECT_FALSE(o.clock().Covers(elsewhere));
     ExpectWellFormed(o);
   }
 }

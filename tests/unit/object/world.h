@@ -88,6 +88,9 @@ class World {
     // its client read, so a write is always stamped after everything it
     // overwrites. False: timestamps are random and often tie.
     bool causal_clocks = true;
+    // False: clients write only blind or with what they just read at the
+    // coordinator, so everything a write overwrites is held there.
+    bool remote_reads = true;
   };
 
   // What a client got from a read: the context to write with and the
@@ -192,7 +195,7 @@ class World {
       case 1:
         return ReadAt(r);  // read-modify-write at the coordinator
       default:
-        if (reads_.empty()) return ReadAt(r);
+        if (reads_.empty() || !options_.remote_reads) return ReadAt(r);
         return reads_[rng_() % reads_.size()];  // read earlier, anywhere
     }
   }
