@@ -477,6 +477,42 @@ TEST_F(NodeTest, MaxFrameBytesFlagIsEnforced) {
   EXPECT_EQ(get.content_size(), 0) << "a refused frame must not be applied";
 }
 
+// The unsigned number after `"key":` at the top level of a flat JSON
+// object (enough for /stats counters); nullopt when absent.
+std::optional<uint64_t> JsonUint(const std::string& json,
+                                 const std::string& key) {
+  size_t pos = json.find("\"" + key + "\"");
+  if (pos == std::string::npos) return std::nullopt;
+  pos = json.find(':', pos);
+  if (pos == std::string::npos) return std::nullopt;
+  ++pos;
+  while (pos < json.size() && json[pos] == ' ') ++pos;
+  if (pos >= json.size() || json[pos] < '0' || json[pos] > '9') {
+    return std::nullopt;
+  }
+  return std::stoull(json.substr(pos, 20));
+}
+
+// The value of the first sample of `metric` (labels ignored) in Prometheus
+// text; nullopt when absent.
+std::optional<double> PromValue(const std::string& text,
+                                const std::string& metric) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    std::string line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.rfind(metric, 0) != 0) continue;
+    char next = line.size() > metric.size() ? line[metric.size()] : '\0';
+    if (next != '{' && next != ' ') continue;
+    size_t space = line.rfind(' ');
+    if (space == std::string::npos) return std::nullopt;
+    return std::stod(line.substr(space + 1));
+  }
+  return std::nullopt;
+}
+
 TEST_F(NodeTest, ServesStatsAndMetricsOverHttp) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   {
@@ -484,6 +520,8 @@ TEST_F(NodeTest, ServesStatsAndMetricsOverHttp) {
     ASSERT_TRUE(c.Connect(pb()));
     ASSERT_TRUE(Call(c, PutFrame("b", "k", "v"), Code::kPutResp));
     ASSERT_TRUE(Call(c, GetFrame("b", "k"), Code::kGetResp));
+    ASSERT_TRUE(Call(c, GetFrame("b", "missing"), Code::kGetResp));
+    ASSERT_TRUE(Call(c, Frame(200, ""), Code::kErrorResp));
   }
 
   HttpResponse ping;
@@ -498,14 +536,24 @@ TEST_F(NodeTest, ServesStatsAndMetricsOverHttp) {
       << stats.headers;
   ASSERT_FALSE(stats.body.empty());
   EXPECT_EQ(stats.body.front(), '{') << stats.body;
-  EXPECT_NE(stats.body.find("\"puts\""), std::string::npos) << stats.body;
-  EXPECT_NE(stats.body.find("\"gets\""), std::string::npos) << stats.body;
+  EXPECT_NE(stats.body.find("\"node\""), std::string::npos) << stats.body;
+  EXPECT_EQ(JsonUint(stats.body, "puts"), 1u) << stats.body;
+  EXPECT_EQ(JsonUint(stats.body, "gets"), 2u) << stats.body;
+  EXPECT_EQ(JsonUint(stats.body, "get_not_found"), 1u) << stats.body;
+  EXPECT_EQ(JsonUint(stats.body, "bad_requests"), 1u) << stats.body;
 
   HttpResponse metrics;
   ASSERT_TRUE(HttpGet(http(), "/metrics", &metrics));
   EXPECT_EQ(metrics.status, 200);
-  EXPECT_NE(metrics.body.find("# TYPE"), std::string::npos) << metrics.body;
-  EXPECT_NE(metrics.body.find("causeway_"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.headers.find("text/plain"), std::string::npos)
+      << metrics.headers;
+  EXPECT_NE(metrics.body.find("# TYPE causeway_puts_total counter"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(PromValue(metrics.body, "causeway_puts_total"), 1.0)
+      << metrics.body;
+  EXPECT_EQ(PromValue(metrics.body, "causeway_gets_total"), 2.0)
+      << metrics.body;
 
   HttpResponse missing;
   ASSERT_TRUE(HttpGet(http(), "/no-such-page", &missing));

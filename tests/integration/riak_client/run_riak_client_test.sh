@@ -82,7 +82,7 @@ pb_port="$(sed -n 's/.*"pb" *: *\([0-9][0-9]*\).*/\1/p' "$ports")"
 [[ "$pb_port" =~ ^[0-9]+$ ]] || die "cannot read the pb port from $ports"
 
 echo "riak_client_test: causewayd (pid $pid) on client port $pb_port" >&2
-NODE_PATH="$npm_dir/node_modules" NODE_OPTIONS="--no-deprecation" \
+NODE_PATH="$npm_dir/node_modules" NODE_OPTIONS="--no-deprecation --no-warnings" \
   node "$here/riak_client_test.js" "127.0.0.1:$pb_port" "$name"
 
 # The client is done and disconnected: the node must still be healthy and
