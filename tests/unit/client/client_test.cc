@@ -25,7 +25,7 @@ ClientOptions OptionsFor(const FakeServer& server) {
 
 Reply Send(std::string bytes) { return Reply{std::move(bytes)}; }
 
-TEST(ParseEndpointTest, AcceptsHostPortForms) {
+TEST(ClientParseEndpointTest, AcceptsHostPortForms) {
   std::string host;
   uint16_t port = 0;
   ASSERT_TRUE(ParseEndpoint("127.0.0.1:8087", &host, &port).ok());
@@ -45,7 +45,7 @@ TEST(ParseEndpointTest, AcceptsHostPortForms) {
   EXPECT_EQ(port, 8087);
 }
 
-TEST(ParseEndpointTest, RejectsBadPortsAndShapes) {
+TEST(ClientParseEndpointTest, RejectsBadPortsAndShapes) {
   std::string host;
   uint16_t port = 0;
   for (const char* bad :

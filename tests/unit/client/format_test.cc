@@ -8,7 +8,7 @@
 namespace causeway::client {
 namespace {
 
-TEST(Base64Test, EncodesRfc4648Vectors) {
+TEST(ClientBase64Test, EncodesRfc4648Vectors) {
   EXPECT_EQ(Base64Encode(""), "");
   EXPECT_EQ(Base64Encode("f"), "Zg==");
   EXPECT_EQ(Base64Encode("fo"), "Zm8=");
@@ -19,7 +19,7 @@ TEST(Base64Test, EncodesRfc4648Vectors) {
   EXPECT_EQ(Base64Encode(std::string("\xff\xfe\x00", 3)), "//4A");
 }
 
-TEST(Base64Test, DecodeRoundTripsEveryByte) {
+TEST(ClientBase64Test, DecodeRoundTripsEveryByte) {
   std::string all;
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
   for (size_t len = 0; len <= all.size(); len += 37) {
@@ -30,13 +30,13 @@ TEST(Base64Test, DecodeRoundTripsEveryByte) {
   }
 }
 
-TEST(Base64Test, DecodeIgnoresSurroundingWhitespace) {
+TEST(ClientBase64Test, DecodeIgnoresSurroundingWhitespace) {
   std::string out;
   ASSERT_TRUE(Base64Decode("  Zm9vYg==\n", &out).ok());
   EXPECT_EQ(out, "foob");
 }
 
-TEST(Base64Test, DecodeRejectsMalformedInput) {
+TEST(ClientBase64Test, DecodeRejectsMalformedInput) {
   std::string out = "unchanged";
   for (const char* bad : {"Zm9", "Zm9v!A==", "Z===", "====", "Zg=a", "Zm=v",
                           "Zm9vYg==Zm9v", "Zh==", "Zm9=", "Zm 9v"}) {
@@ -45,7 +45,7 @@ TEST(Base64Test, DecodeRejectsMalformedInput) {
   EXPECT_EQ(out, "unchanged");
 }
 
-TEST(Utf8Test, AcceptsWellFormedText) {
+TEST(ClientUtf8Test, AcceptsWellFormedText) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii"));
   EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9"));           // é
@@ -54,7 +54,7 @@ TEST(Utf8Test, AcceptsWellFormedText) {
   EXPECT_TRUE(IsValidUtf8(std::string("a\0b", 3)));  // NUL is valid
 }
 
-TEST(Utf8Test, RejectsMalformedSequences) {
+TEST(ClientUtf8Test, RejectsMalformedSequences) {
   EXPECT_FALSE(IsValidUtf8("\xff"));
   EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
   EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
@@ -65,19 +65,19 @@ TEST(Utf8Test, RejectsMalformedSequences) {
   EXPECT_FALSE(IsValidUtf8("\xe2\x28\xa1"));      // bad continuation
 }
 
-TEST(JsonTest, EscapesQuotesBackslashesAndControls) {
+TEST(ClientJsonTest, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(JsonString("a\"b\\c"), R"("a\"b\\c")");
   EXPECT_EQ(JsonString("l1\nl2\t\r"), R"("l1\nl2\t\r")");
   EXPECT_EQ(JsonString(std::string("\x01\x1f", 2)), R"("\u0001\u001f")");
   EXPECT_EQ(JsonString("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
 }
 
-TEST(JsonTest, NamesFallBackToBase64) {
+TEST(ClientJsonTest, NamesFallBackToBase64) {
   EXPECT_EQ(JsonName("key1"), R"("key1")");
   EXPECT_EQ(JsonName("\xff\xfe"), R"({"base64":"//4="})");
 }
 
-TEST(JsonTest, ObjectBuilderSeparatesMembers) {
+TEST(ClientJsonTest, ObjectBuilderSeparatesMembers) {
   EXPECT_EQ(JsonObject().str(), "{}");
   EXPECT_EQ(JsonObject()
                 .Bool("a", true)
@@ -89,7 +89,7 @@ TEST(JsonTest, ObjectBuilderSeparatesMembers) {
             R"({"a":true,"b":-3,"c":null,"d":"x","e":[1,2]})");
 }
 
-TEST(TimestampTest, FormatsUtcWithMicroseconds) {
+TEST(ClientTimestampTest, FormatsUtcWithMicroseconds) {
   EXPECT_EQ(FormatTimestamp(0, 0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatTimestamp(1714564800, 123456), "2024-05-01T12:00:00.123456Z");
   EXPECT_EQ(FormatTimestamp(1714564800, 5), "2024-05-01T12:00:00.000005Z");
@@ -105,27 +105,27 @@ Contents MakeContents(const std::vector<std::string>& values) {
   return contents;
 }
 
-TEST(RenderObjectTextTest, SingleValueIsRawBytes) {
+TEST(ClientRenderObjectTextTest, SingleValueIsRawBytes) {
   Contents one = MakeContents({std::string("bin\0ary", 7)});
   ObjectTextOptions piped;
   EXPECT_EQ(RenderObjectText(one, "vc", piped), std::string("bin\0ary", 7));
 }
 
-TEST(RenderObjectTextTest, TerminalGetsOneTrailingNewline) {
+TEST(ClientRenderObjectTextTest, TerminalGetsOneTrailingNewline) {
   ObjectTextOptions tty;
   tty.terminal = true;
   EXPECT_EQ(RenderObjectText(MakeContents({"v"}), "", tty), "v\n");
   EXPECT_EQ(RenderObjectText(MakeContents({"v\n"}), "", tty), "v\n");
 }
 
-TEST(RenderObjectTextTest, VclockLineComesFirst) {
+TEST(ClientRenderObjectTextTest, VclockLineComesFirst) {
   ObjectTextOptions options;
   options.show_vclock = true;
   EXPECT_EQ(RenderObjectText(MakeContents({"v"}), "foo", options),
             "vclock: Zm9v\nv");
 }
 
-TEST(RenderObjectTextTest, SiblingsAreNumbered) {
+TEST(ClientRenderObjectTextTest, SiblingsAreNumbered) {
   Contents three = MakeContents({"red", "green\n", "blue"});
   three.Mutable(1)->set_last_mod(1714564800);
   three.Mutable(1)->set_last_mod_usecs(42);
@@ -140,7 +140,7 @@ TEST(RenderObjectTextTest, SiblingsAreNumbered) {
             "blue\n");
 }
 
-TEST(RenderObjectTextTest, TombstoneSiblingIsMarked) {
+TEST(ClientRenderObjectTextTest, TombstoneSiblingIsMarked) {
   Contents two = MakeContents({"alive", ""});
   two.Mutable(1)->set_deleted(true);
   EXPECT_EQ(RenderObjectText(two, "", ObjectTextOptions()),
@@ -148,7 +148,7 @@ TEST(RenderObjectTextTest, TombstoneSiblingIsMarked) {
             "sibling 2 of 2: text/plain, deleted\n");
 }
 
-TEST(RenderObjectJsonTest, TextAndBinaryValues) {
+TEST(ClientRenderObjectJsonTest, TextAndBinaryValues) {
   Contents two = MakeContents({"hello", "\xff\x00"});
   two.Mutable(0)->set_last_mod(0);
   two.Mutable(1)->set_content_type("application/octet-stream");
@@ -161,12 +161,12 @@ TEST(RenderObjectJsonTest, TextAndBinaryValues) {
             R"("deleted":false}]})");
 }
 
-TEST(RenderObjectJsonTest, NotFoundWithoutVclock) {
+TEST(ClientRenderObjectJsonTest, NotFoundWithoutVclock) {
   EXPECT_EQ(RenderObjectJson(false, Contents(), "", false),
             R"({"found":false,"vclock":null,"siblings":[]})");
 }
 
-TEST(RenderObjectJsonTest, UsermetaIsListed) {
+TEST(ClientRenderObjectJsonTest, UsermetaIsListed) {
   Contents one = MakeContents({"v"});
   pbc::RpbPair* meta = one.Mutable(0)->add_usermeta();
   meta->set_key("color");
@@ -177,7 +177,7 @@ TEST(RenderObjectJsonTest, UsermetaIsListed) {
       << json;
 }
 
-TEST(RenderBucketPropsTest, TextAndJson) {
+TEST(ClientRenderBucketPropsTest, TextAndJson) {
   pbc::RpbBucketProps props;
   props.set_n_val(3);
   props.set_allow_mult(true);
@@ -191,7 +191,7 @@ TEST(RenderBucketPropsTest, TextAndJson) {
             R"("datatype":"set"})");
 }
 
-TEST(RenderPreflistTest, TextAndJson) {
+TEST(ClientRenderPreflistTest, TextAndJson) {
   pbc::RpbGetBucketKeyPreflistResp resp;
   auto* a = resp.add_preflist();
   a->set_partition(7);

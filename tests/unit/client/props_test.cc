@@ -7,7 +7,7 @@
 namespace causeway::client {
 namespace {
 
-TEST(ParseQuorumTest, SymbolicNamesMapToRiakWireValues) {
+TEST(ClientParseQuorumTest, SymbolicNamesMapToRiakWireValues) {
   EXPECT_EQ(ParseQuorum("one"), 0xFFFFFFFEu);
   EXPECT_EQ(ParseQuorum("quorum"), 0xFFFFFFFDu);
   EXPECT_EQ(ParseQuorum("all"), 0xFFFFFFFCu);
@@ -15,13 +15,13 @@ TEST(ParseQuorumTest, SymbolicNamesMapToRiakWireValues) {
   EXPECT_EQ(ParseQuorum("ALL"), kQuorumAll);
 }
 
-TEST(ParseQuorumTest, NumbersAreReplicaCounts) {
+TEST(ClientParseQuorumTest, NumbersAreReplicaCounts) {
   EXPECT_EQ(ParseQuorum("0"), 0u);
   EXPECT_EQ(ParseQuorum("3"), 3u);
   EXPECT_EQ(ParseQuorum("4294967290"), 4294967290u);
 }
 
-TEST(ParseQuorumTest, RejectsGarbageAndTheSymbolicRange) {
+TEST(ClientParseQuorumTest, RejectsGarbageAndTheSymbolicRange) {
   for (const char* bad :
        {"", "two", "-1", "+3", "3x", " 3", "1.5", "4294967291", "4294967295",
         "99999999999999999999", "999999999999999999999"}) {
@@ -29,7 +29,7 @@ TEST(ParseQuorumTest, RejectsGarbageAndTheSymbolicRange) {
   }
 }
 
-TEST(QuorumNameTest, RoundTripsWithParse) {
+TEST(ClientQuorumNameTest, RoundTripsWithParse) {
   for (const char* text : {"one", "quorum", "all", "default", "0", "7"}) {
     auto wire = ParseQuorum(text);
     ASSERT_TRUE(wire.has_value()) << text;
@@ -37,7 +37,7 @@ TEST(QuorumNameTest, RoundTripsWithParse) {
   }
 }
 
-TEST(ParseBoolTest, AcceptsCommonSpellings) {
+TEST(ClientParseBoolTest, AcceptsCommonSpellings) {
   for (const char* t : {"true", "TRUE", "yes", "on", "1"}) {
     EXPECT_EQ(ParseBool(t), true) << t;
   }
@@ -49,7 +49,7 @@ TEST(ParseBoolTest, AcceptsCommonSpellings) {
   }
 }
 
-TEST(ApplyBucketPropTest, SetsEachKindOfField) {
+TEST(ClientApplyBucketPropTest, SetsEachKindOfField) {
   pbc::RpbBucketProps props;
   ASSERT_TRUE(ApplyBucketProp("n_val=5", &props).ok());
   ASSERT_TRUE(ApplyBucketProp("allow_mult=true", &props).ok());
@@ -79,7 +79,7 @@ TEST(ApplyBucketPropTest, SetsEachKindOfField) {
   EXPECT_EQ(props.datatype(), "counter");
 }
 
-TEST(ApplyBucketPropTest, UnknownNameListsTheValidOnes) {
+TEST(ClientApplyBucketPropTest, UnknownNameListsTheValidOnes) {
   pbc::RpbBucketProps props;
   Status s = ApplyBucketProp("nval=3", &props);
   ASSERT_EQ(s.code(), Status::Code::kInvalidArgument);
@@ -92,7 +92,7 @@ TEST(ApplyBucketPropTest, UnknownNameListsTheValidOnes) {
   EXPECT_FALSE(props.has_n_val());
 }
 
-TEST(ApplyBucketPropTest, RejectsBadValuesAndMissingEquals) {
+TEST(ClientApplyBucketPropTest, RejectsBadValuesAndMissingEquals) {
   pbc::RpbBucketProps props;
   EXPECT_FALSE(ApplyBucketProp("n_val=0", &props).ok());
   EXPECT_FALSE(ApplyBucketProp("n_val=-1", &props).ok());
@@ -107,7 +107,7 @@ TEST(ApplyBucketPropTest, RejectsBadValuesAndMissingEquals) {
   EXPECT_FALSE(props.has_r());
 }
 
-TEST(DescribeBucketPropsTest, ListsPresentFieldsInDisplayOrder) {
+TEST(ClientDescribeBucketPropsTest, ListsPresentFieldsInDisplayOrder) {
   pbc::RpbBucketProps props;
   props.set_r(kQuorumQuorum);
   props.set_n_val(3);
