@@ -397,7 +397,8 @@ std::vector<CLI::Option*> BuildApp(CLI::App& app,
       "the Riak PBC protocol.");
   app.footer(Footer());
   app.add_option("--config", config, "Read settings from this TOML file")
-      ->type_name("FILE");
+      ->type_name("FILE")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   const auto& settings = Settings();
   values.assign(settings.size(), std::string());
   std::vector<CLI::Option*> options;

@@ -370,6 +370,14 @@ TEST(NodeConfigTest, ValuesFromTheFileAreValidatedToo) {
             Action::kRun);
 }
 
+TEST(NodeConfigTest, TheLastConfigFlagWins) {
+  TempToml file("ring_size = 32\n");
+  ParsedCommandLine p = Parse(
+      {"--config", "/nonexistent/causeway/node.toml", "--config", file.path()});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  EXPECT_EQ(p.options.ring_size, 32u);
+}
+
 TEST(NodeConfigTest, MissingConfigFileIsAnError) {
   std::string m = ErrorOf({"--config", "/nonexistent/causeway/node.toml"});
   EXPECT_NE(m.find("/nonexistent/causeway/node.toml"), std::string::npos) << m;
