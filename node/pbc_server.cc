@@ -93,7 +93,9 @@ class Connection : public PbcResponder,
   void Send(std::string frame) override {
     if (closed_) return;
     queued_bytes_ += frame.size();
-    if (queued_bytes_ > kMaxPendingOutput) {
+    // A lone reply is let through whatever its size (it is built already);
+    // only output piling up behind unread replies counts against the limit.
+    if (queue_.size() > 0 && queued_bytes_ > kMaxPendingOutput) {
       spdlog::warn(
           "pbc: closing connection {}: over {} bytes of replies "
           "unread by the client",
@@ -126,7 +128,9 @@ class Connection : public PbcResponder,
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
-    queue_.clear();
+    // A write in flight still points into the queue; it is freed with the
+    // connection once that write has completed.
+    if (!writing_) queue_.clear();
     queued_bytes_ = 0;
     if (shared_->stats.connections_open > 0) --shared_->stats.connections_open;
     shared_->connections.erase(id_);
