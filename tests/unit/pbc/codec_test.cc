@@ -230,6 +230,27 @@ TEST(FrameDecoderTest, AllowedLargeLengthCostsOnlyWhatArrives) {
   EXPECT_LT(tracker.largest(), 1u << 20);
 }
 
+TEST(FrameDecoderTest, RandomBytesNeverBreakTheInvariants) {
+  std::mt19937 rng(42);
+  for (int round = 0; round < 500; ++round) {
+    const uint32_t limit = 1 + rng() % 300;
+    FrameDecoder d(limit);
+    std::string junk(rng() % 2000, '\0');
+    // Small lengths are likelier in the high bytes' absence.
+    for (auto& c : junk) c = static_cast<char>(rng() % 4 == 0 ? 0 : rng());
+    size_t at = 0;
+    while (at < junk.size()) {
+      size_t n = 1 + rng() % 64;
+      bool ok = d.Feed(std::string_view(junk).substr(at, n));
+      at += n;
+      EXPECT_EQ(ok, !d.failed());
+      Frame f;
+      while (d.Next(&f)) EXPECT_LT(f.body.size(), limit);
+      EXPECT_LE(d.partial_bytes(), 4u + limit);
+    }
+  }
+}
+
 TEST(FrameEncodeTest, BareCodeFrame) {
   EXPECT_EQ(EncodeFrame(pbc::Code::kPingResp),
             std::string("\0\0\0\x01\x02", 5));
