@@ -36,6 +36,13 @@ enum class Code : uint8_t {
   kSetBucketTypeReq = 32,  // answered with kSetBucketResp
   kGetBucketKeyPreflistReq = 33,
   kGetBucketKeyPreflistResp = 34,
+  // Causeway's own (proto/admin.proto); Riak leaves these codes unused.
+  kClusterJoinReq = 200,
+  kClusterJoinResp = 201,
+  kClusterLeaveReq = 202,
+  kClusterLeaveResp = 203,
+  kClusterStatusReq = 204,
+  kClusterStatusResp = 205,
 };
 
 // Bytes of the length prefix; the length counts the code byte and the body.
