@@ -4,111 +4,21 @@
 
 #include "client/cli.h"
 
-#include <map>
-#include <mutex>
-#include <sstream>
-
 #include "gtest/gtest.h"
 #include "proto/riak.pb.h"
-#include "tests/unit/client/fake_server.h"
+#include "tests/unit/client/cli_harness.h"
 
 namespace causeway::client::cli {
 namespace {
 
 using pbc::Code;
+using testing::FakeNode;
 using testing::FakeServer;
 using testing::Reply;
 using testing::Request;
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-struct RunOptions {
-  std::string stdin_data;
-  bool terminal = false;
-  std::map<std::string, std::string> env;
-};
-
-Result RunTool(std::vector<std::string> args, const RunOptions& options = {}) {
-  args.insert(args.begin(), "causeway");
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  std::istringstream in(options.stdin_data);
-  std::ostringstream out, err;
-  CliIo io;
-  io.in = &in;
-  io.out = &out;
-  io.err = &err;
-  io.out_is_terminal = options.terminal;
-  io.getenv = [&](const std::string& name) -> std::optional<std::string> {
-    auto it = options.env.find(name);
-    if (it == options.env.end()) return std::nullopt;
-    return it->second;
-  };
-  Result r;
-  r.code = RunCli(static_cast<int>(argv.size()), argv.data(), io);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
-
-// A fake node answering each request code with canned bytes; codes without
-// an answer get an RpbErrorResp naming them.
-class FakeNode {
- public:
-  FakeNode()
-      : server_([this](const Request& req) {
-          std::lock_guard<std::mutex> lock(mu_);
-          auto it = replies_.find(static_cast<Code>(req.code));
-          if (it == replies_.end()) {
-            return Reply{FakeServer::ErrorFrame(
-                "no canned reply for code " + std::to_string(req.code), 2)};
-          }
-          return Reply{it->second};
-        }) {}
-
-  void Answer(Code request, std::string bytes) {
-    std::lock_guard<std::mutex> lock(mu_);
-    replies_[request] = std::move(bytes);
-  }
-  void AnswerGet(const std::vector<std::string>& values,
-                 const std::string& vclock) {
-    pbc::RpbGetResp resp;
-    if (!vclock.empty()) resp.set_vclock(vclock);
-    for (const std::string& v : values) {
-      pbc::RpbContent* c = resp.add_content();
-      c->set_value(v);
-      c->set_content_type("text/plain");
-    }
-    Answer(Code::kGetReq, FakeServer::Frame(Code::kGetResp, resp));
-  }
-
-  std::string node() const { return server_.endpoint(); }
-  std::vector<Request> requests() const { return server_.requests(); }
-  std::vector<uint8_t> codes() const {
-    std::vector<uint8_t> out;
-    for (const Request& r : server_.requests()) out.push_back(r.code);
-    return out;
-  }
-  template <typename M>
-  M Sent(size_t index) const {
-    M message;
-    std::vector<Request> reqs = server_.requests();
-    EXPECT_LT(index, reqs.size());
-    if (index < reqs.size()) {
-      EXPECT_TRUE(message.ParseFromString(reqs[index].body));
-    }
-    return message;
-  }
-
- private:
-  std::mutex mu_;  // replies_ is read on the server's thread
-  std::map<Code, std::string> replies_;
-  FakeServer server_;
-};
+using testing::RunOptions;
+using testing::RunTool;
+using Result = testing::CliResult;
 
 constexpr uint8_t kGet = 9, kPut = 11, kDel = 13;
 
