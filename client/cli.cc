@@ -14,14 +14,13 @@ namespace {
 constexpr const char* kNodeEnv = "CAUSEWAY_NODE";
 constexpr const char* kDefaultNode = "127.0.0.1:8087";
 
-// The command table: every top-level subcommand, in --help order. Later
-// groups (cluster ...) add a line here.
+// The command table: every top-level subcommand, in --help order.
 using AddCommandFn = void (*)(CLI::App&, CliContext&);
 constexpr AddCommandFn kCommands[] = {
-    AddPingCommand,        AddInfoCommand,   AddGetCommand,
-    AddPutCommand,         AddDeleteCommand, AddListKeysCommand,
-    AddListBucketsCommand, AddBucketCommand, AddBucketTypeCommand,
-    AddPreflistCommand,
+    AddPingCommand,        AddInfoCommand,    AddGetCommand,
+    AddPutCommand,         AddDeleteCommand,  AddListKeysCommand,
+    AddListBucketsCommand, AddBucketCommand,  AddBucketTypeCommand,
+    AddPreflistCommand,    AddClusterCommand,
 };
 
 const char* KindName(ErrorKind kind) {

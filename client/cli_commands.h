@@ -87,5 +87,6 @@ void AddListBucketsCommand(CLI::App& app, CliContext& ctx);
 void AddPreflistCommand(CLI::App& app, CliContext& ctx);
 void AddBucketCommand(CLI::App& app, CliContext& ctx);
 void AddBucketTypeCommand(CLI::App& app, CliContext& ctx);
+void AddClusterCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace causeway::client::cli

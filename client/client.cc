@@ -179,6 +179,18 @@ std::string CodeName(uint8_t code) {
       return "RpbGetBucketKeyPreflistReq";
     case pbc::Code::kGetBucketKeyPreflistResp:
       return "RpbGetBucketKeyPreflistResp";
+    case pbc::Code::kClusterJoinReq:
+      return "CwClusterJoinReq";
+    case pbc::Code::kClusterJoinResp:
+      return "CwClusterJoinResp";
+    case pbc::Code::kClusterLeaveReq:
+      return "CwClusterLeaveReq";
+    case pbc::Code::kClusterLeaveResp:
+      return "CwClusterLeaveResp";
+    case pbc::Code::kClusterStatusReq:
+      return "CwClusterStatusReq";
+    case pbc::Code::kClusterStatusResp:
+      return "CwClusterStatusResp";
   }
   return "message code " + std::to_string(code);
 }
@@ -536,6 +548,25 @@ Status Client::GetPreflist(const pbc::RpbGetBucketKeyPreflistReq& req,
                            pbc::RpbGetBucketKeyPreflistResp* out) {
   return Call(pbc::Code::kGetBucketKeyPreflistReq, &req,
               pbc::Code::kGetBucketKeyPreflistResp, out);
+}
+
+Status Client::ClusterJoin(const std::string& seed) {
+  admin::CwClusterJoinReq req;
+  req.set_seed(seed);
+  return Call(pbc::Code::kClusterJoinReq, &req, pbc::Code::kClusterJoinResp,
+              nullptr);
+}
+
+Status Client::ClusterLeave(const std::optional<std::string>& node) {
+  admin::CwClusterLeaveReq req;
+  if (node) req.set_node(*node);
+  return Call(pbc::Code::kClusterLeaveReq, &req, pbc::Code::kClusterLeaveResp,
+              nullptr);
+}
+
+Status Client::ClusterStatus(admin::CwClusterStatusResp* out) {
+  return Call(pbc::Code::kClusterStatusReq, nullptr,
+              pbc::Code::kClusterStatusResp, out);
 }
 
 }  // namespace causeway::client

@@ -22,10 +22,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "proto/admin.pb.h"
 #include "proto/pbc_codes.h"
 #include "proto/riak.pb.h"
 #include "storage/status.h"
@@ -109,6 +111,17 @@ class Client {
   Status SetBucketType(const pbc::RpbSetBucketTypeReq& req);
   Status GetPreflist(const pbc::RpbGetBucketKeyPreflistReq& req,
                      pbc::RpbGetBucketKeyPreflistResp* out);
+
+  // Cluster administration (Causeway's own codes 200-205, proto/admin.proto).
+  // Makes the node this client talks to join the cluster of the member whose
+  // PEER address (not client address) is `seed`, "HOST:PORT". The reply
+  // means the node accepted the request; partitions move afterwards.
+  Status ClusterJoin(const std::string& seed);
+  // Makes `node` leave the cluster; without a name, the node this client
+  // talks to. The leaving node hands its data off, then exits.
+  Status ClusterLeave(const std::optional<std::string>& node = std::nullopt);
+  // The answering node's view of the cluster: members, ring, handoff.
+  Status ClusterStatus(admin::CwClusterStatusResp* out);
 
  private:
   // One frame as received: the code byte and the body.

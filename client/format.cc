@@ -269,6 +269,10 @@ JsonObject& JsonObject::Number(std::string_view key, int64_t value) {
   return Raw(key, std::to_string(value));
 }
 
+JsonObject& JsonObject::Unsigned(std::string_view key, uint64_t value) {
+  return Raw(key, std::to_string(value));
+}
+
 JsonObject& JsonObject::Null(std::string_view key) { return Raw(key, "null"); }
 
 std::string JsonArray(const std::vector<std::string>& rendered_items) {

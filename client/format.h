@@ -39,6 +39,8 @@ class JsonObject {
   JsonObject& String(std::string_view key, std::string_view utf8);
   JsonObject& Bool(std::string_view key, bool value);
   JsonObject& Number(std::string_view key, int64_t value);
+  // Counters from the wire are unsigned 64-bit; no sign flip past 2^63.
+  JsonObject& Unsigned(std::string_view key, uint64_t value);
   JsonObject& Null(std::string_view key);
   std::string str() const { return body_ + "}"; }
 
