@@ -897,6 +897,7 @@ ClusterView NodeCore::View() const {
   view.ring_version = st.version();
   view.ring_size = st.size();
   view.owners = st.owners();
+  if (st.pending()) view.next_owners = st.next();
   view.transfers_done.assign(st.transfers_done().begin(),
                              st.transfers_done().end());
   for (const auto& p : impl_->cluster->Peers()) {

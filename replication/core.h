@@ -149,6 +149,8 @@ struct ClusterView {
   uint32_t pending_transfers = 0;
   std::vector<NodeName> transfers_done;
   std::vector<NodeName> owners;
+  // Owners once the pending change is done; empty when none is pending.
+  std::vector<NodeName> next_owners;
   handoff::HandoffProgress handoff;
 };
 
