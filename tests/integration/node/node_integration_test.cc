@@ -7,12 +7,15 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -285,7 +288,7 @@ std::optional<std::string> Dechunk(const std::string& in) {
 
 // --- fixture ---------------------------------------------------------------
 
-class NodeTest : public ::testing::Test {
+class NodeProcessTest : public ::testing::Test {
  protected:
   void StartDaemon(std::vector<std::string> extra_args = {}) {
     DaemonOptions options;
@@ -335,12 +338,91 @@ TEST(DaemonHarnessTest, ReportsADaemonThatCannotStart) {
   EXPECT_NE(s.message().find("log:"), std::string::npos);
 }
 
-TEST_F(NodeTest, AnswersPing) {
+// Writes an executable shell script standing in for causewayd, so the
+// harness's own failure paths can be exercised.
+std::string WriteFakeDaemon(const std::string& dir, const std::string& body) {
+  std::string path = dir + "/fake-causewayd";
+  std::ofstream out(path);
+  out << "#!/bin/sh\n"
+         "while [ $# -gt 0 ]; do\n"
+         "  [ \"$1\" = --ports-file ] && pf=\"$2\"\n"
+         "  shift\n"
+         "done\n"
+      << body;
+  out.close();
+  chmod(path.c_str(), 0755);
+  return path;
+}
+
+class FakeDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/causeway-fake-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(FakeDaemonTest, StopKillsAProcessThatIgnoresSigterm) {
+  DaemonOptions options;
+  options.binary = WriteFakeDaemon(dir_,
+                                   "trap '' TERM\n"
+                                   "echo '{\"pb\":1,\"http\":2}' > \"$pf\"\n"
+                                   "while :; do sleep 1; done\n");
+  options.stop_timeout = std::chrono::milliseconds(300);
+  Daemon d(options);
+  Status s = d.Start();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(d.pb_port(), 1);
+  EXPECT_EQ(d.http_port(), 2);
+  pid_t pid = d.pid();
+  s = d.Stop();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("killed"), std::string::npos) << s.ToString();
+  EXPECT_FALSE(d.running());
+  EXPECT_EQ(kill(pid, 0), -1) << "the process must be gone";
+}
+
+TEST_F(FakeDaemonTest, DestructorStopsTheProcess) {
+  DaemonOptions options;
+  options.binary = WriteFakeDaemon(dir_,
+                                   "trap '' TERM\n"
+                                   "echo '{\"pb\":1,\"http\":2}' > \"$pf\"\n"
+                                   "while :; do sleep 1; done\n");
+  options.stop_timeout = std::chrono::milliseconds(300);
+  pid_t pid = -1;
+  {
+    Daemon d(options);
+    ASSERT_TRUE(d.Start().ok());
+    pid = d.pid();
+    ASSERT_EQ(kill(pid, 0), 0);
+  }
+  EXPECT_EQ(kill(pid, 0), -1) << "the destructor must reap the process";
+}
+
+TEST_F(FakeDaemonTest, StartTimesOutWithTheLogWhenNoPortsFileAppears) {
+  DaemonOptions options;
+  options.binary = WriteFakeDaemon(dir_,
+                                   "echo 'fake: stuck before listening'\n"
+                                   "while :; do sleep 1; done\n");
+  options.start_timeout = std::chrono::milliseconds(300);
+  Daemon d(options);
+  Status s = d.Start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Status::Code::kTimeout);
+  EXPECT_NE(s.message().find("stuck before listening"), std::string::npos)
+      << s.ToString();
+  EXPECT_FALSE(d.running());
+}
+
+TEST_F(NodeProcessTest, AnswersPing) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   EXPECT_TRUE(Ping(pb()));
 }
 
-TEST_F(NodeTest, PutThenGetReturnsTheValue) {
+TEST_F(NodeProcessTest, PutThenGetReturnsTheValue) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   Conn c;
   ASSERT_TRUE(c.Connect(pb()));
@@ -362,7 +444,7 @@ TEST_F(NodeTest, PutThenGetReturnsTheValue) {
   EXPECT_EQ(get.content(0).value(), "green");
 }
 
-TEST_F(NodeTest, GetOfAMissingKeyIsAnEmptyGetResp) {
+TEST_F(NodeProcessTest, GetOfAMissingKeyIsAnEmptyGetResp) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   Conn c;
   ASSERT_TRUE(c.Connect(pb()));
@@ -371,7 +453,7 @@ TEST_F(NodeTest, GetOfAMissingKeyIsAnEmptyGetResp) {
   EXPECT_EQ(get.content_size(), 0);
 }
 
-TEST_F(NodeTest, PipelinedRequestsAreAnsweredInOrder) {
+TEST_F(NodeProcessTest, PipelinedRequestsAreAnsweredInOrder) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   Conn c;
   ASSERT_TRUE(c.Connect(pb()));
@@ -394,7 +476,7 @@ TEST_F(NodeTest, PipelinedRequestsAreAnsweredInOrder) {
   }
 }
 
-TEST_F(NodeTest, GarbageBodyGetsAnErrorAndTheNodeKeepsServing) {
+TEST_F(NodeProcessTest, GarbageBodyGetsAnErrorAndTheNodeKeepsServing) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   Conn c;
   ASSERT_TRUE(c.Connect(pb()));
@@ -422,7 +504,7 @@ TEST_F(NodeTest, GarbageBodyGetsAnErrorAndTheNodeKeepsServing) {
   EXPECT_EQ(get.content(0).value(), "v");
 }
 
-TEST_F(NodeTest, UnknownMessageCodeIsNamedAndTheConnectionStaysOpen) {
+TEST_F(NodeProcessTest, UnknownMessageCodeIsNamedAndTheConnectionStaysOpen) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   Conn c;
   ASSERT_TRUE(c.Connect(pb()));
@@ -437,7 +519,7 @@ TEST_F(NodeTest, UnknownMessageCodeIsNamedAndTheConnectionStaysOpen) {
       Call(c, Frame(static_cast<uint8_t>(Code::kPingReq)), Code::kPingResp));
 }
 
-TEST_F(NodeTest, OversizedLengthPrefixIsRefusedAndTheNodeKeepsServing) {
+TEST_F(NodeProcessTest, OversizedLengthPrefixIsRefusedAndTheNodeKeepsServing) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   Conn c;
   ASSERT_TRUE(c.Connect(pb()));
@@ -457,7 +539,7 @@ TEST_F(NodeTest, OversizedLengthPrefixIsRefusedAndTheNodeKeepsServing) {
   EXPECT_TRUE(Ping(pb()));
 }
 
-TEST_F(NodeTest, MaxFrameBytesFlagIsEnforced) {
+TEST_F(NodeProcessTest, MaxFrameBytesFlagIsEnforced) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon({"--max-frame-bytes", "1024"}));
   Conn small;
   ASSERT_TRUE(small.Connect(pb()));
@@ -513,7 +595,7 @@ std::optional<double> PromValue(const std::string& text,
   return std::nullopt;
 }
 
-TEST_F(NodeTest, ServesStatsAndMetricsOverHttp) {
+TEST_F(NodeProcessTest, ServesStatsAndMetricsOverHttp) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   {
     Conn c;
@@ -560,7 +642,7 @@ TEST_F(NodeTest, ServesStatsAndMetricsOverHttp) {
   EXPECT_EQ(missing.status, 404);
 }
 
-TEST_F(NodeTest, SigtermExitsZero) {
+TEST_F(NodeProcessTest, SigtermExitsZero) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   ASSERT_TRUE(Ping(pb()));
   Status s = daemon_->Stop();
@@ -568,7 +650,7 @@ TEST_F(NodeTest, SigtermExitsZero) {
   EXPECT_FALSE(daemon_->running());
 }
 
-TEST_F(NodeTest, DataSurvivesARestart) {
+TEST_F(NodeProcessTest, DataSurvivesARestart) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   {
     Conn c;
@@ -597,7 +679,7 @@ TEST_F(NodeTest, DataSurvivesARestart) {
   EXPECT_EQ(get.content(0).value(), "after restart");
 }
 
-TEST_F(NodeTest, AcknowledgedWriteSurvivesAProcessCrash) {
+TEST_F(NodeProcessTest, AcknowledgedWriteSurvivesAProcessCrash) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   {
     Conn c;

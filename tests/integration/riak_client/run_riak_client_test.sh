@@ -32,9 +32,17 @@ installed="$npm_dir/node_modules/basho-riak-client/package.json"
 if ! grep -q "\"version\": \"$client_version\"" "$installed" 2>/dev/null; then
   echo "riak_client_test: installing basho-riak-client@$client_version" >&2
   mkdir -p "$npm_dir"
-  npm install --prefix "$npm_dir" --no-package-lock --no-save --no-audit \
-    --no-fund --loglevel=error "basho-riak-client@$client_version" >&2 ||
-    die "npm install of basho-riak-client@$client_version failed"
+  # One retry: a registry hiccup should not fail the suite.
+  for attempt in 1 2; do
+    if npm install --prefix "$npm_dir" --no-package-lock --no-save \
+      --no-audit --no-fund --loglevel=error \
+      "basho-riak-client@$client_version" >&2; then
+      break
+    fi
+    [ "$attempt" -eq 2 ] &&
+      die "npm install of basho-riak-client@$client_version failed twice"
+    sleep 5
+  done
 fi
 
 run_dir="$(mktemp -d "$work/node.XXXXXX")"
