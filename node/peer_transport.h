@@ -1,0 +1,242 @@
+#pragma once
+// PeerTransport: the node process's replication::Network, authenticated TCP
+// between Causeway nodes on the node's one io_context (the logic thread; no
+// locks, nothing here may be touched from another thread).
+//
+// Promises:
+// - Every connection, in both directions, completes a mutual handshake before
+//   a single payload byte is read or written: each side names its cluster and
+//   node and proves that it holds the shared cluster secret (HMAC-SHA256 over
+//   both names, both nonces and its role, compared in constant time). Wrong
+//   cluster, bad proof, an unexpected name or a timeout closes the connection
+//   with a warning naming the remote address and the reason.
+// - Frames are a 4-byte big-endian length and that many bytes. A length over
+//   the limit closes the connection before anything is allocated for it;
+//   until a connection is authenticated the limit is a few KiB.
+// - Send() never blocks and never grows memory without bound: each peer has
+//   one outbound queue, bounded in bytes and in messages; over the bound, or
+//   older than the queue TTL while the peer cannot be reached, a message is
+//   dropped and counted. The core copes (timeouts, retries, idempotent
+//   merges). Outbound connections are made on demand, one per peer name (per
+//   address when the name is not known yet, as when joining through a seed),
+//   and remade after failures with jittered exponential backoff.
+// - Authenticated payloads from any connection are handed to the deliver
+//   callback with the name the peer proved, in the order they arrived on that
+//   connection.
+//
+// Ownership: the caller owns the io_context, which must outlive the
+// transport and be run for anything to happen. The transport owns its
+// sockets, timers and queues; Stop() (also run by the destructor) closes
+// them all, and no callback runs after it. After Stop(), Send() drops.
+//
+// The handshake authenticates peers; it does not encrypt or sign the frames
+// that follow. A network that can rewrite TCP streams between nodes can
+// still inject frames on an authenticated connection: run the peer port on a
+// trusted network or under TLS/WireGuard.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "replication/network.h"
+#include "storage/status.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace causeway::node {
+
+struct PeerTransportOptions {
+  // Where to listen; port 0 picks a free port (see PeerTransport::port()).
+  std::string host = "127.0.0.1";
+  uint16_t port = 8099;
+  // This node's name as the ring knows it, and its cluster's name. A peer
+  // naming another cluster, or claiming this node's name, is refused.
+  std::string node_name = "causeway@127.0.0.1";
+  std::string cluster_name = "causeway";
+  // Shared by every node of the cluster; arbitrary bytes. Empty works (every
+  // node must then have it empty) but authenticates nothing; Start() warns.
+  std::string secret;
+
+  uint64_t connect_timeout_ms = 3000;    // resolve + TCP connect
+  uint64_t handshake_timeout_ms = 3000;  // connected to authenticated
+  // A write that has not completed after this long means the peer stopped
+  // reading or vanished without a reset: the connection is remade.
+  uint64_t write_timeout_ms = 10000;
+  // An inbound connection that has carried nothing for this long is closed.
+  // The core sends heartbeats twice a second, so only a connection whose
+  // other end is gone or has moved on to another connection goes quiet.
+  uint64_t idle_timeout_ms = 30000;
+
+  uint32_t max_frame_bytes = 64u << 20;
+  // Per peer. A message that does not fit is dropped.
+  uint64_t max_queue_bytes = 16u << 20;
+  uint32_t max_queue_messages = 8192;
+  // Queued messages older than this are dropped instead of sent: the core
+  // has given up on them by then.
+  uint64_t queue_ttl_ms = 5000;
+
+  // Reconnect delays: the n-th consecutive failure waits a random time in
+  // [d/2, d] with d = min(backoff_min * 2^(n-1), backoff_max).
+  uint64_t reconnect_backoff_min_ms = 100;
+  uint64_t reconnect_backoff_max_ms = 5000;
+
+  uint32_t max_inbound_connections = 256;
+};
+
+// Counters since construction, and a few gauges (current values).
+struct PeerTransportStats {
+  uint64_t messages_sent = 0;  // payloads handed to the kernel
+  uint64_t bytes_sent = 0;     // payload bytes, framing excluded
+  uint64_t messages_received = 0;
+  uint64_t bytes_received = 0;
+
+  // Dropped messages, by reason.
+  uint64_t dropped_queue_full = 0;  // over the byte or message bound
+  uint64_t dropped_expired = 0;     // older than queue_ttl_ms
+  uint64_t dropped_too_large = 0;   // payload over max_frame_bytes
+  uint64_t dropped_unroutable = 0;  // neither name nor address, or stopped
+  uint64_t dropped_in_flight = 0;   // being written when the connection died
+  uint64_t dropped() const {
+    return dropped_queue_full + dropped_expired + dropped_too_large +
+           dropped_unroutable + dropped_in_flight;
+  }
+
+  uint64_t connects_attempted = 0;
+  uint64_t connect_failures = 0;  // resolve, connect or timeout
+  uint64_t handshake_failures = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t connections_rejected = 0;  // over max_inbound_connections
+  uint64_t frames_rejected = 0;       // authenticated frame over the limit
+
+  // Gauges.
+  uint64_t connected_peers = 0;      // authenticated outbound connections
+  uint64_t inbound_connections = 0;  // authenticated inbound connections
+  uint64_t queued_messages = 0;
+  uint64_t queued_bytes = 0;
+};
+
+// One outbound peer, for the admin pages.
+struct PeerView {
+  std::string name;  // empty for a peer known only by address
+  std::string address;
+  std::string state;  // idle, connecting, connected, backoff
+  uint64_t queued_messages = 0;
+  uint64_t queued_bytes = 0;
+  uint32_t consecutive_failures = 0;
+};
+
+class PeerTransport : public replication::Network {
+ public:
+  using DeliverFn =
+      std::function<void(const std::string& from, std::string_view payload)>;
+
+  // `deliver` gets every authenticated payload (normally bound to
+  // NodeCore::OnPeerMessage); it may call Send() and Stop().
+  PeerTransport(boost::asio::io_context& io, PeerTransportOptions options,
+                DeliverFn deliver);
+  ~PeerTransport() override;
+  PeerTransport(const PeerTransport&) = delete;
+  PeerTransport& operator=(const PeerTransport&) = delete;
+
+  // Binds and starts accepting. Send() works without it (outbound only).
+  Status Start();
+  // The bound port (useful with port 0); 0 before Start().
+  uint16_t port() const;
+  // Closes the listener and every connection and drops every queue.
+  void Stop();
+
+  // replication::Network. `to` may be empty (then `address` keys the
+  // connection and the peer may have any name); `address` is HOST:PORT and
+  // may be empty only for a peer already known by name.
+  void Send(const replication::NodeName& to, const std::string& address,
+            std::string payload) override;
+
+  PeerTransportStats stats() const;
+  std::vector<PeerView> Peers() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// The wire format, exposed for tests and fuzzers. Every frame is a 4-byte
+// big-endian length and a body. The handshake is two frames each way:
+//   hello: "CWPH" version:u8 cluster_len:u16 cluster node_len:u16 node
+//          nonce[32]   (bytes after the nonce are ignored, for later versions)
+//   proof: "CWPP" mac[32]
+// mac = HMAC-SHA256(secret, "causeway-peer-v1" role:u8 cluster_len:u16
+//       cluster prover_len:u16 prover verifier_len:u16 verifier
+//       prover_nonce[32] verifier_nonce[32]), role 'I' for the side that
+// connected and 'R' for the side that accepted. Binding the role and both
+// names keeps a proof obtained on one connection from being replayed or
+// reflected on another.
+namespace peer_wire {
+
+inline constexpr size_t kNonceBytes = 32;
+inline constexpr size_t kMacBytes = 32;
+inline constexpr uint8_t kVersion = 1;
+// Frame limit before a connection is authenticated.
+inline constexpr uint32_t kMaxHandshakeFrameBytes = 4096;
+inline constexpr size_t kMaxNameBytes = 1024;
+
+enum class Role : uint8_t { kInitiator = 'I', kResponder = 'R' };
+
+struct Hello {
+  uint8_t version = kVersion;
+  std::string cluster;
+  std::string node;
+  std::array<uint8_t, kNonceBytes> nonce{};
+};
+
+std::string EncodeHello(const Hello& hello);
+// Returns an error naming what is wrong with `body`.
+Status DecodeHello(std::string_view body, Hello* hello);
+std::string EncodeProof(std::string_view mac);
+Status DecodeProof(std::string_view body, std::string* mac);
+std::string ComputeMac(std::string_view secret, Role prover_role,
+                       std::string_view cluster, std::string_view prover,
+                       std::string_view verifier,
+                       const std::array<uint8_t, kNonceBytes>& prover_nonce,
+                       const std::array<uint8_t, kNonceBytes>& verifier_nonce);
+// Constant time in the length of the inputs.
+bool MacEquals(std::string_view a, std::string_view b);
+
+std::array<char, 4> EncodeLength(uint32_t length);
+// `length` bytes framed.
+std::string Frame(std::string_view body);
+
+// Incremental frame reader. Bytes go in as they arrive; whole frames come
+// out. A length over the current limit fails the decoder for good, before
+// anything is allocated for that frame. The limit may change between
+// frames (it rises once the handshake is done).
+class FrameDecoder {
+ public:
+  enum class Result { kFrame, kNeedMore, kError };
+
+  explicit FrameDecoder(uint32_t max_frame_bytes) : max_(max_frame_bytes) {}
+  void set_max_frame_bytes(uint32_t max) { max_ = max; }
+
+  void Feed(std::string_view bytes);
+  Result Next(std::string* frame);
+  bool failed() const { return failed_; }
+  // The refused length, after kError.
+  uint32_t bad_length() const { return bad_length_; }
+  size_t buffered() const { return buffer_.size() - pos_; }
+
+ private:
+  uint32_t max_;
+  std::string buffer_;
+  size_t pos_ = 0;
+  bool failed_ = false;
+  uint32_t bad_length_ = 0;
+};
+
+}  // namespace peer_wire
+
+}  // namespace causeway::node
