@@ -205,7 +205,7 @@ Status NodeCore::Impl::Plan(const ObjectId& id, bool for_write, Route* route) {
   Status s = registry.Props(id.type, id.bucket, &route->props);
   if (!s.ok()) return s;
   const membership::RingState& state = cluster->state();
-  ring::Ring current = state.CurrentRing();
+  const ring::Ring& current = cluster->current_ring();
   uint32_t partition =
       current.PartitionOf(ring::HashKey(id.type, id.bucket, id.key));
   route->key = vnode::Key{partition, id.type, id.bucket, id.key};
@@ -239,7 +239,7 @@ Status NodeCore::Impl::Plan(const ObjectId& id, bool for_write, Route* route) {
     }
   }
   if (for_write && state.pending()) {
-    for (const auto& m : state.NextRing().Preflist(partition, n)) {
+    for (const auto& m : cluster->next_ring().Preflist(partition, n)) {
       bool known =
           std::any_of(route->targets.begin(), route->targets.end(),
                       [&](const coord::Target& t) { return t.node == m.node; });
@@ -782,7 +782,7 @@ void NodeCore::Impl::ListFrom(uint32_t partition, std::string type,
   };
   BucketProps props;
   if (!bucket.empty()) registry.Props(type, bucket, &props);
-  ring::Ring current = cluster->state().CurrentRing();
+  const ring::Ring& current = cluster->current_ring();
   NodeName holder;
   for (const auto& m : current.Preflist(partition, props.n_val)) {
     if (m.node == config.name) {
@@ -866,7 +866,7 @@ Status NodeCore::Preflist(const ObjectId& id,
   BucketProps props;
   Status s = impl_->registry.Props(id.type, id.bucket, &props);
   if (!s.ok()) return s;
-  ring::Ring current = impl_->cluster->state().CurrentRing();
+  const ring::Ring& current = impl_->cluster->current_ring();
   uint32_t partition =
       current.PartitionOf(ring::HashKey(id.type, id.bucket, id.key));
   preflist->clear();

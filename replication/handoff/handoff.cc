@@ -273,9 +273,9 @@ void Handoff::ScanHints() {
             engine_.Delete(marker);
             if (hints_pending_ > 0) --hints_pending_;
             // Drop the stand-in copy unless this node is a real holder.
-            const auto& st = cluster_.state();
-            if (Contains(Holders(st.CurrentRing(), key), cluster_.self()) ||
-                Contains(Holders(st.NextRing(), key), cluster_.self())) {
+            if (Contains(Holders(cluster_.current_ring(), key),
+                         cluster_.self()) ||
+                Contains(Holders(cluster_.next_ring(), key), cluster_.self())) {
               return;
             }
             store_.Remove(key);
@@ -329,10 +329,9 @@ void Handoff::StartTransfer() {
   std::weak_ptr<bool> alive = alive_;
   auto action = [this, alive](const vnode::Key& key,
                               const object::Object& object, Sweep::Done done) {
-    const auto& st = cluster_.state();
-    std::vector<NodeName> now = Holders(st.CurrentRing(), key);
+    std::vector<NodeName> now = Holders(cluster_.current_ring(), key);
     std::vector<NodeName> receivers;
-    for (const auto& n : Holders(st.NextRing(), key)) {
+    for (const auto& n : Holders(cluster_.next_ring(), key)) {
       if (!Contains(now, n) && n != cluster_.self()) receivers.push_back(n);
     }
     if (receivers.empty()) return done(true);
@@ -371,7 +370,7 @@ void Handoff::StartCleanup() {
                        Sweep::Done done) {
     const auto& st = cluster_.state();
     if (st.pending()) return done(false);  // a new change: stop moving
-    std::vector<NodeName> holders = Holders(st.CurrentRing(), key);
+    std::vector<NodeName> holders = Holders(cluster_.current_ring(), key);
     if (Contains(holders, cluster_.self())) return done(true);
     buckets::BucketProps props;
     registry_.Props(key.type, key.bucket, &props);

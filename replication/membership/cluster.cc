@@ -61,6 +61,8 @@ Status Cluster::Load() {
       state_.Upsert(moved);
     }
   }
+  current_ring_.emplace(state_.CurrentRing());
+  next_ring_.emplace(state_.NextRing());
   Persist();
   return Status::Ok();
 }
@@ -168,6 +170,8 @@ void Cluster::ClaimantStep() {
 void Cluster::Adopt(const RingState& state) {
   if (state == state_) return;
   state_ = state;
+  current_ring_.emplace(state_.CurrentRing());
+  next_ring_.emplace(state_.NextRing());
   for (const auto& name : state_.Active()) {
     last_heard_.try_emplace(name, env_.MonotonicMillis());
   }

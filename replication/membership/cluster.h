@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,9 @@ class Cluster {
 
   const NodeName& self() const { return self_.name; }
   const RingState& state() const { return state_; }
-  ring::Ring current() const { return state_.CurrentRing(); }
+  // The rings as of the current state, kept built (requests use them).
+  const ring::Ring& current_ring() const { return *current_ring_; }
+  const ring::Ring& next_ring() const { return *next_ring_; }
   bool IsUp(const NodeName& node) const;
   std::string AddressOf(const NodeName& node) const;
   std::vector<PeerView> Peers() const;
@@ -97,6 +100,7 @@ class Cluster {
   uint32_t ring_size_;
   ClusterTiming timing_;
   RingState state_;
+  std::optional<ring::Ring> current_ring_, next_ring_;
   std::map<NodeName, uint64_t> last_heard_;  // monotonic ms
   std::function<void()> on_change_;
   bool started_ = false;
