@@ -258,8 +258,8 @@ void Handoff::ScanHints() {
       std::string marker = o.marker;
       vnode::Key key = o.key;
       replicas_.Write(
-          coord::Target{primary, true}, o.key, object, props.resolution(),
-          [this, alive, marker, key, primary](Status s) {
+          coord::Target{primary, true, "", true}, o.key, object,
+          props.resolution(), [this, alive, marker, key, primary](Status s) {
             if (!alive.lock() || !*alive_ || !s.ok()) return;
             std::string value;
             if (!engine_.Get(marker, &value).ok()) return;
@@ -340,8 +340,8 @@ void Handoff::StartTransfer() {
     auto left = std::make_shared<size_t>(receivers.size());
     auto ok = std::make_shared<bool>(true);
     for (const auto& r : receivers) {
-      replicas_.Write(coord::Target{r, true}, key, object, props.resolution(),
-                      [left, ok, done](Status s) {
+      replicas_.Write(coord::Target{r, true, "", true}, key, object,
+                      props.resolution(), [left, ok, done](Status s) {
                         *ok = *ok && s.ok();
                         if (--*left == 0) done(*ok);
                       });
@@ -379,7 +379,7 @@ void Handoff::StartCleanup() {
     std::string sent = object.Encode();
     for (const auto& h : holders) {
       replicas_.Write(
-          coord::Target{h, true}, key, object, props.resolution(),
+          coord::Target{h, true, "", true}, key, object, props.resolution(),
           [this, left, ok, done, key, sent](Status s) {
             *ok = *ok && s.ok();
             if (--*left > 0) return;
