@@ -1,5 +1,7 @@
 #include "node/pbc_handler.h"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "node/stats.h"
+#include "proto/admin.pb.h"
 #include "proto/riak.pb.h"
 #include "replication/buckets/bucket_props.h"
 #include "replication/causal/version_vector.h"
@@ -736,6 +739,134 @@ void HandlePreflist(PbcHandler::State& st, const Frame& f, PbcResponder& r) {
   Finish(r, EncodeFrame(pbc::Code::kGetBucketKeyPreflistResp, resp));
 }
 
+// --- cluster administration (proto/admin.proto) ----------------------------
+
+// Node names and peer addresses are configured strings; anything longer or
+// with spaces or control bytes cannot name a member and is refused before
+// it reaches the core.
+constexpr size_t kMaxNodeNameBytes = 255;
+constexpr size_t kMaxAddressBytes = 255 + 1 + 5;
+
+bool HasSpaceOrControl(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
+}
+
+// HOST:PORT (a bracketed IPv6 host is fine) with a port in 1..65535; the
+// empty string when it is acceptable, else what is wrong with it.
+std::string CheckPeerAddress(std::string_view a) {
+  if (a.empty()) return "the seed address is empty";
+  if (a.size() > kMaxAddressBytes) {
+    return "the seed address is longer than " +
+           std::to_string(kMaxAddressBytes) + " bytes";
+  }
+  if (HasSpaceOrControl(a)) {
+    return "the seed address '" + Printable(a) +
+           "' contains spaces or control characters";
+  }
+  size_t colon = a.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return "the seed address '" + Printable(a) +
+           "' is not HOST:PORT (the seed's peer port)";
+  }
+  std::string_view port = a.substr(colon + 1);
+  uint32_t value = 0;
+  auto [end, ec] =
+      std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || port.size() > 5 || ec != std::errc() ||
+      end != port.data() + port.size() || value == 0 || value > 65535) {
+    return "the seed address '" + Printable(a) +
+           "' does not end in a port number 1-65535";
+  }
+  return "";
+}
+
+void HandleClusterJoin(const StatePtr& st, const Frame& f,
+                       const ResponderPtr& r) {
+  admin::CwClusterJoinReq req;
+  if (!req.ParseFromString(f.body)) {
+    return FinishUnparsable(*st, *r, "CwClusterJoinReq");
+  }
+  std::string problem = CheckPeerAddress(req.seed());
+  if (!problem.empty()) {
+    return FinishBadRequest(*st, *r, "cluster join: " + problem);
+  }
+  ++st->stats.other_requests;
+  std::string what = "joining the cluster of " + Printable(req.seed());
+  st->core.Join(req.seed(), [r, what](Status status) {
+    if (!status.ok()) return FinishWithStatus(*r, what, status);
+    Finish(*r, EncodeFrame(pbc::Code::kClusterJoinResp));
+  });
+}
+
+void HandleClusterLeave(const StatePtr& st, const Frame& f,
+                        const ResponderPtr& r) {
+  admin::CwClusterLeaveReq req;
+  if (!req.ParseFromString(f.body)) {
+    return FinishUnparsable(*st, *r, "CwClusterLeaveReq");
+  }
+  // Absent or empty: the answering node itself.
+  const std::string& node = req.node();
+  if (node.size() > kMaxNodeNameBytes || HasSpaceOrControl(node)) {
+    return FinishBadRequest(
+        *st, *r,
+        "cluster leave: '" + Printable(node) +
+            "' is not a node name (at most 255 bytes, no spaces or control "
+            "characters)");
+  }
+  ++st->stats.other_requests;
+  std::string what =
+      node.empty() ? "leaving the cluster (node " +
+                         Printable(st->core.config().name) + ")"
+                   : "making node " + Printable(node) + " leave the cluster";
+  st->core.Leave(node, [r, what](Status status) {
+    if (!status.ok()) return FinishWithStatus(*r, what, status);
+    Finish(*r, EncodeFrame(pbc::Code::kClusterLeaveResp));
+  });
+}
+
+void ToCwHandoff(const replication::handoff::HandoffProgress& p,
+                 admin::CwHandoff* out) {
+  out->set_hints_pending(p.hints_pending);
+  out->set_hints_delivered(p.hints_delivered);
+  out->set_transfer_running(p.transfer_running);
+  out->set_transfer_keys_scanned(p.transfer_keys_scanned);
+  out->set_transfer_keys_done(p.transfer_keys_done);
+  out->set_transfer_partition(p.transfer_partition);
+  out->set_cleanup_running(p.cleanup_running);
+  out->set_cleanup_keys_done(p.cleanup_keys_done);
+}
+
+// The request has no body; anything sent is ignored, as for ping, so a
+// later request message with optional fields stays compatible.
+void HandleClusterStatus(PbcHandler::State& st, PbcResponder& r) {
+  ++st.stats.other_requests;
+  replication::ClusterView view = st.core.View();
+  admin::CwClusterStatusResp resp;
+  resp.set_node(view.self);
+  resp.set_claimant(view.claimant);
+  resp.set_ring_version(view.ring_version);
+  resp.set_ring_size(view.ring_size);
+  for (const auto& m : view.members) {
+    admin::CwMember* out = resp.add_members();
+    out->set_name(m.name);
+    out->set_address(m.address);
+    out->set_status(m.status);
+    out->set_up(m.up);
+    out->set_partitions(m.partitions);
+    out->set_next_partitions(m.next_partitions);
+    out->set_last_heard_ms_ago(m.last_heard_ms_ago);
+  }
+  resp.set_pending_transfers(view.pending_transfers);
+  for (const auto& n : view.transfers_done) resp.add_transfers_done(n);
+  for (const auto& n : view.owners) resp.add_owners(n);
+  for (const auto& n : view.next_owners) resp.add_next_owners(n);
+  ToCwHandoff(view.handoff, resp.mutable_handoff());
+  Finish(r, EncodeFrame(pbc::Code::kClusterStatusResp, resp));
+}
+
 // Four bytes derived from the node name: stable across connections and
 // restarts, which is all a client that asks can use.
 std::string StableClientId(const std::string& node_name) {
@@ -794,6 +925,12 @@ void PbcHandler::Handle(Frame frame, std::shared_ptr<PbcResponder> responder) {
       return HandleSetBucketType(st, frame, r);
     case pbc::Code::kGetBucketKeyPreflistReq:
       return HandlePreflist(st, frame, r);
+    case pbc::Code::kClusterJoinReq:
+      return HandleClusterJoin(state_, frame, responder);
+    case pbc::Code::kClusterLeaveReq:
+      return HandleClusterLeave(state_, frame, responder);
+    case pbc::Code::kClusterStatusReq:
+      return HandleClusterStatus(st, r);
     default:
       break;
   }

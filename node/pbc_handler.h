@@ -5,7 +5,8 @@
 // is answered, never trusted: a body that does not parse, lacks a required
 // field or carries an invalid vclock gets an RpbErrorResp and nothing is
 // applied; an unknown code gets an RpbErrorResp naming it. Neither closes
-// the connection.
+// the connection. Besides Riak's codes it serves Causeway's cluster admin
+// messages (codes 200-205, proto/admin.proto): join, leave and status.
 //
 // Ordering: a connection hands the handler one request at a time and waits
 // for PbcResponder::RequestDone() before handing it the next, so replies go
