@@ -40,33 +40,6 @@ bool DecodeU64(std::string_view in, uint64_t* v) {
   return true;
 }
 
-void ToResult(const Status& s, peer::Result* r) {
-  r->set_code(static_cast<uint32_t>(s.code()));
-  r->set_message(s.message());
-}
-
-Status FromResult(const peer::Result& r) {
-  const std::string& m = r.message();
-  switch (static_cast<Status::Code>(r.code())) {
-    case Status::Code::kOk:
-      return Status::Ok();
-    case Status::Code::kNotFound:
-      return Status::NotFound(m);
-    case Status::Code::kCorruption:
-      return Status::Corruption(m);
-    case Status::Code::kInvalidArgument:
-      return Status::InvalidArgument(m);
-    case Status::Code::kIoError:
-      return Status::IoError(m);
-    case Status::Code::kTimeout:
-      return Status::Timeout(m);
-    case Status::Code::kPreconditionFailed:
-      return Status::PreconditionFailed(m);
-    default:
-      return Status::Unavailable(m);
-  }
-}
-
 void ToProto(const vnode::Key& key, peer::Key* out) {
   out->set_partition(key.partition);
   out->set_type(key.type);
@@ -302,7 +275,7 @@ void NodeCore::Impl::Read(const coord::Target& target, const vnode::Key& key,
         if (s.ok() && !reply->has_read_reply()) {
           s = Status::Unavailable("unexpected reply to a read");
         }
-        if (s.ok()) s = FromResult(reply->read_reply().result());
+        if (s.ok()) s = FromPeerResult(reply->read_reply().result());
         if (s.ok())
           s = object::Object::Decode(reply->read_reply().object(), &o);
         done(std::move(s), std::move(o));
@@ -330,7 +303,7 @@ void NodeCore::Impl::Write(const coord::Target& target, const vnode::Key& key,
         if (s.ok() && !reply->has_write_reply()) {
           s = Status::Unavailable("unexpected reply to a write");
         }
-        if (s.ok()) s = FromResult(reply->write_reply().result());
+        if (s.ok()) s = FromPeerResult(reply->write_reply().result());
         done(std::move(s));
       });
 }
@@ -420,7 +393,7 @@ void NodeCore::Impl::OnRequest(const NodeName& from,
       object::Object o;
       Status s = store->Read(FromProto(message.read().key()), &o);
       peer::Envelope reply;
-      ToResult(s, reply.mutable_read_reply()->mutable_result());
+      ToPeerResult(s, reply.mutable_read_reply()->mutable_result());
       if (s.ok()) reply.mutable_read_reply()->set_object(o.Encode());
       Reply(from, id, std::move(reply));
       return;
@@ -438,7 +411,7 @@ void NodeCore::Impl::OnRequest(const NodeName& from,
                        w.hint_for());
       }
       peer::Envelope reply;
-      ToResult(s, reply.mutable_write_reply()->mutable_result());
+      ToPeerResult(s, reply.mutable_write_reply()->mutable_result());
       Reply(from, id, std::move(reply));
       return;
     }
@@ -446,7 +419,8 @@ void NodeCore::Impl::OnRequest(const NodeName& from,
       const peer::PutForward& f = message.put_forward();
       auto answer = [this, from, id](PutResult r) {
         peer::Envelope reply;
-        ToResult(r.status, reply.mutable_put_forward_reply()->mutable_result());
+        ToPeerResult(r.status,
+                     reply.mutable_put_forward_reply()->mutable_result());
         if (r.status.ok() && !r.object.empty()) {
           reply.mutable_put_forward_reply()->set_object(r.object.Encode());
         }
@@ -482,7 +456,7 @@ void NodeCore::Impl::OnRequest(const NodeName& from,
                       &items);
       }
       peer::Envelope reply;
-      ToResult(s, reply.mutable_list_reply()->mutable_result());
+      ToPeerResult(s, reply.mutable_list_reply()->mutable_result());
       for (auto& i : items) reply.mutable_list_reply()->add_items(i);
       Reply(from, id, std::move(reply));
       return;
@@ -659,7 +633,7 @@ void NodeCore::Impl::Forward(const Route& route, PutRequest request,
         if (s.ok() && !reply->has_put_forward_reply()) {
           s = Status::Unavailable("unexpected reply to a forwarded write");
         }
-        if (s.ok()) s = FromResult(reply->put_forward_reply().result());
+        if (s.ok()) s = FromPeerResult(reply->put_forward_reply().result());
         if (s.ok() && !reply->put_forward_reply().object().empty()) {
           s = object::Object::Decode(reply->put_forward_reply().object(),
                                      &result.object);
@@ -816,7 +790,8 @@ void NodeCore::Impl::ListFrom(uint32_t partition, std::string type,
                       if (s.ok() && !reply->has_list_reply()) {
                         s = Status::Unavailable("unexpected reply to a list");
                       }
-                      if (s.ok()) s = FromResult(reply->list_reply().result());
+                      if (s.ok())
+                        s = FromPeerResult(reply->list_reply().result());
                       if (s.ok()) {
                         for (const auto& i : reply->list_reply().items()) {
                           items.push_back(i);

@@ -4,6 +4,33 @@
 
 namespace causeway::replication {
 
+void ToPeerResult(const Status& s, peer::Result* r) {
+  r->set_code(static_cast<uint32_t>(s.code()));
+  r->set_message(s.message());
+}
+
+Status FromPeerResult(const peer::Result& r) {
+  const std::string& m = r.message();
+  switch (static_cast<Status::Code>(r.code())) {
+    case Status::Code::kOk:
+      return Status::Ok();
+    case Status::Code::kNotFound:
+      return Status::NotFound(m);
+    case Status::Code::kCorruption:
+      return Status::Corruption(m);
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(m);
+    case Status::Code::kIoError:
+      return Status::IoError(m);
+    case Status::Code::kTimeout:
+      return Status::Timeout(m);
+    case Status::Code::kPreconditionFailed:
+      return Status::PreconditionFailed(m);
+    default:
+      return Status::Unavailable(m);
+  }
+}
+
 Messenger::~Messenger() {
   for (auto& [id, p] : pending_) env_.Cancel(p.timer);
 }

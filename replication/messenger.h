@@ -16,9 +16,14 @@
 
 namespace causeway::peer {
 class Envelope;
-}
+class Result;
+}  // namespace causeway::peer
 
 namespace causeway::replication {
+
+// A Status across the wire and back, code and message intact.
+void ToPeerResult(const Status& status, peer::Result* result);
+Status FromPeerResult(const peer::Result& result);
 
 class Messenger {
  public:

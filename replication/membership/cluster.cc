@@ -8,24 +8,6 @@ namespace {
 
 constexpr std::string_view kRingKey = "ring";
 
-Status FromResult(const peer::Result& r) {
-  switch (static_cast<Status::Code>(r.code())) {
-    case Status::Code::kOk:
-      return Status::Ok();
-    case Status::Code::kInvalidArgument:
-      return Status::InvalidArgument(r.message());
-    case Status::Code::kNotFound:
-      return Status::NotFound(r.message());
-    default:
-      return Status::Unavailable(r.message());
-  }
-}
-
-void ToResult(const Status& s, peer::Result* r) {
-  r->set_code(static_cast<uint32_t>(s.code()));
-  r->set_message(s.message());
-}
-
 }  // namespace
 
 Cluster::Cluster(Env& env, Messenger& messenger, storage::Engine& engine,
@@ -234,7 +216,7 @@ bool Cluster::OnMessage(const NodeName& from, const peer::Envelope& message) {
         Adopt(next);
         last_heard_[pm.name()] = env_.MonotonicMillis();
       }
-      ToResult(s, reply.mutable_join_reply()->mutable_result());
+      ToPeerResult(s, reply.mutable_join_reply()->mutable_result());
       state_.ToProto(reply.mutable_join_reply()->mutable_ring());
       messenger_.Send(pm.name(), pm.address(), std::move(reply));
       if (s.ok()) GossipNow();
@@ -269,7 +251,7 @@ void Cluster::Join(const std::string& seed_address,
           done(Status::Unavailable("unexpected reply from seed"));
           return;
         }
-        s = FromResult(reply->join_reply().result());
+        s = FromPeerResult(reply->join_reply().result());
         if (!s.ok()) return done(s);
         RingState joined;
         if (!RingState::FromProto(reply->join_reply().ring(), &joined)) {
