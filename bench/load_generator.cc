@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -92,7 +93,6 @@ struct Shared {
 
   const BenchConfig& config;
   std::vector<tcp::resolver::results_type> endpoints;
-  std::string value;
   std::atomic<uint64_t> next_preload_key{0};
   Clock::time_point deadline;
 
@@ -128,7 +128,8 @@ class Connection {
         node_(index % shared.endpoints.size()),
         chooser_(config_.distribution, config_.keys,
                  config_.seed * 1000003 + index),
-        rng_(config_.seed * 7919 + index) {
+        rng_(config_.seed * 7919 + index),
+        value_rng_(config_.seed * 104729 + index) {
     put_req_.set_bucket(config_.bucket);
     get_req_.set_bucket(config_.bucket);
     if (!config_.type.empty()) {
@@ -137,7 +138,7 @@ class Connection {
     }
     // Blind puts: no vclock, so every put is a fresh write.
     pbc::RpbContent* content = put_req_.mutable_content();
-    content->set_value(shared.value);
+    content->mutable_value()->resize(config_.value_size);
     content->set_content_type("application/octet-stream");
     if (config_.w) put_req_.set_w(*config_.w);
     if (config_.dw) put_req_.set_dw(*config_.dw);
@@ -307,6 +308,21 @@ class Connection {
     co_return Outcome::kOk;
   }
 
+  // New random bytes for every put. One value shared by all puts would let
+  // the storage engine's block compression (Snappy in LevelDB) fold the
+  // copies that land in the same block, and flatter the bytes on disk.
+  void FillRandom(std::string* value) {
+    char* p = value->data();
+    size_t left = value->size();
+    while (left > 0) {
+      uint64_t word = value_rng_();
+      size_t n = std::min(left, sizeof word);
+      std::memcpy(p, &word, n);
+      p += n;
+      left -= n;
+    }
+  }
+
   // Returns true if the operation succeeded.
   awaitable<bool> DoOp(int kind, const std::string& key, PhaseStats* stats) {
     std::string error;
@@ -314,6 +330,7 @@ class Connection {
     Clock::time_point start = Clock::now();
     if (kind == kPut) {
       put_req_.set_key(key);
+      FillRandom(put_req_.mutable_content()->mutable_value());
       outcome = co_await Call(pbc::Code::kPutReq, put_req_, pbc::Code::kPutResp,
                               &put_resp_, &error);
     } else {
@@ -386,11 +403,13 @@ class Connection {
   const size_t node_;
   KeyChooser chooser_;
   std::mt19937_64 rng_;
+  std::mt19937_64 value_rng_;
   bool done_ = false;
   bool timed_out_ = false;
   Clock::time_point io_deadline_ = Clock::time_point::max();
 
-  // Reused for every request: only the key changes.
+  // Reused for every request: only the key (and a put's value bytes)
+  // change.
   pbc::RpbPutReq put_req_;
   pbc::RpbGetReq get_req_;
   pbc::RpbPutResp put_resp_;
@@ -462,11 +481,6 @@ Status RunBench(const BenchConfig& config, BenchResult* result) {
     }
     shared.endpoints.push_back(std::move(endpoints));
   }
-  // Random bytes: compression in the storage engine cannot flatter them.
-  std::mt19937_64 value_rng(config.seed);
-  shared.value.resize(config.value_size);
-  for (char& c : shared.value) c = static_cast<char>(value_rng());
-
   std::vector<std::unique_ptr<Connection>> connections;
   connections.reserve(config.connections);
   for (uint32_t i = 0; i < config.connections; ++i) {
