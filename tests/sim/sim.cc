@@ -45,11 +45,63 @@ class SimNode::NodeNetwork : public replication::Network {
   SimNode& node_;
 };
 
+// A memory engine that reports every write to the world's observer. Writes
+// are reported after they are applied, so an observer reading the engine
+// sees the new state.
+class SimNode::ObservedEngine : public storage::Engine {
+ public:
+  explicit ObservedEngine(SimNode& node)
+      : node_(node), inner_(storage::NewMemoryEngine()) {}
+
+  Status Get(std::string_view key, std::string* value) override {
+    return inner_->Get(key, value);
+  }
+  Status Put(std::string_view key, std::string_view value,
+             const storage::WriteOptions& options) override {
+    Status s = inner_->Put(key, value, options);
+    if (s.ok()) Observe(key, std::string(value));
+    return s;
+  }
+  Status Delete(std::string_view key,
+                const storage::WriteOptions& options) override {
+    Status s = inner_->Delete(key, options);
+    if (s.ok()) Observe(key, std::nullopt);
+    return s;
+  }
+  Status Write(const storage::WriteBatch& batch,
+               const storage::WriteOptions& options) override {
+    Status s = inner_->Write(batch, options);
+    if (!s.ok()) return s;
+    for (const auto& op : batch.ops()) {
+      Observe(op.key, op.is_delete ? std::nullopt
+                                   : std::optional<std::string>(op.value));
+    }
+    return s;
+  }
+  Status Scan(std::string_view begin, std::string_view end,
+              const storage::ScanVisitor& visit) override {
+    return inner_->Scan(begin, end, visit);
+  }
+
+ private:
+  void Observe(std::string_view key, const std::optional<std::string>& value) {
+    const StorageObserver& observer = node_.world_.storage_observer;
+    if (observer) observer(node_.name_, key, value ? &*value : nullptr);
+  }
+
+  SimNode& node_;
+  std::unique_ptr<storage::Engine> inner_;
+};
+
 SimNode::SimNode(World& world, NodeName name, replication::NodeConfig config)
     : world_(world),
       name_(std::move(name)),
       config_(std::move(config)),
-      engine_(storage::NewMemoryEngine()) {}
+      engine_(NewEngine()) {}
+
+std::unique_ptr<storage::Engine> SimNode::NewEngine() {
+  return std::make_unique<ObservedEngine>(*this);
+}
 
 SimNode::~SimNode() { Crash(); }
 
@@ -80,7 +132,7 @@ void SimNode::Crash() {
 
 void SimNode::Wipe() {
   Crash();
-  engine_ = storage::NewMemoryEngine();
+  engine_ = NewEngine();
 }
 
 SimNode& World::AddNode(const NodeName& name, uint32_t ring_size) {
@@ -107,6 +159,16 @@ void World::Schedule(uint64_t delay, const NodeName& owner,
   events_.push(Event{now_ + delay, seq_++, owner, incarnation, std::move(fn)});
 }
 
+void World::Record(std::string_view bytes) {
+  // FNV-1a over the bytes, then into the trace.
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  Mix(h);
+}
+
 void World::Partition(const std::vector<std::set<NodeName>>& groups) {
   group_of_.clear();
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -128,6 +190,7 @@ void World::Deliver(const NodeName& from, const NodeName& to,
     return;
   }
   int copies = Uniform() < faults.duplicate ? 2 : 1;
+  if (copies == 2 && may_duplicate && !may_duplicate(payload)) copies = 1;
   SimNode* target = it->second.get();
   for (int i = 0; i < copies; ++i) {
     uint64_t span = faults.max_latency_ms - faults.min_latency_ms + 1;
@@ -151,10 +214,12 @@ void World::RunFor(uint64_t ms) {
     Event e = events_.top();
     events_.pop();
     now_ = e.at;
-    auto it = nodes_.find(e.owner);
-    if (it == nodes_.end() || it->second->incarnation() != e.incarnation ||
-        !it->second->up()) {
-      continue;
+    if (!e.owner.empty()) {
+      auto it = nodes_.find(e.owner);
+      if (it == nodes_.end() || it->second->incarnation() != e.incarnation ||
+          !it->second->up()) {
+        continue;
+      }
     }
     Mix(e.at);
     Mix(e.seq);

@@ -7,6 +7,11 @@
 // Crashing a node drops its core (and every timer and message addressed to
 // that incarnation); its engine survives, as a disk would, so a restart
 // resumes from what was stored.
+//
+// Tests may watch every write that reaches a node's storage (World::
+// storage_observer), to check replica invariants at the moment they could
+// break rather than only at the end, and may schedule events of their own
+// (simulated clients, fault schedules) that no crash cancels (World::After).
 
 #include <cstdint>
 #include <functional>
@@ -17,6 +22,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "replication/core.h"
@@ -34,6 +40,11 @@ struct NetworkFaults {
 };
 
 class World;
+
+// Called for every write to a node's storage: `value` is the new bytes, or
+// null when the key was deleted. Runs inside the write, before it returns.
+using StorageObserver = std::function<void(
+    const NodeName& node, std::string_view key, const std::string* value)>;
 
 class SimNode {
  public:
@@ -55,6 +66,8 @@ class SimNode {
   friend class World;
   class NodeEnv;
   class NodeNetwork;
+  class ObservedEngine;
+  std::unique_ptr<storage::Engine> NewEngine();
 
   World& world_;
   NodeName name_;
@@ -85,19 +98,32 @@ class World {
   bool RunUntil(const std::function<bool()>& pred, uint64_t limit_ms);
 
   NetworkFaults faults;
+  // When set, only messages it accepts may be duplicated: a test can keep a
+  // known, reported bug from drowning out everything else it would find.
+  std::function<bool(std::string_view payload)> may_duplicate;
   // Nodes in different groups cannot exchange messages.
   void Partition(const std::vector<std::set<NodeName>>& groups);
   void Heal() { group_of_.clear(); }
 
   // Schedules `fn` at now + delay; dropped if `owner` has crashed since.
+  // An empty `owner` makes a world event, which always runs.
   void Schedule(uint64_t delay, const NodeName& owner, uint64_t incarnation,
                 std::function<void()> fn);
+  // A world event: simulated clients and fault schedules, outside any node.
+  void After(uint64_t delay, std::function<void()> fn) {
+    Schedule(delay, "", 0, std::move(fn));
+  }
   void Deliver(const NodeName& from, const NodeName& to, std::string payload);
 
   uint64_t messages_sent = 0;
   uint64_t messages_dropped = 0;
   // A running digest of every event, to prove runs are reproducible.
   uint64_t trace_hash = 1469598103934665603ULL;
+  // Folds an outcome the test saw (a reply, a stored object) into the trace.
+  void Record(uint64_t v) { Mix(v); }
+  void Record(std::string_view bytes);
+
+  StorageObserver storage_observer;
 
  private:
   struct Event {

@@ -1,0 +1,1386 @@
+// Randomized whole-cluster simulation. Each seed builds a cluster of 3 to 7
+// nodes, runs a few clients against a handful of hot keys (an allow_mult
+// bucket with read-modify-write, blind writes and deletes; a
+// last_write_wins bucket of registers) while a seeded nemesis drops,
+// duplicates and delays messages, partitions the network, crashes and
+// restarts nodes and skews their clocks. Then it heals everything, lets the
+// cluster quiesce, forces read repair and checks:
+//
+// - every replica of every key holds the same object;
+// - no acknowledged write is lost: it is still a sibling, or a write or
+//   delete whose context covered it overwrote it (LWW: nothing newer won);
+// - sibling counts never exceed the number of concurrent writers, and no
+//   sibling survives in a history that includes a write overwriting it;
+// - a replica's clock for a key only grows (checked at every storage write);
+// - every stored sibling is one write: one dot per value, one value per dot;
+// - the same seed replays the same run bit for bit.
+//
+// Replaying one seed, with a log of every operation and fault:
+//   random_sim_test --gtest_filter=RandomSimReplay.OneSeed --seed=N -v
+// A long campaign: tests/sim/soak --seeds N [--faults LIST].
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "proto/peer.pb.h"
+#include "replication/ring/ring.h"
+#include "storage/keys.h"
+#include "tests/sim/sim.h"
+
+namespace causeway::sim {
+namespace {
+
+using replication::BucketPropsPatch;
+using replication::kDefaultType;
+using replication::ObjectId;
+using replication::Quorum;
+using replication::causal::Dot;
+using replication::causal::HlcTimestamp;
+using replication::causal::VersionVector;
+using replication::object::Object;
+using replication::object::Sibling;
+
+constexpr uint32_t kRing = 16;
+constexpr uint32_t kNVal = 3;
+constexpr const char* kMultBucket = "m";
+constexpr const char* kLwwBucket = "l";
+// A client gives up on a request it has no answer for after this long (the
+// node it asked may have crashed with the request).
+constexpr uint64_t kClientTimeoutMs = 10000;
+
+// ---------------------------------------------------------------------------
+// Options, shared by the tests, the replay flags and the soak mode.
+
+struct FaultSet {
+  bool drop = true;
+  bool duplicate = true;
+  bool reorder = true;  // latency spread
+  bool partition = true;
+  bool crash = true;
+  bool skew = true;
+
+  static std::optional<FaultSet> Parse(const std::string& list) {
+    FaultSet f;
+    if (list == "all" || list.empty()) return f;
+    f = FaultSet{false, false, false, false, false, false};
+    if (list == "none") return f;
+    std::stringstream in(list);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      if (item == "drop") {
+        f.drop = true;
+      } else if (item == "dup" || item == "duplicate") {
+        f.duplicate = true;
+      } else if (item == "reorder" || item == "latency") {
+        f.reorder = true;
+      } else if (item == "partition") {
+        f.partition = true;
+      } else if (item == "crash") {
+        f.crash = true;
+      } else if (item == "skew") {
+        f.skew = true;
+      } else {
+        return std::nullopt;
+      }
+    }
+    return f;
+  }
+
+  std::string ToString() const {
+    std::string out;
+    auto add = [&](bool on, const char* name) {
+      if (!on) return;
+      if (!out.empty()) out += ",";
+      out += name;
+    };
+    add(drop, "drop");
+    add(duplicate, "dup");
+    add(reorder, "reorder");
+    add(partition, "partition");
+    add(crash, "crash");
+    add(skew, "skew");
+    return out.empty() ? "none" : out;
+  }
+  bool operator==(const FaultSet&) const = default;
+};
+
+struct SimOptions {
+  uint64_t seed = 1;
+  FaultSet faults;
+  int nodes = 0;    // 0: chosen by the seed, 3 to 7
+  int clients = 0;  // 0: chosen by the seed, 2 to 4
+  uint64_t workload_ms = 20000;
+  bool verbose = false;
+  // Known core bugs, reported and awaiting a fix, are kept from firing so
+  // that the campaign finds new ones; this lets them fire again.
+  bool expose_known_bugs = false;
+};
+
+// Set by main() from the command line.
+struct Flags {
+  std::optional<uint64_t> seed;
+  std::optional<FaultSet> faults;
+  int nodes = 0;
+  uint64_t workload_ms = 0;
+  bool verbose = false;
+  bool expose_known_bugs = false;
+  std::string argv0 = "random_sim_test";
+};
+Flags g_flags;
+
+std::string ReplayCommand(const SimOptions& o) {
+  std::string cmd = g_flags.argv0 +
+                    " --gtest_filter=RandomSimReplay.OneSeed --seed=" +
+                    std::to_string(o.seed);
+  if (!(o.faults == FaultSet())) cmd += " --faults=" + o.faults.ToString();
+  if (o.nodes != 0) cmd += " --nodes=" + std::to_string(o.nodes);
+  if (o.workload_ms != SimOptions().workload_ms) {
+    cmd += " --workload-ms=" + std::to_string(o.workload_ms);
+  }
+  if (o.expose_known_bugs) cmd += " --expose-known-bugs";
+  return cmd + " -v";
+}
+
+// ---------------------------------------------------------------------------
+// The model: every write attempt and what the cluster was seen to hold.
+
+enum class Outcome {
+  kPending,
+  kAcked,
+  kIndeterminate,  // failed or unanswered: it may or may not have happened
+  kRejected,       // refused before anything was stored
+};
+
+struct Attempt {
+  int client = 0;
+  bool tombstone = false;
+  bool blind = false;
+  std::string value;  // unique per put; empty for deletes
+  VersionVector context;
+  Outcome outcome = Outcome::kPending;
+  std::optional<Dot> dot;
+  std::optional<HlcTimestamp> timestamp;
+  bool stored = false;  // seen in some replica's storage
+  std::string via;
+  uint64_t issued_ms = 0;
+  std::string status;
+};
+
+struct KeyModel {
+  std::string bucket;
+  std::string key;
+  bool lww = false;
+  std::vector<Attempt> attempts;
+  std::map<std::string, size_t> by_value;
+  // Every dot seen anywhere and what it held ('+' value, or '-' tombstone).
+  std::map<Dot, std::string> content_of_dot;
+  // Each node's last stored clock for the key (erased when its copy goes).
+  std::map<NodeName, VersionVector> replica_clock;
+
+  std::string Name() const { return bucket + "/" + key; }
+};
+
+std::string Describe(const Dot& d) { return d.ToString(); }
+
+std::string Describe(const Object& o) {
+  std::string out = "{clock " + o.clock().ToString() + ", siblings [";
+  bool first = true;
+  for (const Sibling& s : o.siblings()) {
+    if (!first) out += ", ";
+    first = false;
+    out += s.dot.ToString() + "@" + s.timestamp.ToString() + "=" +
+           (s.deleted ? std::string("<deleted>") : "'" + s.value + "'");
+  }
+  return out + "]}";
+}
+
+class Checker {
+ public:
+  explicit Checker(World& world) : world_(world) {}
+
+  KeyModel& AddKey(const std::string& bucket, const std::string& key,
+                   bool lww) {
+    auto& k = keys_[bucket + "/" + key];
+    k.bucket = bucket;
+    k.key = key;
+    k.lww = lww;
+    return k;
+  }
+  KeyModel* Find(const std::string& bucket, const std::string& key) {
+    auto it = keys_.find(bucket + "/" + key);
+    return it == keys_.end() ? nullptr : &it->second;
+  }
+  std::map<std::string, KeyModel>& keys() { return keys_; }
+
+  // A broken invariant; `key` names the key it concerns ("" for none).
+  void Violation(const std::string& key, const std::string& what) {
+    violations_.push_back({world_.now(), key,
+                           "t=" + std::to_string(world_.now()) + "ms " + what});
+  }
+  void Violation(const std::string& what) { Violation("", what); }
+  // A known core bug, reported and awaiting its fix, fired now on `key`.
+  // Unless known bugs are exposed, what is found on that key from this
+  // moment on is not reported: it would be this bug's consequences.
+  void KnownBug(const std::string& key, const std::string& what) {
+    known_bugs_.try_emplace(key, world_.now(), what);
+  }
+  std::vector<std::string> Reported(bool expose_known_bugs) const {
+    std::vector<std::string> out;
+    for (const auto& v : violations_) {
+      auto known = known_bugs_.find(v.key);
+      if (!expose_known_bugs && known != known_bugs_.end() &&
+          v.at >= known->second.first) {
+        continue;
+      }
+      if (out.size() < 20) out.push_back(v.what);
+    }
+    return out;
+  }
+  std::string known_bug() const {
+    std::string out;
+    for (const auto& [key, bug] : known_bugs_) {
+      out += (out.empty() ? "" : "; ") + bug.second;
+    }
+    return out;
+  }
+
+  // Which node each actor id belongs to, to attribute minted dots.
+  std::map<replication::causal::ActorId, NodeName> node_of_actor;
+
+  // Every write to any node's storage passes through here.
+  void OnStorageWrite(const NodeName& node, std::string_view key,
+                      const std::string* value) {
+    storage::ObjectKeyParts parts;
+    if (!storage::DecodeObjectKey(key, &parts)) return;
+    KeyModel* k = Find(parts.bucket, parts.key);
+    if (k == nullptr) return;
+    if (value == nullptr) {
+      // Handoff dropped a copy this node does not need.
+      world_.Record(std::string_view("removed:" + node));
+      k->replica_clock.erase(node);
+      removed_.insert({node, k->Name()});
+      return;
+    }
+    world_.Record(*value);
+    Object o;
+    Status s = Object::Decode(*value, &o);
+    if (!s.ok()) {
+      Violation(k->Name(),
+                k->Name() + " at " + node +
+                    ": stored record does not decode: " + s.ToString());
+      return;
+    }
+    auto prev = k->replica_clock.find(node);
+    if (prev != k->replica_clock.end() && !o.clock().Descends(prev->second)) {
+      Violation(k->Name(), k->Name() + " at " + node + ": clock went from " +
+                               prev->second.ToString() + " to " +
+                               o.clock().ToString() +
+                               " (a replica's context lost entries)");
+    }
+    k->replica_clock[node] = o.clock();
+    CheckObject(*k, o, "stored at " + node, /*stored=*/true,
+                /*count_writers=*/false);
+  }
+
+  // Checks an object some replica stored or a client was given: one dot per
+  // value and one value per dot, only written values, and no sibling that
+  // a write in the object's own history overwrote.
+  void CheckObject(KeyModel& k, const Object& o, const std::string& where,
+                   bool stored, bool count_writers) {
+    std::vector<const Attempt*> of_sibling;
+    for (const Sibling& s : o.siblings()) {
+      std::string content = (s.deleted ? "-" : "+") + s.value;
+      auto [it, fresh] = k.content_of_dot.emplace(s.dot, content);
+      if (!fresh && it->second != content) {
+        Violation(k.Name(), k.Name() + " " + where + ": dot " +
+                                Describe(s.dot) + " holds '" + content +
+                                "' but held '" + it->second +
+                                "' elsewhere (a dot minted twice)");
+        // Known bug (reported): a node that dropped its copy of a key (after
+        // delivering a hint) mints the key's dots from 1 again when it next
+        // coordinates a write to it; replicas that saw the old dot drop the
+        // new write as already seen. See CoreBugs.DISABLED_
+        // NodeThatDroppedACopyNeverReusesItsDots in known_core_bugs_test.cc.
+        auto minter = node_of_actor.find(s.dot.actor);
+        if (minter != node_of_actor.end() &&
+            removed_.count({minter->second, k.Name()})) {
+          KnownBug(k.Name(), "dot reuse at " + minter->second +
+                                 " after it dropped " + k.Name());
+        }
+      }
+      if (s.deleted) {
+        of_sibling.push_back(nullptr);
+        continue;
+      }
+      auto v = k.by_value.find(s.value);
+      if (v == k.by_value.end()) {
+        Violation(k.Name(), k.Name() + " " + where + ": value '" + s.value +
+                                "' was never written");
+        of_sibling.push_back(nullptr);
+        continue;
+      }
+      Attempt& a = k.attempts[v->second];
+      if (a.dot && *a.dot != s.dot) {
+        Violation(k.Name(), k.Name() + " " + where + ": value '" + s.value +
+                                "', written once, has dots " +
+                                Describe(*a.dot) + " and " + Describe(s.dot) +
+                                " (a write applied twice)");
+      }
+      if (!a.dot) a.dot = s.dot;
+      if (!a.timestamp) a.timestamp = s.timestamp;
+      if (stored) a.stored = true;
+      of_sibling.push_back(&a);
+    }
+    if (k.lww && o.siblings().size() > 1) {
+      Violation(k.Name(), k.Name() + " " + where +
+                              ": last_write_wins object has " +
+                              std::to_string(o.siblings().size()) +
+                              " siblings: " + Describe(o));
+    }
+    if (!k.lww) {
+      // No sibling may survive a write in this object's history whose
+      // context covered it.
+      for (size_t i = 0; i < o.siblings().size(); ++i) {
+        const Dot& d = o.siblings()[i].dot;
+        for (const Attempt& b : k.attempts) {
+          if (&b == of_sibling[i] || b.tombstone || !b.dot ||
+              !o.clock().Covers(*b.dot) || !b.context.Covers(d)) {
+            continue;
+          }
+          Violation(k.Name(), k.Name() + " " + where + ": sibling " +
+                                  Describe(d) + " survives write '" + b.value +
+                                  "' (" + Describe(*b.dot) +
+                                  ") whose context " + b.context.ToString() +
+                                  " overwrote it: " + Describe(o));
+          break;
+        }
+      }
+      if (count_writers) {
+        size_t writers = ConcurrentWriters(k, o);
+        if (o.siblings().size() > writers) {
+          Violation(k.Name(), k.Name() + " " + where + ": " +
+                                  std::to_string(o.siblings().size()) +
+                                  " siblings but only " +
+                                  std::to_string(writers) +
+                                  " concurrent writers: " + Describe(o));
+        }
+      }
+    }
+  }
+
+  // Writes that may still stand as siblings of `o`: those not refused and
+  // not overwritten by a write in `o`'s history.
+  size_t ConcurrentWriters(const KeyModel& k, const Object& o) const {
+    std::vector<const Attempt*> past;
+    for (const Attempt& b : k.attempts) {
+      if (!b.tombstone && b.dot && o.clock().Covers(*b.dot)) {
+        past.push_back(&b);
+      }
+    }
+    size_t n = 0;
+    for (const Attempt& a : k.attempts) {
+      if (a.outcome == Outcome::kRejected) continue;
+      bool overwritten =
+          a.dot && std::any_of(past.begin(), past.end(), [&](const Attempt* b) {
+            return b != &a && b->context.Covers(*a.dot);
+          });
+      n += !overwritten;
+    }
+    return n;
+  }
+
+  size_t NewAttempt(KeyModel& k, Attempt a) {
+    k.attempts.push_back(std::move(a));
+    const size_t i = k.attempts.size() - 1;
+    if (!k.attempts[i].tombstone) k.by_value[k.attempts[i].value] = i;
+    return i;
+  }
+
+ private:
+  World& world_;
+  std::map<std::string, KeyModel> keys_;
+  struct Broken {
+    uint64_t at;
+    std::string key;
+    std::string what;
+  };
+  std::vector<Broken> violations_;
+  std::map<std::string, std::pair<uint64_t, std::string>> known_bugs_;
+  // (node, key) pairs where the node dropped its copy of the key.
+  std::set<std::pair<NodeName, std::string>> removed_;
+};
+
+// ---------------------------------------------------------------------------
+// The run.
+
+bool Settled(World& w, const std::vector<NodeName>& members) {
+  const auto first = w.node(members[0]).core().View();
+  for (const auto& n : members) {
+    SimNode& node = w.node(n);
+    if (!node.up()) return false;
+    auto v = node.core().View();
+    if (v.ring_version != first.ring_version || v.pending_transfers != 0 ||
+        v.owners != first.owners) {
+      return false;
+    }
+    size_t valid = 0;
+    for (const auto& m : v.members) valid += m.status == "valid" && m.up;
+    if (valid != members.size()) return false;
+  }
+  return true;
+}
+
+struct RunResult {
+  uint64_t trace_hash = 0;
+  std::vector<std::string> violations;
+  uint64_t acked = 0, indeterminate = 0, reads = 0, faults = 0;
+  // How much the run exercised (for tuning, not asserted per seed).
+  uint64_t hints_delivered = 0, max_siblings = 0, final_siblings = 0;
+  int nodes = 0, clients = 0;
+  std::string known_bug;  // a known core bug fired (and cut checking short)
+};
+
+class RandomRun {
+ public:
+  explicit RandomRun(const SimOptions& options)
+      : o_(options),
+        world_(options.seed),
+        rng_(options.seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL),
+        checker_(world_) {}
+
+  RunResult Run() {
+    if (!o_.expose_known_bugs) {
+      // Known bug (reported): a duplicated PutForward is coordinated twice,
+      // minting two dots for one client write (an extra sibling or
+      // tombstone). See CoreBugs.DISABLED_DuplicatedPutForwardIsAppliedOnce
+      // in known_core_bugs_test.cc. Until it is fixed, forwards are never
+      // duplicated here; every other message still is.
+      world_.may_duplicate = [](std::string_view payload) {
+        peer::Envelope m;
+        return !m.ParseFromArray(payload.data(),
+                                 static_cast<int>(payload.size())) ||
+               !m.has_put_forward();
+      };
+    }
+    world_.storage_observer = [this](const NodeName& node, std::string_view k,
+                                     const std::string* v) {
+      checker_.OnStorageWrite(node, k, v);
+    };
+    const int nodes = o_.nodes ? o_.nodes : 3 + static_cast<int>(Pick(5));
+    const int clients = o_.clients ? o_.clients : 2 + static_cast<int>(Pick(3));
+    result_.nodes = nodes;
+    result_.clients = clients;
+    Log("cluster of " + std::to_string(nodes) + " nodes, " +
+        std::to_string(clients) + " clients, faults " + o_.faults.ToString());
+    if (Form(nodes)) {
+      MakeKeys();
+      Workload(clients);
+      Quiesce();
+      CheckFinal();
+    }
+    world_.storage_observer = nullptr;
+    result_.trace_hash = world_.trace_hash;
+    result_.violations = checker_.Reported(o_.expose_known_bugs);
+    result_.known_bug = checker_.known_bug();
+    return result_;
+  }
+
+ private:
+  struct Client {
+    int id = 0;
+    uint64_t token = 0;  // the operation in progress
+    bool busy = false;
+    uint64_t next_value = 0;
+    std::map<std::string, VersionVector> context;  // last clock seen, by key
+  };
+
+  uint64_t Pick(uint64_t n) { return n == 0 ? 0 : rng_() % n; }
+  bool Chance(double p) {
+    return std::uniform_real_distribution<>(0, 1)(rng_) < p;
+  }
+  void Log(const std::string& line) {
+    if (o_.verbose) {
+      std::cerr << "[" << world_.now() << "ms] " << line << "\n";
+    }
+  }
+
+  bool Form(int n) {
+    for (int i = 1; i <= n; ++i) {
+      names_.push_back("n" + std::to_string(i));
+      world_.AddNode(names_.back(), kRing);
+    }
+    for (int i = 1; i < n; ++i) {
+      Status s = Join(world_, world_.node(names_[i]), names_[0]);
+      if (!s.ok()) {
+        checker_.Violation(names_[i] + " could not join: " + s.ToString());
+        return false;
+      }
+    }
+    if (!world_.RunUntil([&] { return Settled(world_, names_); }, 120000)) {
+      checker_.Violation("the cluster did not settle after forming");
+      return false;
+    }
+    BucketPropsPatch mult;
+    mult.allow_mult = true;
+    BucketPropsPatch lww;
+    lww.last_write_wins = true;
+    SimNode& first = world_.node(names_[0]);
+    if (!first.core().SetBucketProps(kDefaultType, kMultBucket, mult).ok() ||
+        !first.core().SetBucketProps(kDefaultType, kLwwBucket, lww).ok()) {
+      checker_.Violation("could not set bucket properties");
+      return false;
+    }
+    bool spread = world_.RunUntil(
+        [&] {
+          for (const auto& name : names_) {
+            replication::BucketProps m, l;
+            auto& core = world_.node(name).core();
+            if (!core.GetBucketProps(kDefaultType, kMultBucket, &m).ok() ||
+                !core.GetBucketProps(kDefaultType, kLwwBucket, &l).ok() ||
+                !m.allow_mult || !l.last_write_wins) {
+              return false;
+            }
+          }
+          return true;
+        },
+        60000);
+    if (!spread) {
+      checker_.Violation("bucket properties did not reach every node");
+      return false;
+    }
+    for (const auto& name : names_) {
+      std::string bytes;
+      if (world_.node(name)
+              .engine()
+              .Get(storage::MetaKey("actor-id"), &bytes)
+              .ok() &&
+          bytes.size() == 8) {
+        uint64_t actor = 0;
+        for (unsigned char c : bytes) actor = (actor << 8) | c;
+        checker_.node_of_actor[actor] = name;
+      }
+    }
+    if (checker_.node_of_actor.size() != names_.size()) {
+      checker_.Violation("could not read every node's actor id");
+      return false;
+    }
+    Log("cluster formed");
+    return true;
+  }
+
+  void MakeKeys() {
+    const int mult = 2 + static_cast<int>(Pick(3));
+    const int lww = 1 + static_cast<int>(Pick(2));
+    for (int i = 0; i < mult; ++i) {
+      mult_keys_.push_back(
+          &checker_.AddKey(kMultBucket, "k" + std::to_string(i), false));
+    }
+    for (int i = 0; i < lww; ++i) {
+      lww_keys_.push_back(
+          &checker_.AddKey(kLwwBucket, "r" + std::to_string(i), true));
+    }
+  }
+
+  // --- Clients --------------------------------------------------------------
+
+  SimNode* AnyUpNode() {
+    std::vector<SimNode*> up;
+    for (const auto& n : names_) {
+      if (world_.node(n).up()) up.push_back(&world_.node(n));
+    }
+    return up.empty() ? nullptr : up[Pick(up.size())];
+  }
+
+  std::optional<Quorum> RandomQuorum() {
+    switch (Pick(8)) {
+      case 0:
+        return Quorum::One();
+      case 1:
+        return Quorum::All();
+      case 2:
+        return Quorum::Majority();
+      default:
+        return std::nullopt;  // the bucket's default (quorum)
+    }
+  }
+
+  void Think(Client& c) {
+    c.busy = false;
+    if (stopping_) return;
+    c.busy = true;
+    const uint64_t token = ++c.token;
+    world_.After(Pick(60), [this, &c, token] {
+      if (c.token == token) Step(c);
+    });
+  }
+
+  // Arms the client-side timeout of the operation `token`; `give_up` runs if
+  // no answer came.
+  void ArmTimeout(Client& c, uint64_t token, std::function<void()> give_up) {
+    world_.After(kClientTimeoutMs, [this, &c, token, give_up] {
+      if (c.token != token) return;
+      give_up();
+      Think(c);
+    });
+  }
+
+  void Step(Client& c) {
+    SimNode* via = AnyUpNode();
+    if (via == nullptr) return Think(c);
+    const bool lww = !lww_keys_.empty() && Chance(0.3);
+    KeyModel& k = lww ? *lww_keys_[Pick(lww_keys_.size())]
+                      : *mult_keys_[Pick(mult_keys_.size())];
+    const uint64_t roll = Pick(100);
+    if (lww) {
+      if (roll < 55) return DoPut(c, *via, k, /*blind=*/true);
+      if (roll < 70) return DoPut(c, *via, k, /*blind=*/false);
+      if (roll < 95) return DoRead(c, *via, k, /*then=*/0);
+      return DoRead(c, *via, k, /*then=*/2);
+    }
+    if (roll < 20) return DoRead(c, *via, k, /*then=*/0);
+    if (roll < 55) return DoRead(c, *via, k, /*then=*/1);  // read-modify-write
+    if (roll < 70) return DoPut(c, *via, k, /*blind=*/false);
+    if (roll < 85) return DoPut(c, *via, k, /*blind=*/true);
+    return DoRead(c, *via, k, /*then=*/2);  // read, then delete what was read
+  }
+
+  // Reads `k`; then=1 writes with the context read, then=2 deletes with it.
+  void DoRead(Client& c, SimNode& via, KeyModel& k, int then) {
+    replication::GetRequest r;
+    r.id = ObjectId{kDefaultType, k.bucket, k.key};
+    r.r = RandomQuorum();
+    if (Chance(0.1)) r.notfound_ok = false;
+    const uint64_t token = c.token;
+    const std::string node = via.name();
+    ++result_.reads;
+    ArmTimeout(c, token, [this, &c, &k, node] {
+      Log("c" + std::to_string(c.id) + " get " + k.Name() + " via " + node +
+          ": no answer");
+    });
+    via.core().Get(std::move(r), [this, &c, &k, token, then,
+                                  node](replication::GetResult g) {
+      if (c.token != token) return;
+      ++c.token;
+      world_.Record(static_cast<uint64_t>(g.status.code()));
+      Log("c" + std::to_string(c.id) + " get " + k.Name() + " via " + node +
+          ": " + g.status.ToString() + " " + Describe(g.object));
+      const bool answered = g.status.ok() || g.status.IsNotFound();
+      if (answered) {
+        result_.max_siblings = std::max<uint64_t>(result_.max_siblings,
+                                                  g.object.siblings().size());
+        checker_.CheckObject(k, g.object, "read by c" + std::to_string(c.id),
+                             /*stored=*/false, /*count_writers=*/true);
+        c.context[k.Name()] = g.object.clock();
+      }
+      // The follow-up runs as its own step, not inside the node's callback.
+      if (answered && then != 0 && !stopping_) {
+        const uint64_t next = ++c.token;
+        world_.After(Pick(20), [this, &c, &k, then, next] {
+          if (c.token != next) return;
+          SimNode* v = AnyUpNode();
+          if (v == nullptr) return Think(c);
+          if (then == 1) return DoPut(c, *v, k, /*blind=*/false);
+          if (c.context[k.Name()].empty()) return Think(c);
+          DoDelete(c, *v, k);
+        });
+        return;
+      }
+      Think(c);
+    });
+  }
+
+  void DoPut(Client& c, SimNode& via, KeyModel& k, bool blind) {
+    Attempt a;
+    a.client = c.id;
+    a.blind = blind;
+    a.value = "c" + std::to_string(c.id) + "." + std::to_string(c.next_value++);
+    if (!blind) a.context = c.context[k.Name()];
+    a.via = via.name();
+    a.issued_ms = world_.now();
+    const size_t index = checker_.NewAttempt(k, a);
+
+    replication::PutRequest p;
+    p.id = ObjectId{kDefaultType, k.bucket, k.key};
+    p.context = a.context;
+    p.content.value = a.value;
+    p.content.meta.content_type = "text/plain";
+    p.w = RandomQuorum();
+    if (Chance(0.1)) p.pw = Quorum::Number(1);
+    // The reply carries the stored object: how the client learns the dot
+    // and timestamp its write got.
+    p.return_body = true;
+    const uint64_t token = c.token;
+    ArmTimeout(c, token, [this, &k, index] {
+      Attempt& at = k.attempts[index];
+      at.outcome = Outcome::kIndeterminate;
+      at.status = "client timeout";
+      ++result_.indeterminate;
+      Log("c" + std::to_string(at.client) + " put " + k.Name() + " '" +
+          at.value + "' via " + at.via + ": no answer");
+    });
+    via.core().Put(std::move(p), [this, &c, &k, token,
+                                  index](replication::PutResult r) {
+      if (c.token != token) return;
+      ++c.token;
+      world_.Record(static_cast<uint64_t>(r.status.code()));
+      Attempt& at = k.attempts[index];
+      at.status = r.status.ToString();
+      Log("c" + std::to_string(c.id) + " put " + k.Name() + " '" + at.value +
+          "' ctx " + at.context.ToString() + " via " + at.via + ": " +
+          at.status + (r.status.ok() ? " " + Describe(r.object) : ""));
+      if (r.status.ok()) {
+        at.outcome = Outcome::kAcked;
+        ++result_.acked;
+        checker_.CheckObject(k, r.object,
+                             "returned to c" + std::to_string(c.id),
+                             /*stored=*/true, /*count_writers=*/true);
+        Attempt& again = k.attempts[index];
+        bool present = std::any_of(
+            r.object.siblings().begin(), r.object.siblings().end(),
+            [&](const Sibling& s) { return s.value == again.value; });
+        if (!present) {
+          checker_.Violation(k.Name(), k.Name() + ": acknowledged put '" +
+                                           again.value +
+                                           "' is missing from its own reply " +
+                                           Describe(r.object));
+        }
+        c.context[k.Name()] = r.object.clock();
+      } else if (r.status.code() == Status::Code::kInvalidArgument ||
+                 r.status.code() == Status::Code::kPreconditionFailed) {
+        at.outcome = Outcome::kRejected;
+      } else {
+        at.outcome = Outcome::kIndeterminate;
+        ++result_.indeterminate;
+      }
+      Think(c);
+    });
+  }
+
+  void DoDelete(Client& c, SimNode& via, KeyModel& k) {
+    Attempt a;
+    a.client = c.id;
+    a.tombstone = true;
+    a.context = c.context[k.Name()];
+    a.via = via.name();
+    a.issued_ms = world_.now();
+    const size_t index = checker_.NewAttempt(k, a);
+    replication::DeleteRequest d;
+    d.id = ObjectId{kDefaultType, k.bucket, k.key};
+    d.context = a.context;
+    d.w = RandomQuorum();
+    const uint64_t token = c.token;
+    ArmTimeout(c, token, [this, &k, index] {
+      Attempt& at = k.attempts[index];
+      at.outcome = Outcome::kIndeterminate;
+      at.status = "client timeout";
+      ++result_.indeterminate;
+    });
+    via.core().Delete(std::move(d), [this, &c, &k, token,
+                                     index](replication::DeleteResult r) {
+      if (c.token != token) return;
+      ++c.token;
+      world_.Record(static_cast<uint64_t>(r.status.code()));
+      Attempt& at = k.attempts[index];
+      at.status = r.status.ToString();
+      Log("c" + std::to_string(c.id) + " delete " + k.Name() + " ctx " +
+          at.context.ToString() + " via " + at.via + ": " + at.status);
+      if (r.status.ok()) {
+        at.outcome = Outcome::kAcked;
+        ++result_.acked;
+      } else if (r.status.code() == Status::Code::kInvalidArgument ||
+                 r.status.code() == Status::Code::kPreconditionFailed) {
+        at.outcome = Outcome::kRejected;
+      } else {
+        at.outcome = Outcome::kIndeterminate;
+        ++result_.indeterminate;
+      }
+      Think(c);
+    });
+  }
+
+  // --- The nemesis ----------------------------------------------------------
+
+  void Nemesis() {
+    if (stopping_) return;
+    std::vector<int> kinds;
+    if (o_.faults.drop || o_.faults.duplicate || o_.faults.reorder) {
+      kinds.push_back(0);
+    }
+    if (o_.faults.partition) kinds.push_back(1);
+    if (o_.faults.crash) kinds.push_back(2);
+    if (o_.faults.skew) kinds.push_back(3);
+    if (kinds.empty()) return;
+    ++result_.faults;
+    switch (kinds[Pick(kinds.size())]) {
+      case 0:
+        RandomNetwork();
+        break;
+      case 1:
+        RandomPartition();
+        break;
+      case 2:
+        RandomCrash();
+        break;
+      case 3:
+        RandomSkew();
+        break;
+    }
+    world_.After(200 + Pick(1300), [this] { Nemesis(); });
+  }
+
+  void RandomNetwork() {
+    NetworkFaults f;
+    if (o_.faults.drop) f.drop = Chance(0.3) ? 0 : Pick(16) / 100.0;
+    if (o_.faults.duplicate) f.duplicate = Chance(0.3) ? 0 : Pick(11) / 100.0;
+    if (o_.faults.reorder) {
+      f.min_latency_ms = 1 + Pick(3);
+      f.max_latency_ms = f.min_latency_ms + Pick(80);
+    }
+    world_.faults = f;
+    Log("network: drop " + std::to_string(f.drop) + " dup " +
+        std::to_string(f.duplicate) + " latency " +
+        std::to_string(f.min_latency_ms) + "-" +
+        std::to_string(f.max_latency_ms) + "ms");
+  }
+
+  void RandomPartition() {
+    if (partitioned_) return;
+    std::vector<NodeName> shuffled = names_;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng_);
+    const size_t cut = 1 + Pick(shuffled.size() - 1);
+    std::set<NodeName> a(shuffled.begin(), shuffled.begin() + cut);
+    std::set<NodeName> b(shuffled.begin() + cut, shuffled.end());
+    world_.Partition({a, b});
+    partitioned_ = true;
+    std::string desc;
+    for (const auto& n : a) desc += n + " ";
+    desc += "|";
+    for (const auto& n : b) desc += " " + n;
+    Log("partition: " + desc);
+    world_.After(500 + Pick(4500), [this] {
+      if (!partitioned_) return;
+      world_.Heal();
+      partitioned_ = false;
+      Log("partition healed");
+    });
+  }
+
+  void RandomCrash() {
+    // Never a majority down at once.
+    const size_t max_down = (names_.size() - 1) / 2;
+    size_t down = 0;
+    std::vector<NodeName> up;
+    for (const auto& n : names_) {
+      if (world_.node(n).up()) {
+        up.push_back(n);
+      } else {
+        ++down;
+      }
+    }
+    if (down >= max_down || up.empty()) return;
+    NodeName victim = up[Pick(up.size())];
+    world_.node(victim).Crash();
+    Log("crash " + victim);
+    world_.After(300 + Pick(5700), [this, victim] {
+      SimNode& node = world_.node(victim);
+      if (node.up()) return;
+      node.Boot();
+      Log("restart " + victim + (node.up() ? "" : " FAILED"));
+      if (!node.up()) checker_.Violation(victim + " failed to restart");
+    });
+  }
+
+  void RandomSkew() {
+    NodeName n = names_[Pick(names_.size())];
+    int64_t skew = static_cast<int64_t>(Pick(6001)) - 3000;
+    world_.node(n).skew_ms = skew;
+    Log("skew " + n + " " + std::to_string(skew) + "ms");
+  }
+
+  // --- Phases ---------------------------------------------------------------
+
+  void Workload(int clients) {
+    clients_.resize(clients);
+    for (int i = 0; i < clients; ++i) {
+      clients_[i].id = i + 1;
+      Think(clients_[i]);
+    }
+    world_.After(Pick(500), [this] { Nemesis(); });
+    world_.RunFor(o_.workload_ms);
+    stopping_ = true;
+    Log("workload over; waiting for clients");
+    bool idle = world_.RunUntil(
+        [&] {
+          return std::none_of(clients_.begin(), clients_.end(),
+                              [](const Client& c) { return c.busy; });
+        },
+        kClientTimeoutMs + 5000);
+    if (!idle) checker_.Violation("a client never finished its operation");
+  }
+
+  void CountHints() {
+    for (const auto& n : names_) {
+      result_.hints_delivered +=
+          world_.node(n).core().View().handoff.hints_delivered;
+    }
+  }
+
+  bool HintsPending() {
+    for (const auto& n : names_) {
+      if (world_.node(n).core().View().handoff.hints_pending != 0) return true;
+    }
+    return false;
+  }
+
+  void Quiesce() {
+    world_.Heal();
+    partitioned_ = false;
+    world_.faults = NetworkFaults();
+    for (const auto& n : names_) {
+      SimNode& node = world_.node(n);
+      if (!node.up()) {
+        node.Boot();
+        Log("final restart " + n);
+      }
+    }
+    // Failure detectors see everyone again; hinted handoff runs.
+    world_.RunFor(5000);
+    if (!world_.RunUntil([&] { return !HintsPending(); }, 30000)) {
+      checker_.Violation("hinted handoff did not finish after healing");
+    }
+    CountHints();
+    // No anti-entropy yet: a read of every key with r=all repairs replicas
+    // that missed writes.
+    for (int round = 0; round < 2; ++round) {
+      for (auto& [name, k] : checker_.keys()) {
+        SimNode& via = world_.node(names_[Pick(names_.size())]);
+        replication::GetRequest r;
+        r.id = ObjectId{kDefaultType, k.bucket, k.key};
+        r.r = Quorum::All();
+        auto g = Get(world_, via, r);
+        world_.Record(static_cast<uint64_t>(g.status.code()));
+        if (!g.status.ok() && !g.status.IsNotFound()) {
+          checker_.Violation(k.Name(), k.Name() + ": final r=all read via " +
+                                           via.name() +
+                                           " failed: " + g.status.ToString());
+        }
+      }
+      world_.RunFor(2000);
+    }
+  }
+
+  // --- Final checks ---------------------------------------------------------
+
+  void CheckFinal() {
+    const auto owners = world_.node(names_[0]).core().View().owners;
+    for (const auto& n : names_) {
+      if (world_.node(n).core().View().owners != owners) {
+        checker_.Violation("nodes disagree on the ring after quiescing");
+        return;
+      }
+    }
+    replication::ring::Ring ring(owners);
+    for (auto& [name, k] : checker_.keys()) {
+      const uint32_t partition = ring.PartitionOf(
+          replication::ring::HashKey(kDefaultType, k.bucket, k.key));
+      const std::string stored_key =
+          storage::EncodeObjectKey(partition, kDefaultType, k.bucket, k.key);
+      std::set<NodeName> primaries;
+      for (const auto& m : ring.Preflist(partition, kNVal)) {
+        primaries.insert(m.node);
+      }
+      std::map<NodeName, std::string> copies;
+      for (const auto& n : names_) {
+        std::string bytes;
+        if (world_.node(n).engine().Get(stored_key, &bytes).ok()) {
+          copies[n] = bytes;
+        }
+      }
+      // Every primary holds the same object.
+      std::optional<std::string> agreed;
+      for (const auto& p : primaries) {
+        auto it = copies.find(p);
+        std::string got = it == copies.end() ? "<none>" : it->second;
+        if (!agreed) {
+          agreed = got;
+        } else if (*agreed != got) {
+          std::string detail;
+          for (const auto& q : primaries) {
+            Object o;
+            auto c = copies.find(q);
+            detail += " " + q + "=" +
+                      (c == copies.end() ? std::string("<none>")
+                                         : (Object::Decode(c->second, &o).ok()
+                                                ? Describe(o)
+                                                : std::string("<corrupt>")));
+          }
+          checker_.Violation(
+              k.Name(),
+              k.Name() + ": replicas differ after quiescing:" + detail);
+          break;
+        }
+      }
+      Object final_object;
+      if (agreed && *agreed != "<none>" &&
+          !Object::Decode(*agreed, &final_object).ok()) {
+        checker_.Violation(k.Name(),
+                           k.Name() + ": final object does not decode");
+        continue;
+      }
+      // Copies elsewhere (fallbacks) must hold nothing the replicas lack.
+      for (const auto& [n, bytes] : copies) {
+        if (primaries.count(n)) continue;
+        Object stray;
+        if (Object::Decode(bytes, &stray).ok() &&
+            !final_object.Descends(stray)) {
+          if (IsOrphanOfForward(n, stored_key, stray, final_object)) {
+            // Known bug (reported): a node that coordinates a forwarded
+            // write without being a replica in its own view keeps the only
+            // copy it stored and records no hint, so nothing ever moves it.
+            // See
+            // CoreBugs.DISABLED_ForwardedWriteAtANonReplicaReachesTheReplicas.
+            checker_.KnownBug(k.Name(), "orphan copy of a forwarded write at " +
+                                            n + " for " + k.Name());
+          }
+          checker_.Violation(
+              k.Name(), k.Name() + ": " + n +
+                            " (not a replica) holds what the replicas lack: " +
+                            Describe(stray) + " vs " + Describe(final_object));
+        }
+      }
+      result_.final_siblings += final_object.siblings().size();
+      checker_.CheckObject(k, final_object, "after quiescing",
+                           /*stored=*/true, /*count_writers=*/true);
+      std::string holders;
+      for (const auto& p : primaries) holders += " " + p;
+      holders += " | copies:";
+      for (const auto& [n, bytes] : copies) holders += " " + n;
+      Log(k.Name() + " replicas" + holders + "; final " +
+          Describe(final_object));
+      CheckNoAckedWriteLost(k, final_object);
+    }
+  }
+
+  // A copy on a non-replica whose extra siblings were all minted by that
+  // node itself, with no hint marker owing them to anyone: the node
+  // coordinated a write it was forwarded without counting itself a holder.
+  bool IsOrphanOfForward(const NodeName& n, const std::string& stored_key,
+                         const Object& stray, const Object& final_object) {
+    std::string marker;
+    if (world_.node(n)
+            .engine()
+            .Get(std::string(1, storage::kHintSpace) + stored_key, &marker)
+            .ok()) {
+      return false;
+    }
+    bool any = false;
+    for (const Sibling& s : stray.siblings()) {
+      bool known = std::any_of(
+          final_object.siblings().begin(), final_object.siblings().end(),
+          [&](const Sibling& f) { return f.dot == s.dot; });
+      if (known || final_object.clock().Covers(s.dot)) continue;
+      auto minter = checker_.node_of_actor.find(s.dot.actor);
+      if (minter == checker_.node_of_actor.end() || minter->second != n) {
+        return false;
+      }
+      any = true;
+    }
+    return any;
+  }
+
+  void CheckNoAckedWriteLost(KeyModel& k, const Object& f) {
+    for (const Attempt& a : k.attempts) {
+      if (a.outcome != Outcome::kAcked || a.tombstone) continue;
+      if (!a.dot) {
+        checker_.Violation(k.Name(), k.Name() + ": acknowledged put '" +
+                                         a.value + "' never showed a dot");
+        continue;
+      }
+      const std::string what = k.Name() + ": acknowledged put '" + a.value +
+                               "' (" + Describe(*a.dot) + ", via " + a.via +
+                               " at " + std::to_string(a.issued_ms) + "ms)";
+      if (!f.clock().Covers(*a.dot)) {
+        checker_.Violation(k.Name(), what + " is not in the final clock " +
+                                         f.clock().ToString());
+        continue;
+      }
+      if (k.lww) {
+        // Last write wins: only a newer write may replace it.
+        if (f.siblings().empty()) {
+          checker_.Violation(k.Name(),
+                             what + " lost: the final object is empty");
+          continue;
+        }
+        const Sibling& w = f.siblings().front();
+        if (std::tie(w.timestamp, w.dot) < std::tie(*a.timestamp, *a.dot)) {
+          checker_.Violation(k.Name(),
+                             what + " stamped " + a.timestamp->ToString() +
+                                 " lost to older " + w.dot.ToString() + "@" +
+                                 w.timestamp.ToString());
+        }
+        continue;
+      }
+      bool present =
+          std::any_of(f.siblings().begin(), f.siblings().end(),
+                      [&](const Sibling& s) { return s.dot == *a.dot; });
+      if (present) continue;
+      // Overwritten: by a write or delete that had read it and that may have
+      // happened (acknowledged, seen in storage, or a delete not refused).
+      bool superseded = std::any_of(
+          k.attempts.begin(), k.attempts.end(), [&](const Attempt& b) {
+            if (&b == &a || !b.context.Covers(*a.dot)) return false;
+            if (b.outcome == Outcome::kAcked || b.stored) return true;
+            return b.tombstone && b.outcome != Outcome::kRejected;
+          });
+      if (!superseded) {
+        checker_.Violation(k.Name(),
+                           what + " lost: not in " + Describe(f) +
+                               " and no write that saw it replaced it");
+      }
+    }
+  }
+
+  SimOptions o_;
+  World world_;
+  std::mt19937_64 rng_;
+  Checker checker_;
+  RunResult result_;
+  std::vector<NodeName> names_;
+  std::vector<KeyModel*> mult_keys_, lww_keys_;
+  std::vector<Client> clients_;
+  bool stopping_ = false;
+  bool partitioned_ = false;
+};
+
+RunResult RunSeed(const SimOptions& options) {
+  return RandomRun(options).Run();
+}
+
+std::string Report(const SimOptions& o, const RunResult& r) {
+  std::string out = "seed " + std::to_string(o.seed) + " (" +
+                    std::to_string(r.nodes) + " nodes, " +
+                    std::to_string(r.clients) + " clients) failed:\n";
+  for (const auto& v : r.violations) out += "  " + v + "\n";
+  out += "replay: " + ReplayCommand(o) + "\n";
+  return out;
+}
+
+SimOptions OptionsFor(uint64_t seed) {
+  SimOptions o;
+  o.seed = seed;
+  if (g_flags.faults) o.faults = *g_flags.faults;
+  o.nodes = g_flags.nodes;
+  if (g_flags.workload_ms) o.workload_ms = g_flags.workload_ms;
+  o.verbose = g_flags.verbose;
+  o.expose_known_bugs = g_flags.expose_known_bugs;
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// Tests.
+
+// One seed, run twice: it must pass, and both runs must match event for
+// event. With --seed=N this is the replay of a failing seed.
+TEST(RandomSimReplay, OneSeed) {
+  SimOptions o = OptionsFor(g_flags.seed.value_or(1));
+  RunResult first = RunSeed(o);
+  EXPECT_TRUE(first.violations.empty()) << Report(o, first);
+  o.verbose = false;
+  RunResult second = RunSeed(o);
+  EXPECT_EQ(first.trace_hash, second.trace_hash)
+      << "seed " << o.seed << " did not replay the same trace";
+  EXPECT_GT(first.acked, 0u) << "the workload acknowledged nothing";
+  std::cerr << "seed " << o.seed << ": " << first.nodes << " nodes, "
+            << first.clients << " clients, " << first.acked << " acked, "
+            << first.indeterminate << " indeterminate, " << first.reads
+            << " reads, " << first.faults << " faults, "
+            << first.hints_delivered << " hints delivered, "
+            << first.max_siblings << " most siblings read"
+            << (first.known_bug.empty()
+                    ? ""
+                    : "; known bug fired: " + first.known_bug)
+            << "\n";
+}
+
+// The invariants hold in a fault-free run too (a checker that only fails
+// under faults would be suspect), and faults do reach the workload.
+TEST(RandomSimReplay, FaultsMakeWritesIndeterminate) {
+  SimOptions calm = OptionsFor(7);
+  calm.faults = *FaultSet::Parse("none");
+  calm.verbose = false;
+  RunResult r = RunSeed(calm);
+  EXPECT_TRUE(r.violations.empty()) << Report(calm, r);
+  EXPECT_EQ(r.indeterminate, 0u);
+  uint64_t indeterminate = 0;
+  for (uint64_t seed = 100; seed < 110; ++seed) {
+    SimOptions o = OptionsFor(seed);
+    o.faults = FaultSet();
+    o.verbose = false;
+    RunResult f = RunSeed(o);
+    EXPECT_TRUE(f.violations.empty()) << Report(o, f);
+    indeterminate += f.indeterminate;
+  }
+  EXPECT_GT(indeterminate, 0u);
+}
+
+// The campaign: blocks of seeds, one CTest entry per block so CTest can run
+// blocks side by side. Every tenth seed also checks its replay.
+class RandomSimSeeds : public ::testing::TestWithParam<int> {};
+
+constexpr int kSeedsPerBlock = 50;
+constexpr int kBlocks = 20;
+
+TEST_P(RandomSimSeeds, Block) {
+  const uint64_t first = 1000 + GetParam() * kSeedsPerBlock;
+  int failed = 0, known = 0;
+  for (uint64_t seed = first; seed < first + kSeedsPerBlock; ++seed) {
+    SimOptions o = OptionsFor(seed);
+    o.verbose = false;
+    RunResult r = RunSeed(o);
+    known += !r.known_bug.empty();
+    if (!r.violations.empty()) {
+      ++failed;
+      ADD_FAILURE() << Report(o, r);
+      continue;
+    }
+    if (seed % 10 == 0) {
+      EXPECT_EQ(RunSeed(o).trace_hash, r.trace_hash)
+          << "seed " << seed
+          << " did not replay the same trace; replay: " << ReplayCommand(o);
+    }
+  }
+  EXPECT_EQ(failed, 0);
+  if (known > 0) {
+    std::cerr << known << " of " << kSeedsPerBlock
+              << " seeds were cut short by known core bugs "
+                 "(--expose-known-bugs shows them)\n";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, RandomSimSeeds, ::testing::Range(0, kBlocks));
+
+// --- Soak mode: tests/sim/soak runs this binary with --soak. ---------------
+
+int Soak(uint64_t first, uint64_t count) {
+  int failed = 0;
+  uint64_t acked = 0, indeterminate = 0, hints = 0, siblings = 0, known = 0;
+  for (uint64_t seed = first; seed < first + count; ++seed) {
+    SimOptions o = OptionsFor(seed);
+    o.verbose = false;
+    RunResult r = RunSeed(o);
+    acked += r.acked;
+    indeterminate += r.indeterminate;
+    hints += r.hints_delivered;
+    siblings = std::max(siblings, r.max_siblings);
+    if (!r.known_bug.empty()) {
+      ++known;
+      if (g_flags.verbose) {
+        std::cout << "seed " << seed << " hit a known bug: " << r.known_bug
+                  << "\n";
+      }
+    }
+    if (!r.violations.empty()) {
+      ++failed;
+      std::cout << Report(o, r) << std::flush;
+    }
+    if ((seed - first + 1) % 100 == 0) {
+      std::cerr << "soak: " << (seed - first + 1) << "/" << count << " seeds, "
+                << failed << " failed\n";
+    }
+  }
+  std::cout << "soak: " << count << " seeds from " << first << ", " << failed
+            << " failed (" << acked << " writes acknowledged, " << indeterminate
+            << " indeterminate, " << hints << " hints delivered, at most "
+            << siblings << " siblings read; " << known
+            << " seeds cut short by known core bugs)\n";
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace causeway::sim
+
+namespace {
+
+bool ParseUint(const std::string& text, uint64_t* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (*end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+int Usage(const std::string& bad) {
+  std::cerr << "random_sim_test: bad flag '" << bad << "'\n"
+            << "flags: --seed=N  --faults=LIST (all, none, or "
+               "drop,dup,reorder,partition,crash,skew)  --nodes=N (3-7)\n"
+               "       --workload-ms=N  -v (log every operation and fault)\n"
+               "       --expose-known-bugs (let reported core bugs fire)\n"
+               "       --soak --seeds=N [--first-seed=N]\n"
+            << "The seed may also come from CAUSEWAY_SIM_SEED.\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  using causeway::sim::FaultSet;
+  using causeway::sim::g_flags;
+  g_flags.argv0 = argv[0];
+  bool soak = false;
+  uint64_t seeds = 1000, first_seed = 1;
+  if (const char* env = std::getenv("CAUSEWAY_SIM_SEED")) {
+    uint64_t v;
+    if (!ParseUint(env, &v))
+      return Usage(std::string("CAUSEWAY_SIM_SEED=") + env);
+    g_flags.seed = v;
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    // Both --flag=value and --flag value.
+    std::string name = arg, value;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (arg != "-v" && arg != "--verbose" && arg != "--soak" &&
+               arg != "--expose-known-bugs" && i + 1 < argc) {
+      value = argv[++i];
+    }
+    uint64_t v = 0;
+    if (name == "-v" || name == "--verbose") {
+      g_flags.verbose = true;
+    } else if (name == "--expose-known-bugs") {
+      g_flags.expose_known_bugs = true;
+    } else if (name == "--soak") {
+      soak = true;
+    } else if (name == "--seed" && ParseUint(value, &v)) {
+      g_flags.seed = v;
+    } else if (name == "--seeds" && ParseUint(value, &v)) {
+      seeds = v;
+    } else if (name == "--first-seed" && ParseUint(value, &v)) {
+      first_seed = v;
+    } else if (name == "--nodes" && ParseUint(value, &v) && v >= 3 && v <= 7) {
+      g_flags.nodes = static_cast<int>(v);
+    } else if (name == "--workload-ms" && ParseUint(value, &v) && v > 0) {
+      g_flags.workload_ms = v;
+    } else if (name == "--faults" && FaultSet::Parse(value)) {
+      g_flags.faults = FaultSet::Parse(value);
+    } else {
+      return Usage(arg);
+    }
+  }
+  if (soak) return causeway::sim::Soak(first_seed, seeds);
+  return RUN_ALL_TESTS();
+}
