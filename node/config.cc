@@ -1,10 +1,16 @@
 #include "node/config.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -154,6 +160,9 @@ using Apply = std::function<Status(const RawValue&, NodeOptions*)>;
 struct Setting {
   std::string name;  // TOML key; the flag is --name with '-' for '_'
   bool bucket_default;
+  // A flag that takes no value on the command line (--no-peer); it still
+  // accepts --no-peer=false, and a boolean in TOML.
+  bool switch_flag;
   std::string value_name;  // shown in --help
   std::string default_text;
   std::string help;
@@ -217,13 +226,17 @@ const std::vector<Setting>& Settings() {
     std::vector<Setting> s;
     auto top = [&](std::string name, std::string value_name,
                    std::string default_text, std::string help, Apply apply) {
-      s.push_back(Setting{std::move(name), false, std::move(value_name),
+      s.push_back(Setting{std::move(name), false, false, std::move(value_name),
                           std::move(default_text), std::move(help),
+                          std::move(apply)});
+    };
+    auto flag = [&](std::string name, std::string help, Apply apply) {
+      s.push_back(Setting{std::move(name), false, true, "", "", std::move(help),
                           std::move(apply)});
     };
     auto bucket = [&](std::string name, std::string value_name,
                       std::string default_text, std::string help, Apply apply) {
-      s.push_back(Setting{std::move(name), true, std::move(value_name),
+      s.push_back(Setting{std::move(name), true, false, std::move(value_name),
                           std::move(default_text), std::move(help),
                           std::move(apply)});
     };
@@ -244,7 +257,8 @@ const std::vector<Setting>& Settings() {
         UintField(&NodeOptions::http_port));
     top("ports_file", "FILE", "",
         "Once listening, write the bound ports to FILE as one line of JSON "
-        "{\"pb\":N,\"http\":M} (atomically: temp file + rename)",
+        "{\"pb\":N,\"http\":M,\"peer\":P} (\"peer\" only with a peer "
+        "port; written atomically: temp file + rename)",
         StringField(&NodeOptions::ports_file));
     top("ring_size", "N", std::to_string(d.ring_size),
         "Ring partitions, a power of two from 1 to 1024",
@@ -263,6 +277,34 @@ const std::vector<Setting>& Settings() {
     top("sync_writes", "BOOL", "false",
         "Sync every write to disk, whatever the request's dw",
         BoolField(&NodeOptions::sync_writes));
+    top("peer_host", "HOST", d.peer_host, "Peer (node-to-node) listen address",
+        StringField(&NodeOptions::peer_host));
+    top("peer_port", "PORT", std::to_string(d.peer_port),
+        "Peer port; 0 picks a free port", UintField(&NodeOptions::peer_port));
+    top("peer_advertise_host", "HOST", "",
+        "Host other nodes use to reach this one (default: --peer-host; "
+        "required when that is a wildcard such as 0.0.0.0)",
+        StringField(&NodeOptions::peer_advertise_host));
+    top("cluster_name", "NAME", d.cluster_name,
+        "Cluster name; peers of another cluster are refused",
+        StringField(&NodeOptions::cluster_name));
+    top("cluster_secret_file", "FILE", "",
+        "File holding the secret every node of the cluster shares (trailing "
+        "whitespace ignored); required unless --no-peer. cluster/up makes "
+        "one",
+        StringField(&NodeOptions::cluster_secret_file));
+    flag("no_peer",
+         "Open no peer port: a standalone one-node cluster that cannot "
+         "join others",
+         BoolField(&NodeOptions::no_peer));
+    top("down_after_ms", "MS", std::to_string(d.down_after_ms),
+        "A peer not heard from for this long is taken as down "
+        "(1000 to 600000)",
+        UintField(&NodeOptions::down_after_ms));
+    top("request_timeout_ms", "MS", std::to_string(d.request_timeout_ms),
+        "Client requests waiting on peers fail after this long "
+        "(100 to 3600000)",
+        UintField(&NodeOptions::request_timeout_ms));
     bucket("n_val", "N", "3",
            "Default bucket n_val: replicas per object (1-16)",
            [](const RawValue& v, NodeOptions* o) {
@@ -382,7 +424,11 @@ std::string Footer() {
        "\"quorum\").\n";
   f += "Q is one, quorum, all, default or a number of replicas. BOOL is\n";
   f += "true or false (also yes/no, on/off, 1/0).\n";
-  f += "SIGTERM or SIGINT shuts the node down gracefully (exit 0); bad\n";
+  f +=
+      "A node joins a cluster through `causeway cluster join`; every node of\n";
+  f += "a cluster needs the same --cluster-name and cluster secret.\n";
+  f += "SIGTERM or SIGINT shuts the node down gracefully (exit 0), and so\n";
+  f += "does leaving the cluster once the node's data is handed off; bad\n";
   f += "configuration exits 2.";
   return f;
 }
@@ -405,9 +451,12 @@ std::vector<CLI::Option*> BuildApp(CLI::App& app,
   for (size_t i = 0; i < settings.size(); ++i) {
     const Setting& s = settings[i];
     CLI::Option* opt =
-        app.add_option(s.flag(), values[i], s.help)
-            ->type_name(s.value_name)
-            ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+        s.switch_flag
+            ? app.add_flag(s.flag(), values[i], s.help)
+                  ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+            : app.add_option(s.flag(), values[i], s.help)
+                  ->type_name(s.value_name)
+                  ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     if (!s.default_text.empty()) opt->default_str(s.default_text);
     if (s.bucket_default) opt->group("Default bucket properties");
     options.push_back(opt);
@@ -440,6 +489,28 @@ bool HasSpaceOrControl(std::string_view s) {
     const auto u = static_cast<unsigned char>(c);
     return u <= 0x20 || u == 0x7F;
   });
+}
+
+// An IP literal that means "every interface": peers cannot dial it.
+bool IsWildcardAddress(std::string_view host) {
+  std::string h(host);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
+    h = h.substr(1, h.size() - 2);
+  }
+  unsigned char bytes[16];
+  const int family = h.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  if (::inet_pton(family, h.c_str(), bytes) != 1) return false;
+  const size_t n = family == AF_INET ? 4 : 16;
+  return std::all_of(bytes, bytes + n, [](unsigned char b) { return b == 0; });
+}
+
+// Ports clash only when both are fixed and the hosts are the same (or one
+// side listens everywhere).
+bool PortsClash(uint16_t a_port, const std::string& a_host, uint16_t b_port,
+                const std::string& b_host) {
+  return a_port != 0 && a_port == b_port &&
+         (a_host == b_host || IsWildcardAddress(a_host) ||
+          IsWildcardAddress(b_host));
 }
 
 }  // namespace
@@ -503,7 +574,7 @@ Status ValidateOptions(const NodeOptions& o) {
   if (o.http_host.empty()) {
     return Invalid("http_host", "--http-host", "must not be empty");
   }
-  if (o.pb_port != 0 && o.pb_port == o.http_port && o.pb_host == o.http_host) {
+  if (PortsClash(o.pb_port, o.pb_host, o.http_port, o.http_host)) {
     return Invalid("http_port", "--http-port",
                    "must differ from pb_port (both are " +
                        std::to_string(o.pb_port) + ")");
@@ -530,6 +601,58 @@ Status ValidateOptions(const NodeOptions& o) {
     return Invalid(
         "max_connections", "--max-connections",
         "must be from 1 to 1048576, got " + std::to_string(o.max_connections));
+  }
+  if (o.cluster_name.empty() || o.cluster_name.size() > 255 ||
+      HasSpaceOrControl(o.cluster_name)) {
+    return Invalid("cluster_name", "--cluster-name",
+                   "must be 1 to 255 bytes without spaces or control "
+                   "characters, got '" +
+                       o.cluster_name + "'");
+  }
+  if (!o.no_peer) {
+    if (o.peer_host.empty()) {
+      return Invalid("peer_host", "--peer-host", "must not be empty");
+    }
+    if (PortsClash(o.peer_port, o.peer_host, o.pb_port, o.pb_host)) {
+      return Invalid("peer_port", "--peer-port",
+                     "must differ from pb_port (both are " +
+                         std::to_string(o.peer_port) + ")");
+    }
+    if (PortsClash(o.peer_port, o.peer_host, o.http_port, o.http_host)) {
+      return Invalid("peer_port", "--peer-port",
+                     "must differ from http_port (both are " +
+                         std::to_string(o.peer_port) + ")");
+    }
+    if (HasSpaceOrControl(o.peer_advertise_host)) {
+      return Invalid("peer_advertise_host", "--peer-advertise-host",
+                     "must not hold spaces or control characters");
+    }
+    if (o.peer_advertise_host.empty() && IsWildcardAddress(o.peer_host)) {
+      return Invalid("peer_advertise_host", "--peer-advertise-host",
+                     "is required when peer_host is a wildcard address ('" +
+                         o.peer_host +
+                         "'): peers need an address they can dial");
+    }
+    if (IsWildcardAddress(o.peer_advertise_host)) {
+      return Invalid("peer_advertise_host", "--peer-advertise-host",
+                     "must be an address peers can dial, not the wildcard '" +
+                         o.peer_advertise_host + "'");
+    }
+    if (o.cluster_secret_file.empty()) {
+      return Invalid("cluster_secret_file", "--cluster-secret-file",
+                     "is required unless --no-peer: every node of a cluster "
+                     "proves the shared secret to its peers");
+    }
+  }
+  if (o.down_after_ms < 1000 || o.down_after_ms > 600000) {
+    return Invalid(
+        "down_after_ms", "--down-after-ms",
+        "must be from 1000 to 600000, got " + std::to_string(o.down_after_ms));
+  }
+  if (o.request_timeout_ms < 100 || o.request_timeout_ms > 3600000) {
+    return Invalid("request_timeout_ms", "--request-timeout-ms",
+                   "must be from 100 to 3600000, got " +
+                       std::to_string(o.request_timeout_ms));
   }
   const Patch& b = o.bucket_defaults;
   if (b.n_val && (*b.n_val < 1 || *b.n_val > 16)) {
@@ -622,7 +745,100 @@ replication::NodeConfig ToNodeConfig(const NodeOptions& options) {
   config.ring_size = options.ring_size;
   config.default_props = options.bucket_defaults;
   config.always_sync = options.sync_writes;
+  config.cluster_name = options.cluster_name;
+  config.request_timeout_ms = options.request_timeout_ms;
+  config.cluster_timing.down_after_ms = options.down_after_ms;
   return config;
+}
+
+PeerTransportOptions ToPeerTransportOptions(const NodeOptions& options,
+                                            std::string secret) {
+  PeerTransportOptions peer;
+  peer.host = options.peer_host;
+  peer.port = options.peer_port;
+  peer.node_name = options.name;
+  peer.cluster_name = options.cluster_name;
+  peer.secret = std::move(secret);
+  // A value a client may write in one frame must also cross to the
+  // replicas, inside an envelope with its clock and metadata, and an object
+  // can hold several such values as siblings: allow twice the client frame
+  // and some room. The queue must hold at least one such message, or it
+  // would drop every one.
+  const uint64_t frame =
+      std::min<uint64_t>(2 * uint64_t{options.max_frame_bytes} + (1u << 20),
+                         std::numeric_limits<uint32_t>::max());
+  peer.max_frame_bytes =
+      std::max<uint32_t>(peer.max_frame_bytes, static_cast<uint32_t>(frame));
+  peer.max_queue_bytes =
+      std::max<uint64_t>(peer.max_queue_bytes, peer.max_frame_bytes);
+  return peer;
+}
+
+std::string PeerAddress(const NodeOptions& options, uint16_t bound_port) {
+  const std::string& host = options.peer_advertise_host.empty()
+                                ? options.peer_host
+                                : options.peer_advertise_host;
+  const bool bare_v6 = host.find(':') != std::string::npos &&
+                       !(host.front() == '[' && host.back() == ']');
+  return (bare_v6 ? "[" + host + "]" : host) + ":" + std::to_string(bound_port);
+}
+
+Status ReadClusterSecret(const std::string& path, std::string* secret,
+                         std::string* warning) {
+  constexpr off_t kMaxBytes = 64 * 1024;
+  if (warning != nullptr) warning->clear();
+  const std::string what = "cluster secret file '" + path + "'";
+  if (path.empty()) {
+    return Status::InvalidArgument(
+        "no cluster secret file given (--cluster-secret-file)");
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    return Status::InvalidArgument("cannot open " + what + ": " +
+                                   std::strerror(errno));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    return Status::InvalidArgument("cannot read " + what + ": " +
+                                   std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument(what + " is not a regular file");
+  }
+  if (st.st_size > kMaxBytes) {
+    return Status::InvalidArgument(what +
+                                   " is over 64 KiB; a secret is a "
+                                   "line of random text");
+  }
+  std::string content(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < content.size()) {
+    const ssize_t n = ::read(fd, content.data() + got, content.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Status::InvalidArgument("cannot read " + what + ": " +
+                                     std::strerror(errno));
+    }
+    if (n == 0) break;  // shrank while we read: use what is there
+    got += static_cast<size_t>(n);
+  }
+  content.resize(got);
+  while (!content.empty() &&
+         std::isspace(static_cast<unsigned char>(content.back()))) {
+    content.pop_back();
+  }
+  if (content.empty()) {
+    return Status::InvalidArgument(what + " is empty");
+  }
+  if (warning != nullptr && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+    *warning = what + " can be read by other users; chmod 600 it";
+  }
+  *secret = std::move(content);
+  return Status::Ok();
 }
 
 PbcServerOptions ToPbcServerOptions(const NodeOptions& options) {

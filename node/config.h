@@ -10,12 +10,17 @@
 // (n_val, allow_mult, last_write_wins, r, w, dw, pr, pw, rw, notfound_ok,
 // basic_quorum). Unknown keys are errors, so a typo never silently falls back
 // to a default. Relative paths are relative to the working directory.
+//
+// The cluster secret never sits in NodeOptions: only the name of the file
+// that holds it does, and ReadClusterSecret() reads it when the node starts,
+// so options can be printed or logged without leaking it.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "node/pbc_server.h"
+#include "node/peer_transport.h"
 #include "replication/buckets/bucket_props.h"
 #include "replication/core.h"
 #include "storage/status.h"
@@ -39,6 +44,22 @@ struct NodeOptions {
   // Over Riak's defaults; only the settings given are present.
   replication::BucketPropsPatch bucket_defaults;
   bool sync_writes = false;
+
+  // Node-to-node transport. With no_peer the node opens no peer port and
+  // runs as a standalone one-node cluster that cannot join others.
+  bool no_peer = false;
+  std::string peer_host = "127.0.0.1";
+  uint16_t peer_port = 8097;  // 0 picks a free port
+  // The host peers are told to reach this node at; empty: peer_host. Needed
+  // when peer_host is a wildcard address (0.0.0.0, ::).
+  std::string peer_advertise_host;
+  std::string cluster_name = "causeway";
+  // Required unless no_peer: every node of a cluster holds the same secret.
+  std::string cluster_secret_file;
+  // A peer not heard from for this long is down.
+  uint64_t down_after_ms = 3000;
+  // Client requests that wait on peers fail after this long.
+  uint64_t request_timeout_ms = 10000;
 };
 
 // The outcome of reading a command line.
@@ -72,7 +93,27 @@ Status ValidateOptions(const NodeOptions& options);
 // The --help text (flags, defaults, the TOML layout).
 std::string HelpText();
 
+// Everything but NodeConfig::peer_address, which only the bound port
+// settles (see PeerAddress).
 replication::NodeConfig ToNodeConfig(const NodeOptions& options);
 PbcServerOptions ToPbcServerOptions(const NodeOptions& options);
+
+// The peer transport's settings: listen address, names, `secret`, and
+// limits that let through any object a client could write (see config.cc).
+PeerTransportOptions ToPeerTransportOptions(const NodeOptions& options,
+                                            std::string secret);
+
+// HOST:PORT under which peers reach this node once the peer port is bound:
+// the advertised host (or peer_host), in brackets when it is an IPv6
+// literal.
+std::string PeerAddress(const NodeOptions& options, uint16_t bound_port);
+
+// Reads the cluster secret from `path`: a regular file of at most 64 KiB
+// whose content, less trailing whitespace (the newline an editor or `echo`
+// leaves), is the secret. A missing, unreadable, oversized or empty file is
+// InvalidArgument naming the file, never the content. `warning`, if given,
+// receives a note when the file can be read by other users (else empty).
+Status ReadClusterSecret(const std::string& path, std::string* secret,
+                         std::string* warning = nullptr);
 
 }  // namespace causeway::node

@@ -15,8 +15,22 @@ namespace {
 using replication::Quorum;
 using Action = ParsedCommandLine::Action;
 
-ParsedCommandLine Parse(std::initializer_list<std::string> args) {
+// Exactly the given arguments.
+ParsedCommandLine ParseRaw(std::initializer_list<std::string> args) {
   std::vector<std::string> storage = {"causewayd"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<const char*> argv;
+  for (const auto& a : storage) argv.push_back(a.c_str());
+  return ParseCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+
+// With a cluster secret file named first, which a node with a peer port
+// needs, so that tests about other settings need not repeat it (a later
+// --cluster-secret-file or --no-peer in `args` still wins). Parsing does
+// not read the file; the node does when it starts.
+ParsedCommandLine Parse(std::initializer_list<std::string> args) {
+  std::vector<std::string> storage = {"causewayd", "--cluster-secret-file",
+                                      "secret"};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<const char*> argv;
   for (const auto& a : storage) argv.push_back(a.c_str());
@@ -65,6 +79,14 @@ TEST(NodeConfigTest, DefaultsMatchTheContract) {
   ParsedCommandLine p = Parse({});
   ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
   const NodeOptions& o = p.options;
+  EXPECT_FALSE(o.no_peer);
+  EXPECT_EQ(o.peer_host, "127.0.0.1");
+  EXPECT_EQ(o.peer_port, 8097);
+  EXPECT_EQ(o.peer_advertise_host, "");
+  EXPECT_EQ(o.cluster_name, "causeway");
+  EXPECT_EQ(o.cluster_secret_file, "secret");
+  EXPECT_EQ(o.down_after_ms, 3000u);
+  EXPECT_EQ(o.request_timeout_ms, 10000u);
   EXPECT_EQ(o.name, "causeway@127.0.0.1");
   EXPECT_EQ(o.data_dir, "./var/data");
   EXPECT_EQ(o.pb_host, "127.0.0.1");
@@ -222,11 +244,17 @@ pb_host = "127.0.0.1"
 pb_port = 8087
 http_host = "127.0.0.1"
 http_port = 8187
+peer_host = "127.0.0.1"
+peer_port = 8287
+cluster_name = "causeway"
+cluster_secret_file = "var/cluster/secret"
 log_level = "info"
 )");
-  ParsedCommandLine p = Parse({"--config", file.path()});
+  ParsedCommandLine p = ParseRaw({"--config", file.path()});
   ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
   EXPECT_EQ(p.options.http_port, 8187);
+  EXPECT_EQ(p.options.peer_port, 8287);
+  EXPECT_EQ(p.options.cluster_secret_file, "var/cluster/secret");
 }
 
 TEST(NodeConfigTest, HelpDocumentsEveryFlag) {
@@ -257,6 +285,14 @@ TEST(NodeConfigTest, HelpDocumentsEveryFlag) {
                            "--notfound-ok",
                            "--basic-quorum",
                            "--sync-writes",
+                           "--peer-host",
+                           "--peer-port",
+                           "--peer-advertise-host",
+                           "--cluster-name",
+                           "--cluster-secret-file",
+                           "--no-peer",
+                           "--down-after-ms",
+                           "--request-timeout-ms",
                            "bucket_defaults"}) {
     EXPECT_NE(p.help.find(flag), std::string::npos) << flag << "\n" << p.help;
   }
@@ -389,11 +425,268 @@ TEST(NodeConfigTest, QuorumsAcceptRiakWordsAndNumbers) {
                         "w = \"3\"\ndw = 0\npw = \"all\"\n",
                         "t", &o)
                   .ok());
+  o.cluster_secret_file = "secret";
   EXPECT_EQ(o.bucket_defaults.r, Quorum::Majority());
   EXPECT_EQ(o.bucket_defaults.w, Quorum::Number(3));
   EXPECT_EQ(o.bucket_defaults.dw, Quorum::Number(0));
   EXPECT_EQ(o.bucket_defaults.pw, Quorum::All());
   EXPECT_TRUE(ValidateOptions(o).ok());
+}
+
+TEST(NodeConfigTest, PeerFlagsSetTheClusterSettings) {
+  ParsedCommandLine p =
+      ParseRaw({"--peer-host", "10.0.0.5", "--peer-port", "0",
+                "--peer-advertise-host", "node5.example", "--cluster-name",
+                "prod", "--cluster-secret-file", "/etc/causeway/secret",
+                "--down-after-ms", "5000", "--request-timeout-ms", "2000"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  const NodeOptions& o = p.options;
+  EXPECT_FALSE(o.no_peer);
+  EXPECT_EQ(o.peer_host, "10.0.0.5");
+  EXPECT_EQ(o.peer_port, 0);
+  EXPECT_EQ(o.peer_advertise_host, "node5.example");
+  EXPECT_EQ(o.cluster_name, "prod");
+  EXPECT_EQ(o.cluster_secret_file, "/etc/causeway/secret");
+  EXPECT_EQ(o.down_after_ms, 5000u);
+  EXPECT_EQ(o.request_timeout_ms, 2000u);
+
+  replication::NodeConfig core = ToNodeConfig(o);
+  EXPECT_EQ(core.cluster_name, "prod");
+  EXPECT_EQ(core.request_timeout_ms, 2000u);
+  EXPECT_EQ(core.cluster_timing.down_after_ms, 5000u);
+  // Only the bound port settles it; the node fills it in.
+  EXPECT_EQ(core.peer_address, "");
+  EXPECT_EQ(PeerAddress(o, 41234), "node5.example:41234");
+}
+
+TEST(NodeConfigTest, PeerTransportOptionsCarryTheSettingsAndFitAnyObject) {
+  ParsedCommandLine p =
+      Parse({"--name", "n1@10.0.0.1", "--peer-host", "10.0.0.1", "--peer-port",
+             "9100", "--cluster-name", "prod"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  PeerTransportOptions t = ToPeerTransportOptions(p.options, "s3cret");
+  EXPECT_EQ(t.host, "10.0.0.1");
+  EXPECT_EQ(t.port, 9100);
+  EXPECT_EQ(t.node_name, "n1@10.0.0.1");
+  EXPECT_EQ(t.cluster_name, "prod");
+  EXPECT_EQ(t.secret, "s3cret");
+  // A largest client write, its envelope and siblings fit in one peer frame,
+  // and one such frame fits in a peer's queue.
+  for (const char* frame : {"1024", "67108864", "1073741824"}) {
+    p = Parse({"--max-frame-bytes", frame});
+    ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+    t = ToPeerTransportOptions(p.options, "s");
+    EXPECT_GT(t.max_frame_bytes, 2 * uint64_t{p.options.max_frame_bytes})
+        << frame;
+    EXPECT_GE(t.max_queue_bytes, t.max_frame_bytes) << frame;
+    EXPECT_GE(t.max_frame_bytes, PeerTransportOptions{}.max_frame_bytes);
+    EXPECT_GE(t.max_queue_bytes, PeerTransportOptions{}.max_queue_bytes);
+  }
+}
+
+TEST(NodeConfigTest, PeerSettingsComeFromTomlToo) {
+  TempToml file(R"(peer_host = "127.0.0.2"
+peer-port = 9100
+cluster_name = "staging"
+cluster_secret_file = "secret.txt"
+down_after_ms = 4000
+)");
+  ParsedCommandLine p =
+      ParseRaw({"--config", file.path(), "--cluster-name", "flagged"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  EXPECT_EQ(p.options.peer_host, "127.0.0.2");
+  EXPECT_EQ(p.options.peer_port, 9100);
+  EXPECT_EQ(p.options.cluster_name, "flagged");
+  EXPECT_EQ(p.options.cluster_secret_file, "secret.txt");
+  EXPECT_EQ(p.options.down_after_ms, 4000u);
+
+  TempToml standalone("no_peer = true\n");
+  p = ParseRaw({"--config", standalone.path()});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  EXPECT_TRUE(p.options.no_peer);
+  // A flag turns it back on, and then the secret file is needed again.
+  p = ParseRaw({"--config", standalone.path(), "--no-peer=false"});
+  ASSERT_EQ(p.action, Action::kError);
+  std::string m = p.status.message();
+  EXPECT_NE(m.find("cluster_secret_file"), std::string::npos) << m;
+
+  m = TomlErrorOf("no_peer = \"sometimes\"\n");
+  EXPECT_NE(m.find("no_peer"), std::string::npos) << m;
+  m = TomlErrorOf("peer_port = 70000\n");
+  EXPECT_NE(m.find("peer_port"), std::string::npos) << m;
+}
+
+TEST(NodeConfigTest, APeerPortNeedsASecretFileAndNoPeerNeedsNone) {
+  ParsedCommandLine p = ParseRaw({});
+  ASSERT_EQ(p.action, Action::kError);
+  const std::string m = p.status.message();
+  EXPECT_NE(m.find("--cluster-secret-file"), std::string::npos) << m;
+  EXPECT_NE(m.find("--no-peer"), std::string::npos) << m;
+
+  p = ParseRaw({"--no-peer"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  EXPECT_TRUE(p.options.no_peer);
+  EXPECT_EQ(ParseRaw({"--no-peer", "--no-peer=false"}).action, Action::kError);
+  EXPECT_EQ(ParseRaw({"--no-peer=yes"}).action, Action::kRun);
+  EXPECT_NE(ErrorOf({"--no-peer=often"}).find("--no-peer"), std::string::npos);
+  // An empty file name is no file.
+  EXPECT_NE(ErrorOf({"--cluster-secret-file", ""}).find("cluster_secret_file"),
+            std::string::npos);
+}
+
+TEST(NodeConfigTest, RejectsBadPeerSettingsWithMessages) {
+  std::string m = ErrorOf({"--peer-port", "8087"});  // the client port
+  EXPECT_NE(m.find("peer_port"), std::string::npos) << m;
+  EXPECT_NE(m.find("pb_port"), std::string::npos) << m;
+  m = ErrorOf({"--peer-port", "8098"});  // the admin port
+  EXPECT_NE(m.find("http_port"), std::string::npos) << m;
+  // Different hosts may share a port number, unless one is a wildcard.
+  EXPECT_EQ(Parse({"--peer-port", "8087", "--peer-host", "127.0.0.2"}).action,
+            Action::kRun);
+  m = ErrorOf({"--peer-port", "8087", "--pb-host", "0.0.0.0"});
+  EXPECT_NE(m.find("peer_port"), std::string::npos) << m;
+  // Port 0 never clashes, and --no-peer turns the peer checks off.
+  EXPECT_EQ(Parse({"--peer-port", "0", "--pb-port", "0"}).action, Action::kRun);
+  EXPECT_EQ(ParseRaw({"--no-peer", "--peer-port", "8087"}).action,
+            Action::kRun);
+
+  for (const char* wildcard : {"0.0.0.0", "::", "[::]"}) {
+    m = ErrorOf({"--peer-host", wildcard});
+    EXPECT_NE(m.find("peer_advertise_host"), std::string::npos) << m;
+    ParsedCommandLine p =
+        Parse({"--peer-host", wildcard, "--peer-advertise-host", "10.1.2.3"});
+    ASSERT_EQ(p.action, Action::kRun) << wildcard << p.status.ToString();
+    EXPECT_EQ(PeerAddress(p.options, 8097), "10.1.2.3:8097");
+  }
+  m = ErrorOf({"--peer-advertise-host", "0.0.0.0"});
+  EXPECT_NE(m.find("peer_advertise_host"), std::string::npos) << m;
+  m = ErrorOf({"--peer-host", ""});
+  EXPECT_NE(m.find("peer_host"), std::string::npos) << m;
+
+  for (const char* name : {"", "two words", "tab\tbed"}) {
+    m = ErrorOf({"--cluster-name", name});
+    EXPECT_NE(m.find("cluster_name"), std::string::npos) << m;
+  }
+  EXPECT_NE(
+      ErrorOf({"--cluster-name", std::string(256, 'c')}).find("cluster_name"),
+      std::string::npos);
+  EXPECT_EQ(Parse({"--cluster-name", std::string(255, 'c')}).action,
+            Action::kRun);
+
+  for (const char* ms : {"999", "600001"}) {
+    m = ErrorOf({"--down-after-ms", ms});
+    EXPECT_NE(m.find("down_after_ms"), std::string::npos) << m;
+  }
+  EXPECT_EQ(Parse({"--down-after-ms", "1000"}).action, Action::kRun);
+  for (const char* ms : {"99", "3600001"}) {
+    m = ErrorOf({"--request-timeout-ms", ms});
+    EXPECT_NE(m.find("request_timeout_ms"), std::string::npos) << m;
+  }
+}
+
+TEST(NodeConfigTest, PeerAddressBracketsIpv6Literals) {
+  NodeOptions o;
+  o.peer_host = "::1";
+  EXPECT_EQ(PeerAddress(o, 9), "[::1]:9");
+  o.peer_host = "[::1]";
+  EXPECT_EQ(PeerAddress(o, 9), "[::1]:9");
+  o.peer_host = "127.0.0.1";
+  EXPECT_EQ(PeerAddress(o, 65535), "127.0.0.1:65535");
+  o.peer_advertise_host = "fe80::2";
+  EXPECT_EQ(PeerAddress(o, 1), "[fe80::2]:1");
+}
+
+// A file in a per-test temporary directory, with the given mode.
+class TempFile {
+ public:
+  TempFile(const std::string& content, std::filesystem::perms mode) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("causeway-secret-test-" + std::to_string(::getpid()) + "-" +
+            std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "secret").string();
+    std::ofstream(path_, std::ios::binary) << content;
+    std::filesystem::permissions(path_, mode);
+  }
+  ~TempFile() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  const std::string& path() const { return path_; }
+  std::string dir() const { return dir_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+constexpr auto kOwnerOnly =
+    std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+
+TEST(ClusterSecretTest, ReadsTheFileLessTrailingWhitespace) {
+  TempFile file("  s3cr3t value\n\r\n \t", kOwnerOnly);
+  std::string secret, warning = "stale";
+  Status s = ReadClusterSecret(file.path(), &secret, &warning);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  // Leading and inner whitespace is part of the secret.
+  EXPECT_EQ(secret, "  s3cr3t value");
+  EXPECT_EQ(warning, "");
+
+  // Any bytes, including NUL and newlines inside.
+  const std::string binary("a\0b\nc\xff", 6);
+  TempFile raw(binary + "\n", kOwnerOnly);
+  ASSERT_TRUE(ReadClusterSecret(raw.path(), &secret).ok());
+  EXPECT_EQ(secret, binary);
+}
+
+TEST(ClusterSecretTest, WarnsWhenOthersCanReadIt) {
+  TempFile file("hunter2\n", kOwnerOnly | std::filesystem::perms::group_read |
+                                 std::filesystem::perms::others_read);
+  std::string secret, warning;
+  ASSERT_TRUE(ReadClusterSecret(file.path(), &secret, &warning).ok());
+  EXPECT_EQ(secret, "hunter2");
+  EXPECT_NE(warning.find(file.path()), std::string::npos) << warning;
+  EXPECT_NE(warning.find("chmod 600"), std::string::npos) << warning;
+  EXPECT_EQ(warning.find("hunter2"), std::string::npos) << warning;
+}
+
+TEST(ClusterSecretTest, UnusableFilesAreClearErrorsThatNeverShowTheContent) {
+  std::string secret = "unchanged";
+  auto error_of = [&](const std::string& path) {
+    Status s = ReadClusterSecret(path, &secret);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << path;
+    EXPECT_EQ(secret, "unchanged");
+    return s.message();
+  };
+
+  TempFile file("x", kOwnerOnly);
+  const std::string missing = file.dir() + "/no-such-secret";
+  std::string m = error_of(missing);
+  EXPECT_NE(m.find(missing), std::string::npos) << m;
+  EXPECT_NE(m.find("cannot open"), std::string::npos) << m;
+
+  TempFile empty("", kOwnerOnly);
+  m = error_of(empty.path());
+  EXPECT_NE(m.find("is empty"), std::string::npos) << m;
+  TempFile blank(" \n\t\r\n", kOwnerOnly);
+  m = error_of(blank.path());
+  EXPECT_NE(m.find("is empty"), std::string::npos) << m;
+
+  m = error_of(file.dir());
+  EXPECT_NE(m.find("not a regular file"), std::string::npos) << m;
+
+  TempFile huge(std::string(64 * 1024, 'k') + "Z", kOwnerOnly);
+  m = error_of(huge.path());
+  EXPECT_NE(m.find("64 KiB"), std::string::npos) << m;
+  EXPECT_EQ(m.find("kkkk"), std::string::npos) << m;
+  TempFile just_fits(std::string(64 * 1024, 'k'), kOwnerOnly);
+  EXPECT_TRUE(ReadClusterSecret(just_fits.path(), &secret).ok());
+  EXPECT_EQ(secret.size(), 64u * 1024);
+
+  secret = "unchanged";
+  m = error_of("");
+  EXPECT_NE(m.find("--cluster-secret-file"), std::string::npos) << m;
 }
 
 }  // namespace
