@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "node/json.h"
 #include "node/stats.h"
 
 namespace causeway::node {
@@ -343,26 +344,319 @@ void AdminHttp::Stop() {
 
 size_t AdminHttp::open_connections() const { return impl_->sessions.size(); }
 
+namespace {
+
+// Renders the extra members into the object Stats::ToJson made.
+std::string WithExtras(std::string object, const StatsExtras& extras) {
+  if (extras.json.empty() || object.empty() || object.back() != '}') {
+    return object;
+  }
+  object.pop_back();
+  bool empty_object = object.size() == 1;  // just "{"
+  for (const auto& [key, render] : extras.json) {
+    if (!empty_object) object.push_back(',');
+    empty_object = false;
+    AppendJsonString(&object, key);
+    object.push_back(':');
+    object += render ? render() : std::string("null");
+  }
+  object.push_back('}');
+  return object;
+}
+
+}  // namespace
+
 void AddStatsRoutes(AdminHttp& http, std::string node_name, Stats& stats,
-                    std::function<void(Stats&)> refresh) {
+                    std::function<void(Stats&)> refresh, StatsExtras extras) {
   auto name = std::make_shared<const std::string>(std::move(node_name));
   auto fill = std::make_shared<std::function<void(Stats&)>>(std::move(refresh));
+  auto more = std::make_shared<const StatsExtras>(std::move(extras));
   http.Handle("GET", "/ping",
               [](const HttpRequest&) { return TextResponse(200, "OK"); });
-  http.Handle("GET", "/stats", [name, fill, &stats](const HttpRequest&) {
+  http.Handle("GET", "/stats", [name, fill, more, &stats](const HttpRequest&) {
     if (*fill) (*fill)(stats);
     HttpResponse r;
     r.content_type = "application/json";
-    r.body = stats.ToJson(*name);
+    r.body = WithExtras(stats.ToJson(*name), *more);
     return r;
   });
-  http.Handle("GET", "/metrics", [name, fill, &stats](const HttpRequest&) {
-    if (*fill) (*fill)(stats);
-    HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = stats.ToPrometheus(*name);
-    return r;
-  });
+  http.Handle("GET", "/metrics",
+              [name, fill, more, &stats](const HttpRequest&) {
+                if (*fill) (*fill)(stats);
+                HttpResponse r;
+                r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                r.body = stats.ToPrometheus(*name);
+                if (more->prometheus) r.body += more->prometheus();
+                return r;
+              });
+}
+
+namespace {
+
+// A JSON writer for the admin pages: objects and arrays nest, commas are
+// placed for the caller, strings are escaped.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string* out) : out_(out) {}
+
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+  // The key of the next value inside an object.
+  void Key(std::string_view key) {
+    Separate();
+    AppendJsonString(out_, key);
+    out_->push_back(':');
+    after_key_ = true;
+  }
+  void String(std::string_view v) {
+    Separate();
+    AppendJsonString(out_, v);
+  }
+  void Uint(uint64_t v) {
+    Separate();
+    out_->append(std::to_string(v));
+  }
+  void Bool(bool v) {
+    Separate();
+    out_->append(v ? "true" : "false");
+  }
+  void Null() {
+    Separate();
+    out_->append("null");
+  }
+  void Strings(const std::vector<std::string>& values) {
+    BeginArray();
+    for (const auto& v : values) String(v);
+    EndArray();
+  }
+
+ private:
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+    } else if (!first_.empty()) {
+      if (!first_.back()) out_->push_back(',');
+      first_.back() = false;
+    }
+  }
+  void Open(char c) {
+    Separate();
+    out_->push_back(c);
+    first_.push_back(true);
+  }
+  void Close(char c) {
+    out_->push_back(c);
+    first_.pop_back();
+  }
+
+  std::string* out_;
+  std::vector<bool> first_;  // per open container: nothing written in it yet
+  bool after_key_ = false;
+};
+
+std::string PromLabel(std::string_view text) {
+  std::string out;
+  for (char c : SanitizeUtf8(text)) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// (name, help, counter?, value) for each peer transport figure, in the
+// order both renderings use.
+struct PeerFigure {
+  const char* json;
+  const char* metric;
+  const char* help;
+  bool counter;
+  uint64_t value;
+};
+
+std::vector<PeerFigure> PeerFigures(const PeerTransportStats& s) {
+  return {
+      {"messages_sent", "causeway_peer_messages_sent_total",
+       "Messages sent to peers.", true, s.messages_sent},
+      {"bytes_sent", "causeway_peer_bytes_sent_total",
+       "Payload bytes sent to peers.", true, s.bytes_sent},
+      {"messages_received", "causeway_peer_messages_received_total",
+       "Messages received from peers.", true, s.messages_received},
+      {"bytes_received", "causeway_peer_bytes_received_total",
+       "Payload bytes received from peers.", true, s.bytes_received},
+      {"dropped", "causeway_peer_dropped_total",
+       "Messages to peers dropped, for any reason.", true, s.dropped()},
+      {"dropped_queue_full", "causeway_peer_dropped_queue_full_total",
+       "Messages dropped because a peer's queue was full.", true,
+       s.dropped_queue_full},
+      {"dropped_expired", "causeway_peer_dropped_expired_total",
+       "Messages dropped after waiting too long for a peer.", true,
+       s.dropped_expired},
+      {"dropped_too_large", "causeway_peer_dropped_too_large_total",
+       "Messages dropped for being over the frame limit.", true,
+       s.dropped_too_large},
+      {"dropped_unroutable", "causeway_peer_dropped_unroutable_total",
+       "Messages dropped for want of a peer address.", true,
+       s.dropped_unroutable},
+      {"dropped_in_flight", "causeway_peer_dropped_in_flight_total",
+       "Messages lost with a connection that failed while sending them.", true,
+       s.dropped_in_flight},
+      {"connects_attempted", "causeway_peer_connects_attempted_total",
+       "Outbound peer connections attempted.", true, s.connects_attempted},
+      {"connect_failures", "causeway_peer_connect_failures_total",
+       "Outbound peer connections that failed to connect.", true,
+       s.connect_failures},
+      {"handshake_failures", "causeway_peer_handshake_failures_total",
+       "Peer connections refused or failed during the handshake.", true,
+       s.handshake_failures},
+      {"connections_accepted", "causeway_peer_connections_accepted_total",
+       "Inbound peer connections accepted.", true, s.connections_accepted},
+      {"connections_rejected", "causeway_peer_connections_rejected_total",
+       "Inbound peer connections refused over the limit.", true,
+       s.connections_rejected},
+      {"frames_rejected", "causeway_peer_frames_rejected_total",
+       "Peer frames over the size limit.", true, s.frames_rejected},
+      {"connected_peers", "causeway_peer_connected",
+       "Authenticated outbound peer connections.", false, s.connected_peers},
+      {"inbound_connections", "causeway_peer_inbound_connections",
+       "Authenticated inbound peer connections.", false, s.inbound_connections},
+      {"queued_messages", "causeway_peer_queued_messages",
+       "Messages waiting in peer queues.", false, s.queued_messages},
+      {"queued_bytes", "causeway_peer_queued_bytes",
+       "Payload bytes waiting in peer queues.", false, s.queued_bytes},
+  };
+}
+
+}  // namespace
+
+std::string PeerStatsJson(const PeerTransportStats& stats) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  for (const PeerFigure& f : PeerFigures(stats)) {
+    w.Key(f.json);
+    w.Uint(f.value);
+  }
+  w.EndObject();
+  return out;
+}
+
+std::string PeerStatsPrometheus(const PeerTransportStats& stats,
+                                const std::string& node_name) {
+  const std::string label = "{node=\"" + PromLabel(node_name) + "\"} ";
+  std::string out;
+  for (const PeerFigure& f : PeerFigures(stats)) {
+    out.append("# HELP ").append(f.metric).append(" ").append(f.help);
+    out.append("\n# TYPE ").append(f.metric);
+    out.append(f.counter ? " counter\n" : " gauge\n");
+    out.append(f.metric).append(label).append(std::to_string(f.value));
+    out.push_back('\n');
+  }
+  return out;
+}
+
+std::string ClusterJson(const ClusterPage& page) {
+  const replication::ClusterView& v = page.view;
+  std::string out;
+  out.reserve(1024 + 32 * v.owners.size());
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("node");
+  w.String(v.self);
+  w.Key("cluster_name");
+  w.String(page.cluster_name);
+  w.Key("claimant");
+  w.String(v.claimant);
+  w.Key("ring_version");
+  w.Uint(v.ring_version);
+  w.Key("ring_size");
+  w.Uint(v.ring_size);
+  w.Key("members");
+  w.BeginArray();
+  for (const replication::MemberView& m : v.members) {
+    w.BeginObject();
+    w.Key("name");
+    w.String(m.name);
+    w.Key("address");
+    w.String(m.address);
+    w.Key("status");
+    w.String(m.status);
+    w.Key("up");
+    w.Bool(m.up);
+    w.Key("last_heard_ms_ago");
+    w.Uint(m.last_heard_ms_ago);
+    w.Key("partitions");
+    w.Uint(m.partitions);
+    w.Key("next_partitions");
+    w.Uint(m.next_partitions);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("pending_transfers");
+  w.Uint(v.pending_transfers);
+  w.Key("transfers_done");
+  w.Strings(v.transfers_done);
+  const auto& h = v.handoff;
+  w.Key("handoff");
+  w.BeginObject();
+  w.Key("hints_pending");
+  w.Uint(h.hints_pending);
+  w.Key("hints_delivered");
+  w.Uint(h.hints_delivered);
+  w.Key("transfer_running");
+  w.Bool(h.transfer_running);
+  w.Key("transfer_ring_version");
+  w.Uint(h.transfer_ring_version);
+  w.Key("transfer_keys_scanned");
+  w.Uint(h.transfer_keys_scanned);
+  w.Key("transfer_keys_done");
+  w.Uint(h.transfer_keys_done);
+  w.Key("transfer_partition");
+  w.Uint(h.transfer_partition);
+  w.Key("cleanup_running");
+  w.Bool(h.cleanup_running);
+  w.Key("cleanup_keys_done");
+  w.Uint(h.cleanup_keys_done);
+  w.EndObject();
+  w.Key("owners");
+  w.Strings(v.owners);
+  w.Key("next_owners");
+  w.Strings(v.next_owners);
+  w.Key("ready_to_exit");
+  w.Bool(page.ready_to_exit);
+  w.Key("peers");
+  if (page.peers == nullptr) {
+    w.Null();
+  } else {
+    w.BeginArray();
+    for (const PeerView& p : *page.peers) {
+      w.BeginObject();
+      w.Key("name");
+      w.String(p.name);
+      w.Key("address");
+      w.String(p.address);
+      w.Key("state");
+      w.String(p.state);
+      w.Key("queued_messages");
+      w.Uint(p.queued_messages);
+      w.Key("queued_bytes");
+      w.Uint(p.queued_bytes);
+      w.Key("consecutive_failures");
+      w.Uint(p.consecutive_failures);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  return out;
 }
 
 }  // namespace causeway::node

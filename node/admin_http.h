@@ -12,13 +12,18 @@
 // Keep-alive is supported. Beast stays out of this header.
 //
 // AddStatsRoutes installs the standard /ping, /stats and /metrics; other
-// routes (cluster state, fault injection) are added with Handle().
+// routes (cluster state, fault injection) are added with Handle(). The
+// renderers at the end turn cluster and peer state into those pages.
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "node/peer_transport.h"
+#include "replication/core.h"
 #include "storage/status.h"
 
 namespace boost::asio {
@@ -82,11 +87,54 @@ class AdminHttp {
   std::shared_ptr<Impl> impl_;
 };
 
+// Parts of the node that keep counters of their own (the peer transport)
+// and show them next to Stats.
+struct StatsExtras {
+  // Extra members of the /stats object: key -> a function returning the
+  // member's JSON value, rendered after Stats' own members.
+  std::map<std::string, std::function<std::string()>> json;
+  // Appended to /metrics; complete Prometheus text (HELP, TYPE, samples).
+  std::function<std::string()> prometheus;
+};
+
 // Installs GET /ping ("OK"), /stats (Stats::ToJson) and /metrics
 // (Stats::ToPrometheus). `refresh`, if set, runs just before each render to
 // fill in the values that live outside Stats (uptime, disk and RSS bytes).
 // `stats` must outlive the server.
 void AddStatsRoutes(AdminHttp& http, std::string node_name, Stats& stats,
-                    std::function<void(Stats&)> refresh);
+                    std::function<void(Stats&)> refresh,
+                    StatsExtras extras = {});
+
+// The peer transport's counters and gauges as one JSON object (the "peer"
+// member of /stats).
+std::string PeerStatsJson(const PeerTransportStats& stats);
+// The same as Prometheus families named causeway_peer_*, labelled with the
+// node name.
+std::string PeerStatsPrometheus(const PeerTransportStats& stats,
+                                const std::string& node_name);
+
+// What GET /cluster shows.
+struct ClusterPage {
+  replication::ClusterView view;
+  std::string cluster_name;
+  bool ready_to_exit = false;
+  // Outbound peer connections; absent for a node without a peer transport.
+  const std::vector<PeerView>* peers = nullptr;
+};
+
+// GET /cluster as one JSON object:
+//   {"node", "cluster_name", "claimant", "ring_version", "ring_size",
+//    "members": [{"name", "address", "status", "up", "last_heard_ms_ago",
+//                 "partitions", "next_partitions"}],
+//    "pending_transfers", "transfers_done": [names],
+//    "handoff": {hints_pending, hints_delivered, transfer_running,
+//                transfer_ring_version, transfer_keys_scanned,
+//                transfer_keys_done, transfer_partition, cleanup_running,
+//                cleanup_keys_done},
+//    "owners": [name per partition], "next_owners": [same, or empty when
+//    no change is pending], "ready_to_exit",
+//    "peers": [{"name", "address", "state", "queued_messages",
+//               "queued_bytes", "consecutive_failures"}] (or null)}
+std::string ClusterJson(const ClusterPage& page);
 
 }  // namespace causeway::node

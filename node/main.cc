@@ -1,6 +1,7 @@
 // causewayd: one Causeway node. Exit status: 0 after a graceful shutdown
-// (SIGTERM, SIGINT) or --help; 2 for bad flags or configuration; 1 when the
-// node cannot start or fails.
+// (SIGTERM, SIGINT, or leaving the cluster once its data is handed off) or
+// --help; 2 for bad flags or configuration (an unreadable cluster secret
+// file included); 1 when the node cannot start or fails.
 
 #include <csignal>
 #include <iostream>

@@ -8,18 +8,22 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "node/admin_http.h"
 #include "node/asio_env.h"
 #include "node/pbc_server.h"
+#include "node/peer_transport.h"
 #include "node/stats.h"
 #include "replication/core.h"
 #include "storage/engine.h"
@@ -34,6 +38,10 @@ namespace {
 // How long shutdown waits for cancelled operations to unwind before the
 // objects they refer to are destroyed.
 constexpr std::chrono::seconds kDrainTimeout{2};
+
+// How often a running node asks the core whether it has left its cluster
+// and may exit.
+constexpr std::chrono::milliseconds kExitCheckInterval{500};
 
 }  // namespace
 
@@ -52,9 +60,44 @@ struct Node::Impl {
       boost::system::error_code ignored;
       signals->cancel(ignored);
     }
+    if (exit_timer != nullptr) exit_timer->cancel();
     pbc->Stop();
     http->Stop();
+    // Before the core closes: no peer message may reach it afterwards.
+    if (transport != nullptr) transport->Stop();
     net::post(io, [this] { Finish(); });
+  }
+
+  // A node that has left its cluster has nothing left to serve: once the
+  // core says its data is handed off, it stops by itself.
+  void WatchForExit() {
+    exit_timer->expires_after(kExitCheckInterval);
+    exit_timer->async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping || core == nullptr) return;
+      if (core->ReadyToExit()) {
+        spdlog::info("{}: left the cluster; exiting", options.name);
+        Shutdown();
+        return;
+      }
+      WatchForExit();
+    });
+  }
+
+  // Runs `action` on the logic thread once the node serves, handing it
+  // `done`; answers `done` with Unavailable instead when the node is
+  // stopping (or never started).
+  using Action =
+      std::function<void(replication::NodeCore&, std::function<void(Status)>)>;
+  void OnLogicThread(Action action, std::function<void(Status)> done) {
+    if (!done) done = [](Status) {};
+    net::post(io, [this, action = std::move(action),
+                   done = std::move(done)]() mutable {
+      if (stopping || core == nullptr) {
+        done(Status::Unavailable("the node is not serving"));
+        return;
+      }
+      action(*core, std::move(done));
+    });
   }
 
   void Finish() {
@@ -71,6 +114,8 @@ struct Node::Impl {
   net::signal_set* signals = nullptr;
   PbcServer* pbc = nullptr;
   AdminHttp* http = nullptr;
+  PeerTransport* transport = nullptr;  // null with no_peer
+  net::steady_timer* exit_timer = nullptr;
   replication::NodeCore* core = nullptr;
   AsioEnv* env = nullptr;
 };
@@ -83,6 +128,24 @@ Node::~Node() = default;
 void Node::RequestStop() {
   Impl* impl = impl_.get();
   net::post(impl->io, [impl] { impl->Shutdown(); });
+}
+
+void Node::Join(std::string seed_address, std::function<void(Status)> done) {
+  impl_->OnLogicThread(
+      [seed = std::move(seed_address)](replication::NodeCore& core,
+                                       std::function<void(Status)> answer) {
+        core.Join(seed, std::move(answer));
+      },
+      std::move(done));
+}
+
+void Node::Leave(std::string node, std::function<void(Status)> done) {
+  impl_->OnLogicThread(
+      [node = std::move(node)](replication::NodeCore& core,
+                               std::function<void(Status)> answer) {
+        core.Leave(node, std::move(answer));
+      },
+      std::move(done));
 }
 
 Status Node::Run(bool handle_signals) {
@@ -100,6 +163,8 @@ Status Node::Run(bool handle_signals) {
       m.signals = nullptr;
       m.pbc = nullptr;
       m.http = nullptr;
+      m.transport = nullptr;
+      m.exit_timer = nullptr;
       m.core = nullptr;
       m.env = nullptr;
     }
@@ -119,6 +184,16 @@ Status Node::Run(bool handle_signals) {
     m.signals = &*signals;
   }
 
+  // Read before anything is opened: a node that cannot prove itself to its
+  // peers must not start half a cluster member.
+  std::string secret;
+  if (!o.no_peer) {
+    std::string warning;
+    s = ReadClusterSecret(o.cluster_secret_file, &secret, &warning);
+    if (!s.ok()) return s;
+    if (!warning.empty()) spdlog::warn("{}: {}", o.name, warning);
+  }
+
   std::error_code ec;
   fs::create_directories(o.data_dir, ec);
   if (ec) {
@@ -135,11 +210,38 @@ Status Node::Run(bool handle_signals) {
 
   AsioEnv env(m.io);
   const uint64_t started_ms = env.MonotonicMillis();
-  replication::NodeCore core(env, *engine, ToNodeConfig(o));
+  replication::NodeConfig config = ToNodeConfig(o);
+
+  // Bound before the core exists, because the core records the address
+  // peers reach it at (which port 0 settles only now). Nothing is delivered
+  // until the loop runs, and by then m.core is set.
+  std::optional<PeerTransport> transport;
+  if (!o.no_peer) {
+    transport.emplace(m.io, ToPeerTransportOptions(o, std::move(secret)),
+                      [&m](const std::string& from, std::string_view payload) {
+                        if (m.core != nullptr && !m.stopping) {
+                          m.core->OnPeerMessage(from, payload);
+                        }
+                      });
+    s = transport->Start();
+    if (!s.ok()) {
+      spdlog::error("{}: cannot start: {}", o.name, s.ToString());
+      transport->Stop();
+      m.io.poll();  // let the cancelled accept unwind while its owner lives
+      return s;
+    }
+    config.peer_address = PeerAddress(o, transport->port());
+  }
+  const std::string peer_address = config.peer_address;
+
+  replication::NodeCore core(env, *engine, std::move(config));
   s = core.Open();
   if (!s.ok()) {
+    if (transport) transport->Stop();
+    m.io.poll();
     return Status::IoError("cannot open node state: " + s.ToString());
   }
+  if (transport) core.AttachNetwork(&*transport);
 
   Stats stats;
   PbcServer pbc(m.io, core, stats, ToPbcServerOptions(o));
@@ -148,12 +250,39 @@ Status Node::Run(bool handle_signals) {
   http_options.port = o.http_port;
   AdminHttp http(m.io, http_options);
   storage::Engine* engine_ptr = engine.get();
+  PeerTransport* transport_ptr = transport ? &*transport : nullptr;
+  StatsExtras extras;
+  if (transport_ptr != nullptr) {
+    extras.json["peer"] = [transport_ptr] {
+      return PeerStatsJson(transport_ptr->stats());
+    };
+    extras.prometheus = [transport_ptr, name = o.name] {
+      return PeerStatsPrometheus(transport_ptr->stats(), name);
+    };
+  }
   AddStatsRoutes(
-      http, o.name, stats, [&env, engine_ptr, started_ms](Stats& st) {
+      http, o.name, stats,
+      [&env, engine_ptr, started_ms](Stats& st) {
         st.uptime_seconds = (env.MonotonicMillis() - started_ms) / 1000;
         st.disk_bytes = engine_ptr->ApproximateDiskBytes();
         st.rss_bytes = ReadProcessRssBytes();
-      });
+      },
+      std::move(extras));
+  http.Handle("GET", "/cluster", [&core, transport_ptr](const HttpRequest&) {
+    std::vector<PeerView> peers;
+    ClusterPage page;
+    page.view = core.View();
+    page.cluster_name = core.config().cluster_name;
+    page.ready_to_exit = core.ReadyToExit();
+    if (transport_ptr != nullptr) {
+      peers = transport_ptr->Peers();
+      page.peers = &peers;
+    }
+    HttpResponse r;
+    r.content_type = "application/json";
+    r.body = ClusterJson(page);
+    return r;
+  });
 
   // From here on a failure must still close the core, so that its persisted
   // state (the HLC high-water mark) is written.
@@ -161,7 +290,8 @@ Status Node::Run(bool handle_signals) {
   if (s.ok()) {
     s = http.Start();
     if (s.ok() && !o.ports_file.empty()) {
-      s = WritePortsFile(o.ports_file, pbc.port(), http.port());
+      s = WritePortsFile(o.ports_file, pbc.port(), http.port(),
+                         transport ? transport->port() : 0);
     }
     if (!s.ok()) {
       http.Stop();
@@ -170,22 +300,39 @@ Status Node::Run(bool handle_signals) {
   }
   if (!s.ok()) {
     spdlog::error("{}: cannot start: {}", o.name, s.ToString());
+    if (transport) transport->Stop();
     core.Close();
     env.CancelAll();
     m.io.poll();  // let the cancelled accepts unwind while their owners live
     return s;
   }
 
+  net::steady_timer exit_timer(m.io);
   m.pbc = &pbc;
   m.http = &http;
+  m.transport = transport_ptr;
+  m.exit_timer = &exit_timer;
   m.core = &core;
   m.env = &env;
 
+  // Heartbeats, gossip and handoff begin only now, when nothing above can
+  // fail any more and leave their timers behind.
+  core.Start();
+  m.WatchForExit();
+
+  std::string peers_text = "no peer port (standalone)";
+  if (transport) {
+    const std::string bound =
+        o.peer_host + ":" + std::to_string(transport->port());
+    peers_text = "peers on " + bound +
+                 (bound == peer_address ? "" : " as " + peer_address) +
+                 " (cluster " + o.cluster_name + ")";
+  }
   spdlog::info(
-      "{}: serving clients on {}:{}, admin http on {}:{}, data in {}, ring "
-      "size {}",
-      o.name, o.pb_host, pbc.port(), o.http_host, http.port(), o.data_dir,
-      o.ring_size);
+      "{}: serving clients on {}:{}, admin http on {}:{}, {}, data in {}, "
+      "ring size {}",
+      o.name, o.pb_host, pbc.port(), o.http_host, http.port(), peers_text,
+      o.data_dir, o.ring_size);
   m.io.run();
 
   // Let cancelled operations unwind while the objects they refer to still
@@ -217,16 +364,28 @@ Status SetUpLogging(const NodeOptions& options) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   // Operators and tests tail the log; do not sit on what matters.
   logger->flush_on(spdlog::level::info);
+  // spdlog's free functions log through a raw pointer to the default
+  // logger. Another thread (a second node in a test process) may be inside
+  // such a call while this one replaces the logger, so replaced loggers are
+  // kept for the life of the process; a process replaces it once or twice.
+  static std::mutex retired_mutex;
+  static std::vector<std::shared_ptr<spdlog::logger>> retired;
+  {
+    std::lock_guard<std::mutex> lock(retired_mutex);
+    if (auto old = spdlog::default_logger()) retired.push_back(std::move(old));
+  }
   spdlog::set_default_logger(std::move(logger));
   return Status::Ok();
 }
 
 Status WritePortsFile(const std::string& path, uint16_t pb_port,
-                      uint16_t http_port) {
+                      uint16_t http_port, uint16_t peer_port) {
   const std::string temp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << "{\"pb\":" << pb_port << ",\"http\":" << http_port << "}\n";
+    out << "{\"pb\":" << pb_port << ",\"http\":" << http_port;
+    if (peer_port != 0) out << ",\"peer\":" << peer_port;
+    out << "}\n";
     out.flush();
     if (!out) {
       std::error_code ignored;

@@ -1,15 +1,20 @@
 #pragma once
-// Node: one causewayd process, wired together. Run() opens the LevelDB
-// engine in <data_dir>/db, opens the replication core over it, starts the
-// client protocol server and the admin HTTP server on one io_context, and
-// runs that io_context on the calling thread, which thereby becomes the
-// node's single logic thread (DESIGN.md, "Runtime"). It returns after a
-// graceful shutdown, asked for by SIGTERM, SIGINT or RequestStop(): stop
-// accepting, close connections, NodeCore::Close(), close LevelDB.
+// Node: one causewayd process, wired together. Run() reads the cluster
+// secret, opens the LevelDB engine in <data_dir>/db, binds the peer
+// transport (unless no_peer) so the core knows the address peers reach it
+// at, opens the replication core over the engine and the transport, starts
+// the client protocol server and the admin HTTP server (/ping, /stats,
+// /metrics, /cluster) on one io_context, and runs that io_context on the
+// calling thread, which thereby becomes the node's single logic thread
+// (DESIGN.md, "Runtime"). It returns after a graceful shutdown, asked for by
+// SIGTERM, SIGINT or RequestStop(), or begun by the node itself once it has
+// left its cluster and handed off its data: stop accepting, close client
+// connections, stop the peer transport, NodeCore::Close(), close LevelDB.
 //
 // The Node owns everything it opens; nothing outlives Run().
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,7 +32,8 @@ class Node {
 
   // Serves until shut down. Ok after a graceful shutdown; otherwise what
   // failed during startup (InvalidArgument: unusable settings such as a log
-  // file that cannot be opened; IoError: storage or a port).
+  // file that cannot be opened or a cluster secret file that cannot be
+  // read; IoError: storage or a port).
   // `handle_signals` installs the SIGTERM/SIGINT handler (false in tests
   // that run a node inside the test process).
   Status Run(bool handle_signals = true);
@@ -35,6 +41,15 @@ class Node {
   // Asks a running node to shut down; safe from any thread, and harmless
   // before Run() (the node then stops as soon as it has started).
   void RequestStop();
+
+  // Operator actions, safe from any thread; they run on the logic thread
+  // once the node serves, and `done` is called there: Unavailable when the
+  // node is not serving (stopping, or failed to start). If the node stops
+  // while the action is under way, `done` may never be called.
+  // Joins the cluster of the node whose peer address is `seed_address`.
+  void Join(std::string seed_address, std::function<void(Status)> done);
+  // Makes `node` (this node when empty) leave the cluster.
+  void Leave(std::string node, std::function<void(Status)> done);
 
  private:
   struct Impl;
@@ -44,10 +59,11 @@ class Node {
 // Sets up spdlog's default logger from the options (level, file or stderr).
 Status SetUpLogging(const NodeOptions& options);
 
-// Writes {"pb":N,"http":M} and a newline to `path` atomically: a temporary
-// file in the same directory, then rename, so a reader never sees half.
+// Writes {"pb":N,"http":M} (and ,"peer":P when `peer_port` is not 0) and a
+// newline to `path` atomically: a temporary file in the same directory, then
+// rename, so a reader never sees half.
 Status WritePortsFile(const std::string& path, uint16_t pb_port,
-                      uint16_t http_port);
+                      uint16_t http_port, uint16_t peer_port = 0);
 
 // Resident set size of this process from /proc/self/statm; 0 if unknown.
 uint64_t ReadProcessRssBytes();

@@ -1,6 +1,7 @@
 // The Node wiring, in-process: a real LevelDB in a temporary directory, the
-// client protocol and admin HTTP on loopback ports picked by the kernel, and
-// a graceful stop by RequestStop() or SIGTERM.
+// client protocol, admin HTTP and peer transport on loopback ports picked by
+// the kernel, and a graceful stop by RequestStop(), SIGTERM or leaving the
+// cluster. Two nodes in one process form a real two-node cluster.
 
 #include "node/node.h"
 
@@ -12,13 +13,19 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+// Boost.JSON's implementation, compiled into this one test file.
+#include <algorithm>
+#include <boost/json/src.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "proto/pbc_codes.h"
 #include "proto/riak.pb.h"
@@ -60,15 +67,44 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// {"pb":N,"http":M} as WritePortsFile writes it.
-bool ParsePorts(const std::string& text, uint16_t* pb, uint16_t* http) {
-  unsigned a = 0, b = 0;
-  if (std::sscanf(text.c_str(), "{\"pb\":%u,\"http\":%u}", &a, &b) != 2) {
+struct Ports {
+  uint16_t pb = 0;
+  uint16_t http = 0;
+  uint16_t peer = 0;  // 0: none in the file
+};
+
+// {"pb":N,"http":M} or {"pb":N,"http":M,"peer":P}, exactly as
+// WritePortsFile writes them.
+bool ParsePorts(const std::string& text, Ports* ports) {
+  unsigned a = 0, b = 0, c = 0;
+  char end[3] = {};
+  const int n = std::sscanf(
+      text.c_str(), "{\"pb\":%u,\"http\":%u,\"peer\":%u%2s", &a, &b, &c, end);
+  if (n == 4 && std::string(end) == "}") {
+    if (a == 0 || b == 0 || c == 0) return false;
+  } else if (std::sscanf(text.c_str(), "{\"pb\":%u,\"http\":%u%2s", &a, &b,
+                         end) == 3 &&
+             std::string(end) == "}") {
+    if (a == 0 || b == 0) return false;
+    c = 0;
+  } else {
     return false;
   }
-  *pb = static_cast<uint16_t>(a);
-  *http = static_cast<uint16_t>(b);
-  return a > 0 && b > 0;
+  *ports = Ports{static_cast<uint16_t>(a), static_cast<uint16_t>(b),
+                 static_cast<uint16_t>(c)};
+  return true;
+}
+
+// The body of an HTTP reply (after the blank line), parsed as JSON; null
+// (and a test failure) if it is not JSON.
+boost::json::value JsonBody(const std::string& response) {
+  const size_t start = response.find("\r\n\r\n");
+  EXPECT_NE(start, std::string::npos) << response;
+  if (start == std::string::npos) return nullptr;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(response.substr(start + 4), ec);
+  EXPECT_FALSE(ec) << ec.message() << "\n" << response;
+  return ec ? boost::json::value(nullptr) : v;
 }
 
 // Blocking loopback clients for the two protocols.
@@ -122,12 +158,26 @@ class PbcClient {
   tcp::socket socket_;
 };
 
-NodeOptions TestOptions(const TempDir& dir) {
+// Writes `secret` to `path`, readable by its owner only.
+void WriteSecret(const std::string& path, const std::string& secret) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << secret << "\n";
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// A node on loopback ports picked by the kernel, with a peer port and a
+// cluster secret (written into `dir`).
+NodeOptions TestOptions(const TempDir& dir,
+                        const std::string& name = "test@127.0.0.1") {
   NodeOptions o;
-  o.name = "test@127.0.0.1";
+  o.name = name;
   o.data_dir = dir / "data";
   o.pb_port = 0;
   o.http_port = 0;
+  o.peer_port = 0;
+  o.cluster_secret_file = dir / "secret";
+  if (!fs::exists(o.cluster_secret_file)) {
+    WriteSecret(o.cluster_secret_file, "node-test-secret");
+  }
   o.ports_file = dir / "ports.json";
   o.ring_size = 8;
   o.log_level = "warn";
@@ -157,9 +207,7 @@ class RunningNode {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (ParsePorts(ReadFile(ports_file_), &pb_port_, &http_port_)) {
-        return true;
-      }
+      if (ParsePorts(ReadFile(ports_file_), &ports_)) return true;
       if (result_.wait_for(std::chrono::milliseconds(10)) ==
           std::future_status::ready) {
         return false;
@@ -173,16 +221,48 @@ class RunningNode {
     return Wait();
   }
   Status Wait() { return result_.get(); }
+  // What Run returned, if it returns within `limit`.
+  std::optional<Status> WaitFor(std::chrono::seconds limit) {
+    if (result_.wait_for(limit) != std::future_status::ready) {
+      return std::nullopt;
+    }
+    return result_.get();
+  }
 
-  uint16_t pb_port() const { return pb_port_; }
-  uint16_t http_port() const { return http_port_; }
+  // Node::Join / Node::Leave, waiting (bounded) for their answer.
+  Status Join(const std::string& seed_address) {
+    auto done = std::make_shared<std::promise<Status>>();
+    std::future<Status> answer = done->get_future();
+    node_.Join(seed_address, [done](Status s) { done->set_value(s); });
+    return Answer(answer);
+  }
+  Status Leave() {
+    auto done = std::make_shared<std::promise<Status>>();
+    std::future<Status> answer = done->get_future();
+    node_.Leave("", [done](Status s) { done->set_value(s); });
+    return Answer(answer);
+  }
+
+  uint16_t pb_port() const { return ports_.pb; }
+  uint16_t http_port() const { return ports_.http; }
+  uint16_t peer_port() const { return ports_.peer; }
+  std::string peer_address() const {
+    return "127.0.0.1:" + std::to_string(ports_.peer);
+  }
 
  private:
+  static Status Answer(std::future<Status>& answer) {
+    if (answer.wait_for(std::chrono::seconds(60)) !=
+        std::future_status::ready) {
+      return Status::Timeout("no answer within 60 s");
+    }
+    return answer.get();
+  }
+
   Node node_;
   std::string ports_file_;
   std::future<Status> result_;
-  uint16_t pb_port_ = 0;
-  uint16_t http_port_ = 0;
+  Ports ports_;
 };
 
 TEST(WritePortsFileTest, WritesOneLineOfJsonAndNoTemporaryFile) {
@@ -192,6 +272,8 @@ TEST(WritePortsFileTest, WritesOneLineOfJsonAndNoTemporaryFile) {
   EXPECT_EQ(ReadFile(path), "{\"pb\":8087,\"http\":8098}\n");
   ASSERT_TRUE(WritePortsFile(path, 1, 65535).ok());  // replaces
   EXPECT_EQ(ReadFile(path), "{\"pb\":1,\"http\":65535}\n");
+  ASSERT_TRUE(WritePortsFile(path, 8087, 8098, 8097).ok());
+  EXPECT_EQ(ReadFile(path), "{\"pb\":8087,\"http\":8098,\"peer\":8097}\n");
   int files = 0;
   for (const auto& entry : fs::directory_iterator(dir.path())) {
     (void)entry;
@@ -320,6 +402,267 @@ TEST(NodeRuntimeTest, AnUnopenableLogFileIsAConfigurationError) {
   // Later tests log to stderr again.
   NodeOptions plain = TestOptions(dir);
   ASSERT_TRUE(SetUpLogging(plain).ok());
+}
+
+// GET /cluster, parsed; null (and a failure) if it is not a 200 with JSON.
+boost::json::value ClusterOf(uint16_t http_port) {
+  const std::string reply = HttpGet(http_port, "/cluster");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  EXPECT_NE(reply.find("application/json"), std::string::npos) << reply;
+  return JsonBody(reply);
+}
+
+// The names of the members /cluster lists with `status`.
+std::vector<std::string> MembersWithStatus(const boost::json::value& cluster,
+                                           const std::string& status) {
+  std::vector<std::string> names;
+  if (!cluster.is_object()) return names;
+  const boost::json::value* members =
+      cluster.as_object().if_contains("members");
+  if (members == nullptr || !members->is_array()) return names;
+  for (const auto& m : members->as_array()) {
+    if (m.is_object() && m.at("status") == status.c_str()) {
+      names.push_back(std::string(m.at("name").as_string()));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Polls `done` every 100 ms for at most `limit`.
+template <typename Pred>
+bool Eventually(Pred done, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+TEST(NodeClusterTest, ClusterPageShowsAOneNodeCluster) {
+  TempDir dir;
+  NodeOptions options = TestOptions(dir, "solo@127.0.0.1");
+  options.cluster_name = "unit";
+  RunningNode node(options);
+  ASSERT_TRUE(node.WaitUntilServing()) << node.Wait().ToString();
+  ASSERT_NE(node.peer_port(), 0) << "the ports file names the peer port";
+
+  const boost::json::value v = ClusterOf(node.http_port());
+  ASSERT_TRUE(v.is_object()) << v;
+  const boost::json::object& c = v.as_object();
+  EXPECT_EQ(c.at("node"), "solo@127.0.0.1");
+  EXPECT_EQ(c.at("cluster_name"), "unit");
+  EXPECT_EQ(c.at("claimant"), "solo@127.0.0.1");
+  EXPECT_EQ(c.at("ring_size"), 8);
+  EXPECT_TRUE(c.at("ring_version").is_number());
+  EXPECT_EQ(c.at("pending_transfers"), 0);
+  EXPECT_TRUE(c.at("transfers_done").is_array());
+  EXPECT_EQ(c.at("ready_to_exit"), false);
+
+  const boost::json::array& members = c.at("members").as_array();
+  ASSERT_EQ(members.size(), 1u) << v;
+  const boost::json::object& me = members[0].as_object();
+  EXPECT_EQ(me.at("name"), "solo@127.0.0.1");
+  // The address peers reach it at: the port it actually bound.
+  EXPECT_EQ(me.at("address"), node.peer_address().c_str());
+  EXPECT_EQ(me.at("status"), "valid");
+  EXPECT_EQ(me.at("up"), true);
+  EXPECT_EQ(me.at("partitions"), 8);
+  EXPECT_EQ(me.at("next_partitions"), 8);
+  EXPECT_TRUE(me.at("last_heard_ms_ago").is_number());
+
+  const boost::json::array& owners = c.at("owners").as_array();
+  ASSERT_EQ(owners.size(), 8u);
+  for (const auto& owner : owners) EXPECT_EQ(owner, "solo@127.0.0.1");
+  EXPECT_TRUE(c.at("next_owners").as_array().empty());
+
+  const boost::json::object& handoff = c.at("handoff").as_object();
+  for (const char* key :
+       {"hints_pending", "hints_delivered", "transfer_ring_version",
+        "transfer_keys_scanned", "transfer_keys_done", "transfer_partition",
+        "cleanup_keys_done"}) {
+    ASSERT_TRUE(handoff.contains(key)) << key;
+    EXPECT_TRUE(handoff.at(key).is_number()) << key;
+  }
+  EXPECT_TRUE(handoff.at("transfer_running").is_bool());
+  EXPECT_TRUE(handoff.at("cleanup_running").is_bool());
+  // Nobody to talk to yet.
+  EXPECT_TRUE(c.at("peers").as_array().empty()) << v;
+
+  // The transport's counters sit in /stats and /metrics.
+  const boost::json::value stats =
+      JsonBody(HttpGet(node.http_port(), "/stats"));
+  ASSERT_TRUE(stats.is_object()) << stats;
+  const boost::json::object& peer = stats.at("peer").as_object();
+  for (const char* key :
+       {"messages_sent", "messages_received", "bytes_sent", "bytes_received",
+        "dropped", "connects_attempted", "handshake_failures",
+        "connected_peers", "inbound_connections", "queued_messages"}) {
+    ASSERT_TRUE(peer.contains(key)) << key << " in " << stats;
+    EXPECT_TRUE(peer.at(key).is_number()) << key;
+  }
+  EXPECT_EQ(stats.at("node"), "solo@127.0.0.1");  // Stats' own members stay
+  const std::string metrics = HttpGet(node.http_port(), "/metrics");
+  EXPECT_NE(metrics.find("# TYPE causeway_peer_messages_sent_total counter\n"
+                         "causeway_peer_messages_sent_total{node=\"solo@"
+                         "127.0.0.1\"} "),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("causeway_puts_total{node=\"solo@127.0.0.1\"} 0"),
+            std::string::npos);
+  EXPECT_TRUE(node.Stop().ok());
+}
+
+TEST(NodeClusterTest, ANodeWithoutAPeerPortRunsStandalone) {
+  TempDir dir;
+  NodeOptions options = TestOptions(dir);
+  options.no_peer = true;
+  options.cluster_secret_file = dir / "never-read";
+  RunningNode node(options);
+  ASSERT_TRUE(node.WaitUntilServing()) << node.Wait().ToString();
+  EXPECT_EQ(node.peer_port(), 0);
+  EXPECT_EQ(ReadFile(options.ports_file).find("peer"), std::string::npos);
+
+  const boost::json::value v = ClusterOf(node.http_port());
+  ASSERT_TRUE(v.is_object()) << v;
+  EXPECT_TRUE(v.at("peers").is_null()) << v;
+  EXPECT_EQ(MembersWithStatus(v, "valid"),
+            std::vector<std::string>{"test@127.0.0.1"});
+  EXPECT_EQ(v.at("members").at(0).at("address"), "");
+  const boost::json::value stats =
+      JsonBody(HttpGet(node.http_port(), "/stats"));
+  ASSERT_TRUE(stats.is_object());
+  EXPECT_FALSE(stats.as_object().contains("peer")) << stats;
+
+  Status joined = node.Join("127.0.0.1:1");
+  EXPECT_EQ(joined.code(), Status::Code::kUnavailable) << joined.ToString();
+  EXPECT_TRUE(node.Stop().ok());
+}
+
+TEST(NodeClusterTest, AnUnusableSecretFileFailsStartupBeforeAnythingOpens) {
+  TempDir dir;
+  NodeOptions options = TestOptions(dir);
+  options.cluster_secret_file = dir / "missing-secret";
+  Status s = Node(options).Run(false);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find(options.cluster_secret_file), std::string::npos)
+      << s.ToString();
+  EXPECT_FALSE(fs::exists(options.data_dir));
+  EXPECT_FALSE(fs::exists(options.ports_file));
+
+  std::ofstream(dir / "empty-secret").flush();
+  options.cluster_secret_file = dir / "empty-secret";
+  s = Node(options).Run(false);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("empty"), std::string::npos) << s.ToString();
+}
+
+TEST(NodeClusterTest, ABusyPeerPortFailsStartupAndReleasesTheData) {
+  TempDir dir;
+  net::io_context io;
+  tcp::acceptor busy(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  NodeOptions options = TestOptions(dir);
+  options.peer_port = busy.local_endpoint().port();
+  Status s = Node(options).Run(false);
+  EXPECT_EQ(s.code(), Status::Code::kIoError) << s.ToString();
+  EXPECT_NE(s.message().find(std::to_string(options.peer_port)),
+            std::string::npos)
+      << s.ToString();
+  EXPECT_FALSE(fs::exists(options.ports_file));
+  RunningNode again(TestOptions(dir));
+  ASSERT_TRUE(again.WaitUntilServing()) << again.Wait().ToString();
+  EXPECT_TRUE(again.Stop().ok());
+}
+
+// Two nodes in this process, on their own threads and loops, talking over
+// loopback through their peer transports.
+TEST(NodeClusterTest, TwoNodesJoinThenOneLeavesAndExitsByItself) {
+  TempDir dir_a, dir_b;
+  NodeOptions a_options = TestOptions(dir_a, "a@127.0.0.1");
+  NodeOptions b_options = TestOptions(dir_b, "b@127.0.0.1");
+  b_options.cluster_secret_file = a_options.cluster_secret_file;
+  RunningNode a(a_options);
+  ASSERT_TRUE(a.WaitUntilServing()) << a.Wait().ToString();
+  std::optional<RunningNode> b;
+  b.emplace(b_options);
+  ASSERT_TRUE(b->WaitUntilServing()) << b->Wait().ToString();
+
+  Status joined = b->Join(a.peer_address());
+  ASSERT_TRUE(joined.ok()) << joined.ToString();
+  const std::vector<std::string> both = {"a@127.0.0.1", "b@127.0.0.1"};
+  boost::json::value view_a, view_b;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        view_a = ClusterOf(a.http_port());
+        view_b = ClusterOf(b->http_port());
+        return MembersWithStatus(view_a, "valid") == both &&
+               MembersWithStatus(view_b, "valid") == both;
+      },
+      std::chrono::seconds(60)))
+      << "a: " << view_a << "\nb: " << view_b;
+  // Each sees the other up, at the address it bound.
+  for (const auto& m : view_a.at("members").as_array()) {
+    EXPECT_EQ(m.at("up"), true) << view_a;
+    if (m.at("name") == "b@127.0.0.1") {
+      EXPECT_EQ(m.at("address"), b->peer_address().c_str()) << view_a;
+    }
+  }
+  // Both agree on the claimant, and the transports carried the traffic.
+  EXPECT_EQ(view_a.at("claimant"), view_b.at("claimant"));
+  const boost::json::value stats = JsonBody(HttpGet(a.http_port(), "/stats"));
+  ASSERT_TRUE(stats.is_object());
+  EXPECT_GT(stats.at("peer").at("messages_received").as_int64(), 0) << stats;
+
+  // b leaves: it hands its share to a, is removed, and then its Run returns
+  // by itself, cleanly.
+  Status left = b->Leave();
+  ASSERT_TRUE(left.ok()) << left.ToString();
+  std::optional<Status> b_result = b->WaitFor(std::chrono::seconds(90));
+  ASSERT_TRUE(b_result.has_value())
+      << "b did not exit after leaving; b: " << ClusterOf(b->http_port());
+  EXPECT_TRUE(b_result->ok()) << b_result->ToString();
+  b.reset();
+
+  ASSERT_TRUE(Eventually(
+      [&] {
+        view_a = ClusterOf(a.http_port());
+        if (MembersWithStatus(view_a, "valid") !=
+            std::vector<std::string>{"a@127.0.0.1"}) {
+          return false;
+        }
+        for (const auto& owner : view_a.at("owners").as_array()) {
+          if (owner != "a@127.0.0.1") return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(60)))
+      << view_a;
+  EXPECT_TRUE(a.Stop().ok());
+}
+
+TEST(NodeClusterTest, ANodeWithTheWrongSecretCannotJoin) {
+  TempDir dir_a, dir_b;
+  RunningNode a(TestOptions(dir_a, "a@127.0.0.1"));
+  ASSERT_TRUE(a.WaitUntilServing()) << a.Wait().ToString();
+  NodeOptions b_options = TestOptions(dir_b, "b@127.0.0.1");
+  WriteSecret(b_options.cluster_secret_file, "some-other-secret");
+  RunningNode b(b_options);
+  ASSERT_TRUE(b.WaitUntilServing()) << b.Wait().ToString();
+
+  Status joined = b.Join(a.peer_address());
+  EXPECT_FALSE(joined.ok());
+  const boost::json::value view = ClusterOf(a.http_port());
+  EXPECT_EQ(MembersWithStatus(view, "valid"),
+            std::vector<std::string>{"a@127.0.0.1"})
+      << view;
+  EXPECT_EQ(MembersWithStatus(view, "joining"), std::vector<std::string>{});
+  const boost::json::value stats = JsonBody(HttpGet(a.http_port(), "/stats"));
+  ASSERT_TRUE(stats.is_object());
+  EXPECT_GT(stats.at("peer").at("handshake_failures").as_int64(), 0) << stats;
+  EXPECT_EQ(stats.at("peer").at("messages_received").as_int64(), 0) << stats;
+  EXPECT_TRUE(b.Stop().ok());
+  EXPECT_TRUE(a.Stop().ok());
 }
 
 }  // namespace
