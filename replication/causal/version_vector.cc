@@ -6,6 +6,8 @@ namespace causeway::replication::causal {
 namespace {
 
 constexpr uint8_t kFormatVersion = 1;
+// Format 1 followed by the stamp (HlcTimestamp::Pack, nonzero) as a varint.
+constexpr uint8_t kStampedFormatVersion = 2;
 constexpr size_t kMaxVarintBytes = 10;
 
 void PutVarint(std::string* out, uint64_t v) {
@@ -58,6 +60,7 @@ void VersionVector::Add(const Dot& dot) {
 }
 
 void VersionVector::Merge(const VersionVector& other) {
+  stamp_ = std::max(stamp_, other.stamp_);
   if (other.entries_.empty()) return;
   std::vector<Entry> merged;
   merged.reserve(entries_.size() + other.entries_.size());
@@ -92,13 +95,16 @@ bool VersionVector::Descends(const VersionVector& other) const {
 
 std::string VersionVector::Encode() const {
   std::string out;
-  out.reserve(2 + entries_.size() * 6);
-  out.push_back(static_cast<char>(kFormatVersion));
+  const bool stamped = stamp_ != HlcTimestamp{};
+  out.reserve(2 + entries_.size() * 6 + (stamped ? 9 : 0));
+  out.push_back(
+      static_cast<char>(stamped ? kStampedFormatVersion : kFormatVersion));
   PutVarint(&out, entries_.size());
   for (const Entry& e : entries_) {
     PutVarint(&out, e.first);
     PutVarint(&out, e.second);
   }
+  if (stamped) PutVarint(&out, stamp_.Pack());
   return out;
 }
 
@@ -108,7 +114,8 @@ Status VersionVector::Decode(std::string_view bytes, VersionVector* out) {
     *out = VersionVector();
     return Status::Ok();
   }
-  if (static_cast<uint8_t>(bytes[0]) != kFormatVersion) {
+  const uint8_t format = static_cast<uint8_t>(bytes[0]);
+  if (format != kFormatVersion && format != kStampedFormatVersion) {
     return Status::InvalidArgument("vclock: unknown format version");
   }
   bytes.remove_prefix(1);
@@ -139,10 +146,22 @@ Status VersionVector::Decode(std::string_view bytes, VersionVector* out) {
     }
     entries.push_back(e);
   }
+  HlcTimestamp stamp;
+  if (format == kStampedFormatVersion) {
+    uint64_t packed;
+    if (!GetVarint(&bytes, &packed)) {
+      return Status::InvalidArgument("vclock: truncated or malformed stamp");
+    }
+    // A zero stamp is written as format 1; accepting it here would give one
+    // context two encodings.
+    if (packed == 0) return Status::InvalidArgument("vclock: zero stamp");
+    stamp = HlcTimestamp::Unpack(packed);
+  }
   if (!bytes.empty()) {
     return Status::InvalidArgument("vclock: trailing bytes");
   }
   out->entries_ = std::move(entries);
+  out->stamp_ = stamp;
   return Status::Ok();
 }
 
@@ -153,6 +172,7 @@ std::string VersionVector::ToString() const {
     s += Dot{e.first, e.second}.ToString();
   }
   s += "}";
+  if (stamp_ != HlcTimestamp{}) s += "@" + stamp_.ToString();
   return s;
 }
 

@@ -2,6 +2,12 @@
 // VersionVector: a causal context, one counter per actor; entries with
 // counter 0 are never stored. It is the object's clock and the opaque
 // `vclock` clients carry between a read and the next write.
+//
+// A context also carries a stamp: the newest write timestamp in the history
+// it describes (zero when unknown). A write made with the context is stamped
+// after it, so resolution by timestamp agrees with causality even at a
+// coordinator that never held the values the context overwrites. The stamp
+// is advisory: equality and Descends look at the entries only.
 
 #include <cstdint>
 #include <string>
@@ -10,6 +16,7 @@
 #include <vector>
 
 #include "replication/causal/dot.h"
+#include "replication/causal/hlc.h"
 #include "storage/status.h"
 
 namespace causeway::replication::causal {
@@ -33,13 +40,21 @@ class VersionVector {
   // Sorted by actor, counters > 0.
   const std::vector<Entry>& entries() const { return entries_; }
 
-  bool operator==(const VersionVector&) const = default;
+  // The newest write timestamp in this history; Merge keeps the greater.
+  const HlcTimestamp& stamp() const { return stamp_; }
+  void set_stamp(HlcTimestamp stamp) { stamp_ = stamp; }
 
-  // Compact, versioned binary form for clients (the `vclock` bytes).
+  bool operator==(const VersionVector& other) const {
+    return entries_ == other.entries_;
+  }
+
+  // Compact, versioned binary form for clients (the `vclock` bytes): format
+  // 1 without a stamp, format 2 with one.
   std::string Encode() const;
   // Decodes defensively: any malformed, truncated, oversized (more than
-  // kMaxEntries entries), unsorted or zero-counter input is rejected with
-  // InvalidArgument and `out` is left unchanged.
+  // kMaxEntries entries), unsorted or zero-counter input, or a format 2
+  // with a zero stamp, is rejected with InvalidArgument and `out` is left
+  // unchanged. Accepted input re-encodes to the same bytes.
   static Status Decode(std::string_view bytes, VersionVector* out);
   std::string ToString() const;
 
@@ -47,6 +62,7 @@ class VersionVector {
 
  private:
   std::vector<Entry> entries_;
+  HlcTimestamp stamp_;
 };
 
 }  // namespace causeway::replication::causal

@@ -3,11 +3,13 @@
 // - Merge is a join (commutative, associative, idempotent) for every
 //   resolution as long as timestamps agree with causality: a write stamped
 //   after everything it overwrites. Update enforces that for what the
-//   coordinator holds; for siblings a client's context covers but the
-//   coordinator has not received, the coordinator's hybrid clock must have
-//   seen their stamps, or kNewest may pick differently on different paths.
-//   kKeepSiblings does not depend on timestamps; kLastWriteWins ignores
-//   contexts and so needs nothing from the caller.
+//   coordinator holds, and for what a client's context covers but the
+//   coordinator never received through the context's stamp (the newest
+//   write in the history the client read; see version_vector.h). Without
+//   it, kNewest let a value come back after a write that had read it
+//   overwrote it. kKeepSiblings does not depend on timestamps.
+// - The clock's stamp is the newest timestamp among the siblings: by the
+//   rule above no write the clock covers is newer, so it needs no storage.
 // - Merge never turns two replicas holding values into one holding none.
 // - Records end in a CRC-32C, so torn or flipped bytes are Corruption.
 #include "replication/object/object.h"
@@ -179,9 +181,19 @@ Dot Object::Update(const VersionVector& context, Sibling content, ActorId actor,
   // A write is stamped after everything it overwrites here, even when the
   // coordinator's clock lags the writer of what it replaces. Resolution by
   // timestamp then agrees with causality, which is what makes merging under
-  // kNewest and kLastWriteWins independent of delivery order.
+  // kNewest and kLastWriteWins independent of delivery order. Under kNewest
+  // it is also stamped after the concurrent siblings held here: the
+  // coordinator has observed them, and a hybrid clock stamps an event after
+  // everything observed, so a write never loses at its own coordinator to a
+  // value stamped by a clock running ahead (it would be acknowledged and
+  // gone).
+  const bool after_all = resolution == Resolution::kNewest;
+  if (context.stamp() != HlcTimestamp{} &&
+      !(context.stamp() < content.timestamp)) {
+    content.timestamp = Successor(context.stamp());
+  }
   for (const Sibling& s : siblings_) {
-    if (overwritten(s) && !(s.timestamp < content.timestamp)) {
+    if ((after_all || overwritten(s)) && !(s.timestamp < content.timestamp)) {
       content.timestamp = Successor(s.timestamp);
     }
   }
@@ -266,11 +278,20 @@ bool Object::Descends(const Object& other) const {
 }
 
 void Object::Resolve(Resolution resolution) {
-  if (resolution == Resolution::kKeepSiblings || siblings_.size() <= 1) return;
-  auto newest = std::max_element(siblings_.begin(), siblings_.end(), OlderThan);
-  Sibling keep = std::move(*newest);
-  siblings_.clear();
-  siblings_.push_back(std::move(keep));
+  if (resolution != Resolution::kKeepSiblings && siblings_.size() > 1) {
+    auto newest =
+        std::max_element(siblings_.begin(), siblings_.end(), OlderThan);
+    Sibling keep = std::move(*newest);
+    siblings_.clear();
+    siblings_.push_back(std::move(keep));
+  }
+  Restamp();
+}
+
+void Object::Restamp() {
+  HlcTimestamp newest;
+  for (const Sibling& s : siblings_) newest = std::max(newest, s.timestamp);
+  clock_.set_stamp(newest);
 }
 
 std::string Object::Encode() const {
@@ -375,6 +396,7 @@ Status Object::Decode(std::string_view bytes, Object* out) {
     }
     obj.siblings_.push_back(std::move(s));
   }
+  obj.Restamp();
   *out = std::move(obj);
   return Status::Ok();
 }

@@ -85,7 +85,9 @@ class Object {
 
   // Applies a client write coordinated by `actor`. `content.dot` is ignored
   // and replaced by the minted dot, which is returned. `content.timestamp`
-  // must already be set from the coordinator's HLC.
+  // must already be set from the coordinator's HLC; it is raised, if need
+  // be, above the context's stamp and above what the write overwrites here
+  // (under kNewest, above every sibling held here).
   Dot Update(const VersionVector& context, Sibling content, ActorId actor,
              Resolution resolution);
 
@@ -104,7 +106,10 @@ class Object {
   static Status Decode(std::string_view bytes, Object* out);
 
  private:
+  // Applies the resolution, then Restamp.
   void Resolve(Resolution resolution);
+  // Sets the clock's stamp to the newest sibling timestamp.
+  void Restamp();
 
   VersionVector clock_;
   std::vector<Sibling> siblings_;  // sorted by dot, dots unique

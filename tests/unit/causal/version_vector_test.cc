@@ -334,6 +334,63 @@ TEST(VersionVectorTest, EveryTruncationOfAnEncodingIsRejected) {
   }
 }
 
+// The stamp: the newest write a context's history holds. It rides along
+// (format 2) without changing what the entries mean.
+TEST(VersionVectorTest, StampRoundTripsInFormatTwo) {
+  VersionVector v;
+  v.Add(Dot{1, 1});
+  v.set_stamp(HlcTimestamp{0x10, 2});
+  // Format 2, one entry, then Pack() = 0x10 << 16 | 2 as a varint.
+  EXPECT_EQ(v.Encode(), std::string("\x02\x01\x01\x01\x82\x80\x40", 7));
+  VersionVector out;
+  ASSERT_TRUE(VersionVector::Decode(v.Encode(), &out).ok());
+  EXPECT_EQ(out.stamp(), (HlcTimestamp{0x10, 2}));
+  EXPECT_EQ(out.Encode(), v.Encode());
+  // A format 1 context has no stamp, and decoding it clears an old one.
+  VersionVector plain;
+  plain.Add(Dot{1, 1});
+  ASSERT_TRUE(VersionVector::Decode(plain.Encode(), &out).ok());
+  EXPECT_EQ(out.stamp(), HlcTimestamp{});
+  ASSERT_TRUE(VersionVector::Decode("", &out).ok());
+  EXPECT_EQ(out.stamp(), HlcTimestamp{});
+}
+
+TEST(VersionVectorTest, StampIsAdvisory) {
+  VersionVector a, b;
+  a.Add(Dot{1, 2});
+  b.Add(Dot{1, 2});
+  a.set_stamp(HlcTimestamp{5, 0});
+  EXPECT_EQ(a, b);
+  EXPECT_TRUE(b.Descends(a));
+  EXPECT_NE(a.Encode(), b.Encode());
+  // Merge keeps the newer stamp, whichever side has it.
+  b.set_stamp(HlcTimestamp{4, 9});
+  VersionVector ab = a, ba = b;
+  ab.Merge(b);
+  ba.Merge(a);
+  EXPECT_EQ(ab.stamp(), (HlcTimestamp{5, 0}));
+  EXPECT_EQ(ba.stamp(), (HlcTimestamp{5, 0}));
+}
+
+TEST(VersionVectorTest, MalformedStampsAreRefused) {
+  const std::string body("\x01\x01\x01", 3);  // one entry, 1:1
+  VersionVector sentinel;
+  sentinel.Add(Dot{7, 3});
+  sentinel.set_stamp(HlcTimestamp{7, 7});
+  for (const std::string& bytes : {
+           "\x02" + body,                         // stamp missing
+           "\x02" + body + std::string(1, '\0'),  // zero stamp: format 1's
+           "\x02" + body + "\x80",                // stamp truncated
+           "\x02" + body + "\x01\x01",            // trailing byte
+           "\x03" + body + "\x01",                // unknown format
+       }) {
+    VersionVector out = sentinel;
+    EXPECT_FALSE(VersionVector::Decode(bytes, &out).ok());
+    EXPECT_EQ(out, sentinel);
+    EXPECT_EQ(out.stamp(), sentinel.stamp());
+  }
+}
+
 TEST(VersionVectorTest, ToStringListsEntries) {
   VersionVector v;
   EXPECT_EQ(v.ToString(), "{}");

@@ -498,13 +498,80 @@ TEST(ObjectTest, NewestBreaksTimestampTiesByDot) {
             std::vector<std::string>{"from-2"});
 }
 
-TEST(ObjectTest, NewestUpdateKeepsANewerConcurrentSibling) {
-  // A blind write stamped earlier than a sibling it did not see loses.
+TEST(ObjectTest, NewestUpdateWinsAtItsCoordinatorWhateverItsClock) {
+  // Found by random_sim_test: a blind write coordinated on a node whose
+  // clock lags a sibling it holds was acknowledged, then resolved away on
+  // the spot. The coordinator has observed that sibling, so its write is
+  // stamped after it, as a hybrid clock would.
   Object o;
-  o.Update({}, Content("newer", 100), 1, Resolution::kNewest);
-  o.Update({}, Content("older", 90), 2, Resolution::kNewest);
-  EXPECT_EQ(Values(o), std::vector<std::string>{"newer"});
-  EXPECT_TRUE(o.clock().Covers(Dot{2, 1}));
+  o.Update({}, Content("ahead", 100), 1, Resolution::kNewest);
+  Dot d = o.Update({}, Content("lagging", 90), 2, Resolution::kNewest);
+  EXPECT_EQ(Values(o), std::vector<std::string>{"lagging"});
+  EXPECT_EQ(o.siblings()[0].dot, d);
+  EXPECT_EQ(o.siblings()[0].timestamp, (HlcTimestamp{100, 1}));
+  EXPECT_TRUE(o.clock().Covers(Dot{1, 1}));
+  // A concurrent sibling stamped later that the coordinator has not seen
+  // still wins where the two meet.
+  Object elsewhere;
+  elsewhere.Update({}, Content("later", 120), 3, Resolution::kNewest);
+  EXPECT_EQ(Values(Merged(o, elsewhere, Resolution::kNewest)),
+            std::vector<std::string>{"later"});
+  EXPECT_EQ(Values(Merged(elsewhere, o, Resolution::kNewest)),
+            std::vector<std::string>{"later"});
+}
+
+// Found by random_sim_test (seed 455): under kNewest, a value came back
+// after a write that had read it overwrote it. The write was coordinated on
+// a node that never held the value and whose clock lagged, so it was
+// stamped before the value it replaced; a concurrent write stamped between
+// the two then beat it, and where the two histories met, each side had
+// dropped the other's survivor and the fallback union let the overwritten
+// value win. The context's stamp makes the write later than what it read.
+TEST(ObjectTest, AWriteIsStampedAfterWhatItsContextRead) {
+  Object read;  // the replica the client read from
+  read.Update({}, Content("read", 100), 1, Resolution::kNewest);
+  const VersionVector context = read.clock();
+  EXPECT_EQ(context.stamp(), (HlcTimestamp{100, 0}));
+
+  Object coordinator;  // holds nothing of the key; its clock lags
+  coordinator.Update(context, Content("overwrite", 50), 2, Resolution::kNewest);
+  ASSERT_EQ(Values(coordinator), std::vector<std::string>{"overwrite"});
+  EXPECT_EQ(coordinator.siblings()[0].timestamp, (HlcTimestamp{100, 1}));
+
+  Object between;  // a concurrent write stamped between the two
+  between.Update({}, Content("between", 75), 3, Resolution::kNewest);
+  for (Resolution r : {Resolution::kNewest, Resolution::kLastWriteWins}) {
+    // Two replicas that each saw part of the story, then every way of
+    // bringing them together.
+    Object left = Merged(coordinator, between, r);
+    Object right = Merged(read, between, r);
+    for (const Object& o : {Merged(left, right, r), Merged(right, left, r),
+                            Merged(Merged(right, coordinator, r), between, r),
+                            Merged(Merged(between, right, r), left, r)}) {
+      EXPECT_EQ(Values(o), std::vector<std::string>{"overwrite"}) << Name(r);
+    }
+  }
+}
+
+TEST(ObjectTest, TheClockStampIsTheNewestSiblingAndSurvivesARecord) {
+  Object o;
+  EXPECT_EQ(o.clock().stamp(), HlcTimestamp{});
+  o.Update({}, Content("a", 70), 1, Resolution::kKeepSiblings);
+  o.Update({}, Content("b", 40), 2, Resolution::kKeepSiblings);
+  EXPECT_EQ(o.clock().stamp(), (HlcTimestamp{70, 0}));
+  Object decoded;
+  ASSERT_TRUE(Object::Decode(o.Encode(), &decoded).ok());
+  EXPECT_EQ(decoded.clock().stamp(), (HlcTimestamp{70, 0}));
+  // The stamp reaches the client in the vclock bytes.
+  VersionVector vclock;
+  ASSERT_TRUE(VersionVector::Decode(o.clock().Encode(), &vclock).ok());
+  EXPECT_EQ(vclock.stamp(), (HlcTimestamp{70, 0}));
+  // A delete with that context is stamped after both values.
+  o.Update(vclock, Content("", 10, /*deleted=*/true), 3,
+           Resolution::kKeepSiblings);
+  ASSERT_TRUE(o.IsTombstone());
+  EXPECT_EQ(o.siblings()[0].timestamp, (HlcTimestamp{70, 1}));
+  EXPECT_EQ(o.clock().stamp(), (HlcTimestamp{70, 1}));
 }
 
 TEST(ObjectTest, LastWriteWinsReplacesOutrightRegardlessOfContext) {
