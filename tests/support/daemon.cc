@@ -49,48 +49,98 @@ std::string DescribeWaitStatus(int status) {
   return "ended with wait status " + std::to_string(status);
 }
 
+enum class PortField { kAbsent, kInvalid, kOk };
+
 // Reads an unsigned port number after `"key"` and a colon.
-bool FindPort(const std::string& text, const std::string& key, uint16_t* port) {
+PortField FindPort(const std::string& text, const std::string& key,
+                   uint16_t* port) {
   const std::string quoted = "\"" + key + "\"";
   size_t pos = text.find(quoted);
-  if (pos == std::string::npos) return false;
+  if (pos == std::string::npos) return PortField::kAbsent;
   pos += quoted.size();
   while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
-  if (pos >= text.size() || text[pos] != ':') return false;
+  if (pos >= text.size() || text[pos] != ':') return PortField::kInvalid;
   ++pos;
   while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
   uint32_t value = 0;
   size_t digits = 0;
   while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
     value = value * 10 + static_cast<uint32_t>(text[pos] - '0');
-    if (value > 65535) return false;
+    if (value > 65535) return PortField::kInvalid;
     ++pos;
     ++digits;
   }
-  if (digits == 0 || value == 0) return false;
+  if (digits == 0 || value == 0) return PortField::kInvalid;
   *port = static_cast<uint16_t>(value);
-  return true;
+  return PortField::kOk;
 }
 
 }  // namespace
 
-Status ParsePortsJson(const std::string& text, uint16_t* pb, uint16_t* http) {
+Status ParsePortsJson(const std::string& text, uint16_t* pb, uint16_t* http,
+                      uint16_t* peer) {
   if (text.find('{') == std::string::npos ||
       text.find('}') == std::string::npos) {
     return Status::InvalidArgument("ports file is not a JSON object: " + text);
   }
-  uint16_t p = 0, h = 0;
-  if (!FindPort(text, "pb", &p)) {
+  uint16_t p = 0, h = 0, r = 0;
+  if (FindPort(text, "pb", &p) != PortField::kOk) {
     return Status::InvalidArgument("ports file has no valid \"pb\" port: " +
                                    text);
   }
-  if (!FindPort(text, "http", &h)) {
+  if (FindPort(text, "http", &h) != PortField::kOk) {
     return Status::InvalidArgument("ports file has no valid \"http\" port: " +
+                                   text);
+  }
+  if (FindPort(text, "peer", &r) == PortField::kInvalid) {
+    return Status::InvalidArgument("ports file has an invalid \"peer\" port: " +
                                    text);
   }
   *pb = p;
   *http = h;
+  if (peer != nullptr) *peer = r;
   return Status::Ok();
+}
+
+Status ParsePortsJson(const std::string& text, uint16_t* pb, uint16_t* http) {
+  return ParsePortsJson(text, pb, http, nullptr);
+}
+
+Status WriteSecretFile(const std::string& path, const std::string& secret) {
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::IoError("cannot create " + path + ": " +
+                           std::strerror(errno));
+  }
+  // The mode given to open() applies only to a new file.
+  if (fchmod(fd, 0600) != 0) {
+    const int err = errno;
+    close(fd);
+    return Status::IoError("cannot chmod " + path + ": " + std::strerror(err));
+  }
+  const std::string text = secret + "\n";
+  size_t off = 0;
+  while (off < text.size()) {
+    const ssize_t n = write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      close(fd);
+      return Status::IoError("cannot write " + path + ": " +
+                             std::strerror(err));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (close(fd) != 0) {
+    return Status::IoError("cannot close " + path + ": " +
+                           std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+std::string Daemon::peer_address() const {
+  return "127.0.0.1:" + std::to_string(peer_port_);
 }
 
 Daemon::Daemon(DaemonOptions options)
@@ -154,6 +204,25 @@ Status Daemon::Start() {
   std::vector<std::string> args = {
       binary_,       "--data-dir", data_dir(),     "--pb-port", "0",
       "--http-port", "0",          "--ports-file", ports_file()};
+  if (!options_.name.empty()) {
+    args.insert(args.end(), {"--name", options_.name});
+  }
+  if (options_.peer) {
+    Status s = WriteSecretFile(secret_path(), options_.cluster_secret);
+    if (!s.ok()) return s;
+    // A restart keeps the peer port: members reach the node at the address
+    // they learned when it joined.
+    const uint16_t peer_port =
+        options_.peer_port != 0 ? options_.peer_port : peer_port_;
+    args.insert(args.end(), {"--peer-host", "127.0.0.1", "--peer-port",
+                             std::to_string(peer_port), "--cluster-secret-file",
+                             secret_path()});
+    if (!options_.cluster_name.empty()) {
+      args.insert(args.end(), {"--cluster-name", options_.cluster_name});
+    }
+  } else {
+    args.push_back("--no-peer");
+  }
   args.insert(args.end(), options_.extra_args.begin(),
               options_.extra_args.end());
   // Everything the child needs is built before fork: between fork and exec
@@ -217,8 +286,20 @@ Status Daemon::Start() {
     if (in) {
       std::stringstream ss;
       ss << in.rdbuf();
-      Status s = ParsePortsJson(ss.str(), &pb_port_, &http_port_);
-      if (s.ok()) return Status::Ok();
+      uint16_t peer_port = 0;
+      Status s = ParsePortsJson(ss.str(), &pb_port_, &http_port_, &peer_port);
+      if (s.ok() && options_.peer && peer_port == 0) {
+        // The file is written once, whole: it will not gain a peer port.
+        Kill();
+        return Status::InvalidArgument(
+            "causewayd was asked for a peer port but its ports file names "
+            "none (" +
+            ss.str() + "); it was killed; log:\n" + LogTail());
+      }
+      if (s.ok()) {
+        peer_port_ = peer_port;
+        return Status::Ok();
+      }
       last_parse_error = s.ToString();
     }
     if (Clock::now() >= deadline) break;
@@ -234,7 +315,7 @@ Status Daemon::Start() {
       " ms of starting causewayd (it was killed); log:\n" + LogTail());
 }
 
-bool Daemon::WaitForExit(Clock::time_point deadline) {
+bool Daemon::WaitUntil(Clock::time_point deadline) {
   while (true) {
     int status = 0;
     pid_t r = waitpid(pid_, &status, WNOHANG);
@@ -251,7 +332,7 @@ bool Daemon::WaitForExit(Clock::time_point deadline) {
 Status Daemon::Stop() {
   if (!running()) return Status::Ok();
   kill(pid_, SIGTERM);
-  if (!WaitForExit(Clock::now() + options_.stop_timeout)) {
+  if (!WaitUntil(Clock::now() + options_.stop_timeout)) {
     Kill();
     return Status::Timeout("causewayd did not exit within " +
                            std::to_string(options_.stop_timeout.count()) +
@@ -263,6 +344,14 @@ Status Daemon::Stop() {
   }
   return Status::IoError("causewayd " + DescribeWaitStatus(last_wait_status_) +
                          " after SIGTERM; log:\n" + LogTail());
+}
+
+Status Daemon::WaitForExit(std::chrono::milliseconds timeout) {
+  if (!running()) return Status::Ok();
+  if (WaitUntil(Clock::now() + timeout)) return Status::Ok();
+  return Status::Timeout(
+      "causewayd (pid " + std::to_string(pid_) + ") still runs after " +
+      std::to_string(timeout.count()) + " ms; log:\n" + LogTail());
 }
 
 void Daemon::Kill() {
