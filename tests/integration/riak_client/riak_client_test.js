@@ -2,14 +2,22 @@
 // Uses Causeway the way a new user of Basho's Node.js Riak client would, and
 // asserts every answer. Exits non-zero on the first failure, naming the step.
 //
-// Usage: node riak_client_test.js HOST:PORT NODE_NAME
+// Usage: node riak_client_test.js HOST:PORT NODE_NAME [MEMBERS]
+//   NODE_NAME  the name of the node at HOST:PORT
+//   MEMBERS    comma-separated names of every member of its cluster
+//              (default: NODE_NAME alone, a one-node cluster)
 
 const assert = require('assert');
 const Riak = require('basho-riak-client');
 
-const [address, nodeName] = process.argv.slice(2);
+const [address, nodeName, membersArg] = process.argv.slice(2);
 if (!address || !nodeName) {
-  console.error('usage: node riak_client_test.js HOST:PORT NODE_NAME');
+  console.error('usage: node riak_client_test.js HOST:PORT NODE_NAME [MEMBERS]');
+  process.exit(2);
+}
+const members = membersArg ? membersArg.split(',') : [nodeName];
+if (!members.includes(nodeName)) {
+  console.error(`MEMBERS (${members}) must include NODE_NAME (${nodeName})`);
   process.exit(2);
 }
 
@@ -248,15 +256,22 @@ async function main() {
 
   await step('fetch a preflist', async () => {
     // Causeway keeps at most one replica of a key per node (unlike Riak,
-    // which lists n_val partitions even on one node), so a single node
-    // lists itself once.
+    // which lists n_val partitions even on one node): n_val=3 distinct
+    // members, or every member of a smaller cluster (a single node lists
+    // itself once). The owner of the key's own partition comes first and
+    // is a primary; a later node is a primary only when it owns one of
+    // the n_val partitions from there, which depends on the ring.
     const r = await call('fetchPreflist', {bucket: kv, key: 'greeting'});
-    assert.strictEqual(r.preflist.length, 1, JSON.stringify(r.preflist));
-    const item = r.preflist[0];
-    assert.strictEqual(item.node, nodeName);
-    assert.strictEqual(item.primary, true);
-    assert.ok(Number.isInteger(item.partition) && item.partition >= 0 &&
-              item.partition < 64, `partition ${item.partition}`);
+    const want = Math.min(3, members.length);
+    assert.strictEqual(r.preflist.length, want, JSON.stringify(r.preflist));
+    const nodes = r.preflist.map((item) => item.node);
+    assert.strictEqual(new Set(nodes).size, want, `repeated nodes: ${nodes}`);
+    assert.strictEqual(r.preflist[0].primary, true, JSON.stringify(r.preflist));
+    for (const item of r.preflist) {
+      assert.ok(members.includes(item.node), `${item.node} is not a member`);
+      assert.ok(Number.isInteger(item.partition) && item.partition >= 0 &&
+                item.partition < 64, `partition ${item.partition}`);
+    }
     // The same key always maps to the same partition.
     const again = await call('fetchPreflist', {bucket: kv, key: 'greeting'});
     assert.deepStrictEqual(again.preflist, r.preflist);

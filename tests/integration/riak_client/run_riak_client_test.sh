@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # End-to-end test with Basho's official Node.js Riak client: installs the
-# client into the build tree, starts one causewayd on free ports, runs
-# riak_client_test.js against it, then checks that the node shuts down
-# cleanly. Exit status is the verdict.
+# client into the build tree, starts causewayd on free ports (one standalone
+# node, or a cluster of N joined nodes), runs riak_client_test.js against one
+# node, then checks that every node shuts down cleanly. Exit status is the
+# verdict.
 #
-# Usage: run_riak_client_test.sh CAUSEWAYD WORK_DIR
-#   CAUSEWAYD  the daemon binary
-#   WORK_DIR   a directory in the build tree (npm packages, node data, log)
+# Usage: run_riak_client_test.sh CAUSEWAYD WORK_DIR [CAUSEWAY_CLI N]
+#   CAUSEWAYD     the daemon binary
+#   WORK_DIR      a directory in the build tree (npm packages, node data, logs)
+#   CAUSEWAY_CLI  the causeway CLI, which joins the nodes (cluster mode only)
+#   N             cluster size (default 1: a standalone node, --no-peer)
 set -euo pipefail
 
 die() {
@@ -14,24 +17,33 @@ die() {
   exit 1
 }
 
-[ $# -eq 2 ] || die "usage: $0 CAUSEWAYD WORK_DIR"
+[ $# -eq 2 ] || [ $# -eq 4 ] ||
+  die "usage: $0 CAUSEWAYD WORK_DIR [CAUSEWAY_CLI N]"
 daemon="$1"
 work="$2"
+cli="${3:-}"
+n="${4:-1}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 client_version="2.4.0"
 
 [ -x "$daemon" ] || die "no causewayd binary at $daemon"
+[[ "$n" =~ ^[1-9]$ ]] || die "N must be 1 to 9, not '$n'"
+[ "$n" -eq 1 ] || [ -x "$cli" ] || die "no causeway CLI at '$cli'"
 command -v node >/dev/null || die "node is not installed (cluster/install-deps)"
 command -v npm >/dev/null || die "npm is not installed (cluster/install-deps)"
 mkdir -p "$work"
 
 # The client lives in the build tree, never in the source tree, and no
-# lockfile is written; a finished install is reused.
+# lockfile is written; a finished install is reused. Two CTest entries may
+# run this script at once: the lock makes the second wait for the first
+# install instead of racing it.
 npm_dir="$work/npm"
 installed="$npm_dir/node_modules/basho-riak-client/package.json"
+mkdir -p "$npm_dir"
+exec 8>"$work/npm.lock"
+flock 8
 if ! grep -q "\"version\": \"$client_version\"" "$installed" 2>/dev/null; then
   echo "riak_client_test: installing basho-riak-client@$client_version" >&2
-  mkdir -p "$npm_dir"
   # One retry: a registry hiccup should not fail the suite.
   for attempt in 1 2; do
     if npm install --prefix "$npm_dir" --no-package-lock --no-save \
@@ -44,30 +56,41 @@ if ! grep -q "\"version\": \"$client_version\"" "$installed" 2>/dev/null; then
     sleep 5
   done
 fi
+flock -u 8
 
-run_dir="$(mktemp -d "$work/node.XXXXXX")"
-ports="$run_dir/ports.json"
-log="$run_dir/node.log"
-pid=""
+run_dir="$(mktemp -d "$work/run.XXXXXX")"
+pids=()
+names=()
+pb_ports=()
+peer_ports=()
 
-# Stops the daemon on any exit; its log is shown when the test failed.
+# Stops every daemon on any exit; their logs are shown when the test failed.
 cleanup() {
   local rc=$?
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  local i pid
+  for i in "${!pids[@]}"; do
+    pid="${pids[$i]}"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
     kill -TERM "$pid" 2>/dev/null || true
+  done
+  for i in "${!pids[@]}"; do
+    pid="${pids[$i]}"
+    [ -n "$pid" ] || continue
     for _ in $(seq 1 150); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
-      echo "riak_client_test: causewayd ignored SIGTERM; killing it" >&2
+      echo "riak_client_test: ${names[$i]} ignored SIGTERM; killing it" >&2
       kill -KILL "$pid" 2>/dev/null || true
     fi
     wait "$pid" 2>/dev/null || true
-  fi
+  done
   if [ "$rc" -ne 0 ]; then
-    echo "--- causewayd log ($log), last lines:" >&2
-    tail -n 40 "$log" >&2 2>/dev/null || true
+    for i in "${!names[@]}"; do
+      echo "--- ${names[$i]} log ($run_dir/node$((i + 1))/node.log), last lines:" >&2
+      tail -n 40 "$run_dir/node$((i + 1))/node.log" >&2 2>/dev/null || true
+    done
   else
     rm -rf "$run_dir"
   fi
@@ -75,30 +98,118 @@ cleanup() {
 }
 trap cleanup EXIT
 
-name="causeway@127.0.0.1"
-"$daemon" --name "$name" --data-dir "$run_dir/data" --pb-port 0 \
-  --http-port 0 --ports-file "$ports" >"$log" 2>&1 </dev/null &
-pid=$!
+# A port from the ports file's JSON.
+port_of() {
+  sed -n "s/.*\"$2\" *: *\([0-9][0-9]*\).*/\1/p" "$1"
+}
 
-for _ in $(seq 1 300); do
-  [ -s "$ports" ] && break
-  kill -0 "$pid" 2>/dev/null || die "causewayd exited before it was listening"
-  sleep 0.1
+# Starts node K (1-based) and waits for its ports file.
+start_node() {
+  local k="$1" node_dir="$run_dir/node$1" name
+  local ports="$run_dir/node$1/ports.json"
+  mkdir -p "$node_dir"
+  if [ "$n" -eq 1 ]; then
+    name="causeway@127.0.0.1"
+    peer_args=(--no-peer)
+  else
+    name="node$k@127.0.0.1"
+    peer_args=(--peer-port 0 --cluster-secret-file "$run_dir/secret"
+      --cluster-name riak-client-test)
+  fi
+  "$daemon" --name "$name" --data-dir "$node_dir/data" --pb-port 0 \
+    --http-port 0 --ports-file "$ports" "${peer_args[@]}" \
+    >"$node_dir/node.log" 2>&1 </dev/null &
+  pids+=("$!")
+  names+=("$name")
+  for _ in $(seq 1 300); do
+    [ -s "$ports" ] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || die "$name exited before it was listening"
+    sleep 0.1
+  done
+  [ -s "$ports" ] || die "$name wrote no ports file within 30s"
+  pb_ports+=("$(port_of "$ports" pb)")
+  peer_ports+=("$(port_of "$ports" peer)")
+  [[ "${pb_ports[-1]}" =~ ^[0-9]+$ ]] || die "cannot read the pb port from $ports"
+  if [ "$n" -gt 1 ]; then
+    [[ "${peer_ports[-1]}" =~ ^[0-9]+$ ]] ||
+      die "cannot read the peer port from $ports"
+  fi
+}
+
+# The first "KEY":N of one-line JSON.
+json_uint() {
+  sed -n "s/.*\"$2\":\([0-9][0-9]*\).*/\1/p" <<<"$1" | head -n 1
+}
+
+# True when every node reports the same ring version, N members valid and
+# up, and no pending transfer.
+settled() {
+  local i json ring="" v
+  for i in "${!pb_ports[@]}"; do
+    json="$("$cli" --node "127.0.0.1:${pb_ports[$i]}" --timeout 5 --json \
+      cluster status 2>/dev/null </dev/null)" || return 1
+    v="$(json_uint "$json" ring_version)"
+    [ "$(json_uint "$json" total)" = "$n" ] || return 1
+    [ "$(json_uint "$json" up)" = "$n" ] || return 1
+    [ "$(json_uint "$json" pending_transfers)" = 0 ] || return 1
+    [ -n "$v" ] || return 1
+    [ -z "$ring" ] || [ "$ring" = "$v" ] || return 1
+    ring="$v"
+  done
+}
+
+if [ "$n" -gt 1 ]; then
+  (
+    umask 077
+    head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$run_dir/secret"
+  )
+fi
+for ((k = 1; k <= n; k++)); do
+  start_node "$k"
 done
-[ -s "$ports" ] || die "causewayd wrote no ports file within 30s"
-pb_port="$(sed -n 's/.*"pb" *: *\([0-9][0-9]*\).*/\1/p' "$ports")"
-[[ "$pb_port" =~ ^[0-9]+$ ]] || die "cannot read the pb port from $ports"
+if [ "$n" -gt 1 ]; then
+  for ((k = 2; k <= n; k++)); do
+    "$cli" --node "127.0.0.1:${pb_ports[$((k - 1))]}" cluster join \
+      "127.0.0.1:${peer_ports[0]}" </dev/null >/dev/null ||
+      die "node$k could not join node1"
+  done
+  settled_ok=0
+  for _ in $(seq 1 120); do
+    if settled; then
+      settled_ok=1
+      break
+    fi
+    sleep 0.5
+  done
+  if [ "$settled_ok" -ne 1 ]; then
+    "$cli" --node "127.0.0.1:${pb_ports[0]}" cluster status >&2 || true
+    die "the $n nodes did not settle into one ring within 60s"
+  fi
+  echo "riak_client_test: $n nodes form one cluster" >&2
+fi
 
-echo "riak_client_test: causewayd (pid $pid) on client port $pb_port" >&2
+# In a cluster, the client talks to node2: neither the seed of the joins
+# nor (with the smallest name) the claimant, so it relies on the others.
+target=$((n > 1 ? 1 : 0))
+members="$(IFS=,; echo "${names[*]}")"
+echo "riak_client_test: ${names[$target]} (pid ${pids[$target]}) on client" \
+  "port ${pb_ports[$target]}" >&2
 NODE_PATH="$npm_dir/node_modules" NODE_OPTIONS="--no-deprecation --no-warnings" \
-  node "$here/riak_client_test.js" "127.0.0.1:$pb_port" "$name"
+  node "$here/riak_client_test.js" "127.0.0.1:${pb_ports[$target]}" \
+  "${names[$target]}" "$members"
 
-# The client is done and disconnected: the node must still be healthy and
+# The client is done and disconnected: every node must still be healthy and
 # must shut down gracefully.
-kill -0 "$pid" 2>/dev/null || die "causewayd died during the client test"
-kill -TERM "$pid"
-status=0
-wait "$pid" || status=$?
-pid=""
-[ "$status" -eq 0 ] || die "causewayd exited with status $status on SIGTERM"
-echo "riak_client_test: causewayd stopped cleanly" >&2
+for i in "${!pids[@]}"; do
+  kill -0 "${pids[$i]}" 2>/dev/null || die "${names[$i]} died during the client test"
+done
+for i in "${!pids[@]}"; do
+  kill -TERM "${pids[$i]}"
+done
+for i in "${!pids[@]}"; do
+  status=0
+  wait "${pids[$i]}" || status=$?
+  pids[$i]=""
+  [ "$status" -eq 0 ] || die "${names[$i]} exited with status $status on SIGTERM"
+done
+echo "riak_client_test: every node stopped cleanly" >&2
