@@ -1,14 +1,18 @@
 // Randomized whole-cluster simulation. Each seed builds a cluster of 3 to 7
-// nodes, runs a few clients against a handful of hot keys (an allow_mult
-// bucket with read-modify-write, blind writes and deletes; a
-// last_write_wins bucket of registers) while a seeded nemesis drops,
-// duplicates and delays messages, partitions the network, crashes and
-// restarts nodes and skews their clocks. Then it heals everything, lets the
-// cluster quiesce, forces read repair and checks:
+// nodes and runs a few clients against a handful of hot keys: an allow_mult
+// bucket (read-modify-write, blind writes, deletes with contexts), a
+// last_write_wins bucket of registers, and a bucket with default properties
+// (concurrent values resolve to the newest stamp). Meanwhile a seeded
+// nemesis drops, duplicates and delays messages, partitions the network,
+// crashes and restarts nodes (never a majority at once) and skews their
+// clocks. Then it heals everything, restarts every node, lets hinted
+// handoff finish, forces read repair (r=all reads) and checks:
 //
-// - every replica of every key holds the same object;
+// - every replica of every key holds the same object, and no other node
+//   holds anything the replicas lack;
 // - no acknowledged write is lost: it is still a sibling, or a write or
-//   delete whose context covered it overwrote it (LWW: nothing newer won);
+//   delete whose context covered it overwrote it, or (without allow_mult) a
+//   concurrent write stamped later won;
 // - sibling counts never exceed the number of concurrent writers, and no
 //   sibling survives in a history that includes a write overwriting it;
 // - a replica's clock for a key only grows (checked at every storage write);
@@ -49,12 +53,16 @@ using replication::causal::Dot;
 using replication::causal::HlcTimestamp;
 using replication::causal::VersionVector;
 using replication::object::Object;
+using replication::object::Resolution;
 using replication::object::Sibling;
 
 constexpr uint32_t kRing = 16;
 constexpr uint32_t kNVal = 3;
 constexpr const char* kMultBucket = "m";
 constexpr const char* kLwwBucket = "l";
+// Default properties (allow_mult=false, last_write_wins=false): concurrent
+// values resolve to the newest timestamp.
+constexpr const char* kNewestBucket = "n";
 // A client gives up on a request it has no answer for after this long (the
 // node it asked may have crashed with the request).
 constexpr uint64_t kClientTimeoutMs = 10000;
@@ -180,7 +188,9 @@ struct Attempt {
 struct KeyModel {
   std::string bucket;
   std::string key;
-  bool lww = false;
+  Resolution resolution = Resolution::kKeepSiblings;
+  bool lww() const { return resolution == Resolution::kLastWriteWins; }
+  bool mult() const { return resolution == Resolution::kKeepSiblings; }
   std::vector<Attempt> attempts;
   std::map<std::string, size_t> by_value;
   // Every dot seen anywhere and what it held ('+' value, or '-' tombstone).
@@ -210,11 +220,11 @@ class Checker {
   explicit Checker(World& world) : world_(world) {}
 
   KeyModel& AddKey(const std::string& bucket, const std::string& key,
-                   bool lww) {
+                   Resolution resolution) {
     auto& k = keys_[bucket + "/" + key];
     k.bucket = bucket;
     k.key = key;
-    k.lww = lww;
+    k.resolution = resolution;
     return k;
   }
   KeyModel* Find(const std::string& bucket, const std::string& key) {
@@ -342,13 +352,13 @@ class Checker {
       if (stored) a.stored = true;
       of_sibling.push_back(&a);
     }
-    if (k.lww && o.siblings().size() > 1) {
+    if (!k.mult() && o.siblings().size() > 1) {
       Violation(k.Name(), k.Name() + " " + where +
-                              ": last_write_wins object has " +
+                              ": object without allow_mult has " +
                               std::to_string(o.siblings().size()) +
                               " siblings: " + Describe(o));
     }
-    if (!k.lww) {
+    if (!k.lww()) {
       // No sibling may survive a write in this object's history whose
       // context covered it.
       for (size_t i = 0; i < o.siblings().size(); ++i) {
@@ -366,7 +376,7 @@ class Checker {
           break;
         }
       }
-      if (count_writers) {
+      if (count_writers && k.mult()) {
         size_t writers = ConcurrentWriters(k, o);
         if (o.siblings().size() > writers) {
           Violation(k.Name(), k.Name() + " " + where + ": " +
@@ -582,13 +592,18 @@ class RandomRun {
   void MakeKeys() {
     const int mult = 2 + static_cast<int>(Pick(3));
     const int lww = 1 + static_cast<int>(Pick(2));
+    const int newest = 1 + static_cast<int>(Pick(2));
     for (int i = 0; i < mult; ++i) {
-      mult_keys_.push_back(
-          &checker_.AddKey(kMultBucket, "k" + std::to_string(i), false));
+      mult_keys_.push_back(&checker_.AddKey(
+          kMultBucket, "k" + std::to_string(i), Resolution::kKeepSiblings));
     }
     for (int i = 0; i < lww; ++i) {
-      lww_keys_.push_back(
-          &checker_.AddKey(kLwwBucket, "r" + std::to_string(i), true));
+      lww_keys_.push_back(&checker_.AddKey(kLwwBucket, "r" + std::to_string(i),
+                                           Resolution::kLastWriteWins));
+    }
+    for (int i = 0; i < newest; ++i) {
+      newest_keys_.push_back(&checker_.AddKey(
+          kNewestBucket, "n" + std::to_string(i), Resolution::kNewest));
     }
   }
 
@@ -638,11 +653,12 @@ class RandomRun {
   void Step(Client& c) {
     SimNode* via = AnyUpNode();
     if (via == nullptr) return Think(c);
-    const bool lww = !lww_keys_.empty() && Chance(0.3);
-    KeyModel& k = lww ? *lww_keys_[Pick(lww_keys_.size())]
-                      : *mult_keys_[Pick(mult_keys_.size())];
+    const uint64_t group = Pick(10);
+    const auto& keys =
+        group < 3 ? lww_keys_ : (group < 5 ? newest_keys_ : mult_keys_);
+    KeyModel& k = *keys[Pick(keys.size())];
     const uint64_t roll = Pick(100);
-    if (lww) {
+    if (k.lww()) {
       if (roll < 55) return DoPut(c, *via, k, /*blind=*/true);
       if (roll < 70) return DoPut(c, *via, k, /*blind=*/false);
       if (roll < 95) return DoRead(c, *via, k, /*then=*/0);
@@ -1115,7 +1131,7 @@ class RandomRun {
                                          f.clock().ToString());
         continue;
       }
-      if (k.lww) {
+      if (k.lww()) {
         // Last write wins: only a newer write may replace it.
         if (f.siblings().empty()) {
           checker_.Violation(k.Name(),
@@ -1143,11 +1159,17 @@ class RandomRun {
             if (b.outcome == Outcome::kAcked || b.stored) return true;
             return b.tombstone && b.outcome != Outcome::kRejected;
           });
-      if (!superseded) {
-        checker_.Violation(k.Name(),
-                           what + " lost: not in " + Describe(f) +
-                               " and no write that saw it replaced it");
+      if (superseded) continue;
+      if (k.resolution == Resolution::kNewest && !f.siblings().empty() &&
+          std::tie(*a.timestamp, *a.dot) <
+              std::tie(f.siblings().front().timestamp,
+                       f.siblings().front().dot)) {
+        continue;  // a concurrent write stamped later won
       }
+      checker_.Violation(k.Name(),
+                         what + " lost: not in " + Describe(f) +
+                             " and no write that saw it replaced it" +
+                             (k.mult() ? "" : ", nor a newer one won"));
     }
   }
 
@@ -1157,7 +1179,7 @@ class RandomRun {
   Checker checker_;
   RunResult result_;
   std::vector<NodeName> names_;
-  std::vector<KeyModel*> mult_keys_, lww_keys_;
+  std::vector<KeyModel*> mult_keys_, lww_keys_, newest_keys_;
   std::vector<Client> clients_;
   bool stopping_ = false;
   bool partitioned_ = false;
