@@ -280,7 +280,8 @@ TEST_F(AdminTest, MalformedBodiesAreRefused) {
   auto err = ExpectError(Call(a_, join, std::string("\xff\xff\xff", 3)));
   EXPECT_EQ(err.errcode(), static_cast<uint32_t>(pbc::ErrorCode::kBadRequest));
   EXPECT_NE(err.errmsg().find("CwClusterJoinReq"), std::string::npos);
-  err = ExpectError(Call(a_, leave, std::string("\x0a\x05ab", 4)));
+  // Field 1 says five bytes follow; two do.
+  err = ExpectError(Call(a_, leave, std::string("\x0a\x05", 2) + "ab"));
   EXPECT_EQ(err.errcode(), static_cast<uint32_t>(pbc::ErrorCode::kBadRequest));
   EXPECT_NE(err.errmsg().find("CwClusterLeaveReq"), std::string::npos);
 
