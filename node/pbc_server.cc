@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -58,7 +59,23 @@ struct Shared {
                 PbcHandlerOptions{
                     options.server_version, options.max_frame_bytes, {}}),
         acceptor(io),
-        retry_timer(io) {}
+        retry_timer(io),
+        drain_timer(io) {}
+
+  // A connection left the map: the drain may be complete.
+  void FinishDrainIfIdle() {
+    if (!draining || drain_done.empty()) return;
+    // A connection destroyed without closing (its last holder dropped it)
+    // must not hold the drain open.
+    std::erase_if(connections,
+                  [](const auto& entry) { return entry.second.expired(); });
+    if (!connections.empty()) return;
+    drain_timer.cancel();
+    // Posted, so a caller that destroys the server from `done` does not do
+    // so under a connection's feet.
+    for (auto& done : drain_done) asio::post(io, std::move(done));
+    drain_done.clear();
+  }
 
   asio::io_context& io;
   Stats& stats;
@@ -66,7 +83,11 @@ struct Shared {
   PbcHandler handler;
   tcp::acceptor acceptor;
   asio::steady_timer retry_timer;
+  asio::steady_timer drain_timer;
+  bool accepting = false;
   bool stopped = false;
+  bool draining = false;
+  std::vector<std::function<void()>> drain_done;
   uint64_t next_connection_id = 1;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;
 };
@@ -134,6 +155,17 @@ class Connection : public PbcResponder,
     queued_bytes_ = 0;
     if (shared_->stats.connections_open > 0) --shared_->stats.connections_open;
     shared_->connections.erase(id_);
+    shared_->FinishDrainIfIdle();
+  }
+
+  // The server is shutting down gracefully: read no new request; close once
+  // the one in flight (if any) has finished and its replies are written.
+  void BeginDrain() {
+    if (closed_ || draining_) return;
+    draining_ = true;
+    // Inside Pump (Drain called from a reply callback) the loop sees the
+    // flag; a busy connection closes from RequestDone.
+    if (!in_pump_ && !busy_) Close();
   }
 
  private:
@@ -143,6 +175,12 @@ class Connection : public PbcResponder,
     in_pump_ = true;
     auto self = shared_from_this();  // Handle may end in CloseNow
     while (!closed_ && !closing_ && !busy_) {
+      if (draining_) {
+        // Frames already buffered were never started; they are dropped
+        // with the connection, as if they had arrived after the close.
+        Close();
+        break;
+      }
       Frame frame;
       if (decoder_.Next(&frame)) {
         busy_ = true;
@@ -163,7 +201,7 @@ class Connection : public PbcResponder,
   }
 
   void MaybeRead() {
-    if (closed_ || closing_ || reading_ || busy_ || peer_done_ ||
+    if (closed_ || closing_ || draining_ || reading_ || busy_ || peer_done_ ||
         decoder_.failed() || decoder_.pending_frames() > 0 ||
         queued_bytes_ > kPauseReadingBytes) {
       return;
@@ -178,6 +216,11 @@ class Connection : public PbcResponder,
   void OnRead(const boost::system::error_code& ec, size_t n) {
     reading_ = false;
     if (closed_) return;
+    if (lingering_) {
+      // A read started before the close became the first discarding read.
+      OnDiscarded(ec, n);
+      return;
+    }
     if (n > 0) decoder_.Feed(std::string_view(read_buffer_.data(), n));
     if (ec) {
       if (ec != asio::error::eof) {
@@ -233,8 +276,7 @@ class Connection : public PbcResponder,
     lingering_ = true;
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
-    if (ec || reading_) {
-      // A read already in flight would race the drain; just close.
+    if (ec) {
       CloseNow();
       return;
     }
@@ -243,21 +285,29 @@ class Connection : public PbcResponder,
         [self = shared_from_this()](const boost::system::error_code& e) {
           if (!e) self->CloseNow();
         });
-    Drain();
+    // A read already in flight (an idle connection closed by a drain)
+    // continues as the first discarding read when it completes.
+    if (!reading_) DiscardInput();
   }
 
-  void Drain() {
+  void DiscardInput() {
+    reading_ = true;
     socket_.async_read_some(asio::buffer(read_buffer_),
                             [self = shared_from_this()](
                                 const boost::system::error_code& ec, size_t n) {
+                              self->reading_ = false;
                               if (self->closed_) return;
-                              self->drained_ += n;
-                              if (ec || self->drained_ > kLingerMaxBytes) {
-                                self->CloseNow();
-                              } else {
-                                self->Drain();
-                              }
+                              self->OnDiscarded(ec, n);
                             });
+  }
+
+  void OnDiscarded(const boost::system::error_code& ec, size_t n) {
+    drained_ += n;
+    if (ec || drained_ > kLingerMaxBytes) {
+      CloseNow();
+    } else {
+      DiscardInput();
+    }
   }
 
   std::shared_ptr<Shared> shared_;
@@ -277,6 +327,7 @@ class Connection : public PbcResponder,
   bool in_pump_ = false;
   bool peer_done_ = false;  // the client shut down its sending side
   bool closing_ = false;    // close once output is flushed
+  bool draining_ = false;   // the server is draining: no new requests
   bool lingering_ = false;
   bool closed_ = false;
 };
@@ -285,13 +336,13 @@ void Accept(const std::shared_ptr<Shared>& shared);
 
 void OnAccept(const std::shared_ptr<Shared>& shared,
               const boost::system::error_code& ec, tcp::socket socket) {
-  if (shared->stopped) return;
+  if (!shared->accepting) return;
   if (ec) {
     spdlog::warn("pbc: accept failed: {}", ec.message());
     shared->retry_timer.expires_after(kAcceptRetryDelay);
     shared->retry_timer.async_wait(
         [shared](const boost::system::error_code& e) {
-          if (!e && !shared->stopped) Accept(shared);
+          if (!e && shared->accepting) Accept(shared);
         });
     return;
   }
@@ -368,6 +419,7 @@ Status PbcServer::Start() {
                            ec.message());
   }
   impl_->started = true;
+  s.accepting = true;
   Accept(impl_->shared);
   spdlog::info("pbc: listening for clients on {}:{}", s.options.host, port());
   return Status::Ok();
@@ -382,16 +434,61 @@ uint16_t PbcServer::port() const {
 void PbcServer::Stop() {
   Shared& s = *impl_->shared;
   if (s.stopped) return;
+  StopAccepting();
   s.stopped = true;
-  boost::system::error_code ignored;
-  s.acceptor.close(ignored);
-  s.retry_timer.cancel();
+  s.drain_timer.cancel();
   // CloseNow edits the map; close from a copy.
   auto connections = std::move(s.connections);
   s.connections.clear();
   for (auto& [id, weak] : connections) {
     if (auto connection = weak.lock()) connection->CloseNow();
   }
+  s.FinishDrainIfIdle();
+}
+
+void PbcServer::StopAccepting() {
+  Shared& s = *impl_->shared;
+  s.accepting = false;
+  boost::system::error_code ignored;
+  s.acceptor.close(ignored);
+  s.retry_timer.cancel();
+}
+
+void PbcServer::Drain(std::function<void()> done) {
+  Shared& s = *impl_->shared;
+  StopAccepting();
+  if (done) s.drain_done.push_back(std::move(done));
+  if (s.draining || s.stopped) {
+    s.draining = true;
+    s.FinishDrainIfIdle();
+    return;
+  }
+  s.draining = true;
+  spdlog::info("pbc: draining {} client connection(s)", s.connections.size());
+  s.drain_timer.expires_after(
+      std::chrono::milliseconds(s.options.drain_timeout_ms));
+  s.drain_timer.async_wait(
+      [shared = impl_->shared](const boost::system::error_code& ec) {
+        if (ec || shared->connections.empty()) return;
+        spdlog::warn(
+            "pbc: drain time limit reached; closing {} client connection(s) "
+            "with requests still in flight",
+            shared->connections.size());
+        auto connections = shared->connections;
+        for (auto& [id, weak] : connections) {
+          if (auto connection = weak.lock()) connection->CloseNow();
+        }
+        // A connection that was already gone leaves its entry behind only if
+        // it never closed; make sure the waiters hear the end either way.
+        shared->connections.clear();
+        shared->FinishDrainIfIdle();
+      });
+  // BeginDrain may close (and unregister) a connection at once.
+  auto connections = s.connections;
+  for (auto& [id, weak] : connections) {
+    if (auto connection = weak.lock()) connection->BeginDrain();
+  }
+  s.FinishDrainIfIdle();
 }
 
 }  // namespace causeway::node

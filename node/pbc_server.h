@@ -5,8 +5,16 @@
 // NodeCore and writes replies in request order. A malformed body or an
 // unknown code gets an RpbErrorResp; a frame over the limit gets an error and
 // the connection is closed. One connection's trouble never stops the others.
+//
+// Shutdown: Stop() closes everything at once. For a graceful exit the node
+// calls Drain() instead (or StopAccepting() first, then Drain()): no new
+// connections, no new requests read, the requests in flight finish and
+// their replies are written, then each connection closes; whatever is still
+// open at the drain time limit is closed anyway. Call every method on the
+// io_context's thread (Start() may also come before the io_context runs).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +38,8 @@ struct PbcServerOptions {
   uint32_t max_frame_bytes = 64u << 20;
   uint32_t max_connections = 1024;
   std::string server_version = "causeway";
+  // How long Drain() waits for requests in flight before closing anyway.
+  uint32_t drain_timeout_ms = 5000;
 };
 
 class PbcServer {
@@ -46,6 +56,17 @@ class PbcServer {
   uint16_t port() const;
   // Stops accepting and closes every connection.
   void Stop();
+  // Closes the listening socket; open connections carry on. port() is 0
+  // afterwards. Idempotent.
+  void StopAccepting();
+  // Stops accepting, reads no further requests, lets each request in flight
+  // finish and its replies flush, then closes the connection; after
+  // drain_timeout_ms the rest are closed as by Stop(). `done` is posted to
+  // the io_context (never run inside Drain) once no connection is left
+  // open; it runs only if the io_context keeps running until then. A
+  // second call while a drain is under way adds its `done` to the first
+  // drain; a call after Stop() or a finished drain posts `done` at once.
+  void Drain(std::function<void()> done);
 
  private:
   class Impl;

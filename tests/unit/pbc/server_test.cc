@@ -13,6 +13,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <future>
 #include <memory>
 #include <optional>
@@ -22,8 +23,10 @@
 #include "node/pbc_codec.h"
 #include "node/pbc_server.h"
 #include "node/stats.h"
+#include "proto/admin.pb.h"
 #include "proto/riak.pb.h"
 #include "replication/core.h"
+#include "replication/network.h"
 #include "storage/engine.h"
 #include "tests/support/manual_env.h"
 
@@ -46,8 +49,11 @@ class Client {
         ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
     EXPECT_TRUE(connected_);
   }
-  ~Client() {
+  ~Client() { Close(); }
+
+  void Close() {
     if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
   }
 
   bool Write(const std::string& bytes) {
@@ -319,6 +325,195 @@ TEST_F(ServerTest, StartFailsCleanlyWhenThePortIsTaken) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find(std::to_string(port_)), std::string::npos)
       << s.ToString();
+}
+
+// True if a TCP connection to the port is accepted by the kernel.
+bool CanConnect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok =
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Peer messages go nowhere: a join through it stays in flight until the
+// core's request timeout, which fires only when the test advances env_.
+class BlackHoleNetwork : public replication::Network {
+ public:
+  void Send(const replication::NodeName&, const std::string&,
+            std::string) override {}
+};
+
+// A server whose core can hold a request in flight on demand: a cluster
+// join whose seed never answers.
+class DrainTest : public ServerTest {
+ protected:
+  DrainTest() {
+    replication::NodeConfig config;
+    config.peer_address = "127.0.0.1:1";
+    core_ = std::make_unique<replication::NodeCore>(env_, *engine_, config);
+    EXPECT_TRUE(core_->Open().ok());
+    core_->AttachNetwork(&network_);
+  }
+
+  static std::string JoinFrame() {
+    admin::CwClusterJoinReq join;
+    join.set_seed("127.0.0.1:2");
+    return EncodeFrame(pbc::Code::kClusterJoinReq, join);
+  }
+
+  // Waits until the server has handed `n` admin or other requests to the
+  // core. A guard against hanging, not a timing assertion.
+  void AwaitRequests(uint64_t n) {
+    for (int i = 0; i < 30000; ++i) {
+      if (OnServerThread([&] { return stats_.other_requests; }) >= n) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    FAIL() << "the server never took request " << n;
+  }
+
+  // Starts a drain on the server thread; the future is ready once `done`
+  // has run.
+  std::future<void> StartDrain() {
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> f = done->get_future();
+    OnServerThread([&] {
+      server_->Drain([done] { done->set_value(); });
+      return 0;
+    });
+    return f;
+  }
+
+  static bool Ready(std::future<void>& f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
+
+  BlackHoleNetwork network_;
+};
+
+TEST_F(DrainTest, RequestsInFlightFinishAndIdleConnectionsClose) {
+  StartServer({});
+  auto busy = std::make_unique<Client>(port_);
+  auto idle = std::make_unique<Client>(port_);
+  ASSERT_TRUE(idle->Write(Ping()));
+  ExpectPong(*idle);
+  // A join that waits for its seed, and a ping pipelined behind it.
+  ASSERT_TRUE(busy->Write(JoinFrame() + Ping()));
+  AwaitRequests(2);  // the idle ping and the join
+
+  std::future<void> drained = StartDrain();
+  // No new connections; the idle one is closed without waiting.
+  EXPECT_FALSE(CanConnect(port_));
+  EXPECT_TRUE(idle->ReadsClosed());
+  idle.reset();
+  // The join is still waiting, so the drain is not over.
+  OnServerThread([] { return 0; });
+  EXPECT_FALSE(Ready(drained));
+
+  // The seed's silence runs out: the join fails, and its reply is written
+  // before the connection closes. The pipelined ping was never started.
+  OnServerThread([&] {
+    env_.Advance(60000);
+    return 0;
+  });
+  auto err = ExpectError(*busy);
+  EXPECT_EQ(err.errcode(), static_cast<uint32_t>(pbc::ErrorCode::kUnavailable));
+  EXPECT_NE(err.errmsg().find("127.0.0.1:2"), std::string::npos)
+      << err.errmsg();
+  EXPECT_TRUE(busy->ReadsClosed());
+  // Closing our end ends the server's wait for it (it lingers until then,
+  // so its FIN is not turned into a reset by unread input).
+  busy.reset();
+
+  ASSERT_EQ(drained.wait_for(std::chrono::seconds(30)),
+            std::future_status::ready);
+  EXPECT_EQ(OnServerThread([&] { return stats_.connections_open; }), 0u);
+  EXPECT_EQ(OnServerThread([&] { return stats_.other_requests; }), 2u);
+}
+
+TEST_F(DrainTest, TheTimeLimitClosesWhatIsStillBusy) {
+  PbcServerOptions options;
+  options.drain_timeout_ms = 20;
+  StartServer(options);
+  Client busy(port_);
+  ASSERT_TRUE(busy.Write(JoinFrame()));
+  AwaitRequests(1);
+
+  std::future<void> drained = StartDrain();
+  // env_ never advances, so only the time limit can end the drain.
+  ASSERT_EQ(drained.wait_for(std::chrono::seconds(30)),
+            std::future_status::ready);
+  EXPECT_TRUE(busy.ReadsClosed());
+  EXPECT_EQ(OnServerThread([&] { return stats_.connections_open; }), 0u);
+
+  // The core answers later, to a connection that is gone: no harm done.
+  OnServerThread([&] {
+    env_.Advance(60000);
+    return 0;
+  });
+  // Another drain, once over, reports at once.
+  std::future<void> again = StartDrain();
+  EXPECT_EQ(again.wait_for(std::chrono::seconds(30)),
+            std::future_status::ready);
+}
+
+TEST_F(DrainTest, StopAcceptingKeepsOpenConnectionsServing) {
+  StartServer({});
+  Client c(port_);
+  ASSERT_TRUE(c.Write(Ping()));
+  ExpectPong(c);
+  uint16_t port = port_;
+  EXPECT_EQ(OnServerThread([&] {
+              server_->StopAccepting();
+              server_->StopAccepting();  // idempotent
+              return server_->port();
+            }),
+            0);
+  EXPECT_FALSE(CanConnect(port));
+  ASSERT_TRUE(c.Write(Ping()));
+  ExpectPong(c);
+
+  std::future<void> drained = StartDrain();
+  EXPECT_TRUE(c.ReadsClosed());
+  c.Close();
+  EXPECT_EQ(drained.wait_for(std::chrono::seconds(30)),
+            std::future_status::ready);
+}
+
+TEST_F(DrainTest, DrainWithNoConnectionsReportsAtOnce) {
+  StartServer({});
+  uint16_t port = port_;
+  std::future<void> drained = StartDrain();
+  EXPECT_EQ(drained.wait_for(std::chrono::seconds(30)),
+            std::future_status::ready);
+  EXPECT_FALSE(CanConnect(port));
+}
+
+TEST_F(DrainTest, StopDuringADrainStillRunsDone) {
+  StartServer({});
+  Client busy(port_);
+  ASSERT_TRUE(busy.Write(JoinFrame()));
+  AwaitRequests(1);
+  std::future<void> drained = StartDrain();
+  OnServerThread([] { return 0; });
+  EXPECT_FALSE(Ready(drained));
+  OnServerThread([&] {
+    server_->Stop();
+    return 0;
+  });
+  EXPECT_EQ(drained.wait_for(std::chrono::seconds(30)),
+            std::future_status::ready);
+  EXPECT_TRUE(busy.ReadsClosed());
+
+  // After Stop, a drain reports at once.
+  std::future<void> again = StartDrain();
+  EXPECT_EQ(again.wait_for(std::chrono::seconds(30)),
+            std::future_status::ready);
 }
 
 }  // namespace
