@@ -244,10 +244,11 @@ std::vector<NodeName> Claim(const std::vector<NodeName>& owners,
   // Targets: the members holding most get the rounded-up quotas, so fewer
   // partitions move.
   std::vector<NodeName> by_count = members;
-  std::stable_sort(by_count.begin(), by_count.end(),
-                   [&](const NodeName& a, const NodeName& b) {
-                     return count[a] > count[b];
-                   });
+  // Ties go to the smaller name, so the order is total and deterministic.
+  std::sort(by_count.begin(), by_count.end(),
+            [&](const NodeName& a, const NodeName& b) {
+              return std::tie(count[b], a) < std::tie(count[a], b);
+            });
   std::map<NodeName, size_t> target;
   for (size_t i = 0; i < m; ++i) {
     target[by_count[i]] = size / m + (i < size % m ? 1 : 0);

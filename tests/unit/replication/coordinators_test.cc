@@ -50,7 +50,8 @@ class FakeReplicas : public Replicas {
 };
 
 std::vector<Target> ThreeTargets() {
-  return {{"a", true}, {"b", true}, {"c", true}};
+  return {Target{"a", true, "", true}, Target{"b", true, "", true},
+          Target{"c", true, "", true}};
 }
 
 class CoordinatorTest : public ::testing::Test {
@@ -155,7 +156,8 @@ TEST_F(CoordinatorTest, BasicQuorumGivesUpOnMajorityNotFound) {
 TEST_F(CoordinatorTest, PrCountsOnlyPrimaries) {
   GetPlan plan;
   plan.key = vnode::Key{1, "default", "b", "k"};
-  plan.targets = {{"a", true}, {"b", true}, {"fallback", false}};
+  plan.targets = {Target{"a", true, "", true}, Target{"b", true, "", true},
+                  Target{"fallback", false, "", true}};
   plan.r = 2;
   plan.pr = 3;
   StartGet(env_, replicas_, plan, [this](GetOutcome o) { get_ = o; });
@@ -215,7 +217,9 @@ TEST_F(ReplicateTest, FailsFastWhenWCannotBeMet) {
 }
 
 TEST_F(ReplicateTest, PwNeedsPrimaries) {
-  Start(2, 3, {{"a", true}, {"b", true}, {"fallback", false}});
+  Start(2, 3,
+        {Target{"a", true, "", true}, Target{"b", true, "", true},
+         Target{"fallback", false, "", true}});
   replicas_.writes[0].done(Status::Ok());
   replicas_.writes[1].done(Status::Ok());
   ASSERT_TRUE(result_.has_value());
