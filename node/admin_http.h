@@ -2,8 +2,8 @@
 // AdminHttp: the node's small HTTP/1.1 server for operators and scripts,
 // running on the node's io_context (so handlers run on the logic thread and
 // may read node state directly). Routes are registered by exact path and
-// method; a path with no route gets 404, a known path or an unused method
-// gets 405. HEAD is answered for GET routes.
+// method; a path with no route gets 404 whatever the method, a known path
+// with a method it does not take gets 405. HEAD is answered for GET routes.
 //
 // Every connection is bounded: request headers and bodies have small size
 // limits, an idle or slow connection is closed after a timeout, and the

@@ -204,8 +204,9 @@ TEST_F(AdminHttpTest, UnknownPathsAre404AndOtherMethods405) {
   EXPECT_EQ(r.status, 405u);
   EXPECT_EQ(r.allow, "GET, HEAD");
   EXPECT_EQ(c.Call("PUT", "/stats").status, 405u);
-  // A method no route uses at all is 405 everywhere.
-  EXPECT_EQ(c.Call("DELETE", "/nope").status, 405u);
+  // An unknown path is 404 whatever the method, even one no route uses.
+  EXPECT_EQ(c.Call("DELETE", "/nope").status, 404u);
+  EXPECT_EQ(c.Call("POST", "/nope").status, 404u);
   // The connection survived all of that.
   EXPECT_EQ(c.Call("GET", "/ping").body, "OK");
 }
