@@ -25,6 +25,7 @@ struct AsioEnv::State {
   boost::asio::io_context& io;
   std::mt19937_64 rng;
   replication::TimerId next_id = 1;
+  int64_t wall_offset_ms = 0;
   std::unordered_map<replication::TimerId, Pending> timers;
 };
 
@@ -44,11 +45,18 @@ uint64_t AsioEnv::WallMillis() {
   using namespace std::chrono;
   const auto ms =
       duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-          .count();
+          .count() +
+      state_->wall_offset_ms;
   // A clock set before 1970 is not something the HLC can use; report 0 and
   // let the logical part carry it.
   return ms < 0 ? 0 : static_cast<uint64_t>(ms);
 }
+
+void AsioEnv::SetWallOffsetMillis(int64_t offset_ms) {
+  state_->wall_offset_ms = offset_ms;
+}
+
+int64_t AsioEnv::wall_offset_millis() const { return state_->wall_offset_ms; }
 
 replication::TimerId AsioEnv::After(uint64_t delay_ms,
                                     std::function<void()> fn) {

@@ -3,6 +3,8 @@
 // on the node's io_context, so every callback runs on the logic thread that
 // runs that io_context; the clocks are std::chrono's steady and system
 // clocks; Random() is a std::mt19937_64 seeded from std::random_device.
+// WallMillis() may carry an offset (fault injection's clock skew); the
+// monotonic clock and the timers never do.
 //
 // Must be used only from the logic thread. The io_context must outlive the
 // AsioEnv. Destroying the AsioEnv cancels its pending timers: none of their
@@ -37,6 +39,12 @@ class AsioEnv : public replication::Env {
   // Unknown, fired and already cancelled ids are ignored.
   void Cancel(replication::TimerId id) override;
   uint64_t Random() override;
+
+  // Added to every WallMillis() reading from now on (a reading that would
+  // fall before 1970 is 0). The HLC copes with the jump as with any clock
+  // step: it never goes backwards.
+  void SetWallOffsetMillis(int64_t offset_ms);
+  int64_t wall_offset_millis() const;
 
   // Cancels every pending timer (used at shutdown).
   void CancelAll();

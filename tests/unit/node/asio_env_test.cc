@@ -127,5 +127,25 @@ TEST(AsioEnvTest, IdsAreUnique) {
   io.run();
 }
 
+TEST(AsioEnvTest, AWallOffsetShiftsOnlyTheWallClock) {
+  boost::asio::io_context io;
+  AsioEnv env(io);
+  EXPECT_EQ(env.wall_offset_millis(), 0);
+  const uint64_t before = env.WallMillis();
+  const uint64_t mono_before = env.MonotonicMillis();
+  env.SetWallOffsetMillis(3600000);
+  const uint64_t ahead = env.WallMillis();
+  EXPECT_GE(ahead, before + 3600000);
+  EXPECT_LT(env.MonotonicMillis(), mono_before + 3600000);
+  env.SetWallOffsetMillis(-3600000);
+  EXPECT_LT(env.WallMillis(), before);
+  EXPECT_EQ(env.wall_offset_millis(), -3600000);
+  // Never before 1970.
+  env.SetWallOffsetMillis(-static_cast<int64_t>(before) - 1000000);
+  EXPECT_EQ(env.WallMillis(), 0u);
+  env.SetWallOffsetMillis(0);
+  EXPECT_GE(env.WallMillis(), before);
+}
+
 }  // namespace
 }  // namespace causeway::node
