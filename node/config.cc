@@ -437,7 +437,7 @@ std::string Footer() {
 // in Settings() order, and `config` the --config path.
 std::vector<CLI::Option*> BuildApp(CLI::App& app,
                                    std::vector<std::string>& values,
-                                   std::string& config) {
+                                   std::string& config, bool& faults) {
   app.description(
       "causewayd: a Causeway node, a replicated key-value store that speaks "
       "the Riak PBC protocol.");
@@ -461,6 +461,13 @@ std::vector<CLI::Option*> BuildApp(CLI::App& app,
     if (s.bucket_default) opt->group("Default bucket properties");
     options.push_back(opt);
   }
+  // Not a Setting: a Setting would also be a TOML key.
+  app.add_flag("--enable-fault-injection", faults,
+               "TEST CLUSTERS ONLY: serve the /faults admin endpoints that "
+               "drop, delay, duplicate and reorder peer messages, partition "
+               "the cluster and skew the clock (command line only; never "
+               "read from a config file)")
+      ->group("Testing");
   return options;
 }
 
@@ -682,7 +689,8 @@ std::string HelpText() {
   app.name("causewayd");
   std::vector<std::string> values;
   std::string config;
-  BuildApp(app, values, config);
+  bool faults = false;
+  BuildApp(app, values, config, faults);
   return app.help();
 }
 
@@ -692,7 +700,8 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   app.name("causewayd");
   std::vector<std::string> values;
   std::string config;
-  std::vector<CLI::Option*> flags = BuildApp(app, values, config);
+  bool faults = false;
+  std::vector<CLI::Option*> flags = BuildApp(app, values, config, faults);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -734,6 +743,7 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
     result.status = s;
     return result;
   }
+  options.enable_fault_injection = faults;
   result.action = ParsedCommandLine::Action::kRun;
   result.options = std::move(options);
   return result;

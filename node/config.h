@@ -60,6 +60,11 @@ struct NodeOptions {
   uint64_t down_after_ms = 3000;
   // Client requests that wait on peers fail after this long.
   uint64_t request_timeout_ms = 10000;
+
+  // Test clusters only: the /faults admin endpoints (node/faults.h). Set
+  // by the --enable-fault-injection flag alone; TOML cannot set it, so no
+  // config file turns it on by accident.
+  bool enable_fault_injection = false;
 };
 
 // The outcome of reading a command line.

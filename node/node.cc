@@ -16,12 +16,14 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "node/admin_http.h"
 #include "node/asio_env.h"
+#include "node/faults.h"
 #include "node/pbc_server.h"
 #include "node/peer_transport.h"
 #include "node/stats.h"
@@ -115,6 +117,7 @@ struct Node::Impl {
   PbcServer* pbc = nullptr;
   AdminHttp* http = nullptr;
   PeerTransport* transport = nullptr;  // null with no_peer
+  FaultPolicy* faults = nullptr;       // null unless fault injection is on
   net::steady_timer* exit_timer = nullptr;
   replication::NodeCore* core = nullptr;
   AsioEnv* env = nullptr;
@@ -164,6 +167,7 @@ Status Node::Run(bool handle_signals) {
       m.pbc = nullptr;
       m.http = nullptr;
       m.transport = nullptr;
+      m.faults = nullptr;
       m.exit_timer = nullptr;
       m.core = nullptr;
       m.env = nullptr;
@@ -212,17 +216,33 @@ Status Node::Run(bool handle_signals) {
   const uint64_t started_ms = env.MonotonicMillis();
   replication::NodeConfig config = ToNodeConfig(o);
 
+  // Declared before the transport so that it outlives every delivery.
+  std::optional<FaultPolicy> faults;
+  if (o.enable_fault_injection) {
+    const uint64_t seed = std::random_device{}();
+    faults.emplace(o.name, seed);
+    m.faults = &*faults;
+    spdlog::warn(
+        "{}: *** FAULT INJECTION IS ENABLED (--enable-fault-injection) ***: "
+        "POST /faults/* on the admin port drops, delays, duplicates and "
+        "reorders peer messages, partitions the cluster and skews the clock. "
+        "Never run a production node like this. Fault seed {}",
+        o.name, seed);
+  }
+
   // Bound before the core exists, because the core records the address
   // peers reach it at (which port 0 settles only now). Nothing is delivered
   // until the loop runs, and by then m.core is set.
   std::optional<PeerTransport> transport;
   if (!o.no_peer) {
-    transport.emplace(m.io, ToPeerTransportOptions(o, std::move(secret)),
-                      [&m](const std::string& from, std::string_view payload) {
-                        if (m.core != nullptr && !m.stopping) {
-                          m.core->OnPeerMessage(from, payload);
-                        }
-                      });
+    transport.emplace(
+        m.io, ToPeerTransportOptions(o, std::move(secret)),
+        [&m](const std::string& from, std::string_view payload) {
+          if (m.core != nullptr && !m.stopping &&
+              (m.faults == nullptr || m.faults->AllowDelivery(from))) {
+            m.core->OnPeerMessage(from, payload);
+          }
+        });
     s = transport->Start();
     if (!s.ok()) {
       spdlog::error("{}: cannot start: {}", o.name, s.ToString());
@@ -234,6 +254,12 @@ Status Node::Run(bool handle_signals) {
   }
   const std::string peer_address = config.peer_address;
 
+  // With fault injection the core sends through the faults, which forward
+  // to the transport (delayed copies wait in env timers). Declared before
+  // the core, which keeps a pointer to it.
+  std::optional<FaultyNetwork> faulty;
+  if (transport && faults) faulty.emplace(*faults, *transport, env);
+
   replication::NodeCore core(env, *engine, std::move(config));
   s = core.Open();
   if (!s.ok()) {
@@ -241,7 +267,11 @@ Status Node::Run(bool handle_signals) {
     m.io.poll();
     return Status::IoError("cannot open node state: " + s.ToString());
   }
-  if (transport) core.AttachNetwork(&*transport);
+  if (faulty) {
+    core.AttachNetwork(&*faulty);
+  } else if (transport) {
+    core.AttachNetwork(&*transport);
+  }
 
   Stats stats;
   PbcServer pbc(m.io, core, stats, ToPbcServerOptions(o));
@@ -283,6 +313,12 @@ Status Node::Run(bool handle_signals) {
     r.body = ClusterJson(page);
     return r;
   });
+
+  if (faults) {
+    AddFaultRoutes(http, *faults, [&env](int64_t skew_ms) {
+      env.SetWallOffsetMillis(skew_ms);
+    });
+  }
 
   // From here on a failure must still close the core, so that its persisted
   // state (the HLC high-water mark) is written.

@@ -4,7 +4,8 @@
 // transport (unless no_peer) so the core knows the address peers reach it
 // at, opens the replication core over the engine and the transport, starts
 // the client protocol server and the admin HTTP server (/ping, /stats,
-// /metrics, /cluster) on one io_context, and runs that io_context on the
+// /metrics, /cluster, and /faults with enable_fault_injection, see
+// node/faults.h) on one io_context, and runs that io_context on the
 // calling thread, which thereby becomes the node's single logic thread
 // (DESIGN.md, "Runtime"). It returns after a graceful shutdown, asked for by
 // SIGTERM, SIGINT or RequestStop(), or begun by the node itself once it has

@@ -689,5 +689,26 @@ TEST(ClusterSecretTest, UnusableFilesAreClearErrorsThatNeverShowTheContent) {
   EXPECT_NE(m.find("--cluster-secret-file"), std::string::npos) << m;
 }
 
+TEST(NodeConfigTest, FaultInjectionIsAFlagOnlyAndOffByDefault) {
+  ParsedCommandLine p = Parse({});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  EXPECT_FALSE(p.options.enable_fault_injection);
+  p = Parse({"--enable-fault-injection"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  EXPECT_TRUE(p.options.enable_fault_injection);
+
+  // No config file can turn it on: it is not a TOML key at all.
+  std::string m = TomlErrorOf("enable_fault_injection = true\n");
+  EXPECT_NE(m.find("unknown setting 'enable_fault_injection'"),
+            std::string::npos)
+      << m;
+  TempToml file("name = \"n1\"\n");
+  p = Parse({"--config", file.path()});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  EXPECT_FALSE(p.options.enable_fault_injection);
+
+  EXPECT_NE(HelpText().find("--enable-fault-injection"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace causeway::node

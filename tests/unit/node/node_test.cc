@@ -665,5 +665,207 @@ TEST(NodeClusterTest, ANodeWithTheWrongSecretCannotJoin) {
   EXPECT_TRUE(a.Stop().ok());
 }
 
+// --- Fault injection (node/faults.h) ---
+
+// POST `path` with `body`; the whole response.
+std::string HttpPost(uint16_t port, const std::string& path,
+                     const std::string& body = "") {
+  net::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  const std::string request =
+      "POST " + path +
+      " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+      "Content-Type: text/plain\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  net::write(s, net::buffer(request));
+  std::string response;
+  boost::system::error_code ec;
+  char buf[4096];
+  while (true) {
+    size_t n = s.read_some(net::buffer(buf), ec);
+    response.append(buf, n);
+    if (ec) break;
+  }
+  return response;
+}
+
+bool IsStatus(const std::string& response, int code) {
+  return response.rfind("HTTP/1.1 " + std::to_string(code), 0) == 0;
+}
+
+TEST(NodeFaultsTest, WithoutTheFlagThereAreNoFaultEndpoints) {
+  TempDir dir;
+  RunningNode node(TestOptions(dir));
+  ASSERT_TRUE(node.WaitUntilServing()) << node.Wait().ToString();
+  std::string r = HttpGet(node.http_port(), "/faults");
+  EXPECT_TRUE(IsStatus(r, 404)) << r;
+  for (const char* path :
+       {"/faults/partition", "/faults/heal", "/faults/drop?pct=100",
+        "/faults/duplicate?pct=1", "/faults/reorder?pct=1",
+        "/faults/delay?ms=1", "/faults/skew?ms=1", "/faults/clear",
+        "/faults/seed?value=1"}) {
+    r = HttpPost(node.http_port(), path, "a/b");
+    EXPECT_TRUE(IsStatus(r, 404)) << path << "\n" << r;
+  }
+  EXPECT_TRUE(node.Stop().ok());
+}
+
+TEST(NodeFaultsTest, TheEndpointsChangeAndReportThePolicy) {
+  TempDir dir;
+  NodeOptions options = TestOptions(dir, "n1@127.0.0.1");
+  options.enable_fault_injection = true;
+  RunningNode node(options);
+  ASSERT_TRUE(node.WaitUntilServing()) << node.Wait().ToString();
+  const uint16_t port = node.http_port();
+
+  std::string r = HttpGet(port, "/faults");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  boost::json::value v = JsonBody(r);
+  EXPECT_EQ(v.at("node"), "n1@127.0.0.1");
+  EXPECT_TRUE(v.at("partition").as_array().empty()) << v;
+
+  r = HttpPost(port, "/faults/partition", "n1@127.0.0.1/n2@127.0.0.1,n3");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  v = JsonBody(r);
+  EXPECT_EQ(v.at("partition").as_array().size(), 2u) << v;
+  r = HttpPost(port, "/faults/drop?pct=40&node=n2%40127.0.0.1");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  r = HttpPost(port, "/faults/duplicate?pct=5");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  r = HttpPost(port, "/faults/reorder?pct=10&ms=200");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  r = HttpPost(port, "/faults/delay?ms=30&jitter=10");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  r = HttpPost(port, "/faults/skew?ms=-60000");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  v = JsonBody(HttpGet(port, "/faults"));
+  EXPECT_EQ(v.at("nodes").at("n2@127.0.0.1").at("drop_pct"), 40) << v;
+  EXPECT_EQ(v.at("all").at("duplicate_pct"), 5) << v;
+  EXPECT_EQ(v.at("all").at("reorder_pct"), 10) << v;
+  EXPECT_EQ(v.at("all").at("reorder_ms"), 200) << v;
+  EXPECT_EQ(v.at("all").at("delay_ms"), 30) << v;
+  EXPECT_EQ(v.at("all").at("jitter_ms"), 10) << v;
+  EXPECT_EQ(v.at("skew_ms"), -60000) << v;
+
+  // With the clock a minute behind, the HLC still orders writes: a put and
+  // a get still work.
+  PbcClient client(node.pb_port());
+  pbc::RpbPutReq put;
+  put.set_bucket("b");
+  put.set_key("k");
+  put.mutable_content()->set_value("skewed");
+  std::string body;
+  ASSERT_EQ(client.Call(pbc::Code::kPutReq, &put, &body),
+            static_cast<uint8_t>(pbc::Code::kPutResp))
+      << body;
+  pbc::RpbGetReq get;
+  get.set_bucket("b");
+  get.set_key("k");
+  ASSERT_EQ(client.Call(pbc::Code::kGetReq, &get, &body),
+            static_cast<uint8_t>(pbc::Code::kGetResp));
+  pbc::RpbGetResp got;
+  ASSERT_TRUE(got.ParseFromString(body));
+  ASSERT_EQ(got.content_size(), 1);
+  EXPECT_EQ(got.content(0).value(), "skewed");
+
+  // Bad input is a 400 with a reason and changes nothing.
+  for (const char* bad :
+       {"/faults/drop", "/faults/drop?pct=101", "/faults/drop?pct=x",
+        "/faults/delay?ms=-1", "/faults/delay?ms=1&jitter=99999999",
+        "/faults/reorder?pct=10&ms=0", "/faults/skew?ms=99999999999",
+        "/faults/drop?pct=%zz"}) {
+    r = HttpPost(port, bad);
+    EXPECT_TRUE(IsStatus(r, 400)) << bad << "\n" << r;
+  }
+  r = HttpPost(port, "/faults/partition", "n1");
+  EXPECT_TRUE(IsStatus(r, 400)) << r;
+  // GET on a POST route, POST on the status page: 405.
+  EXPECT_TRUE(IsStatus(HttpGet(port, "/faults/heal"), 405));
+  EXPECT_TRUE(IsStatus(HttpPost(port, "/faults"), 405));
+
+  r = HttpPost(port, "/faults/heal");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  v = JsonBody(r);
+  EXPECT_TRUE(v.at("partition").as_array().empty()) << v;
+  EXPECT_EQ(v.at("all").at("delay_ms"), 30) << v;  // heal is only the cut
+  r = HttpPost(port, "/faults/clear");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  v = JsonBody(r);
+  EXPECT_EQ(v.at("all").at("delay_ms"), 0) << v;
+  EXPECT_EQ(v.at("skew_ms"), 0) << v;
+  EXPECT_TRUE(v.at("nodes").as_object().empty()) << v;
+  r = HttpPost(port, "/faults/seed?value=1234");
+  ASSERT_TRUE(IsStatus(r, 200)) << r;
+  EXPECT_EQ(JsonBody(r).at("seed"), 1234) << r;
+  EXPECT_TRUE(node.Stop().ok());
+}
+
+// Whether `who`'s /cluster shows `other` up.
+std::optional<bool> SeesUp(uint16_t http_port, const std::string& other) {
+  const boost::json::value v = ClusterOf(http_port);
+  if (!v.is_object()) return std::nullopt;
+  for (const auto& m : v.at("members").as_array()) {
+    if (m.at("name") == other.c_str()) return m.at("up").as_bool();
+  }
+  return std::nullopt;
+}
+
+// Two nodes in this process: a partition makes each see the other down
+// within the failure detector's window, and healing brings them back.
+TEST(NodeFaultsTest, APartitionTakesPeersDownAndHealBringsThemBack) {
+  TempDir dir_a, dir_b;
+  NodeOptions a_options = TestOptions(dir_a, "a@127.0.0.1");
+  NodeOptions b_options = TestOptions(dir_b, "b@127.0.0.1");
+  b_options.cluster_secret_file = a_options.cluster_secret_file;
+  for (NodeOptions* o : {&a_options, &b_options}) {
+    o->enable_fault_injection = true;
+    o->down_after_ms = 1000;
+  }
+  RunningNode a(a_options);
+  ASSERT_TRUE(a.WaitUntilServing()) << a.Wait().ToString();
+  RunningNode b(b_options);
+  ASSERT_TRUE(b.WaitUntilServing()) << b.Wait().ToString();
+  Status joined = b.Join(a.peer_address());
+  ASSERT_TRUE(joined.ok()) << joined.ToString();
+  const auto both_see = [&](bool up) {
+    return SeesUp(a.http_port(), "b@127.0.0.1") == up &&
+           SeesUp(b.http_port(), "a@127.0.0.1") == up;
+  };
+  ASSERT_TRUE(
+      Eventually([&] { return both_see(true); }, std::chrono::seconds(60)))
+      << ClusterOf(a.http_port()) << "\n"
+      << ClusterOf(b.http_port());
+
+  // The nemesis tells every node the same groups.
+  for (uint16_t port : {a.http_port(), b.http_port()}) {
+    const std::string r =
+        HttpPost(port, "/faults/partition", "a@127.0.0.1/b@127.0.0.1");
+    ASSERT_TRUE(IsStatus(r, 200)) << r;
+  }
+  // down_after is 1 s; the bound is generous for a loaded machine.
+  EXPECT_TRUE(
+      Eventually([&] { return both_see(false); }, std::chrono::seconds(30)))
+      << ClusterOf(a.http_port()) << "\n"
+      << ClusterOf(b.http_port());
+  // Clients still reach both nodes.
+  EXPECT_TRUE(IsStatus(HttpGet(a.http_port(), "/ping"), 200));
+  EXPECT_TRUE(IsStatus(HttpGet(b.http_port(), "/ping"), 200));
+  const boost::json::value faults = JsonBody(HttpGet(a.http_port(), "/faults"));
+  EXPECT_GT(faults.at("counters").at("dropped_partition_out").as_int64(), 0)
+      << faults;
+
+  for (uint16_t port : {a.http_port(), b.http_port()}) {
+    const std::string r = HttpPost(port, "/faults/heal");
+    ASSERT_TRUE(IsStatus(r, 200)) << r;
+  }
+  EXPECT_TRUE(
+      Eventually([&] { return both_see(true); }, std::chrono::seconds(30)))
+      << ClusterOf(a.http_port()) << "\n"
+      << ClusterOf(b.http_port());
+  EXPECT_TRUE(b.Stop().ok());
+  EXPECT_TRUE(a.Stop().ok());
+}
+
 }  // namespace
 }  // namespace causeway::node
