@@ -508,13 +508,13 @@ TEST_F(NodeProcessTest, UnknownMessageCodeIsNamedAndTheConnectionStaysOpen) {
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   Conn c;
   ASSERT_TRUE(c.Connect(pb()));
-  ASSERT_TRUE(c.SendAll(Frame(200, "xyz")));
+  ASSERT_TRUE(c.SendAll(Frame(150, "xyz")));
   Reply r;
   ASSERT_TRUE(ReadReply(c, &r));
   ASSERT_EQ(r.code, static_cast<uint8_t>(Code::kErrorResp));
   pbc::RpbErrorResp err;
   ASSERT_TRUE(err.ParseFromString(r.body));
-  EXPECT_NE(err.errmsg().find("200"), std::string::npos) << err.errmsg();
+  EXPECT_NE(err.errmsg().find("150"), std::string::npos) << err.errmsg();
   ASSERT_TRUE(
       Call(c, Frame(static_cast<uint8_t>(Code::kPingReq)), Code::kPingResp));
 }
@@ -603,7 +603,7 @@ TEST_F(NodeProcessTest, ServesStatsAndMetricsOverHttp) {
     ASSERT_TRUE(Call(c, PutFrame("b", "k", "v"), Code::kPutResp));
     ASSERT_TRUE(Call(c, GetFrame("b", "k"), Code::kGetResp));
     ASSERT_TRUE(Call(c, GetFrame("b", "missing"), Code::kGetResp));
-    ASSERT_TRUE(Call(c, Frame(200, ""), Code::kErrorResp));
+    ASSERT_TRUE(Call(c, Frame(150, ""), Code::kErrorResp));
   }
 
   HttpResponse ping;
