@@ -77,16 +77,26 @@ struct FaultSet {
   bool partition = true;
   bool crash = true;
   bool skew = true;
+  // Not in "all": a spare node joins and members leave during the load.
+  bool membership = false;
 
+  // "all" (the default set), "none", or a comma list of kinds, which may
+  // include "all".
   static std::optional<FaultSet> Parse(const std::string& list) {
     FaultSet f;
-    if (list == "all" || list.empty()) return f;
-    f = FaultSet{false, false, false, false, false, false};
+    if (list.empty()) return f;
+    f = FaultSet{false, false, false, false, false, false, false};
     if (list == "none") return f;
     std::stringstream in(list);
     std::string item;
     while (std::getline(in, item, ',')) {
-      if (item == "drop") {
+      if (item == "all") {
+        const bool membership = f.membership;
+        f = FaultSet();
+        f.membership = membership;
+      } else if (item == "membership") {
+        f.membership = true;
+      } else if (item == "drop") {
         f.drop = true;
       } else if (item == "dup" || item == "duplicate") {
         f.duplicate = true;
@@ -118,6 +128,7 @@ struct FaultSet {
     add(partition, "partition");
     add(crash, "crash");
     add(skew, "skew");
+    add(membership, "membership");
     return out.empty() ? "none" : out;
   }
   bool operator==(const FaultSet&) const = default;
@@ -530,6 +541,11 @@ class RandomRun {
       names_.push_back("n" + std::to_string(i));
       world_.AddNode(names_.back(), kRing);
     }
+    if (o_.faults.membership) {
+      // Waits outside the cluster until the nemesis has it join.
+      spares_.push_back("n" + std::to_string(n + 1));
+      world_.AddNode(spares_.back(), kRing);
+    }
     for (int i = 1; i < n; ++i) {
       Status s = Join(world_, world_.node(names_[i]), names_[0]);
       if (!s.ok()) {
@@ -569,7 +585,7 @@ class RandomRun {
       checker_.Violation("bucket properties did not reach every node");
       return false;
     }
-    for (const auto& name : names_) {
+    for (const auto& name : world_.names()) {
       std::string bytes;
       if (world_.node(name)
               .engine()
@@ -581,7 +597,7 @@ class RandomRun {
         checker_.node_of_actor[actor] = name;
       }
     }
-    if (checker_.node_of_actor.size() != names_.size()) {
+    if (checker_.node_of_actor.size() != world_.names().size()) {
       checker_.Violation("could not read every node's actor id");
       return false;
     }
@@ -836,6 +852,7 @@ class RandomRun {
     if (o_.faults.partition) kinds.push_back(1);
     if (o_.faults.crash) kinds.push_back(2);
     if (o_.faults.skew) kinds.push_back(3);
+    if (o_.faults.membership) kinds.push_back(4);
     if (kinds.empty()) return;
     ++result_.faults;
     switch (kinds[Pick(kinds.size())]) {
@@ -850,6 +867,9 @@ class RandomRun {
         break;
       case 3:
         RandomSkew();
+        break;
+      case 4:
+        RandomMembershipChange();
         break;
     }
     world_.After(200 + Pick(1300), [this] { Nemesis(); });
@@ -914,7 +934,137 @@ class RandomRun {
       node.Boot();
       Log("restart " + victim + (node.up() ? "" : " FAILED"));
       if (!node.up()) checker_.Violation(victim + " failed to restart");
+      // A leaver that finished while down exits before serving anyone.
+      if (leaving_.count(victim)) Exited(victim);
     });
+  }
+
+  // A spare joins, or a member leaves (never below three members, one
+  // change in flight at a time).
+  void RandomMembershipChange() {
+    if (changing_) return;
+    SimNode* seed = AnyUpNode();
+    if (seed == nullptr) return;
+    if (!spares_.empty() && (names_.size() <= 3 || Chance(0.5))) {
+      const NodeName joiner = spares_.back();
+      changing_ = true;
+      Log("join " + joiner + " via " + seed->name());
+      world_.node(joiner).core().Join(seed->name(), [this, joiner](Status s) {
+        Log("join " + joiner + ": " + s.ToString());
+        changing_ = false;
+        if (!s.ok()) return;
+        std::erase(spares_, joiner);
+        names_.push_back(joiner);
+      });
+      return;
+    }
+    if (names_.size() <= 3) return;
+    SimNode& leaver = *seed;
+    changing_ = true;
+    Log("leave " + leaver.name());
+    leaver.core().Leave("", [this, name = leaver.name()](Status s) {
+      Log("leave " + name + ": " + s.ToString());
+      if (!s.ok()) {
+        changing_ = false;
+        return;
+      }
+      leaving_.insert(name);
+      AwaitExit(name);
+    });
+  }
+
+  // A join whose reply was lost reports failure, yet the cluster admitted
+  // the node and gossip brings it in: what the members say decides.
+  void SyncMembers() {
+    const NodeName& any = names_.front();
+    if (!world_.node(any).up()) return;
+    for (const auto& m : world_.node(any).core().View().members) {
+      if (m.status != "removed" &&
+          std::find(spares_.begin(), spares_.end(), m.name) != spares_.end()) {
+        Log(m.name + " is a member after all");
+        std::erase(spares_, m.name);
+        names_.push_back(m.name);
+      }
+    }
+  }
+
+  // A member the cluster admitted but whose join reply was lost still
+  // believes it is alone, and the cluster cannot change owners until it
+  // takes part: as an operator would, join it again.
+  void RetryLostJoins() {
+    if (changing_) return;
+    for (const auto& n : names_) {
+      SimNode& node = world_.node(n);
+      if (!node.up() || node.core().View().members.size() != 1) continue;
+      SimNode* seed = nullptr;
+      for (const auto& m : names_) {
+        if (m != n && world_.node(m).up()) seed = &world_.node(m);
+      }
+      if (seed == nullptr) return;
+      changing_ = true;
+      Log("join " + n + " again via " + seed->name());
+      node.core().Join(seed->name(), [this, n](Status s) {
+        Log("join " + n + " again: " + s.ToString());
+        changing_ = false;
+      });
+      return;
+    }
+  }
+
+  // A leaving node exits once it has handed everything off: it stops for
+  // good and is no longer a member anyone sends clients to.
+  void AwaitExit(const NodeName& name) {
+    if (Exited(name)) return;
+    world_.After(500, [this, name] { AwaitExit(name); });
+  }
+
+  bool Exited(const NodeName& name) {
+    if (std::find(names_.begin(), names_.end(), name) == names_.end()) {
+      return true;  // already gone
+    }
+    SimNode& node = world_.node(name);
+    // A removed node restarted (after a crash) founds a cluster of its own:
+    // it has left too, whatever it still holds (the final check looks).
+    const bool restarted_alone =
+        node.up() && node.core().View().members.size() == 1;
+    if (!node.up() || !(node.core().ReadyToExit() || restarted_alone)) {
+      return false;
+    }
+    node.Crash();
+    std::erase(names_, name);
+    leaving_.erase(name);
+    departed_.push_back(name);
+    changing_ = false;
+    Log(name + " left the cluster");
+    return true;
+  }
+
+  std::string DescribeCluster() {
+    std::string out;
+    for (const auto& n : world_.names()) {
+      SimNode& node = world_.node(n);
+      out += "\n    " + n + ":";
+      if (!node.up()) {
+        out += " down";
+        continue;
+      }
+      auto v = node.core().View();
+      out += " ring v" + std::to_string(v.ring_version) + " claimant " +
+             v.claimant + " pending " + std::to_string(v.pending_transfers) +
+             " done [";
+      for (const auto& d : v.transfers_done) out += " " + d;
+      out += " ] transfer " +
+             std::string(v.handoff.transfer_running ? "running" : "idle") +
+             " cleanup " + (v.handoff.cleanup_running ? "running" : "idle") +
+             " hints " + std::to_string(v.handoff.hints_pending) +
+             (node.core().ReadyToExit() ? " ready-to-exit" : "") + "; members";
+      for (const auto& m : v.members) {
+        out += " " + m.name + "=" + m.status + (m.up ? "" : "(down)") + "/" +
+               std::to_string(m.partitions) + ">" +
+               std::to_string(m.next_partitions);
+      }
+    }
+    return out;
   }
 
   void RandomSkew() {
@@ -952,6 +1102,44 @@ class RandomRun {
     }
   }
 
+  // Known bug (reported): a hint naming a node that has left the cluster is
+  // retried for ever. See CoreBugs.DISABLED_
+  // HintForANodeThatLeftReachesTheNewReplicas in known_core_bugs_test.cc.
+  // True if every pending hint names a departed node; each key concerned is
+  // then marked as having hit the bug.
+  bool OnlyHintsForDepartedNodes() {
+    std::vector<std::string> keys;
+    for (const auto& n : names_) {
+      const std::string begin(1, storage::kHintSpace);
+      bool only_departed = true;
+      world_.node(n).engine().Scan(
+          begin, storage::PrefixEnd(begin),
+          [&](std::string_view k, std::string_view v) {
+            storage::ObjectKeyParts parts;
+            if (!storage::DecodeObjectKey(k.substr(1), &parts)) return true;
+            // The marker: primaries owed, each a 2-byte length and a name.
+            while (v.size() >= 2) {
+              size_t len = (static_cast<uint8_t>(v[0]) << 8) |
+                           static_cast<uint8_t>(v[1]);
+              if (v.size() < 2 + len) break;
+              NodeName owed(v.substr(2, len));
+              v.remove_prefix(2 + len);
+              if (std::find(departed_.begin(), departed_.end(), owed) ==
+                  departed_.end()) {
+                only_departed = false;
+              }
+            }
+            keys.push_back(parts.bucket + "/" + parts.key);
+            return true;
+          });
+      if (!only_departed) return false;
+    }
+    for (const auto& key : keys) {
+      checker_.KnownBug(key, "hint for a departed node never resolved");
+    }
+    return true;
+  }
+
   bool HintsPending() {
     for (const auto& n : names_) {
       if (world_.node(n).core().View().handoff.hints_pending != 0) return true;
@@ -970,10 +1158,25 @@ class RandomRun {
         Log("final restart " + n);
       }
     }
+    for (const NodeName& n : std::set<NodeName>(leaving_)) Exited(n);
+    // Membership changes in flight finish: transfers complete, leavers
+    // exit (AwaitExit), and every member agrees on the ring.
+    if (!world_.RunUntil(
+            [&] {
+              SyncMembers();
+              RetryLostJoins();
+              return !changing_ && Settled(world_, names_);
+            },
+            120000)) {
+      checker_.Violation("membership did not settle after healing:" +
+                         DescribeCluster());
+    }
     // Failure detectors see everyone again; hinted handoff runs.
     world_.RunFor(5000);
-    if (!world_.RunUntil([&] { return !HintsPending(); }, 30000)) {
-      checker_.Violation("hinted handoff did not finish after healing");
+    if (!world_.RunUntil([&] { return !HintsPending(); }, 30000) &&
+        !OnlyHintsForDepartedNodes()) {
+      checker_.Violation("hinted handoff did not finish after healing:" +
+                         DescribeCluster());
     }
     CountHints();
     // No anti-entropy yet: a read of every key with r=all repairs replicas
@@ -1017,7 +1220,7 @@ class RandomRun {
         primaries.insert(m.node);
       }
       std::map<NodeName, std::string> copies;
-      for (const auto& n : names_) {
+      for (const auto& n : world_.names()) {
         std::string bytes;
         if (world_.node(n).engine().Get(stored_key, &bytes).ok()) {
           copies[n] = bytes;
@@ -1183,6 +1386,9 @@ class RandomRun {
   std::vector<Client> clients_;
   bool stopping_ = false;
   bool partitioned_ = false;
+  bool changing_ = false;  // a join or leave is in flight
+  std::vector<NodeName> spares_, departed_;
+  std::set<NodeName> leaving_;
 };
 
 RunResult RunSeed(const SimOptions& options) {
@@ -1258,16 +1464,14 @@ TEST(RandomSimReplay, FaultsMakeWritesIndeterminate) {
 
 // The campaign: blocks of seeds, one CTest entry per block so CTest can run
 // blocks side by side. Every tenth seed also checks its replay.
-class RandomSimSeeds : public ::testing::TestWithParam<int> {};
-
 constexpr int kSeedsPerBlock = 50;
-constexpr int kBlocks = 20;
 
-TEST_P(RandomSimSeeds, Block) {
-  const uint64_t first = 1000 + GetParam() * kSeedsPerBlock;
+// Runs one block of seeds; `faults`, unless --faults overrides it.
+void RunBlock(uint64_t first, const FaultSet& faults) {
   int failed = 0, known = 0;
   for (uint64_t seed = first; seed < first + kSeedsPerBlock; ++seed) {
     SimOptions o = OptionsFor(seed);
+    if (!g_flags.faults) o.faults = faults;
     o.verbose = false;
     RunResult r = RunSeed(o);
     known += !r.known_bug.empty();
@@ -1290,7 +1494,21 @@ TEST_P(RandomSimSeeds, Block) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, RandomSimSeeds, ::testing::Range(0, kBlocks));
+// The faults the brief names, 1000 seeds.
+class RandomSimSeeds : public ::testing::TestWithParam<int> {};
+TEST_P(RandomSimSeeds, Block) {
+  RunBlock(1000 + GetParam() * kSeedsPerBlock, FaultSet());
+}
+INSTANTIATE_TEST_SUITE_P(Seeds, RandomSimSeeds, ::testing::Range(0, 20));
+
+// The same with nodes joining and leaving under the load, 200 seeds.
+class RandomSimMembershipSeeds : public ::testing::TestWithParam<int> {};
+TEST_P(RandomSimMembershipSeeds, Block) {
+  RunBlock(50000 + GetParam() * kSeedsPerBlock,
+           *FaultSet::Parse("all,membership"));
+}
+INSTANTIATE_TEST_SUITE_P(Seeds, RandomSimMembershipSeeds,
+                         ::testing::Range(0, 4));
 
 // --- Soak mode: tests/sim/soak runs this binary with --soak. ---------------
 
