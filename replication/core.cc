@@ -836,17 +836,27 @@ Status NodeCore::SetBucketTypeProps(const std::string& type,
   return s;
 }
 
+// The replicas a write would go to now: live primaries and the fallbacks
+// standing in for down ones, each with the partition through which the ring
+// walk reached its node.
 Status NodeCore::Preflist(const ObjectId& id,
                           std::vector<PreflistEntry>* preflist) {
-  BucketProps props;
-  Status s = impl_->registry.Props(id.type, id.bucket, &props);
+  Status s = CheckId(id, true);
+  Impl::Route route;
+  if (s.ok()) s = impl_->Plan(id, /*for_write=*/false, &route);
   if (!s.ok()) return s;
   const ring::Ring& current = impl_->cluster->current_ring();
-  uint32_t partition =
-      current.PartitionOf(ring::HashKey(id.type, id.bucket, id.key));
+  auto walk = current.Preflist(route.key.partition, current.size());
   preflist->clear();
-  for (const auto& m : current.Preflist(partition, props.n_val)) {
-    preflist->push_back(PreflistEntry{m.partition, m.node, m.primary});
+  for (const auto& t : route.targets) {
+    uint32_t partition = route.key.partition;
+    for (const auto& m : walk) {
+      if (m.node == t.node) {
+        partition = m.partition;
+        break;
+      }
+    }
+    preflist->push_back(PreflistEntry{partition, t.node, t.primary});
   }
   return Status::Ok();
 }

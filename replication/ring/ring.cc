@@ -71,7 +71,7 @@ std::vector<PreflistMember> Ring::Preflist(uint32_t partition,
     const NodeName& owner = owners_[p];
     bool taken = std::any_of(list.begin(), list.end(),
                              [&](const auto& m) { return m.node == owner; });
-    if (!taken) list.push_back(PreflistMember{p, owner, step < n_val});
+    if (!taken) list.push_back(PreflistMember{p, owner});
   }
   return list;
 }

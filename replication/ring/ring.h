@@ -24,9 +24,8 @@ uint64_t HashKey(std::string_view type, std::string_view bucket,
                  std::string_view key);
 
 struct PreflistMember {
-  uint32_t partition;  // the partition whose owner this is
+  uint32_t partition;  // the partition through which the walk met the node
   NodeName node;
-  bool primary;  // owner of one of the first n_val partitions
 };
 
 class Ring {

@@ -3,6 +3,8 @@
 // across nodes. Every scenario is deterministic for its seed.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "replication/ring/ring.h"
 #include "storage/keys.h"
 #include "tests/sim/sim.h"
@@ -280,6 +282,34 @@ TEST_F(ClusterSim, ConcurrentBlindWritesBecomeSiblingsOrOneValue) {
           << bucket << " via n" << n;
     }
   }
+}
+
+TEST_F(ClusterSim, PreflistShowsLivePrimariesThenFallbacks) {
+  Form(4);
+  ObjectId id{kDefaultType, "b", "k"};
+  std::vector<replication::PreflistEntry> list;
+  ASSERT_TRUE(N(1).core().Preflist(id, &list).ok());
+  ASSERT_EQ(list.size(), 3u);
+  std::set<NodeName> primaries;
+  for (const auto& e : list) {
+    EXPECT_TRUE(e.primary) << e.node;
+    primaries.insert(e.node);
+  }
+  EXPECT_EQ(primaries.size(), 3u);
+  // Take one primary down: a fallback (the fourth node) stands in for it.
+  NodeName down = list[1].node;
+  int asking = 1;
+  while (names_[asking - 1] == down) ++asking;
+  world_.node(down).Crash();
+  world_.RunFor(5000);
+  ASSERT_TRUE(N(asking).core().Preflist(id, &list).ok());
+  ASSERT_EQ(list.size(), 3u);
+  int fallbacks = 0;
+  for (const auto& e : list) {
+    EXPECT_NE(e.node, down);
+    fallbacks += !e.primary;
+  }
+  EXPECT_EQ(fallbacks, 1);
 }
 
 // A workload under message loss and duplication: every acknowledged write
