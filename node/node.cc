@@ -51,8 +51,9 @@ struct Node::Impl {
   explicit Impl(NodeOptions opts) : options(std::move(opts)) {}
 
   // Runs on the logic thread. First half of a graceful shutdown: stop taking
-  // work, then let the handlers already queued finish before the core
-  // closes (they may still be answering a request).
+  // new clients and new work, then let the client connections drain (the
+  // requests in flight finish and their replies are written) while the peer
+  // transport still runs, since a request may be waiting on replicas.
   void Shutdown() {
     // Handlers run only inside Run()'s loop, when the servers are set.
     if (stopping || pbc == nullptr) return;
@@ -63,7 +64,18 @@ struct Node::Impl {
       signals->cancel(ignored);
     }
     if (exit_timer != nullptr) exit_timer->cancel();
-    pbc->Stop();
+    pbc->StopAccepting();
+    // The drain is bounded by PbcServerOptions::drain_timeout_ms; `done` is
+    // posted, so the loop must (and does) keep running until then.
+    pbc->Drain([this] { AfterDrain(); });
+  }
+
+  // Second half: no client is left, so nothing more can reach the core but
+  // peers; stop them too, then close the core once queued handlers ran.
+  void AfterDrain() {
+    if (pbc == nullptr || closing) return;
+    closing = true;
+    spdlog::info("{}: client connections drained", options.name);
     http->Stop();
     // Before the core closes: no peer message may reach it afterwards.
     if (transport != nullptr) transport->Stop();
@@ -110,7 +122,12 @@ struct Node::Impl {
 
   NodeOptions options;
   net::io_context io{1};
+  // Set when shutdown begins: no new work (operator actions, exit checks).
   bool stopping = false;
+  // Set once the clients have drained: peer messages are dropped from then
+  // on, as the core is about to close. Until then they still flow, because
+  // a request in flight may be waiting for replicas to answer.
+  bool closing = false;
 
   // Set while Run() serves; owned by Run()'s frame.
   net::signal_set* signals = nullptr;
@@ -238,7 +255,7 @@ Status Node::Run(bool handle_signals) {
     transport.emplace(
         m.io, ToPeerTransportOptions(o, std::move(secret)),
         [&m](const std::string& from, std::string_view payload) {
-          if (m.core != nullptr && !m.stopping &&
+          if (m.core != nullptr && !m.closing &&
               (m.faults == nullptr || m.faults->AllowDelivery(from))) {
             m.core->OnPeerMessage(from, payload);
           }

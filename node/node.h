@@ -9,8 +9,10 @@
 // calling thread, which thereby becomes the node's single logic thread
 // (DESIGN.md, "Runtime"). It returns after a graceful shutdown, asked for by
 // SIGTERM, SIGINT or RequestStop(), or begun by the node itself once it has
-// left its cluster and handed off its data: stop accepting, close client
-// connections, stop the peer transport, NodeCore::Close(), close LevelDB.
+// left its cluster and handed off its data: stop accepting, drain the client
+// connections (requests in flight finish and their replies are written,
+// bounded by the drain timeout; peers keep flowing meanwhile), then stop
+// admin HTTP and the peer transport, NodeCore::Close(), close LevelDB.
 //
 // The Node owns everything it opens; nothing outlives Run().
 
