@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -23,6 +25,7 @@ constexpr std::string_view kHlcKey = "hlc-high-water";
 // The persisted HLC mark runs this far ahead of issued timestamps, so it is
 // written about once per interval, not once per write.
 constexpr uint64_t kHlcLeaseMs = 2000;
+constexpr size_t kMaxSeenForwards = 8192;
 constexpr size_t kListBatch = 1000;
 constexpr size_t kGeneratedKeyChars = 22;
 constexpr uint64_t kRequestTimeoutMs = 10000;
@@ -136,6 +139,11 @@ struct NodeCore::Impl : public coord::Replicas {
   std::unique_ptr<vnode::VnodeStore> store;
   std::unique_ptr<membership::Cluster> cluster;
   std::unique_ptr<handoff::Handoff> handoff;
+  // Recently coordinated forwards by (sender, request id), with their
+  // replies once known; bounded, oldest forgotten first.
+  std::map<std::pair<NodeName, uint64_t>, std::optional<peer::Envelope>>
+      seen_forwards;
+  std::deque<std::pair<NodeName, uint64_t>> seen_order;
 };
 
 Status NodeCore::Impl::LoadActor() {
@@ -417,12 +425,29 @@ void NodeCore::Impl::OnRequest(const NodeName& from,
     }
     case peer::Envelope::kPutForward: {
       const peer::PutForward& f = message.put_forward();
-      auto answer = [this, from, id](PutResult r) {
+      // The network may deliver a forward twice; coordinating it twice
+      // would mint two dots for one client write. A repeat gets the first
+      // answer (or nothing while that is still being worked out).
+      const std::pair<NodeName, uint64_t> seen_key{from, id};
+      if (auto it = seen_forwards.find(seen_key); it != seen_forwards.end()) {
+        if (it->second) Reply(from, id, *it->second);
+        return;
+      }
+      seen_forwards.emplace(seen_key, std::nullopt);
+      seen_order.push_back(seen_key);
+      if (seen_order.size() > kMaxSeenForwards) {
+        seen_forwards.erase(seen_order.front());
+        seen_order.pop_front();
+      }
+      auto answer = [this, from, id, seen_key](PutResult r) {
         peer::Envelope reply;
         ToPeerResult(r.status,
                      reply.mutable_put_forward_reply()->mutable_result());
         if (r.status.ok() && !r.object.empty()) {
           reply.mutable_put_forward_reply()->set_object(r.object.Encode());
+        }
+        if (auto it = seen_forwards.find(seen_key); it != seen_forwards.end()) {
+          it->second = reply;
         }
         Reply(from, id, std::move(reply));
       };
@@ -572,6 +597,14 @@ void NodeCore::Impl::Coordinate(const Route& route, PutRequest request,
   }
   for (const NodeName& primary : route.uncovered) {
     if (s.ok()) s = handoff->RecordHint(primary, route.key);
+  }
+  if (!route.self_index) {
+    // Coordinating a forward while holding no replica (the forwarder saw a
+    // primary down, this node does not): the copy here is owed to every
+    // replica, so handoff moves it on even if none acknowledges now.
+    for (const coord::Target& t : route.targets) {
+      if (s.ok() && t.counts) s = handoff->RecordHint(t.node, route.key);
+    }
   }
   if (!s.ok()) return fail(s);
 

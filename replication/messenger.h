@@ -29,7 +29,10 @@ class Messenger {
  public:
   using ReplyFn = std::function<void(Status, const peer::Envelope*)>;
 
-  Messenger(Env& env, std::string cluster) : env_(env), cluster_(cluster) {}
+  // Request ids start at a random point, so a restarted node does not reuse
+  // the ids its previous incarnation sent (receivers remember recent ones).
+  Messenger(Env& env, std::string cluster)
+      : env_(env), cluster_(cluster), next_id_((env.Random() >> 1) | 1) {}
   ~Messenger();
 
   void Attach(Network* network) { network_ = network; }
@@ -56,7 +59,7 @@ class Messenger {
   Env& env_;
   std::string cluster_;
   Network* network_ = nullptr;
-  uint64_t next_id_ = 1;
+  uint64_t next_id_;
   std::unordered_map<uint64_t, Pending> pending_;
 };
 

@@ -257,10 +257,16 @@ void Handoff::ScanHints() {
       if (!cluster_.IsUp(primary) || primary == cluster_.self()) continue;
       std::string marker = o.marker;
       vnode::Key key = o.key;
+      std::string sent = object.Encode();
       replicas_.Write(
           coord::Target{primary, true, "", true}, o.key, object,
-          props.resolution(), [this, alive, marker, key, primary](Status s) {
+          props.resolution(),
+          [this, alive, marker, key, primary, sent](Status s) {
             if (!alive.lock() || !*alive_ || !s.ok()) return;
+            // A write that arrived while the copy was in flight is owed to
+            // the primary too: keep the hint, the next scan sends again.
+            object::Object now;
+            if (!store_.Read(key, &now).ok() || now.Encode() != sent) return;
             std::string value;
             if (!engine_.Get(marker, &value).ok()) return;
             std::vector<NodeName> left = DecodePrimaries(value);

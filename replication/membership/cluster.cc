@@ -98,16 +98,33 @@ void Cluster::Heartbeat() {
   env_.After(timing_.heartbeat_ms, [this] { Heartbeat(); });
 }
 
-void Cluster::FillGossip(peer::Envelope* message) const {
-  peer::Gossip* g = message->mutable_gossip();
-  state_.ToProto(g->mutable_ring());
+void Cluster::FillProps(
+    google::protobuf::RepeatedPtrField<peer::PropsEntry>* out) const {
   for (const auto& r : registry_.Export()) {
-    peer::PropsEntry* e = g->add_props();
+    peer::PropsEntry* e = out->Add();
     e->set_type(r.type);
     e->set_bucket(r.bucket);
     e->set_timestamp(r.timestamp);
     e->set_patch(r.patch.Encode());
   }
+}
+
+void Cluster::MergeProps(
+    const google::protobuf::RepeatedPtrField<peer::PropsEntry>& in) {
+  for (const auto& e : in) {
+    BucketRegistry::Record r;
+    r.type = e.type();
+    r.bucket = e.bucket();
+    r.timestamp = e.timestamp();
+    if (!buckets::BucketPropsPatch::Decode(e.patch(), &r.patch).ok()) continue;
+    registry_.Merge(r);
+  }
+}
+
+void Cluster::FillGossip(peer::Envelope* message) const {
+  peer::Gossip* g = message->mutable_gossip();
+  state_.ToProto(g->mutable_ring());
+  FillProps(g->mutable_props());
 }
 
 void Cluster::GossipNow() {
@@ -180,14 +197,7 @@ void Cluster::MergeGossip(const NodeName& from, const peer::Envelope& message) {
       SendGossip(from);
     }
   }
-  for (const auto& e : g.props()) {
-    BucketRegistry::Record r;
-    r.type = e.type();
-    r.bucket = e.bucket();
-    r.timestamp = e.timestamp();
-    if (!buckets::BucketPropsPatch::Decode(e.patch(), &r.patch).ok()) continue;
-    registry_.Merge(r);
-  }
+  MergeProps(g.props());
 }
 
 bool Cluster::OnMessage(const NodeName& from, const peer::Envelope& message) {
@@ -218,6 +228,7 @@ bool Cluster::OnMessage(const NodeName& from, const peer::Envelope& message) {
       }
       ToPeerResult(s, reply.mutable_join_reply()->mutable_result());
       state_.ToProto(reply.mutable_join_reply()->mutable_ring());
+      FillProps(reply.mutable_join_reply()->mutable_props());
       messenger_.Send(pm.name(), pm.address(), std::move(reply));
       if (s.ok()) GossipNow();
       return true;
@@ -258,6 +269,7 @@ void Cluster::Join(const std::string& seed_address,
           done(Status::Unavailable("seed sent a malformed ring"));
           return;
         }
+        MergeProps(reply->join_reply().props());
         // The joining node gives up its own one-node ring for the cluster's.
         state_ = RingState();
         Adopt(joined);

@@ -27,6 +27,11 @@
 
 namespace causeway::peer {
 class Envelope;
+class PropsEntry;
+}  // namespace causeway::peer
+namespace google::protobuf {
+template <typename T>
+class RepeatedPtrField;
 }
 
 namespace causeway::replication::membership {
@@ -89,6 +94,10 @@ class Cluster {
   void ClaimantStep();
   void Persist();
   void FillGossip(peer::Envelope* message) const;
+  void FillProps(
+      google::protobuf::RepeatedPtrField<peer::PropsEntry>* out) const;
+  void MergeProps(
+      const google::protobuf::RepeatedPtrField<peer::PropsEntry>& in);
   void MergeGossip(const NodeName& from, const peer::Envelope& message);
   void SendGossip(const NodeName& to);
 
