@@ -3,6 +3,8 @@
 // --help; 2 for bad flags or configuration (an unreadable cluster secret
 // file included); 1 when the node cannot start or fails.
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <csignal>
 #include <iostream>
 
@@ -25,6 +27,10 @@ int main(int argc, char** argv) {
   }
   // A peer that vanishes mid-write must cost an error code, not the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Protobuf logs every message that fails to parse; malformed input from a
+  // client is answered with an error (and counted in /stats), so these lines
+  // would only let a client flood the log.
+  google::protobuf::SetLogHandler(nullptr);
 
   causeway::node::Node node(parsed.options);
   const causeway::Status status = node.Run();
