@@ -251,10 +251,38 @@ void Handoff::ScanHints() {
       if (s.IsNotFound()) engine_.Delete(o.marker);
       continue;
     }
+    // A hint owed to a node that is no longer a member is owed to the
+    // key's holders now.
+    std::vector<NodeName> owed_to;
+    bool redirected = false;
+    for (const NodeName& p : o.primaries) {
+      const membership::Member* m = cluster_.state().Find(p);
+      bool gone =
+          m == nullptr || m->status == membership::MemberStatus::kRemoved;
+      if (p == cluster_.self() || gone) {
+        redirected = true;
+        if (!gone) continue;
+        for (const NodeName& h : Holders(cluster_.current_ring(), o.key)) {
+          if (h != cluster_.self() && !Contains(owed_to, h)) {
+            owed_to.push_back(h);
+          }
+        }
+      } else if (!Contains(owed_to, p)) {
+        owed_to.push_back(p);
+      }
+    }
+    if (redirected) {
+      if (owed_to.empty()) {
+        engine_.Delete(o.marker);
+        continue;
+      }
+      engine_.Put(o.marker, EncodePrimaries(owed_to));
+      o.primaries = owed_to;
+    }
     buckets::BucketProps props;
     registry_.Props(o.key.type, o.key.bucket, &props);
     for (const NodeName& primary : o.primaries) {
-      if (!cluster_.IsUp(primary) || primary == cluster_.self()) continue;
+      if (!cluster_.IsUp(primary)) continue;
       std::string marker = o.marker;
       vnode::Key key = o.key;
       std::string sent = object.Encode();
