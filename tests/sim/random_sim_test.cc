@@ -37,7 +37,6 @@
 #include <string>
 #include <vector>
 
-#include "proto/peer.pb.h"
 #include "replication/ring/ring.h"
 #include "storage/keys.h"
 #include "tests/sim/sim.h"
@@ -144,6 +143,7 @@ struct SimOptions {
   // Known core bugs, reported and awaiting a fix, are kept from firing so
   // that the campaign finds new ones; this lets them fire again.
   bool expose_known_bugs = false;
+  std::string trace_key;  // print every storage write of this key
 };
 
 // Set by main() from the command line.
@@ -154,6 +154,7 @@ struct Flags {
   uint64_t workload_ms = 0;
   bool verbose = false;
   bool expose_known_bugs = false;
+  std::string trace_key;
   std::string argv0 = "random_sim_test";
 };
 Flags g_flags;
@@ -244,6 +245,10 @@ class Checker {
   }
   std::map<std::string, KeyModel>& keys() { return keys_; }
 
+  void Trace(const std::string& line) const {
+    std::cerr << "[" << world_.now() << "ms] " << line << "\n";
+  }
+
   // A broken invariant; `key` names the key it concerns ("" for none).
   void Violation(const std::string& key, const std::string& what) {
     violations_.push_back({world_.now(), key,
@@ -278,16 +283,27 @@ class Checker {
 
   // Which node each actor id belongs to, to attribute minted dots.
   std::map<replication::causal::ActorId, NodeName> node_of_actor;
+  // A key ("bucket/key") whose every storage write is printed.
+  std::string trace_key;
 
   // Every write to any node's storage passes through here.
   void OnStorageWrite(const NodeName& node, std::string_view key,
                       const std::string* value) {
     storage::ObjectKeyParts parts;
+    if (!trace_key.empty() && !key.empty() && key[0] == storage::kHintSpace &&
+        storage::DecodeObjectKey(key.substr(1), &parts) &&
+        parts.bucket + "/" + parts.key == trace_key) {
+      Trace(node + (value ? " records a hint for " : " drops its hint for ") +
+            trace_key);
+      return;
+    }
     if (!storage::DecodeObjectKey(key, &parts)) return;
     KeyModel* k = Find(parts.bucket, parts.key);
     if (k == nullptr) return;
+    const bool traced = k->Name() == trace_key;
     if (value == nullptr) {
       // Handoff dropped a copy this node does not need.
+      if (traced) Trace(node + " removed its copy of " + k->Name());
       world_.Record(std::string_view("removed:" + node));
       k->replica_clock.erase(node);
       removed_.insert({node, k->Name()});
@@ -310,6 +326,7 @@ class Checker {
                                " (a replica's context lost entries)");
     }
     k->replica_clock[node] = o.clock();
+    if (traced) Trace(node + " stored " + k->Name() + " " + Describe(o));
     CheckObject(*k, o, "stored at " + node, /*stored=*/true,
                 /*count_writers=*/false);
   }
@@ -478,22 +495,11 @@ class RandomRun {
       : o_(options),
         world_(options.seed),
         rng_(options.seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL),
-        checker_(world_) {}
+        checker_(world_) {
+    checker_.trace_key = options.trace_key;
+  }
 
   RunResult Run() {
-    if (!o_.expose_known_bugs) {
-      // Known bug (reported): a duplicated PutForward is coordinated twice,
-      // minting two dots for one client write (an extra sibling or
-      // tombstone). See CoreBugs.DISABLED_DuplicatedPutForwardIsAppliedOnce
-      // in known_core_bugs_test.cc. Until it is fixed, forwards are never
-      // duplicated here; every other message still is.
-      world_.may_duplicate = [](std::string_view payload) {
-        peer::Envelope m;
-        return !m.ParseFromArray(payload.data(),
-                                 static_cast<int>(payload.size())) ||
-               !m.has_put_forward();
-      };
-    }
     world_.storage_observer = [this](const NodeName& node, std::string_view k,
                                      const std::string* v) {
       checker_.OnStorageWrite(node, k, v);
@@ -951,11 +957,10 @@ class RandomRun {
       Log("join " + joiner + " via " + seed->name());
       world_.node(joiner).core().Join(seed->name(), [this, joiner](Status s) {
         Log("join " + joiner + ": " + s.ToString());
-        if (!s.ok()) {
-          changing_ = false;
-          return;
-        }
-        Admit(joiner);
+        changing_ = false;
+        if (!s.ok()) return;
+        std::erase(spares_, joiner);
+        names_.push_back(joiner);
       });
       return;
     }
@@ -972,37 +977,6 @@ class RandomRun {
       leaving_.insert(name);
       AwaitExit(name);
     });
-  }
-
-  // A join whose reply was lost reports failure, yet the cluster admitted
-  // the node and gossip brings it in: what the members say decides.
-  // Known bug (reported): until gossip brings the bucket properties, a new
-  // member applies the defaults, so a read it coordinates resolves
-  // allow_mult siblings away for good. See CoreBugs.DISABLED_
-  // NewMemberUsesTheClustersBucketProperties in known_core_bugs_test.cc.
-  // Until it is fixed, clients use a new member only once it has them.
-  bool KnowsBucketProps(const NodeName& n) {
-    replication::BucketProps m, l;
-    auto& core = world_.node(n).core();
-    return core.GetBucketProps(kDefaultType, kMultBucket, &m).ok() &&
-           core.GetBucketProps(kDefaultType, kLwwBucket, &l).ok() &&
-           m.allow_mult && l.last_write_wins;
-  }
-
-  // A node whose join succeeded becomes a member clients may use.
-  void Admit(const NodeName& joiner) {
-    if (std::find(names_.begin(), names_.end(), joiner) != names_.end()) {
-      changing_ = false;  // SyncMembers admitted it meanwhile
-      return;
-    }
-    if (!o_.expose_known_bugs && !KnowsBucketProps(joiner)) {
-      world_.After(100, [this, joiner] { Admit(joiner); });
-      return;
-    }
-    std::erase(spares_, joiner);
-    names_.push_back(joiner);
-    changing_ = false;
-    Log(joiner + " is a member");
   }
 
   // A join whose reply was lost reports failure, yet the cluster admitted
@@ -1028,7 +1002,7 @@ class RandomRun {
           Log("join " + n + " again: " + s.ToString());
           rejoining_ = false;
         });
-      } else if (o_.expose_known_bugs || KnowsBucketProps(m.name)) {
+      } else {
         Log(m.name + " is a member after all");
         std::erase(spares_, m.name);
         names_.push_back(m.name);
@@ -1133,7 +1107,27 @@ class RandomRun {
 
   // --- Phases ---------------------------------------------------------------
 
+  // Verbose runs log each node's ring changes as they are seen.
+  void WatchRings() {
+    for (const auto& n : world_.names()) {
+      SimNode& node = world_.node(n);
+      if (!node.up()) continue;
+      auto v = node.core().View();
+      auto& seen = ring_seen_[n];
+      if (seen == std::make_pair(v.ring_version, v.pending_transfers)) continue;
+      seen = {v.ring_version, v.pending_transfers};
+      std::string owners;
+      for (size_t i = 0; i < v.owners.size(); ++i) {
+        owners += (i ? "," : "") + v.owners[i];
+      }
+      Log(n + " has ring v" + std::to_string(v.ring_version) + " pending " +
+          std::to_string(v.pending_transfers) + " owners " + owners);
+    }
+    world_.After(100, [this] { WatchRings(); });
+  }
+
   void Workload(int clients) {
+    if (o_.verbose) WatchRings();
     clients_.resize(clients);
     for (int i = 0; i < clients; ++i) {
       clients_[i].id = i + 1;
@@ -1274,6 +1268,7 @@ class RandomRun {
   // --- Final checks ---------------------------------------------------------
 
   void CheckFinal() {
+    if (o_.verbose) Log("after quiescing:" + DescribeCluster());
     const auto owners = world_.node(names_[0]).core().View().owners;
     for (const auto& n : names_) {
       if (world_.node(n).core().View().owners != owners) {
@@ -1345,14 +1340,17 @@ class RandomRun {
         Object merged = final_object;
         merged.Merge(stray, k.resolution);
         if (merged.siblings() != final_object.siblings()) {
-          if (IsOrphanOfForward(n, stored_key, stray, final_object)) {
-            // Known bug (reported): a node that coordinates a forwarded
-            // write without being a replica in its own view keeps the only
-            // copy it stored and records no hint, so nothing ever moves it.
-            // See
-            // CoreBugs.DISABLED_ForwardedWriteAtANonReplicaReachesTheReplicas.
-            checker_.KnownBug(k.Name(), "orphan copy of a forwarded write at " +
-                                            n + " for " + k.Name());
+          if (IsStrandedByItsMinter(n, stored_key, stray, final_object)) {
+            // Known bugs (reported): writes a node coordinated as a replica
+            // under owners that changed are never handed over when
+            // - it left, crashed after learning of its removal before its
+            //   cleanup was done, and restarted as a cluster of its own
+            //   (CoreBugs.DISABLED_
+            //   LeaverThatCrashesAfterRemovalStillHandsOffLateWrites), or
+            // - the owners returned to those of its last finished cleanup,
+            //   which is then skipped (CoreBugs.DISABLED_
+            //   CleanupRunsWhenOwnersReturnToAnEarlierRing).
+            checker_.KnownBug(k.Name(), "writes stranded on " + n);
           }
           checker_.Violation(
               k.Name(), k.Name() + ": " + n +
@@ -1373,11 +1371,10 @@ class RandomRun {
     }
   }
 
-  // A copy on a non-replica whose extra siblings were all minted by that
-  // node itself, with no hint marker owing them to anyone: the node
-  // coordinated a write it was forwarded without counting itself a holder.
-  bool IsOrphanOfForward(const NodeName& n, const std::string& stored_key,
-                         const Object& stray, const Object& final_object) {
+  // A copy on a node that is not a replica, owing no hint, whose values the
+  // replicas lack were all minted by that node itself.
+  bool IsStrandedByItsMinter(const NodeName& n, const std::string& stored_key,
+                             const Object& stray, const Object& final_object) {
     std::string marker;
     if (world_.node(n)
             .engine()
@@ -1387,10 +1384,7 @@ class RandomRun {
     }
     bool any = false;
     for (const Sibling& s : stray.siblings()) {
-      bool known = std::any_of(
-          final_object.siblings().begin(), final_object.siblings().end(),
-          [&](const Sibling& f) { return f.dot == s.dot; });
-      if (known || final_object.clock().Covers(s.dot)) continue;
+      if (final_object.clock().Covers(s.dot)) continue;
       auto minter = checker_.node_of_actor.find(s.dot.actor);
       if (minter == checker_.node_of_actor.end() || minter->second != n) {
         return false;
@@ -1472,6 +1466,7 @@ class RandomRun {
   bool rejoining_ = false;  // a lost join is being repeated
   std::vector<NodeName> spares_, departed_;
   std::set<NodeName> leaving_;
+  std::map<NodeName, std::pair<uint64_t, uint32_t>> ring_seen_;
 };
 
 RunResult RunSeed(const SimOptions& options) {
@@ -1495,6 +1490,7 @@ SimOptions OptionsFor(uint64_t seed) {
   if (g_flags.workload_ms) o.workload_ms = g_flags.workload_ms;
   o.verbose = g_flags.verbose;
   o.expose_known_bugs = g_flags.expose_known_bugs;
+  o.trace_key = g_flags.trace_key;
   return o;
 }
 
@@ -1650,6 +1646,7 @@ int Usage(const std::string& bad) {
                "drop,dup,reorder,partition,crash,skew)  --nodes=N (3-7)\n"
                "       --workload-ms=N  -v (log every operation and fault)\n"
                "       --expose-known-bugs (let reported core bugs fire)\n"
+               "       --trace-key=BUCKET/KEY (print every stored copy of it)\n"
                "       --soak --seeds=N [--first-seed=N]\n"
             << "The seed may also come from CAUSEWAY_SIM_SEED.\n";
   return 2;
@@ -1684,6 +1681,8 @@ int main(int argc, char** argv) {
     uint64_t v = 0;
     if (name == "-v" || name == "--verbose") {
       g_flags.verbose = true;
+    } else if (name == "--trace-key" && !value.empty()) {
+      g_flags.trace_key = value;
     } else if (name == "--expose-known-bugs") {
       g_flags.expose_known_bugs = true;
     } else if (name == "--soak") {

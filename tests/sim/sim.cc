@@ -176,21 +176,24 @@ void World::Partition(const std::vector<std::set<NodeName>>& groups) {
   }
 }
 
-void World::Deliver(const NodeName& from, const NodeName& to,
-                    std::string payload) {
-  ++messages_sent;
-  auto it = nodes_.find(to);
+bool World::Reachable(const NodeName& from, const NodeName& to) const {
   auto group = [&](const NodeName& n) {
     auto g = group_of_.find(n);
     return g == group_of_.end() ? -1 : g->second;
   };
-  if (it == nodes_.end() || !it->second->up() || group(from) != group(to) ||
+  return group(from) == group(to) && !blocked_.count({from, to});
+}
+
+void World::Deliver(const NodeName& from, const NodeName& to,
+                    std::string payload) {
+  ++messages_sent;
+  auto it = nodes_.find(to);
+  if (it == nodes_.end() || !it->second->up() || !Reachable(from, to) ||
       Uniform() < faults.drop) {
     ++messages_dropped;
     return;
   }
   int copies = Uniform() < faults.duplicate ? 2 : 1;
-  if (copies == 2 && may_duplicate && !may_duplicate(payload)) copies = 1;
   SimNode* target = it->second.get();
   for (int i = 0; i < copies; ++i) {
     uint64_t span = faults.max_latency_ms - faults.min_latency_ms + 1;
@@ -198,11 +201,7 @@ void World::Deliver(const NodeName& from, const NodeName& to,
     Schedule(latency, to, target->incarnation(), [this, target, from, payload] {
       Mix(payload.size());
       // A partition raised while the message was in flight stops it.
-      auto group = [&](const NodeName& n) {
-        auto g = group_of_.find(n);
-        return g == group_of_.end() ? -1 : g->second;
-      };
-      if (group(from) != group(target->name())) return;
+      if (!Reachable(from, target->name())) return;
       target->core().OnPeerMessage(from, payload);
     });
   }

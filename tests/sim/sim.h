@@ -98,12 +98,20 @@ class World {
   bool RunUntil(const std::function<bool()>& pred, uint64_t limit_ms);
 
   NetworkFaults faults;
-  // When set, only messages it accepts may be duplicated: a test can keep a
-  // known, reported bug from drowning out everything else it would find.
-  std::function<bool(std::string_view payload)> may_duplicate;
   // Nodes in different groups cannot exchange messages.
   void Partition(const std::vector<std::set<NodeName>>& groups);
-  void Heal() { group_of_.clear(); }
+  // Messages from `from` to `to` are lost, in that direction only, until
+  // Unblock or Heal: an asymmetric partition.
+  void Block(const NodeName& from, const NodeName& to) {
+    blocked_.insert({from, to});
+  }
+  void Unblock(const NodeName& from, const NodeName& to) {
+    blocked_.erase({from, to});
+  }
+  void Heal() {
+    group_of_.clear();
+    blocked_.clear();
+  }
 
   // Schedules `fn` at now + delay; dropped if `owner` has crashed since.
   // An empty `owner` makes a world event, which always runs.
@@ -146,7 +154,10 @@ class World {
   uint64_t seq_ = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   std::map<NodeName, std::unique_ptr<SimNode>> nodes_;
+  bool Reachable(const NodeName& from, const NodeName& to) const;
+
   std::map<NodeName, int> group_of_;
+  std::set<std::pair<NodeName, NodeName>> blocked_;
 };
 
 // Synchronous helpers for tests: issue a request and run the world until it
