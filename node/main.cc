@@ -3,7 +3,7 @@
 // --help; 2 for bad flags or configuration (an unreadable cluster secret
 // file included); 1 when the node cannot start or fails.
 
-#include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/message_lite.h>  // SetLogHandler
 
 #include <csignal>
 #include <iostream>
