@@ -1,6 +1,6 @@
 #include "tests/fuzz/fuzz_target.h"
 
-#include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/message_lite.h>  // SetLogHandler
 #include <spdlog/spdlog.h>
 
 namespace causeway::fuzz {
