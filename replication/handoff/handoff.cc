@@ -281,8 +281,11 @@ void Handoff::ScanHints() {
     }
     buckets::BucketProps props;
     registry_.Props(o.key.type, o.key.bucket, &props);
+    // A removed node hears no heartbeats and judges everyone down; it
+    // still owes its hints, so it tries every primary.
+    const bool removed = cluster_.removed();
     for (const NodeName& primary : o.primaries) {
-      if (!cluster_.IsUp(primary)) continue;
+      if (!removed && !cluster_.IsUp(primary)) continue;
       std::string marker = o.marker;
       vnode::Key key = o.key;
       std::string sent = object.Encode();
@@ -322,7 +325,7 @@ void Handoff::ScanHints() {
 bool Handoff::idle() const {
   return hints_pending_ == 0 && !(transfer_ && transfer_->running()) &&
          !(cleanup_ && cleanup_->running()) &&
-         cleaned_owners_ == cluster_.state().owners();
+         cleaned_version_ == cluster_.state().version();
 }
 
 void Handoff::OnRingChange() {
@@ -336,10 +339,10 @@ void Handoff::OnRingChange() {
     StartTransfer();
   } else {
     if (transfer_) transfer_->Stop();
-    // Only a change of owners can leave objects here that belong elsewhere
-    // (and a fresh start, which may follow an interrupted cleanup).
-    if (st.owners() == cleaned_owners_) return;
-    if (cleanup_ && cleanup_->running() && cleanup_owners_ == st.owners()) {
+    // Only a flip can leave objects here that belong elsewhere (and a fresh
+    // start, which may follow an interrupted cleanup).
+    if (st.version() == cleaned_version_) return;
+    if (cleanup_ && cleanup_->running() && cleanup_version_ == st.version()) {
       return;
     }
     StartCleanup();
@@ -350,7 +353,7 @@ void Handoff::Retry() {
   const auto& st = cluster_.state();
   if (st.pending()) {
     if (!st.transfers_done().count(cluster_.self())) StartTransfer();
-  } else if (st.owners() != cleaned_owners_) {
+  } else if (st.version() != cleaned_version_) {
     StartCleanup();
   }
 }
@@ -398,7 +401,7 @@ void Handoff::StartTransfer() {
 
 void Handoff::StartCleanup() {
   if (cleanup_) cleanup_->Stop();
-  cleanup_owners_ = cluster_.state().owners();
+  cleanup_version_ = cluster_.state().version();
   std::weak_ptr<bool> alive = alive_;
   auto action = [this](const vnode::Key& key, const object::Object& object,
                        Sweep::Done done) {
@@ -428,10 +431,10 @@ void Handoff::StartCleanup() {
           });
     }
   };
-  auto finished = [this, alive, owners = cleanup_owners_](bool ok) {
+  auto finished = [this, alive, version = cleanup_version_](bool ok) {
     if (!alive.lock() || !*alive_) return;
     if (ok) {
-      cleaned_owners_ = owners;
+      cleaned_version_ = version;
       return;
     }
     env_.After(timing_.retry_ms, [this, alive] {

@@ -93,8 +93,12 @@ class Handoff {
   HandoffTiming timing_;
   std::shared_ptr<Sweep> transfer_;
   std::shared_ptr<Sweep> cleanup_;
-  std::vector<NodeName> cleaned_owners_;  // owners the last cleanup served
-  std::vector<NodeName> cleanup_owners_;  // owners the running cleanup serves
+  // Ring versions the last finished cleanup and the running one served. A
+  // cleanup runs after every flip (each bumps the version), even one that
+  // returns to owners cleaned for before: writes taken in between may
+  // belong elsewhere. 0: none yet, so a fresh start cleans once.
+  uint64_t cleaned_version_ = 0;
+  uint64_t cleanup_version_ = 0;
   uint64_t transfer_version_ = 0;
   uint64_t hints_pending_ = 0;
   uint64_t hints_delivered_ = 0;
