@@ -1569,7 +1569,8 @@ TEST(RandomSimReplay, OneSeed) {
             << first.indeterminate << " indeterminate, " << first.reads
             << " reads, " << first.faults << " faults, "
             << first.hints_delivered << " hints delivered, "
-            << first.max_siblings << " most siblings read"
+            << first.max_siblings << " most siblings read, trace " << std::hex
+            << first.trace_hash << std::dec
             << (first.known_bug.empty()
                     ? ""
                     : "; known bug fired: " + first.known_bug)
