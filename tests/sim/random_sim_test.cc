@@ -1098,28 +1098,6 @@ class RandomRun {
     Log(name + " left the cluster");
   }
 
-  // Known bug (reported): a removed node that still owes hints never
-  // delivers them (no member heartbeats to it any more, so it judges them
-  // all down) and so never becomes ready to exit. See CoreBugs.DISABLED_
-  // RemovedNodeStillDeliversItsHints in known_core_bugs_test.cc. Such a
-  // leaver is let go, and the keys it owes are marked.
-  void LetGoOfLeaversStuckWithHints() {
-    for (const NodeName& n : std::set<NodeName>(leaving_)) {
-      SimNode& node = world_.node(n);
-      if (!node.up() || node.core().ReadyToExit()) continue;
-      bool removed = false;
-      for (const auto& m : node.core().View().members) {
-        removed |= m.name == n && m.status == "removed";
-      }
-      auto hints = HintMarkers(n);
-      if (!removed || hints.empty()) continue;
-      for (const auto& [key, owed] : hints) {
-        checker_.KnownBug(key, "removed node " + n + " never delivered a hint");
-      }
-      Depart(n);
-    }
-  }
-
   std::string DescribeCluster() {
     std::string out;
     for (const auto& n : world_.names()) {
@@ -1209,30 +1187,6 @@ class RandomRun {
     }
   }
 
-  // Known bug (reported): a hint naming a node that has left the cluster is
-  // retried for ever. See CoreBugs.DISABLED_
-  // HintForANodeThatLeftReachesTheNewReplicas in known_core_bugs_test.cc.
-  // True if every pending hint names a departed node; each key concerned is
-  // then marked as having hit the bug.
-  bool OnlyHintsForDepartedNodes() {
-    std::vector<std::string> keys;
-    for (const auto& n : names_) {
-      for (const auto& [key, owed] : HintMarkers(n)) {
-        for (const auto& primary : owed) {
-          if (std::find(departed_.begin(), departed_.end(), primary) ==
-              departed_.end()) {
-            return false;
-          }
-        }
-        keys.push_back(key);
-      }
-    }
-    for (const auto& key : keys) {
-      checker_.KnownBug(key, "hint for a departed node never resolved");
-    }
-    return true;
-  }
-
   // The node's hint markers: key name, and the primaries still owed it.
   std::vector<std::pair<std::string, std::vector<NodeName>>> HintMarkers(
       const NodeName& n) {
@@ -1279,14 +1233,9 @@ class RandomRun {
     for (const NodeName& n : std::set<NodeName>(leaving_)) Exited(n);
     // Membership changes in flight finish: transfers complete, leavers
     // exit (AwaitExit), and every member agrees on the ring.
-    const uint64_t settling_since = world_.now();
     if (!world_.RunUntil(
             [&] {
               SyncMembers();
-              if (!o_.expose_known_bugs &&
-                  world_.now() - settling_since > 60000) {
-                LetGoOfLeaversStuckWithHints();
-              }
               return !changing_ && Settled(world_, names_);
             },
             120000)) {
@@ -1295,8 +1244,7 @@ class RandomRun {
     }
     // Failure detectors see everyone again; hinted handoff runs.
     world_.RunFor(5000);
-    if (!world_.RunUntil([&] { return !HintsPending(); }, 30000) &&
-        !OnlyHintsForDepartedNodes()) {
+    if (!world_.RunUntil([&] { return !HintsPending(); }, 30000)) {
       checker_.Violation("hinted handoff did not finish after healing:" +
                          DescribeCluster());
     }
@@ -1396,17 +1344,13 @@ class RandomRun {
         Object merged = final_object;
         merged.Merge(stray, k.resolution);
         if (merged.siblings() != final_object.siblings()) {
-          if (IsStrandedByItsMinter(n, stored_key, stray, final_object)) {
-            // Known bugs (reported): writes a node coordinated as a replica
-            // under owners that changed are never handed over when
-            // - it left, crashed after learning of its removal before its
-            //   cleanup was done, and restarted as a cluster of its own
-            //   (CoreBugs.DISABLED_
-            //   LeaverThatCrashesAfterRemovalStillHandsOffLateWrites), or
-            // - the owners returned to those of its last finished cleanup,
-            //   which is then skipped (CoreBugs.DISABLED_
-            //   CleanupRunsWhenOwnersReturnToAnEarlierRing).
-            checker_.KnownBug(k.Name(), "writes stranded on " + n);
+          if (IsStrandedOnDeparted(n, stray, final_object)) {
+            // Known bug (reported): a leaver that crashes after learning of
+            // its removal, before its cleanup is done, restarts as a
+            // cluster of its own and never hands over the writes it took
+            // late. See CoreBugs.DISABLED_
+            // LeaverThatCrashesAfterRemovalStillHandsOffLateWrites.
+            checker_.KnownBug(k.Name(), "writes stranded on departed " + n);
           }
           checker_.Violation(
               k.Name(), k.Name() + ": " + n +
@@ -1427,15 +1371,11 @@ class RandomRun {
     }
   }
 
-  // A copy on a node that is not a replica, owing no hint, whose values the
-  // replicas lack were all minted by that node itself.
-  bool IsStrandedByItsMinter(const NodeName& n, const std::string& stored_key,
-                             const Object& stray, const Object& final_object) {
-    std::string marker;
-    if (world_.node(n)
-            .engine()
-            .Get(std::string(1, storage::kHintSpace) + stored_key, &marker)
-            .ok()) {
+  // A copy on a node that left, whose values the replicas lack were all
+  // minted by that node itself.
+  bool IsStrandedOnDeparted(const NodeName& n, const Object& stray,
+                            const Object& final_object) {
+    if (std::find(departed_.begin(), departed_.end(), n) == departed_.end()) {
       return false;
     }
     bool any = false;
