@@ -20,7 +20,17 @@ struct AsioEnv::State {
   };
 
   explicit State(boost::asio::io_context& io_context)
-      : io(io_context), rng(std::random_device{}()) {}
+      : io(io_context), rng(SeedFromDevice()) {}
+
+  // Actor ids and request ids come from this generator, and an actor id
+  // shared by two replicas would make their writes indistinguishable: seed
+  // all 64 bits of state from the device rather than one 32-bit word.
+  static std::mt19937_64 SeedFromDevice() {
+    std::random_device device;
+    std::seed_seq seq{device(), device(), device(), device(),
+                      device(), device(), device(), device()};
+    return std::mt19937_64(seq);
+  }
 
   boost::asio::io_context& io;
   std::mt19937_64 rng;

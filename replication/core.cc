@@ -20,7 +20,6 @@
 namespace causeway::replication {
 namespace {
 
-constexpr std::string_view kActorKey = "actor-id";
 constexpr std::string_view kHlcKey = "hlc-high-water";
 // The persisted HLC mark runs this far ahead of issued timestamps, so it is
 // written about once per interval, not once per write.
@@ -76,7 +75,6 @@ struct NodeCore::Impl : public coord::Replicas {
         registry(engine, config.default_props),
         messenger(env, config.cluster_name) {}
 
-  Status LoadActor();
   causal::HlcTimestamp Timestamp();
   Status PersistHlc(uint64_t high_water);
 
@@ -145,28 +143,6 @@ struct NodeCore::Impl : public coord::Replicas {
       seen_forwards;
   std::deque<std::pair<NodeName, uint64_t>> seen_order;
 };
-
-Status NodeCore::Impl::LoadActor() {
-  std::string bytes;
-  uint64_t actor = 0;
-  Status s = engine.Get(storage::MetaKey(kActorKey), &bytes);
-  if (s.ok()) {
-    if (!DecodeU64(bytes, &actor) || actor == 0) {
-      return Status::Corruption("node metadata: bad actor id");
-    }
-  } else if (s.IsNotFound()) {
-    // A fresh data directory is a fresh replica incarnation: a new actor id,
-    // so dots minted before a wipe are never minted again.
-    while (actor == 0) actor = env.Random();
-    s = engine.Put(storage::MetaKey(kActorKey), EncodeU64(actor),
-                   {.sync = true});
-    if (!s.ok()) return s;
-  } else {
-    return s;
-  }
-  store = std::make_unique<vnode::VnodeStore>(engine, actor);
-  return Status::Ok();
-}
 
 Status NodeCore::Impl::PersistHlc(uint64_t high_water) {
   Status s = engine.Put(storage::MetaKey(kHlcKey), EncodeU64(high_water));
@@ -323,10 +299,14 @@ NodeCore::NodeCore(Env& env, storage::Engine& engine, NodeConfig config)
 NodeCore::~NodeCore() = default;
 
 Status NodeCore::Open() {
-  Status s = impl_->LoadActor();
-  if (!s.ok()) return s;
+  Env& env = impl_->env;
+  impl_->store = std::make_unique<vnode::VnodeStore>(impl_->engine, [&env] {
+    causal::ActorId actor = 0;
+    while (actor == 0) actor = env.Random();
+    return actor;
+  });
   std::string bytes;
-  s = impl_->engine.Get(storage::MetaKey(kHlcKey), &bytes);
+  Status s = impl_->engine.Get(storage::MetaKey(kHlcKey), &bytes);
   if (s.ok()) {
     uint64_t mark = 0;
     if (!DecodeU64(bytes, &mark)) {

@@ -1,7 +1,8 @@
 #pragma once
 // A dot names one write: the actor that minted it and that actor's counter.
-// Actors are replica incarnations (a node's data directory gets a fresh random
-// actor id when created), so a wiped node never reuses an old dot.
+// Actors are random 64-bit ids of one replica's copy of one key (see
+// vnode::VnodeStore::Coordinate), so a node that lost or dropped its copy
+// never reuses an old dot.
 
 #include <compare>
 #include <cstdint>

@@ -294,9 +294,10 @@ void Object::Restamp() {
   clock_.set_stamp(newest);
 }
 
-std::string Object::Encode() const {
+std::string Object::Encode(ActorId replica_actor) const {
   records::ObjectRecord rec;
   rec.set_format_version(kFormatVersion);
+  if (replica_actor != 0) rec.set_replica_actor(replica_actor);
   for (const auto& [actor, counter] : clock_.entries()) {
     auto* e = rec.add_clock();
     e->set_actor(actor);
@@ -322,7 +323,8 @@ std::string Object::Encode() const {
   return out;
 }
 
-Status Object::Decode(std::string_view bytes, Object* out) {
+Status Object::Decode(std::string_view bytes, Object* out,
+                      ActorId* replica_actor) {
   if (bytes.size() > kMaxRecordBytes) {
     return Status::Corruption("object record too large");
   }
@@ -398,6 +400,7 @@ Status Object::Decode(std::string_view bytes, Object* out) {
   }
   obj.Restamp();
   *out = std::move(obj);
+  if (replica_actor != nullptr) *replica_actor = rec.replica_actor();
   return Status::Ok();
 }
 

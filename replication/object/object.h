@@ -101,9 +101,14 @@ class Object {
   bool operator==(const Object&) const = default;
 
   // The on-disk and on-the-wire record (proto/records.proto, versioned).
-  std::string Encode() const;
+  // `replica_actor` is set only in a replica's stored copy (see the record's
+  // comment); 0 leaves it out.
+  std::string Encode(ActorId replica_actor = 0) const;
   // Rejects malformed input with Corruption; `out` is left unchanged then.
-  static Status Decode(std::string_view bytes, Object* out);
+  // `replica_actor`, when given, receives the stored copy's minting actor
+  // (0 when absent).
+  static Status Decode(std::string_view bytes, Object* out,
+                       ActorId* replica_actor = nullptr);
 
  private:
   // Applies the resolution, then Restamp.

@@ -12,10 +12,15 @@ std::string Encoded(const Key& key) {
 }  // namespace
 
 Status VnodeStore::Read(const Key& key, object::Object* out) {
+  return Read(key, out, nullptr);
+}
+
+Status VnodeStore::Read(const Key& key, object::Object* out,
+                        causal::ActorId* replica_actor) {
   std::string bytes;
   Status s = engine_.Get(Encoded(key), &bytes);
   if (!s.ok()) return s;
-  s = object::Object::Decode(bytes, out);
+  s = object::Object::Decode(bytes, out, replica_actor);
   if (!s.ok()) {
     return Status::Corruption("object " + key.bucket + "/" + key.key + ": " +
                               s.message());
@@ -24,8 +29,9 @@ Status VnodeStore::Read(const Key& key, object::Object* out) {
 }
 
 Status VnodeStore::Write(const Key& key, const object::Object& object,
-                         bool sync) {
-  return engine_.Put(Encoded(key), object.Encode(), {.sync = sync});
+                         causal::ActorId replica_actor, bool sync) {
+  return engine_.Put(Encoded(key), object.Encode(replica_actor),
+                     {.sync = sync});
 }
 
 Status VnodeStore::Remove(const Key& key) {
@@ -38,10 +44,12 @@ Status VnodeStore::Coordinate(const Key& key,
                               object::Resolution resolution, bool sync,
                               object::Object* result) {
   object::Object current;
-  Status s = Read(key, &current);
+  causal::ActorId actor = 0;
+  Status s = Read(key, &current, &actor);
   if (!s.ok() && !s.IsNotFound()) return s;
-  current.Update(context, std::move(content), actor_, resolution);
-  s = Write(key, current, sync);
+  if (actor == 0) actor = new_actor_();
+  current.Update(context, std::move(content), actor, resolution);
+  s = Write(key, current, actor, sync);
   if (!s.ok()) return s;
   *result = std::move(current);
   return Status::Ok();
@@ -51,11 +59,12 @@ Status VnodeStore::Merge(const Key& key, const object::Object& incoming,
                          object::Resolution resolution, bool sync,
                          object::Object* result) {
   object::Object current;
-  Status s = Read(key, &current);
+  causal::ActorId actor = 0;
+  Status s = Read(key, &current, &actor);
   if (!s.ok() && !s.IsNotFound()) return s;
   if (!current.Descends(incoming)) {
     current.Merge(incoming, resolution);
-    s = Write(key, current, sync);
+    s = Write(key, current, actor, sync);
     if (!s.ok()) return s;
   }
   *result = std::move(current);

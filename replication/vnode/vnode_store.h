@@ -27,18 +27,26 @@ struct Key {
 
 class VnodeStore {
  public:
-  VnodeStore(storage::Engine& engine, causal::ActorId actor)
-      : engine_(engine), actor_(actor) {}
+  // `new_actor` returns a fresh, non-zero, random actor id on each call.
+  VnodeStore(storage::Engine& engine,
+             std::function<causal::ActorId()> new_actor)
+      : engine_(engine), new_actor_(std::move(new_actor)) {}
   VnodeStore(const VnodeStore&) = delete;
   VnodeStore& operator=(const VnodeStore&) = delete;
-
-  causal::ActorId actor() const { return actor_; }
 
   // NotFound when this replica has never stored the key.
   Status Read(const Key& key, object::Object* out);
 
   // A client write coordinated here. On success `result` is the stored
   // object (which includes the new sibling).
+  //
+  // Dots are minted per key under the actor kept in this replica's stored
+  // copy, which every dot it minted under that actor is in. A copy that has
+  // none (the key is new here, was dropped by handoff or reaping, or came
+  // from another replica) gets a fresh random actor first: continuing an
+  // actor's counter is only safe from a copy known to hold all its dots,
+  // otherwise a new write could reuse a dot that other replicas hold for an
+  // older one and be dropped by them as already seen.
   Status Coordinate(const Key& key, const causal::VersionVector& context,
                     object::Sibling content, object::Resolution resolution,
                     bool sync, object::Object* result);
@@ -63,10 +71,13 @@ class VnodeStore {
                      std::vector<std::string>* buckets);
 
  private:
-  Status Write(const Key& key, const object::Object& object, bool sync);
+  Status Read(const Key& key, object::Object* out,
+              causal::ActorId* replica_actor);
+  Status Write(const Key& key, const object::Object& object,
+               causal::ActorId replica_actor, bool sync);
 
   storage::Engine& engine_;
-  causal::ActorId actor_;
+  std::function<causal::ActorId()> new_actor_;
 };
 
 }  // namespace causeway::replication::vnode

@@ -173,10 +173,10 @@ TEST_F(CoreBugs, DuplicatedPutForwardIsAppliedOnce) {
 // drops its copy; the next time it coordinates a write to that key it has
 // no clock for it and mints the key's dots from 1 again. Replicas that hold
 // the old dot take the new write for one they have seen and drop it, so an
-// acknowledged write is lost. Expected: a coordinator without a local copy
-// never reuses a dot, e.g. it mints under a fresh actor id for that key (as
-// Riak's per-key epochs do) or keeps the clock of a copy it drops.
-TEST_F(CoreBugs, DISABLED_NodeThatDroppedACopyNeverReusesItsDots) {
+// acknowledged write is lost. Fixed: each stored copy keeps the actor its
+// replica mints under, and a copy without one gets a fresh random actor
+// (VnodeStore::Coordinate), much as Riak's per-key epochs do.
+TEST_F(CoreBugs, NodeThatDroppedACopyNeverReusesItsDots) {
   Form(4);
   std::vector<NodeName> primaries;
   NodeName fallback;

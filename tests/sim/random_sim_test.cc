@@ -286,7 +286,8 @@ class Checker {
     return out;
   }
 
-  // Which node each actor id belongs to, to attribute minted dots.
+  // Which node minted under each actor id (from the minting actor each
+  // replica keeps in its stored copies), to attribute dots.
   std::map<replication::causal::ActorId, NodeName> node_of_actor;
   // A key ("bucket/key") whose every storage write is printed.
   std::string trace_key;
@@ -311,17 +312,25 @@ class Checker {
       if (traced) Trace(node + " removed its copy of " + k->Name());
       world_.Record(std::string_view("removed:" + node));
       k->replica_clock.erase(node);
-      removed_.insert({node, k->Name()});
       return;
     }
     world_.Record(*value);
     Object o;
-    Status s = Object::Decode(*value, &o);
+    replication::causal::ActorId minting = 0;
+    Status s = Object::Decode(*value, &o, &minting);
     if (!s.ok()) {
       Violation(k->Name(),
                 k->Name() + " at " + node +
                     ": stored record does not decode: " + s.ToString());
       return;
+    }
+    if (minting != 0) {
+      auto [it, fresh] = node_of_actor.emplace(minting, node);
+      if (!fresh && it->second != node) {
+        Violation(k->Name(), k->Name() + ": actor " + std::to_string(minting) +
+                                 " minted at both " + it->second + " and " +
+                                 node);
+      }
     }
     auto prev = k->replica_clock.find(node);
     if (prev != k->replica_clock.end() && !o.clock().Descends(prev->second)) {
@@ -350,17 +359,6 @@ class Checker {
                                 Describe(s.dot) + " holds '" + content +
                                 "' but held '" + it->second +
                                 "' elsewhere (a dot minted twice)");
-        // Known bug (reported): a node that dropped its copy of a key (after
-        // delivering a hint) mints the key's dots from 1 again when it next
-        // coordinates a write to it; replicas that saw the old dot drop the
-        // new write as already seen. See CoreBugs.DISABLED_
-        // NodeThatDroppedACopyNeverReusesItsDots in known_core_bugs_test.cc.
-        auto minter = node_of_actor.find(s.dot.actor);
-        if (minter != node_of_actor.end() &&
-            removed_.count({minter->second, k.Name()})) {
-          KnownBug(k.Name(), "dot reuse at " + minter->second +
-                                 " after it dropped " + k.Name());
-        }
       }
       if (s.deleted) {
         of_sibling.push_back(nullptr);
@@ -460,8 +458,6 @@ class Checker {
   };
   std::vector<Broken> violations_;
   std::map<std::string, std::pair<uint64_t, std::string>> known_bugs_;
-  // (node, key) pairs where the node dropped its copy of the key.
-  std::set<std::pair<NodeName, std::string>> removed_;
 };
 
 // ---------------------------------------------------------------------------
@@ -595,22 +591,6 @@ class RandomRun {
         60000);
     if (!spread) {
       checker_.Violation("bucket properties did not reach every node");
-      return false;
-    }
-    for (const auto& name : world_.names()) {
-      std::string bytes;
-      if (world_.node(name)
-              .engine()
-              .Get(storage::MetaKey("actor-id"), &bytes)
-              .ok() &&
-          bytes.size() == 8) {
-        uint64_t actor = 0;
-        for (unsigned char c : bytes) actor = (actor << 8) | c;
-        checker_.node_of_actor[actor] = name;
-      }
-    }
-    if (checker_.node_of_actor.size() != world_.names().size()) {
-      checker_.Violation("could not read every node's actor id");
       return false;
     }
     Log("cluster formed");
@@ -1290,11 +1270,15 @@ class RandomRun {
       for (const auto& m : ring.Preflist(partition, kNVal)) {
         primaries.insert(m.node);
       }
+      // Copies in their replicated form: without the minting actor, which
+      // each replica keeps for itself. (One that does not decode is kept
+      // as stored, and reported below.)
       std::map<NodeName, std::string> copies;
       for (const auto& n : world_.names()) {
         std::string bytes;
         if (world_.node(n).engine().Get(stored_key, &bytes).ok()) {
-          copies[n] = bytes;
+          Object o;
+          copies[n] = Object::Decode(bytes, &o).ok() ? o.Encode() : bytes;
         }
       }
       // Every primary holds the same object.

@@ -290,7 +290,7 @@ TEST_F(AdminTest, MalformedBodiesAreRefused) {
   EXPECT_EQ(err.errcode(), static_cast<uint32_t>(pbc::ErrorCode::kBadRequest));
 
   // Seeds that are not HOST:PORT.
-  for (const std::string seed :
+  for (const std::string& seed :
        {std::string(), std::string("localhost"), std::string(":9000"),
         std::string("host:"), std::string("host:0"), std::string("host:65536"),
         std::string("host:12ab"), std::string("host:+80"),
@@ -309,7 +309,7 @@ TEST_F(AdminTest, MalformedBodiesAreRefused) {
   }
 
   // Names no member can have.
-  for (const std::string node :
+  for (const std::string& node :
        {std::string("a b"), std::string("a\x01"), std::string(256, 'n')}) {
     admin::CwClusterLeaveReq req;
     req.set_node(node);
