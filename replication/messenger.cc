@@ -48,12 +48,14 @@ void Messenger::Request(const NodeName& to, const std::string& address,
   }
   const uint64_t id = next_id_++;
   message.set_request_id(id);
-  TimerId timer = env_.After(timeout_ms, [this, id, to] {
+  TimerId timer = env_.After(timeout_ms, [this, id, to, address, timeout_ms] {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
     ReplyFn fn = std::move(it->second.on_reply);
     pending_.erase(it);
-    fn(Status::Timeout("no reply from " + to), nullptr);
+    fn(Status::Timeout("no reply from " + (to.empty() ? address : to) +
+                       " within " + std::to_string(timeout_ms) + " ms"),
+       nullptr);
   });
   pending_.emplace(id, Pending{std::move(on_reply), timer});
   Send(to, address, std::move(message));

@@ -8,6 +8,19 @@ namespace {
 
 constexpr std::string_view kRingKey = "ring";
 
+// True if the engine holds any object or hint marker.
+bool HoldsData(storage::Engine& engine) {
+  bool any = false;
+  auto found = [&any](std::string_view, std::string_view) {
+    any = true;
+    return false;
+  };
+  const std::string hints(1, storage::kHintSpace);
+  engine.Scan(storage::ObjectSpaceBegin(), storage::ObjectSpaceEnd(), found);
+  if (!any) engine.Scan(hints, storage::PrefixEnd(hints), found);
+  return any;
+}
+
 }  // namespace
 
 Cluster::Cluster(Env& env, Messenger& messenger, storage::Engine& engine,
@@ -31,7 +44,15 @@ Status Cluster::Load() {
                 RingState::FromProto(proto, &loaded);
   if (s.ok() && !usable) return Status::Corruption("node metadata: bad ring");
   const Member* me = usable ? loaded.Find(self_.name) : nullptr;
-  if (me == nullptr || me->status == MemberStatus::kRemoved) {
+  // A node that left keeps its old cluster's ring while it still holds
+  // data (it stopped before its cleanup finished): the cleanup sweep then
+  // hands every object and hint to the key's owners, and the node exits.
+  // Only with nothing left does it start over as a cluster of its own.
+  const bool left_with_data = me != nullptr &&
+                              me->status == MemberStatus::kRemoved &&
+                              HoldsData(engine_);
+  if (me == nullptr ||
+      (me->status == MemberStatus::kRemoved && !left_with_data)) {
     // A fresh node, or one that left: it starts as its own cluster.
     state_ = RingState::Founding(self_, ring_size_);
   } else {
@@ -150,16 +171,34 @@ void Cluster::SendGossip(const NodeName& to) {
 void Cluster::GossipTick() {
   if (state_.claimant() == self_.name) ClaimantStep();
   GossipNow();
+  // Also one member that looks down: it may be up but unable to tell us
+  // (a joiner that never got its answer knows none of us), and a ring it
+  // missed is what it needs to come back.
+  std::vector<NodeName> down;
+  for (const auto& name : state_.Active()) {
+    if (name != self_.name && !IsUp(name)) down.push_back(name);
+  }
+  if (!down.empty()) SendGossip(down[env_.Random() % down.size()]);
   env_.After(timing_.gossip_ms, [this] { GossipTick(); });
 }
 
 void Cluster::ClaimantStep() {
   RingState next = state_;
   bool changed = next.FinishClaimIfDone();
-  // Ownership only moves while every member can take part in the transfer.
+  // Ownership only moves while every member that owns partitions can take
+  // part in the transfer. A joining member that looks down is simply not
+  // admitted yet, so it cannot hold up changes among the others.
   bool all_up = true;
-  for (const auto& name : next.Active()) all_up = all_up && IsUp(name);
-  if (all_up) changed |= next.StartClaim();
+  std::set<NodeName> absent_joiners;
+  for (const auto& name : next.Active()) {
+    if (IsUp(name)) continue;
+    if (next.Find(name)->status == MemberStatus::kJoining) {
+      absent_joiners.insert(name);
+    } else {
+      all_up = false;
+    }
+  }
+  if (all_up) changed |= next.StartClaim(absent_joiners);
   if (changed) {
     Adopt(next);
     GossipNow();
@@ -190,6 +229,20 @@ void Cluster::MergeGossip(const NodeName& from, const peer::Envelope& message) {
   RingState incoming;
   if (g.has_ring() && RingState::FromProto(g.ring(), &incoming) &&
       incoming.size() == state_.size()) {
+    const Member* listed = incoming.Find(self_.name);
+    if (KnowsNoOtherNode() && listed != nullptr &&
+        listed->status != MemberStatus::kRemoved &&
+        incoming.Active().size() > 1) {
+      // A cluster that counts this node as a member while it thinks itself
+      // alone: its join answer was lost, or it restarted on a wiped data
+      // directory. It takes the cluster's ring, as a join would. (Its own
+      // one-node ring must not be merged in: equal versions of the two
+      // could let this node's ownership of everything win.)
+      MergeProps(g.props());
+      state_ = RingState();
+      Adopt(incoming);
+      return;
+    }
     RingState merged = state_;
     if (merged.Merge(incoming)) Adopt(merged);
     // Push-pull: a sender that lacks what we know hears it straight back.
@@ -208,34 +261,52 @@ bool Cluster::OnMessage(const NodeName& from, const peer::Envelope& message) {
     case peer::Envelope::kGossip:
       MergeGossip(from, message);
       return true;
-    case peer::Envelope::kJoin: {
-      const peer::Member& pm = message.join().member();
-      peer::Envelope reply;
-      reply.set_request_id(message.request_id());
-      Status s;
-      if (pm.name().empty() || pm.address().empty()) {
-        s = Status::InvalidArgument("join request without a name or address");
-      } else if (pm.name() == self_.name) {
-        s = Status::InvalidArgument("a node cannot join itself");
-      } else {
-        const Member* known = state_.Find(pm.name());
-        RingState next = state_;
-        Member m{pm.name(), pm.address(), MemberStatus::kJoining,
-                 known ? known->version + 1 : 1};
-        next.Upsert(m);
-        Adopt(next);
-        last_heard_[pm.name()] = env_.MonotonicMillis();
-      }
-      ToPeerResult(s, reply.mutable_join_reply()->mutable_result());
-      state_.ToProto(reply.mutable_join_reply()->mutable_ring());
-      FillProps(reply.mutable_join_reply()->mutable_props());
-      messenger_.Send(pm.name(), pm.address(), std::move(reply));
-      if (s.ok()) GossipNow();
+    case peer::Envelope::kJoin:
+      HandleJoin(message);
       return true;
-    }
     default:
       return false;
   }
+}
+
+void Cluster::HandleJoin(const peer::Envelope& message) {
+  const peer::Member& pm = message.join().member();
+  Status s;
+  const Member* known = state_.Find(pm.name());
+  if (pm.name().empty() || pm.address().empty()) {
+    s = Status::InvalidArgument("join request without a name or address");
+  } else if (pm.name() == self_.name) {
+    s = Status::InvalidArgument("a node cannot join itself");
+  } else if (known != nullptr && known->status != MemberStatus::kRemoved) {
+    // Already a member: a retried request, or a late or duplicated copy of
+    // the one that made it a member. Changing nothing keeps a stale copy
+    // from turning a leaving member back into a joining one.
+  } else if (known != nullptr && pm.version() <= known->version) {
+    // A member that left may join again, but only by proposing a member
+    // version above its removal; an old request cannot undo the removal.
+    s = Status::PreconditionFailed("node " + pm.name() +
+                                   " left this cluster at member version " +
+                                   std::to_string(known->version) +
+                                   "; a new join must propose a later "
+                                   "one");
+  } else {
+    RingState next = state_;
+    next.Upsert(Member{pm.name(), pm.address(), MemberStatus::kJoining,
+                       std::max<uint64_t>(pm.version(), 1)});
+    Adopt(next);
+    last_heard_[pm.name()] = env_.MonotonicMillis();
+  }
+  peer::Envelope reply;
+  reply.set_request_id(message.request_id());
+  ToPeerResult(s, reply.mutable_join_reply()->mutable_result());
+  state_.ToProto(reply.mutable_join_reply()->mutable_ring());
+  FillProps(reply.mutable_join_reply()->mutable_props());
+  messenger_.Send(pm.name(), pm.address(), std::move(reply));
+  if (s.ok()) GossipNow();
+}
+
+bool Cluster::KnowsNoOtherNode() const {
+  return state_.members().size() == 1 && state_.Find(self_.name) != nullptr;
 }
 
 void Cluster::Join(const std::string& seed_address,
@@ -245,30 +316,52 @@ void Cluster::Join(const std::string& seed_address,
         "this node is already in a cluster with other members"));
     return;
   }
+  const Member* me = state_.Find(self_.name);
+  RequestJoin(seed_address, me ? me->version : 1, /*may_retry=*/true,
+              std::move(done));
+}
+
+void Cluster::RequestJoin(const std::string& seed_address, uint64_t version,
+                          bool may_retry, std::function<void(Status)> done) {
   peer::Envelope m;
   peer::Member* pm = m.mutable_join()->mutable_member();
   pm->set_name(self_.name);
   pm->set_address(self_.address);
+  pm->set_version(version);
   messenger_.Request(
       "", seed_address, std::move(m), timing_.request_timeout_ms,
-      [this, done = std::move(done), seed_address](
+      [this, done = std::move(done), seed_address, may_retry](
           Status s, const peer::Envelope* reply) {
         if (!s.ok()) {
-          done(Status::Unavailable("no answer from seed " + seed_address +
-                                   ": " + s.message()));
+          done(Status::Unavailable(
+              "no answer from seed " + seed_address + " (" + s.message() +
+              "); if it did take the join, this node completes it when the "
+              "cluster's gossip reaches it"));
           return;
         }
         if (!reply->has_join_reply()) {
           done(Status::Unavailable("unexpected reply from seed"));
           return;
         }
-        s = FromPeerResult(reply->join_reply().result());
-        if (!s.ok()) return done(s);
         RingState joined;
-        if (!RingState::FromProto(reply->join_reply().ring(), &joined)) {
+        const bool ring_ok =
+            RingState::FromProto(reply->join_reply().ring(), &joined);
+        s = FromPeerResult(reply->join_reply().result());
+        const Member* was = ring_ok ? joined.Find(self_.name) : nullptr;
+        if (s.code() == Status::Code::kPreconditionFailed && may_retry &&
+            was != nullptr && was->status == MemberStatus::kRemoved) {
+          // This node left that cluster before: join again, after the
+          // removal.
+          RequestJoin(seed_address, was->version + 1, false, std::move(done));
+          return;
+        }
+        if (!s.ok()) return done(s);
+        if (!ring_ok) {
           done(Status::Unavailable("seed sent a malformed ring"));
           return;
         }
+        // Gossip may have completed the join before this answer came.
+        if (state_.Active().size() > 1) return done(Status::Ok());
         MergeProps(reply->join_reply().props());
         // The joining node gives up its own one-node ring for the cluster's.
         state_ = RingState();

@@ -74,7 +74,9 @@ class Cluster {
   // class owns. Returns true if it consumed the message.
   bool OnMessage(const NodeName& from, const peer::Envelope& message);
 
-  // Joins the cluster that the node at `seed_address` belongs to.
+  // Joins the cluster that the node at `seed_address` belongs to. If the
+  // answer is lost, the join may still have been recorded there; the node
+  // then completes it when the cluster's gossip reaches it (MergeGossip).
   void Join(const std::string& seed_address, std::function<void(Status)> done);
   // Asks for `node` (this node when empty) to leave.
   void Leave(const NodeName& node, std::function<void(Status)> done);
@@ -99,6 +101,13 @@ class Cluster {
   void MergeProps(
       const google::protobuf::RepeatedPtrField<peer::PropsEntry>& in);
   void MergeGossip(const NodeName& from, const peer::Envelope& message);
+  // Answers a join request (which may be a late or duplicated copy).
+  void HandleJoin(const peer::Envelope& message);
+  void RequestJoin(const std::string& seed_address, uint64_t version,
+                   bool may_retry, std::function<void(Status)> done);
+  // True while this node knows of no other node at all: it never joined a
+  // cluster, or started over after leaving one or losing its data.
+  bool KnowsNoOtherNode() const;
   void SendGossip(const NodeName& to);
 
   Env& env_;

@@ -115,17 +115,19 @@ bool RingState::Merge(const RingState& other) {
   return changed;
 }
 
-bool RingState::StartClaim() {
+bool RingState::StartClaim(const std::set<NodeName>& absent) {
   if (pending() || owners_.empty()) return false;
   bool changed = false;
+  std::vector<NodeName> claimants;
   for (auto& [name, m] : members_) {
-    if (m.status == MemberStatus::kJoining) {
+    if (m.status == MemberStatus::kJoining && !absent.count(name)) {
       m.status = MemberStatus::kValid;
       ++m.version;
       changed = true;
     }
+    if (m.status == MemberStatus::kValid) claimants.push_back(name);
   }
-  std::vector<NodeName> claim = Claim(owners_, Claimable());
+  std::vector<NodeName> claim = Claim(owners_, claimants);
   if (claim != owners_) {
     next_ = std::move(claim);
     done_.clear();
@@ -144,8 +146,13 @@ bool RingState::MarkTransfersDone(const NodeName& node) {
 bool RingState::FinishClaimIfDone() {
   bool changed = false;
   if (pending()) {
+    // Only owners have data to move; a member that owns nothing now or
+    // next (a joiner not admitted yet) has nothing to report.
     for (const NodeName& n : Active()) {
-      if (!done_.count(n)) return false;
+      const bool owns =
+          std::find(owners_.begin(), owners_.end(), n) != owners_.end() ||
+          std::find(next_.begin(), next_.end(), n) != next_.end();
+      if (owns && !done_.count(n)) return false;
     }
     owners_ = std::move(next_);
     next_.clear();

@@ -80,12 +80,14 @@ class RingState {
 
   // Claimant steps; each returns true if it changed the state. Only the
   // claimant calls them, so ownership has a single writer.
-  // Admits joining members and starts a transfer towards the claim.
-  bool StartClaim();
+  // Admits joining members (except those in `absent`, which stay joining
+  // and get nothing) and starts a transfer towards the claim.
+  bool StartClaim(const std::set<NodeName>& absent = {});
   // Records that `node` finished moving data for the pending change.
   bool MarkTransfersDone(const NodeName& node);
-  // When every active member is done, makes `next` the owners, and removes
-  // leaving members that no longer own anything.
+  // When every member that owns partitions now or next is done, makes
+  // `next` the owners, and removes leaving members that no longer own
+  // anything.
   bool FinishClaimIfDone();
 
   bool operator==(const RingState&) const = default;

@@ -256,6 +256,33 @@ TEST_F(ClusterSim, LeavingNodeHandsOffAndIsRemoved) {
   }
 }
 
+// A node that left may join the same cluster again later: its first
+// request proposes a member version the removal already passed, and is
+// refused with the version to beat, and the node retries above it.
+TEST_F(ClusterSim, NodeThatLeftCanJoinAgain) {
+  Form(4);
+  std::optional<Status> left;
+  N(4).core().Leave("", [&](Status s) { left = s; });
+  ASSERT_TRUE(left && left->ok());
+  ASSERT_TRUE(
+      world_.RunUntil([&] { return N(4).core().ReadyToExit(); }, 60000));
+  N(4).Crash();
+  world_.RunFor(5000);
+  N(4).Boot();  // holds nothing now: a cluster of its own again
+  ASSERT_EQ(N(4).core().View().members.size(), 1u);
+  ASSERT_TRUE(Join(world_, N(4), "n1").ok());
+  ASSERT_TRUE(world_.RunUntil(
+      [&] {
+        auto v = N(1).core().View();
+        return v.pending_transfers == 0 &&
+               std::count(v.owners.begin(), v.owners.end(), "n4") > 0;
+      },
+      60000));
+  for (const auto& m : N(2).core().View().members) {
+    EXPECT_EQ(m.status, "valid") << m.name;
+  }
+}
+
 TEST_F(ClusterSim, ConcurrentBlindWritesBecomeSiblingsOrOneValue) {
   Form(3);
   BucketPropsPatch mult;

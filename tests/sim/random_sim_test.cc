@@ -145,9 +145,6 @@ struct SimOptions {
   int clients = 0;  // 0: chosen by the seed, 2 to 4
   uint64_t workload_ms = 20000;
   bool verbose = false;
-  // Known core bugs, reported and awaiting a fix, are kept from firing so
-  // that the campaign finds new ones; this lets them fire again.
-  bool expose_known_bugs = false;
   std::string trace_key;  // print every storage write of this key
 };
 
@@ -158,7 +155,6 @@ struct Flags {
   int nodes = 0;
   uint64_t workload_ms = 0;
   bool verbose = false;
-  bool expose_known_bugs = false;
   std::string trace_key;
   std::string argv0 = "random_sim_test";
 };
@@ -173,7 +169,6 @@ std::string ReplayCommand(const SimOptions& o) {
   if (o.workload_ms != SimOptions().workload_ms) {
     cmd += " --workload-ms=" + std::to_string(o.workload_ms);
   }
-  if (o.expose_known_bugs) cmd += " --expose-known-bugs";
   return cmd + " -v";
 }
 
@@ -260,28 +255,10 @@ class Checker {
                            "t=" + std::to_string(world_.now()) + "ms " + what});
   }
   void Violation(const std::string& what) { Violation("", what); }
-  // A known core bug, reported and awaiting its fix, fired now on `key`.
-  // Unless known bugs are exposed, what is found on that key from this
-  // moment on is not reported: it would be this bug's consequences.
-  void KnownBug(const std::string& key, const std::string& what) {
-    known_bugs_.try_emplace(key, world_.now(), what);
-  }
-  std::vector<std::string> Reported(bool expose_known_bugs) const {
+  std::vector<std::string> Reported() const {
     std::vector<std::string> out;
     for (const auto& v : violations_) {
-      auto known = known_bugs_.find(v.key);
-      if (!expose_known_bugs && known != known_bugs_.end() &&
-          v.at >= known->second.first) {
-        continue;
-      }
       if (out.size() < 20) out.push_back(v.what);
-    }
-    return out;
-  }
-  std::string known_bug() const {
-    std::string out;
-    for (const auto& [key, bug] : known_bugs_) {
-      out += (out.empty() ? "" : "; ") + bug.second;
     }
     return out;
   }
@@ -457,7 +434,6 @@ class Checker {
     std::string what;
   };
   std::vector<Broken> violations_;
-  std::map<std::string, std::pair<uint64_t, std::string>> known_bugs_;
 };
 
 // ---------------------------------------------------------------------------
@@ -487,8 +463,6 @@ struct RunResult {
   // How much the run exercised (for tuning, not asserted per seed).
   uint64_t hints_delivered = 0, max_siblings = 0, final_siblings = 0;
   int nodes = 0, clients = 0;
-  // Known core bugs that fired; checking of the keys they hit stopped there.
-  std::string known_bug;
 };
 
 class RandomRun {
@@ -520,8 +494,7 @@ class RandomRun {
     }
     world_.storage_observer = nullptr;
     result_.trace_hash = world_.trace_hash;
-    result_.violations = checker_.Reported(o_.expose_known_bugs);
-    result_.known_bug = checker_.known_bug();
+    result_.violations = checker_.Reported();
     return result_;
   }
 
@@ -994,32 +967,17 @@ class RandomRun {
   }
 
   // A join whose reply was lost reports failure, yet the cluster admitted
-  // the node; and the node, believing itself alone, never takes part, so
-  // the cluster cannot change owners again. As an operator would, join it
-  // again; once it has the cluster's ring, admit it.
+  // the node, which completes the join when the cluster's gossip reaches
+  // it. Once it has the cluster's ring, count it as a member.
   void SyncMembers() {
-    const NodeName& any = names_.front();
-    if (!world_.node(any).up()) return;
-    for (const auto& m : world_.node(any).core().View().members) {
-      if (m.status == "removed" ||
-          std::find(spares_.begin(), spares_.end(), m.name) == spares_.end()) {
-        continue;
-      }
-      SimNode& node = world_.node(m.name);
-      if (node.core().View().members.size() == 1) {
-        // Not gated on changing_: a change in flight may be waiting for
-        // exactly this node.
-        if (rejoining_) continue;
-        rejoining_ = true;
-        Log("join " + m.name + " again via " + any);
-        node.core().Join(any, [this, n = m.name](Status s) {
-          Log("join " + n + " again: " + s.ToString());
-          rejoining_ = false;
-        });
+    for (auto it = spares_.begin(); it != spares_.end();) {
+      SimNode& node = world_.node(*it);
+      if (node.up() && node.core().View().members.size() > 1) {
+        Log(*it + " is a member after all");
+        names_.push_back(*it);
+        it = spares_.erase(it);
       } else {
-        Log(m.name + " is a member after all");
-        std::erase(spares_, m.name);
-        names_.push_back(m.name);
+        ++it;
       }
     }
   }
@@ -1036,17 +994,6 @@ class RandomRun {
       return true;  // already gone
     }
     SimNode& node = world_.node(name);
-    if (node.up() && LeaveUndone(name)) {
-      // Known bug (reported): a stale copy of the node's join request
-      // turned it back into a joining member. See CoreBugs.DISABLED_
-      // StaleJoinRequestDoesNotUndoALeave. It is simply a member again.
-      checker_.KnownBug("(membership)",
-                        "a stale join undid " + name + "'s leave");
-      Log(name + "'s leave was undone");
-      leaving_.erase(name);
-      changing_ = false;
-      return true;
-    }
     // A removed node restarted (after a crash) founds a cluster of its own:
     // it has left too, whatever it still holds (the final check looks).
     const bool restarted_alone =
@@ -1058,22 +1005,10 @@ class RandomRun {
     return true;
   }
 
-  // The node's own view of the cluster has it joining or valid again (not
-  // a removed node restarted as a cluster of its own).
-  bool LeaveUndone(const NodeName& name) {
-    const auto members = world_.node(name).core().View().members;
-    if (members.size() <= 1) return false;
-    for (const auto& m : members) {
-      if (m.name == name) return m.status == "joining" || m.status == "valid";
-    }
-    return false;
-  }
-
   void Depart(const NodeName& name) {
     world_.node(name).Crash();
     std::erase(names_, name);
     leaving_.erase(name);
-    departed_.push_back(name);
     changing_ = false;
     Log(name + " left the cluster");
   }
@@ -1328,14 +1263,6 @@ class RandomRun {
         Object merged = final_object;
         merged.Merge(stray, k.resolution);
         if (merged.siblings() != final_object.siblings()) {
-          if (IsStrandedOnDeparted(n, stray, final_object)) {
-            // Known bug (reported): a leaver that crashes after learning of
-            // its removal, before its cleanup is done, restarts as a
-            // cluster of its own and never hands over the writes it took
-            // late. See CoreBugs.DISABLED_
-            // LeaverThatCrashesAfterRemovalStillHandsOffLateWrites.
-            checker_.KnownBug(k.Name(), "writes stranded on departed " + n);
-          }
           checker_.Violation(
               k.Name(), k.Name() + ": " + n +
                             " (not a replica) holds what the replicas lack: " +
@@ -1353,25 +1280,6 @@ class RandomRun {
           Describe(final_object));
       CheckNoAckedWriteLost(k, final_object);
     }
-  }
-
-  // A copy on a node that left, whose values the replicas lack were all
-  // minted by that node itself.
-  bool IsStrandedOnDeparted(const NodeName& n, const Object& stray,
-                            const Object& final_object) {
-    if (std::find(departed_.begin(), departed_.end(), n) == departed_.end()) {
-      return false;
-    }
-    bool any = false;
-    for (const Sibling& s : stray.siblings()) {
-      if (final_object.clock().Covers(s.dot)) continue;
-      auto minter = checker_.node_of_actor.find(s.dot.actor);
-      if (minter == checker_.node_of_actor.end() || minter->second != n) {
-        return false;
-      }
-      any = true;
-    }
-    return any;
   }
 
   void CheckNoAckedWriteLost(KeyModel& k, const Object& f) {
@@ -1442,9 +1350,8 @@ class RandomRun {
   std::vector<Client> clients_;
   bool stopping_ = false;
   bool partitioned_ = false;
-  bool changing_ = false;   // a join or leave is in flight
-  bool rejoining_ = false;  // a lost join is being repeated
-  std::vector<NodeName> spares_, departed_;
+  bool changing_ = false;  // a join or leave is in flight
+  std::vector<NodeName> spares_;
   std::set<NodeName> leaving_;
   std::map<NodeName, std::pair<uint64_t, uint32_t>> ring_seen_;
 };
@@ -1469,7 +1376,6 @@ SimOptions OptionsFor(uint64_t seed) {
   o.nodes = g_flags.nodes;
   if (g_flags.workload_ms) o.workload_ms = g_flags.workload_ms;
   o.verbose = g_flags.verbose;
-  o.expose_known_bugs = g_flags.expose_known_bugs;
   o.trace_key = g_flags.trace_key;
   return o;
 }
@@ -1494,11 +1400,7 @@ TEST(RandomSimReplay, OneSeed) {
             << " reads, " << first.faults << " faults, "
             << first.hints_delivered << " hints delivered, "
             << first.max_siblings << " most siblings read, trace " << std::hex
-            << first.trace_hash << std::dec
-            << (first.known_bug.empty()
-                    ? ""
-                    : "; known bug fired: " + first.known_bug)
-            << "\n";
+            << first.trace_hash << std::dec << "\n";
 }
 
 // The invariants hold in a fault-free run too (a checker that only fails
@@ -1528,13 +1430,12 @@ constexpr int kSeedsPerBlock = 50;
 
 // Runs one block of seeds; `faults`, unless --faults overrides it.
 void RunBlock(uint64_t first, const FaultSet& faults) {
-  int failed = 0, known = 0;
+  int failed = 0;
   for (uint64_t seed = first; seed < first + kSeedsPerBlock; ++seed) {
     SimOptions o = OptionsFor(seed);
     if (!g_flags.faults) o.faults = faults;
     o.verbose = false;
     RunResult r = RunSeed(o);
-    known += !r.known_bug.empty();
     if (!r.violations.empty()) {
       ++failed;
       ADD_FAILURE() << Report(o, r);
@@ -1547,11 +1448,6 @@ void RunBlock(uint64_t first, const FaultSet& faults) {
     }
   }
   EXPECT_EQ(failed, 0);
-  if (known > 0) {
-    std::cerr << known << " of " << kSeedsPerBlock
-              << " seeds hit known core bugs "
-                 "(--expose-known-bugs shows them)\n";
-  }
 }
 
 // The faults the brief names, 1000 seeds.
@@ -1574,7 +1470,7 @@ INSTANTIATE_TEST_SUITE_P(Seeds, RandomSimMembershipSeeds,
 
 int Soak(uint64_t first, uint64_t count) {
   int failed = 0;
-  uint64_t acked = 0, indeterminate = 0, hints = 0, siblings = 0, known = 0;
+  uint64_t acked = 0, indeterminate = 0, hints = 0, siblings = 0;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     SimOptions o = OptionsFor(seed);
     o.verbose = false;
@@ -1583,13 +1479,6 @@ int Soak(uint64_t first, uint64_t count) {
     indeterminate += r.indeterminate;
     hints += r.hints_delivered;
     siblings = std::max(siblings, r.max_siblings);
-    if (!r.known_bug.empty()) {
-      ++known;
-      if (g_flags.verbose) {
-        std::cout << "seed " << seed << " hit a known bug: " << r.known_bug
-                  << "\n";
-      }
-    }
     if (!r.violations.empty()) {
       ++failed;
       std::cout << Report(o, r) << std::flush;
@@ -1602,8 +1491,7 @@ int Soak(uint64_t first, uint64_t count) {
   std::cout << "soak: " << count << " seeds from " << first << ", " << failed
             << " failed (" << acked << " writes acknowledged, " << indeterminate
             << " indeterminate, " << hints << " hints delivered, at most "
-            << siblings << " siblings read; " << known
-            << " seeds hit known core bugs)\n";
+            << siblings << " siblings read)\n";
   return failed == 0 ? 0 : 1;
 }
 
@@ -1629,7 +1517,6 @@ int Usage(const std::string& bad) {
                "         none, or a comma list of those, \"all\" and "
                "\"membership\" (nodes join and leave)\n"
                "       -v (log every operation and fault)\n"
-               "       --expose-known-bugs (let reported core bugs fire)\n"
                "       --trace-key=BUCKET/KEY (print every stored copy of it)\n"
                "       --soak --seeds=N [--first-seed=N]\n"
             << "The seed may also come from CAUSEWAY_SIM_SEED.\n";
@@ -1659,7 +1546,7 @@ int main(int argc, char** argv) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     } else if (arg != "-v" && arg != "--verbose" && arg != "--soak" &&
-               arg != "--expose-known-bugs" && i + 1 < argc) {
+               i + 1 < argc) {
       value = argv[++i];
     }
     uint64_t v = 0;
@@ -1667,8 +1554,6 @@ int main(int argc, char** argv) {
       g_flags.verbose = true;
     } else if (name == "--trace-key" && !value.empty()) {
       g_flags.trace_key = value;
-    } else if (name == "--expose-known-bugs") {
-      g_flags.expose_known_bugs = true;
     } else if (name == "--soak") {
       soak = true;
     } else if (name == "--seed" && ParseUint(value, &v)) {

@@ -180,5 +180,25 @@ TEST(RingStateTest, JoinTransferAndLeaveLifecycle) {
   EXPECT_EQ(s.claimant(), "n1");
 }
 
+// A joiner that looks down is left out of a claim: it stays joining, gets
+// nothing, and the change among the others does not wait for it.
+TEST(RingStateTest, AbsentJoinerNeitherGetsPartitionsNorHoldsUpTheFlip) {
+  RingState s = RingState::Founding(M("n1", MemberStatus::kValid, 1), 16);
+  s.Upsert(M("n2", MemberStatus::kJoining, 1));
+  s.Upsert(M("n3", MemberStatus::kJoining, 1));
+  ASSERT_TRUE(s.StartClaim({"n3"}));
+  EXPECT_EQ(s.Find("n2")->status, MemberStatus::kValid);
+  EXPECT_EQ(s.Find("n3")->status, MemberStatus::kJoining);
+  EXPECT_EQ(Counts(s.next())["n3"], 0u);
+  s.MarkTransfersDone("n1");
+  s.MarkTransfersDone("n2");
+  ASSERT_TRUE(s.FinishClaimIfDone());  // n3 owns nothing: not waited for
+  EXPECT_EQ(Counts(s.owners())["n2"], 8u);
+  // Once it is heard from, the next claim admits it.
+  ASSERT_TRUE(s.StartClaim());
+  EXPECT_EQ(s.Find("n3")->status, MemberStatus::kValid);
+  EXPECT_GT(Counts(s.next())["n3"], 0u);
+}
+
 }  // namespace
 }  // namespace causeway::replication::membership

@@ -1,9 +1,7 @@
-// Core bugs the randomized simulation found, each reduced to a small
-// deterministic scenario. They fail against the current core, so they are
-// DISABLED_ until it is fixed (run them with
-// --gtest_also_run_disabled_tests); random_sim_test keeps these bugs from
-// firing meanwhile (see its --expose-known-bugs). Enable a test together
-// with its fix, and remove the matching workaround from random_sim_test.cc.
+// Core bugs the randomized simulation (or reading the code) found, each
+// reduced to a small deterministic scenario with its diagnosis, and kept as
+// a regression test once fixed. A bug found but not yet fixed goes in as a
+// DISABLED_ test (run those with --gtest_also_run_disabled_tests).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -379,7 +377,10 @@ TEST_F(CoreBugs, HintForANodeThatLeftReachesTheNewReplicas) {
 // again until an operator repeats the join. Expected: the cluster recovers
 // by itself, e.g. members gossip their ring to a joining member they have
 // not heard from (it adopts the ring that lists it), or the joiner retries.
-TEST_F(CoreBugs, DISABLED_JoinWhoseReplyIsLostDoesNotWedgeTheCluster) {
+// Fixed: members also gossip to one member that looks down each second, a
+// node alone adopts a ring that lists it (Cluster::MergeGossip), and the
+// claimant leaves joiners that look down out of a claim.
+TEST_F(CoreBugs, JoinWhoseReplyIsLostDoesNotWedgeTheCluster) {
   Form(3);
   world_.AddNode("n4", kRing);
   world_.faults.min_latency_ms = world_.faults.max_latency_ms = 10;
@@ -497,9 +498,10 @@ TEST_F(CoreBugs, RemovedNodeStillDeliversItsHints) {
 // its copies to the others lost) was acknowledged and is gone. Expected: a
 // removed node that still holds objects hands them to their holders before
 // it forgets its cluster (or the claimant removes a leaver only once it
-// reports its cleanup done).
-TEST_F(CoreBugs,
-       DISABLED_LeaverThatCrashesAfterRemovalStillHandsOffLateWrites) {
+// reports its cleanup done). Fixed: a removed node that restarts holding
+// objects or hints keeps its old cluster's ring until its cleanup has
+// handed them over (Cluster::Load).
+TEST_F(CoreBugs, LeaverThatCrashesAfterRemovalStillHandsOffLateWrites) {
   Form(4);
   std::string key;
   std::vector<NodeName> primaries;
@@ -670,8 +672,11 @@ TEST_F(CoreBugs, CleanupRunsWhenOwnersReturnToAnEarlierRing) {
 // the cluster would wait for it for ever (see
 // JoinWhoseReplyIsLostDoesNotWedgeTheCluster). Expected: a join request
 // that predates the member's current entry is ignored, e.g. it carries the
-// joiner's incarnation or the version it expects to supersede.
-TEST_F(CoreBugs, DISABLED_StaleJoinRequestDoesNotUndoALeave) {
+// joiner's incarnation or the version it expects to supersede. Fixed: a
+// join request from a current member changes nothing, and one from a
+// removed member must propose a member version above its removal
+// (Cluster::HandleJoin); a joiner that left before retries with one.
+TEST_F(CoreBugs, StaleJoinRequestDoesNotUndoALeave) {
   Form(3);
   world_.AddNode("n4", kRing);
   ASSERT_TRUE(Join(world_, world_.node("n4"), "n1").ok());
