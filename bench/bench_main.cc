@@ -77,6 +77,11 @@ int main(int argc, char** argv) {
   app.add_option("--w", w, "write quorum sent with puts (same forms as --r)");
   app.add_option("--dw", dw,
                  "durable-write quorum sent with puts (same forms as --r)");
+  app.add_option("--rate", config.rate,
+                 "target total ops/s of the timed run, spread over the "
+                 "connections (0: as fast as they go); latency counts from "
+                 "when each request was due")
+      ->capture_default_str();
   app.add_option("--threads", config.threads,
                  "threads running the shared event loop")
       ->capture_default_str()

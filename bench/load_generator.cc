@@ -324,10 +324,11 @@ class Connection {
   }
 
   // Returns true if the operation succeeded.
-  awaitable<bool> DoOp(int kind, const std::string& key, PhaseStats* stats) {
+  // `start` is when the operation was due (now, unless paced).
+  awaitable<bool> DoOp(int kind, const std::string& key, PhaseStats* stats,
+                       Clock::time_point start) {
     std::string error;
     Outcome outcome;
-    Clock::time_point start = Clock::now();
     if (kind == kPut) {
       put_req_.set_key(key);
       FillRandom(put_req_.mutable_content()->mutable_value());
@@ -368,7 +369,7 @@ class Connection {
       }
       uint64_t index = shared_.next_preload_key.fetch_add(1);
       if (index >= config_.keys) break;
-      if (co_await DoOp(kPut, KeyName(index), stats)) {
+      if (co_await DoOp(kPut, KeyName(index), stats, Clock::now())) {
         consecutive_errors = 0;
       } else if (++consecutive_errors >= kPreloadMaxConsecutiveErrors) {
         break;
@@ -380,6 +381,15 @@ class Connection {
   awaitable<void> RunLoop(PhaseStats* stats) {
     const Clock::time_point deadline = shared_.deadline;
     const uint64_t total_weight = uint64_t{config_.mix.put} + config_.mix.get;
+    // Paced: this connection's share of the rate, its first request at a
+    // random point of the first interval so connections do not move in step.
+    Clock::duration interval{0};
+    if (config_.rate > 0) {
+      interval = std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(config_.connections / config_.rate));
+    }
+    Clock::time_point due = Clock::now();
+    if (interval.count() > 0) due += interval * (rng_() % 1000) / 1000;
     while (Clock::now() < deadline) {
       if (!socket_.is_open()) {
         if (!co_await Connect(stats)) {
@@ -388,8 +398,15 @@ class Connection {
           continue;
         }
       }
+      Clock::time_point start = Clock::now();
+      if (interval.count() > 0) {
+        if (due >= deadline) break;
+        if (start < due) co_await Sleep(due - start);
+        start = due;
+        due += interval;
+      }
       int kind = rng_() % total_weight < config_.mix.put ? kPut : kGet;
-      co_await DoOp(kind, KeyName(chooser_.Next()), stats);
+      co_await DoOp(kind, KeyName(chooser_.Next()), stats, start);
     }
     Finish(/*close=*/true);
   }
@@ -422,6 +439,9 @@ Status Validate(const BenchConfig& c) {
   if (c.nodes.empty()) return Status::InvalidArgument("no nodes given");
   if (c.connections == 0) {
     return Status::InvalidArgument("connections must be at least 1");
+  }
+  if (!(c.rate >= 0) || !std::isfinite(c.rate)) {
+    return Status::InvalidArgument("rate must be a number of ops/s >= 0");
   }
   if (!(c.duration_seconds > 0) || !std::isfinite(c.duration_seconds) ||
       c.duration_seconds > 365 * 24 * 3600.0) {

@@ -42,6 +42,12 @@ struct BenchConfig {
   std::optional<uint32_t> w;
   std::optional<uint32_t> dw;
   uint32_t threads = 1;
+  // Target total rate of the timed run in operations per second, shared
+  // evenly by the connections; 0 runs every connection flat out. When
+  // paced, a request's latency counts from when it was due, not from when
+  // it was sent, so a server that falls behind is not flattered by the
+  // requests it delayed (no coordinated omission).
+  double rate = 0;
   uint32_t request_timeout_ms = 5000;
   uint64_t seed = 1;
   uint32_t max_frame_bytes = pbc::kDefaultMaxFrameBytes;

@@ -71,6 +71,26 @@ TEST(LoadGeneratorTest, MixedRunCountsEveryReply) {
   EXPECT_LE(server.Objects().size(), config.keys);
 }
 
+// Paced, each connection sends only when its next request is due: with
+// 4 connections at 40 ops/s in total, every connection has one request due
+// each 100 ms, so a 0.5 s run can send at most 5 per connection, however
+// fast the server answers.
+TEST(LoadGeneratorTest, RateCapsTheRequestsSent) {
+  FakePbcServer server;
+  BenchConfig config = ShortRun(server);
+  config.duration_seconds = 0.5;
+  config.rate = 40;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
+  EXPECT_GT(result.run.ops(), 0u);
+  EXPECT_LE(result.run.ops(), 20u);
+  EXPECT_EQ(server.puts() + server.gets(), result.run.ops());
+
+  config.rate = -1;
+  EXPECT_FALSE(RunBench(config, &result).ok());
+}
+
 TEST(LoadGeneratorTest, PreloadWritesEveryKeySoGetsFindThem) {
   FakePbcServer server;
   BenchConfig config = ShortRun(server);
