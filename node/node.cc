@@ -260,6 +260,13 @@ Status Node::Run(bool handle_signals) {
             m.core->OnPeerMessage(from, payload);
           }
         });
+    transport->OnUnreachable([&m](const std::string& name,
+                                  const std::string& address,
+                                  const std::string& reason) {
+      if (m.core != nullptr && !m.closing) {
+        m.core->OnPeerUnreachable(name, address, reason);
+      }
+    });
     s = transport->Start();
     if (!s.ok()) {
       spdlog::error("{}: cannot start: {}", o.name, s.ToString());

@@ -314,6 +314,7 @@ struct Peer {
   Clock::time_point next_attempt{};
   asio::steady_timer timer;  // backoff
   bool reported_unreachable = false;
+  std::string last_error;  // why the last attempt failed
 };
 
 const char* PhaseName(Peer::Phase phase) {
@@ -363,6 +364,8 @@ struct Hub : std::enable_shared_from_this<Hub> {
   void PopQueued(Peer& peer);
   uint64_t Jitter(uint64_t d);
   uint64_t BackoffMs(uint32_t failures);
+  // Tells on_unreachable, from a fresh handler.
+  void ReportUnreachable(const Peer& peer);
 
   // From links.
   void OnLinkReady(Link& link);
@@ -375,6 +378,7 @@ struct Hub : std::enable_shared_from_this<Hub> {
   asio::io_context& io;
   const PeerTransportOptions options;
   PeerTransport::DeliverFn deliver;
+  PeerTransport::UnreachableFn on_unreachable;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;
   std::mt19937_64 rng;
@@ -864,6 +868,21 @@ void Hub::Send(const std::string& to, const std::string& address,
     case Peer::Phase::kBackoff:
       break;
   }
+  // Waiting out a backoff after failures: whoever waits for an answer to
+  // this message should know now, not at its timeout.
+  if (peer->failures > 0 && peer->phase == Peer::Phase::kBackoff) {
+    ReportUnreachable(*peer);
+  }
+}
+
+void Hub::ReportUnreachable(const Peer& peer) {
+  if (!on_unreachable) return;
+  asio::post(io, [hub = shared_from_this(), name = peer.name,
+                  address = peer.address, reason = peer.last_error] {
+    if (!hub->stopped && hub->on_unreachable) {
+      hub->on_unreachable(name, address, reason);
+    }
+  });
 }
 
 void Hub::PopQueued(Peer& peer) {
@@ -987,6 +1006,10 @@ void Hub::OnLinkClosed(Link& link, CloseKind kind, const std::string& reason) {
   } else {
     ++peer->failures;
     delay_ms = BackoffMs(peer->failures);
+    peer->last_error = kind == CloseKind::kConnectFailed
+                           ? reason
+                           : "handshake failed: " + reason;
+    ReportUnreachable(*peer);
     if (kind == CloseKind::kConnectFailed) {
       const std::string who =
           peer->name.empty() ? "seed" : Printable(peer->name);
@@ -1147,6 +1170,10 @@ uint16_t PeerTransport::port() const {
 }
 
 void PeerTransport::Stop() { state_->hub->Stop(); }
+
+void PeerTransport::OnUnreachable(UnreachableFn fn) {
+  state_->hub->on_unreachable = std::move(fn);
+}
 
 void PeerTransport::Send(const replication::NodeName& to,
                          const std::string& address, std::string payload) {

@@ -135,6 +135,13 @@ class PeerTransport : public replication::Network {
  public:
   using DeliverFn =
       std::function<void(const std::string& from, std::string_view payload)>;
+  // Told when a peer cannot be reached: a connection attempt or handshake
+  // failed, or a message was queued for a peer whose last attempt failed.
+  // `name` is empty for a peer known by address only. Runs from the
+  // io_context, never inside Send().
+  using UnreachableFn =
+      std::function<void(const std::string& name, const std::string& address,
+                         const std::string& reason)>;
 
   // `deliver` gets every authenticated payload (normally bound to
   // NodeCore::OnPeerMessage); it may call Send() and Stop().
@@ -150,6 +157,7 @@ class PeerTransport : public replication::Network {
   uint16_t port() const;
   // Closes the listener and every connection and drops every queue.
   void Stop();
+  void OnUnreachable(UnreachableFn fn);
 
   // replication::Network. `to` may be empty (then `address` keys the
   // connection and the peer may have any name); `address` is HOST:PORT and

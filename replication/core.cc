@@ -350,6 +350,12 @@ void NodeCore::Close() {
       std::max(impl_->hlc_persisted, impl_->hlc.last().wall_ms + 1));
 }
 
+void NodeCore::OnPeerUnreachable(const NodeName& node,
+                                 const std::string& address,
+                                 const std::string& reason) {
+  impl_->messenger.FailPeer(node, address, reason);
+}
+
 void NodeCore::OnPeerMessage(const NodeName& from, std::string_view payload) {
   peer::Envelope message;
   if (!message.ParseFromArray(payload.data(),

@@ -174,6 +174,11 @@ class NodeCore {
   // A message from peer `from` (authenticated by the transport). Malformed
   // messages are dropped.
   void OnPeerMessage(const NodeName& from, std::string_view payload);
+  // The transport could not reach `node` (or `address`, for a peer known by
+  // address only): requests waiting on it fail now rather than at their
+  // timeout. Liveness is still the failure detector's call.
+  void OnPeerUnreachable(const NodeName& node, const std::string& address,
+                         const std::string& reason);
 
   // Joins the cluster of the node whose peer address is `seed_address`.
   void Join(const std::string& seed_address, std::function<void(Status)> done);

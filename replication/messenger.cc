@@ -1,5 +1,7 @@
 #include "replication/messenger.h"
 
+#include <vector>
+
 #include "proto/peer.pb.h"
 
 namespace causeway::replication {
@@ -57,7 +59,7 @@ void Messenger::Request(const NodeName& to, const std::string& address,
                        " within " + std::to_string(timeout_ms) + " ms"),
        nullptr);
   });
-  pending_.emplace(id, Pending{std::move(on_reply), timer});
+  pending_.emplace(id, Pending{std::move(on_reply), timer, to, address});
   Send(to, address, std::move(message));
 }
 
@@ -66,6 +68,26 @@ void Messenger::Send(const NodeName& to, const std::string& address,
   if (network_ == nullptr) return;
   message.set_cluster(cluster_);
   network_->Send(to, address, message.SerializeAsString());
+}
+
+void Messenger::FailPeer(const NodeName& to, const std::string& address,
+                         const std::string& reason) {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, p] : pending_) {
+    if (to.empty() ? (p.to.empty() && p.address == address) : p.to == to) {
+      ids.push_back(id);
+    }
+  }
+  const std::string who = to.empty() ? address : to;
+  // By id, since a callback may send (and so add) requests of its own.
+  for (uint64_t id : ids) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    ReplyFn fn = std::move(it->second.on_reply);
+    env_.Cancel(it->second.timer);
+    pending_.erase(it);
+    fn(Status::Unavailable(who + " is unreachable: " + reason), nullptr);
+  }
 }
 
 bool Messenger::HandleReply(const peer::Envelope& message) {

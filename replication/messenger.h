@@ -3,7 +3,9 @@
 // request gets an id and a deadline; the reply callback runs exactly once,
 // with the reply, or with Timeout when none came in time, or Unavailable when
 // too many requests are already waiting (the bound that keeps a dead peer
-// from growing memory).
+// from growing memory) or when the transport reports the peer unreachable
+// (FailPeer), so a dead peer fails requests at once instead of at the
+// timeout.
 
 #include <cstdint>
 #include <functional>
@@ -46,6 +48,10 @@ class Messenger {
   // Completes the matching request; false if `message` answers nothing
   // pending (late, duplicated or forged replies are dropped).
   bool HandleReply(const peer::Envelope& message);
+  // Fails every request waiting on `to` (or, for requests sent by address
+  // alone, on `address`) with Unavailable naming `reason`.
+  void FailPeer(const NodeName& to, const std::string& address,
+                const std::string& reason);
 
   size_t in_flight() const { return pending_.size(); }
   static constexpr size_t kMaxInFlight = 100000;
@@ -54,6 +60,8 @@ class Messenger {
   struct Pending {
     ReplyFn on_reply;
     TimerId timer;
+    NodeName to;
+    std::string address;
   };
 
   Env& env_;

@@ -428,6 +428,32 @@ TEST(PeerTransport, QueuedMessagesExpireWhileThePeerIsUnreachable) {
   EXPECT_EQ(b.received, (std::vector<Message>{{"a@test", "fresh"}}));
 }
 
+// Whoever waits on a peer that cannot be reached hears so at once: after the
+// failed attempt, and again for a message queued while the transport backs
+// off, each time with the peer's name, address and the reason.
+TEST(PeerTransport, UnreachablePeerIsReportedWithTheReason) {
+  asio::io_context io;
+  const uint16_t port = UnusedPort(io);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  PeerTransportOptions oa = Options("a@test");
+  oa.reconnect_backoff_min_ms = 60000;  // stay in backoff after one failure
+  oa.reconnect_backoff_max_ms = 60000;
+  TestNode a(io, oa);
+  std::vector<std::string> reports;
+  a.transport().OnUnreachable([&](const std::string& name,
+                                  const std::string& addr,
+                                  const std::string& reason) {
+    reports.push_back(name + " " + addr + " " + reason);
+  });
+  a.transport().Send("b@test", address, "first");
+  ASSERT_TRUE(RunUntil(io, [&] { return reports.size() == 1; }));
+  EXPECT_EQ(reports[0].rfind("b@test " + address + " cannot connect: ", 0), 0u)
+      << reports[0];
+  a.transport().Send("b@test", address, "second");
+  ASSERT_TRUE(RunUntil(io, [&] { return reports.size() == 2; }));
+  EXPECT_EQ(reports[1], reports[0]);
+}
+
 TEST(PeerTransport, QueueLimitsDropInsteadOfGrowing) {
   asio::io_context io;
   const std::string nowhere = "127.0.0.1:" + std::to_string(UnusedPort(io));
