@@ -25,11 +25,31 @@ Status VnodeStore::Read(const Key& key, object::Object* out) {
 
 Status VnodeStore::Write(const Key& key, const object::Object& object,
                          bool sync) {
-  return engine_.Put(Encoded(key), object.Encode(), {.sync = sync});
+  if (trees_ == nullptr) {
+    return engine_.Put(Encoded(key), object.Encode(), {.sync = sync});
+  }
+  storage::WriteBatch batch;
+  batch.Put(Encoded(key), object.Encode());
+  aae::Trees::Change change;
+  Status s = trees_->Stage(key.partition, key.type, key.bucket, key.key,
+                           aae::VersionHash(object), &batch, &change);
+  if (!s.ok()) return s;
+  s = engine_.Write(batch, {.sync = sync});
+  if (s.ok()) trees_->Commit(change);
+  return s;
 }
 
 Status VnodeStore::Remove(const Key& key) {
-  return engine_.Delete(Encoded(key));
+  if (trees_ == nullptr) return engine_.Delete(Encoded(key));
+  storage::WriteBatch batch;
+  batch.Delete(Encoded(key));
+  aae::Trees::Change change;
+  Status s = trees_->Stage(key.partition, key.type, key.bucket, key.key,
+                           std::nullopt, &batch, &change);
+  if (!s.ok()) return s;
+  s = engine_.Write(batch);
+  if (s.ok()) trees_->Commit(change);
+  return s;
 }
 
 Status VnodeStore::Coordinate(const Key& key,

@@ -5,12 +5,17 @@
 // write (from a coordinator elsewhere, or a repair) merges. Each object write
 // is one engine write, so a crash leaves the old or the new object, never a
 // mix. Reads decode defensively: a corrupt record is reported, not trusted.
+//
+// With anti-entropy trees attached, every object change (Write, Remove)
+// updates the partition's tree and segment index in the same engine batch
+// as the object, so the tree never disagrees with the objects after a crash.
 
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "replication/aae/tree.h"
 #include "replication/causal/dot.h"
 #include "replication/object/object.h"
 #include "storage/engine.h"
@@ -33,6 +38,10 @@ class VnodeStore {
   VnodeStore& operator=(const VnodeStore&) = delete;
 
   causal::ActorId actor() const { return actor_; }
+
+  // Keeps `trees` (which must outlive the store) equal to the objects from
+  // now on; null stops it.
+  void AttachTrees(aae::Trees* trees) { trees_ = trees; }
 
   // NotFound when this replica has never stored the key.
   Status Read(const Key& key, object::Object* out);
@@ -67,6 +76,7 @@ class VnodeStore {
 
   storage::Engine& engine_;
   causal::ActorId actor_;
+  aae::Trees* trees_ = nullptr;
 };
 
 }  // namespace causeway::replication::vnode
