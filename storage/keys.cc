@@ -126,6 +126,7 @@ constexpr char kAaeFormat = 'V';
 constexpr char kAaeRebuild = 'R';
 constexpr char kAaeSegment = 'S';
 constexpr char kAaeIndex = 'K';
+constexpr char kAaeTombstone = 'T';
 
 std::string AaeHead(char kind) { return std::string{kAaeSpace, kind}; }
 
@@ -191,6 +192,37 @@ bool DecodeAaeIndexKey(std::string_view encoded, AaeIndexKeyParts* out) {
   AaeIndexKeyParts parts;
   if (!ConsumeU32(&encoded, &parts.partition)) return false;
   if (!ConsumeU32(&encoded, &parts.segment)) return false;
+  if (!ConsumeLengthPrefixed(&encoded, &parts.type)) return false;
+  if (!ConsumeLengthPrefixed(&encoded, &parts.bucket)) return false;
+  if (!ConsumeLengthPrefixed(&encoded, &parts.key)) return false;
+  if (!encoded.empty()) return false;
+  *out = std::move(parts);
+  return true;
+}
+
+std::string AaeTombstonePrefix(uint32_t partition) {
+  std::string out = AaeHead(kAaeTombstone);
+  AppendU32(&out, partition);
+  return out;
+}
+
+std::string AaeTombstoneKey(uint32_t partition, std::string_view type,
+                            std::string_view bucket, std::string_view key) {
+  std::string out = AaeTombstonePrefix(partition);
+  AppendLengthPrefixed(&out, type);
+  AppendLengthPrefixed(&out, bucket);
+  AppendLengthPrefixed(&out, key);
+  return out;
+}
+
+bool DecodeAaeTombstoneKey(std::string_view encoded, AaeIndexKeyParts* out) {
+  if (encoded.size() < 2 || encoded[0] != kAaeSpace ||
+      encoded[1] != kAaeTombstone) {
+    return false;
+  }
+  encoded.remove_prefix(2);
+  AaeIndexKeyParts parts;
+  if (!ConsumeU32(&encoded, &parts.partition)) return false;
   if (!ConsumeLengthPrefixed(&encoded, &parts.type)) return false;
   if (!ConsumeLengthPrefixed(&encoded, &parts.bucket)) return false;
   if (!ConsumeLengthPrefixed(&encoded, &parts.key)) return false;

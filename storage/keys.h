@@ -15,6 +15,8 @@
 //   'a' 'S' partition:u32be segment:u32be       one segment's hash
 //   'a' 'K' partition:u32be segment:u32be lp(type) lp(bucket) lp(key)
 //                                               one key's version hash
+//   'a' 'T' partition:u32be lp(type) lp(bucket) lp(key)
+//                                               a tombstone awaiting reaping
 // Index entries sort by segment within a partition, so the keys of one
 // segment are one short range.
 //
@@ -83,6 +85,13 @@ std::string AaeIndexKey(uint32_t partition, uint32_t segment,
 std::string AaeIndexPrefix(uint32_t partition, uint32_t segment);
 // False for anything that is not a well-formed index key.
 bool DecodeAaeIndexKey(std::string_view encoded, AaeIndexKeyParts* out);
+std::string AaeTombstoneKey(uint32_t partition, std::string_view type,
+                            std::string_view bucket, std::string_view key);
+// Every tombstone entry of `partition` starts with this.
+std::string AaeTombstonePrefix(uint32_t partition);
+// False for anything that is not a well-formed tombstone key; `segment` is
+// left 0.
+bool DecodeAaeTombstoneKey(std::string_view encoded, AaeIndexKeyParts* out);
 
 // All object keys: [ObjectSpaceBegin(), ObjectSpaceEnd()).
 std::string ObjectSpaceBegin();

@@ -1,5 +1,6 @@
 #include "replication/aae/tree.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "replication/aae/hash.h"
@@ -27,6 +28,27 @@ bool DecodeU64(std::string_view in, uint64_t* v) {
   *v = 0;
   for (int i = 7; i >= 0; --i) *v = (*v << 8) | static_cast<uint8_t>(in[i]);
   return true;
+}
+
+// An index entry: the version hash, and for a tombstone the wall-clock
+// milliseconds of its newest sibling (what the reap delay counts from).
+struct IndexEntry {
+  uint64_t version = 0;
+  uint64_t tombstone_ms = 0;  // 0: not a tombstone
+};
+
+std::string EncodeEntry(const IndexEntry& e) {
+  if (e.tombstone_ms == 0) return EncodeU64(e.version);
+  return EncodeU64(e.version) + EncodeU64(e.tombstone_ms);
+}
+
+bool DecodeEntry(std::string_view in, IndexEntry* e) {
+  if (in.size() == 8) {
+    *e = IndexEntry{};
+    return DecodeU64(in, &e->version);
+  }
+  return in.size() == 16 && DecodeU64(in.substr(0, 8), &e->version) &&
+         DecodeU64(in.substr(8), &e->tombstone_ms) && e->tombstone_ms != 0;
 }
 
 // A segment record is its hash and a check over (partition, segment, hash),
@@ -83,6 +105,21 @@ uint64_t VersionHash(const object::Object& object) {
   }
   return h.Finish();
 }
+
+namespace {
+
+IndexEntry EntryOf(const object::Object& o) {
+  IndexEntry e{VersionHash(o), 0};
+  if (o.IsTombstone()) {
+    for (const auto& sib : o.siblings()) {
+      e.tombstone_ms = std::max(e.tombstone_ms, sib.timestamp.wall_ms);
+    }
+    e.tombstone_ms = std::max<uint64_t>(e.tombstone_ms, 1);
+  }
+  return e;
+}
+
+}  // namespace
 
 uint32_t SegmentOf(std::string_view type, std::string_view bucket,
                    std::string_view key) {
@@ -168,7 +205,7 @@ std::vector<uint64_t>& Trees::Load(uint32_t partition) {
 
 Status Trees::Stage(uint32_t partition, std::string_view type,
                     std::string_view bucket, std::string_view key,
-                    std::optional<uint64_t> version, storage::WriteBatch* batch,
+                    const object::Object* object, storage::WriteBatch* batch,
                     Change* change) {
   change->valid = false;
   std::vector<uint64_t>& segs = Load(partition);
@@ -176,12 +213,12 @@ Status Trees::Stage(uint32_t partition, std::string_view type,
   const std::string index_key =
       storage::AaeIndexKey(partition, segment, type, bucket, key);
   std::string bytes;
-  std::optional<uint64_t> old;
+  std::optional<IndexEntry> old;
   Status s = engine_.Get(index_key, &bytes);
   if (s.ok()) {
-    uint64_t v = 0;
-    if (DecodeU64(bytes, &v)) {
-      old = v;
+    IndexEntry e;
+    if (DecodeEntry(bytes, &e)) {
+      old = e;
     } else if (!rebuilding_.count(partition)) {
       // Its contribution to the segment is unknown: the rebuild works the
       // segment out again from the entries.
@@ -191,18 +228,52 @@ Status Trees::Stage(uint32_t partition, std::string_view type,
   } else if (!s.IsNotFound()) {
     return s;
   }
-  if (old == version) return Status::Ok();
+  std::optional<IndexEntry> now;
+  if (object != nullptr) now = EntryOf(*object);
+  if (old.has_value() == now.has_value() &&
+      (!old || old->version == now->version)) {
+    return Status::Ok();
+  }
   uint64_t h = segs[segment];
-  if (old) h ^= EntryHash(type, bucket, key, *old);
-  if (version) {
-    h ^= EntryHash(type, bucket, key, *version);
-    batch->Put(index_key, EncodeU64(*version));
+  if (old) h ^= EntryHash(type, bucket, key, old->version);
+  const std::string tomb_key =
+      storage::AaeTombstoneKey(partition, type, bucket, key);
+  if (now) {
+    h ^= EntryHash(type, bucket, key, now->version);
+    batch->Put(index_key, EncodeEntry(*now));
+    if (now->tombstone_ms != 0) {
+      batch->Put(tomb_key, EncodeEntry(*now));
+    } else if (old && old->tombstone_ms != 0) {
+      batch->Delete(tomb_key);
+    }
   } else {
     batch->Delete(index_key);
+    if (old && old->tombstone_ms != 0) batch->Delete(tomb_key);
   }
   PutSegment(partition, segment, h, batch);
   *change = Change{true, partition, segment, h};
   return Status::Ok();
+}
+
+Status Trees::Tombstones(uint32_t partition, uint64_t stamped_by_ms, size_t max,
+                         std::vector<KeyVersion>* out) {
+  // Young tombstones are skipped, but a bounded number of them, so a burst
+  // of deletes cannot make one call read the whole list.
+  size_t visited = 0;
+  const std::string prefix = storage::AaeTombstonePrefix(partition);
+  return engine_.Scan(
+      prefix, storage::PrefixEnd(prefix),
+      [&](std::string_view k, std::string_view v) {
+        storage::AaeIndexKeyParts parts;
+        IndexEntry e;
+        if (storage::DecodeAaeTombstoneKey(k, &parts) && DecodeEntry(v, &e) &&
+            e.tombstone_ms != 0 && e.tombstone_ms <= stamped_by_ms) {
+          out->push_back(KeyVersion{std::move(parts.type),
+                                    std::move(parts.bucket),
+                                    std::move(parts.key), e.version});
+        }
+        return out->size() < max && ++visited < 20 * max;
+      });
 }
 
 void Trees::Commit(const Change& change) {
@@ -245,12 +316,12 @@ Status Trees::SegmentKeys(uint32_t partition, uint32_t segment,
       prefix, storage::PrefixEnd(prefix),
       [&](std::string_view k, std::string_view v) {
         storage::AaeIndexKeyParts parts;
-        uint64_t version = 0;
+        IndexEntry e;
         // A malformed entry is left to the rebuild.
-        if (storage::DecodeAaeIndexKey(k, &parts) && DecodeU64(v, &version)) {
+        if (storage::DecodeAaeIndexKey(k, &parts) && DecodeEntry(v, &e)) {
           out->push_back(KeyVersion{std::move(parts.type),
                                     std::move(parts.bucket),
-                                    std::move(parts.key), version});
+                                    std::move(parts.key), e.version});
         }
         return true;
       });
@@ -273,10 +344,10 @@ std::optional<RebuildProgress> Trees::progress(uint32_t partition) const {
 
 Status Trees::Fix(uint32_t partition, std::string_view type,
                   std::string_view bucket, std::string_view key,
-                  std::optional<uint64_t> version) {
+                  const object::Object* object) {
   storage::WriteBatch batch;
   Change change;
-  Status s = Stage(partition, type, bucket, key, version, &batch, &change);
+  Status s = Stage(partition, type, bucket, key, object, &batch, &change);
   if (!s.ok() || batch.empty()) return s;
   s = engine_.Write(batch);
   if (s.ok()) Commit(change);
@@ -286,7 +357,7 @@ Status Trees::Fix(uint32_t partition, std::string_view type,
 Status Trees::RebuildObjects(uint32_t partition, Rebuild& r, size_t budget) {
   struct Seen {
     storage::ObjectKeyParts parts;
-    std::optional<uint64_t> version;  // unset: undecodable, left alone
+    std::optional<object::Object> object;  // unset: undecodable, left alone
   };
   std::vector<Seen> seen;
   std::string last;
@@ -299,7 +370,7 @@ Status Trees::RebuildObjects(uint32_t partition, Rebuild& r, size_t budget) {
                             }
                             object::Object o;
                             if (object::Object::Decode(v, &o).ok()) {
-                              item.version = VersionHash(o);
+                              item.object = std::move(o);
                             }
                             seen.push_back(std::move(item));
                             return seen.size() < budget;
@@ -307,9 +378,9 @@ Status Trees::RebuildObjects(uint32_t partition, Rebuild& r, size_t budget) {
   if (!s.ok()) return s;
   // Applied after the scan: an engine need not allow writes mid-scan.
   for (const Seen& item : seen) {
-    if (!item.version) continue;
+    if (!item.object) continue;
     s = Fix(partition, item.parts.type, item.parts.bucket, item.parts.key,
-            item.version);
+            &*item.object);
     if (!s.ok()) return s;
   }
   r.progress.keys_scanned += seen.size();
@@ -326,7 +397,7 @@ Status Trees::RebuildSegment(uint32_t partition, uint32_t segment,
   struct Entry {
     storage::AaeIndexKeyParts parts;
     std::string index_key;
-    std::optional<uint64_t> version;
+    std::optional<IndexEntry> entry;
   };
   std::vector<Entry> entries;
   std::vector<std::string> malformed;
@@ -335,12 +406,12 @@ Status Trees::RebuildSegment(uint32_t partition, uint32_t segment,
                           [&](std::string_view k, std::string_view v) {
                             Entry e;
                             e.index_key.assign(k);
-                            uint64_t version = 0;
+                            IndexEntry entry;
                             if (!storage::DecodeAaeIndexKey(k, &e.parts)) {
                               malformed.emplace_back(k);
                               return true;
                             }
-                            if (DecodeU64(v, &version)) e.version = version;
+                            if (DecodeEntry(v, &entry)) e.entry = entry;
                             entries.push_back(std::move(e));
                             return true;
                           });
@@ -353,23 +424,34 @@ Status Trees::RebuildSegment(uint32_t partition, uint32_t segment,
   uint64_t h = 0;
   for (Entry& e : entries) {
     std::string bytes;
-    std::optional<uint64_t> actual;
+    std::optional<IndexEntry> actual;
     s = engine_.Get(storage::EncodeObjectKey(partition, e.parts.type,
                                              e.parts.bucket, e.parts.key),
                     &bytes);
     if (s.ok()) {
       object::Object o;
-      if (object::Object::Decode(bytes, &o).ok()) actual = VersionHash(o);
+      if (object::Object::Decode(bytes, &o).ok()) actual = EntryOf(o);
     } else if (!s.IsNotFound()) {
       return s;
     }
+    const std::string tomb_key = storage::AaeTombstoneKey(
+        partition, e.parts.type, e.parts.bucket, e.parts.key);
     if (!actual ||
         SegmentOf(e.parts.type, e.parts.bucket, e.parts.key) != segment) {
       batch.Delete(e.index_key);
+      if (!e.entry || e.entry->tombstone_ms != 0) batch.Delete(tomb_key);
       continue;
     }
-    if (actual != e.version) batch.Put(e.index_key, EncodeU64(*actual));
-    h ^= EntryHash(e.parts.type, e.parts.bucket, e.parts.key, *actual);
+    if (!e.entry || e.entry->version != actual->version ||
+        e.entry->tombstone_ms != actual->tombstone_ms) {
+      batch.Put(e.index_key, EncodeEntry(*actual));
+      if (actual->tombstone_ms != 0) {
+        batch.Put(tomb_key, EncodeEntry(*actual));
+      } else {
+        batch.Delete(tomb_key);
+      }
+    }
+    h ^= EntryHash(e.parts.type, e.parts.bucket, e.parts.key, actual->version);
   }
   std::vector<uint64_t>& segs = Load(partition);
   if (segs[segment] != h || !batch.empty()) {

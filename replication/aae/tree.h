@@ -96,11 +96,11 @@ class Trees {
     uint64_t segment_hash = 0;
   };
   // Adds to `batch` the index and segment updates that keep the tree equal
-  // to the objects once `key` holds an object of `version` (nullopt: no
-  // object). Write the batch, then Commit(change).
+  // to the objects once `key` holds `object` (null: no object). Write the
+  // batch, then Commit(change). Tombstones are also listed for reaping.
   Status Stage(uint32_t partition, std::string_view type,
                std::string_view bucket, std::string_view key,
-               std::optional<uint64_t> version, storage::WriteBatch* batch,
+               const object::Object* object, storage::WriteBatch* batch,
                Change* change);
   void Commit(const Change& change);
 
@@ -114,6 +114,12 @@ class Trees {
   // The index entries of one segment, in key order.
   Status SegmentKeys(uint32_t partition, uint32_t segment,
                      std::vector<KeyVersion>* out);
+
+  // Up to `max` tombstones of `partition` whose newest sibling was stamped
+  // at or before `stamped_by_ms` (wall clock of the HLC), with their
+  // version hashes.
+  Status Tombstones(uint32_t partition, uint64_t stamped_by_ms, size_t max,
+                    std::vector<KeyVersion>* out);
 
   // Marks a partition for rebuild (persisted, so a crash resumes it).
   Status RequestRebuild(uint32_t partition);
@@ -136,7 +142,7 @@ class Trees {
   std::vector<uint64_t>& Load(uint32_t partition);
   // Applies one key's correction outside a client write (rebuild).
   Status Fix(uint32_t partition, std::string_view type, std::string_view bucket,
-             std::string_view key, std::optional<uint64_t> version);
+             std::string_view key, const object::Object* object);
   Status RebuildObjects(uint32_t partition, Rebuild& r, size_t budget);
   Status RebuildSegment(uint32_t partition, uint32_t segment, size_t* visited);
 

@@ -32,7 +32,7 @@ Status VnodeStore::Write(const Key& key, const object::Object& object,
   batch.Put(Encoded(key), object.Encode());
   aae::Trees::Change change;
   Status s = trees_->Stage(key.partition, key.type, key.bucket, key.key,
-                           aae::VersionHash(object), &batch, &change);
+                           &object, &batch, &change);
   if (!s.ok()) return s;
   s = engine_.Write(batch, {.sync = sync});
   if (s.ok()) trees_->Commit(change);
@@ -45,7 +45,7 @@ Status VnodeStore::Remove(const Key& key) {
   batch.Delete(Encoded(key));
   aae::Trees::Change change;
   Status s = trees_->Stage(key.partition, key.type, key.bucket, key.key,
-                           std::nullopt, &batch, &change);
+                           nullptr, &batch, &change);
   if (!s.ok()) return s;
   s = engine_.Write(batch);
   if (s.ok()) trees_->Commit(change);

@@ -130,27 +130,28 @@ TEST(TreeTest, XorLawsOfOneSegment) {
   Trees trees(*engine);
   ASSERT_TRUE(trees.Open().ok());
   const uint32_t seg = SegmentOf("t", "b", "k");
-  auto stage = [&](std::optional<uint64_t> version) {
+  auto stage = [&](const Object* object) {
     storage::WriteBatch batch;
     Trees::Change change;
-    ASSERT_TRUE(trees.Stage(3, "t", "b", "k", version, &batch, &change).ok());
+    ASSERT_TRUE(trees.Stage(3, "t", "b", "k", object, &batch, &change).ok());
     ASSERT_TRUE(engine->Write(batch).ok());
     trees.Commit(change);
   };
+  const Object v1 = Make("1", 5), v2 = Make("2", 5);
   EXPECT_EQ(trees.Root(3), 0u);
-  stage(11);
-  EXPECT_EQ(trees.Segment(3, seg), EntryHash("t", "b", "k", 11));
+  stage(&v1);
+  EXPECT_EQ(trees.Segment(3, seg), EntryHash("t", "b", "k", VersionHash(v1)));
   // Replacing a version removes the old contribution exactly.
-  stage(12);
-  EXPECT_EQ(trees.Segment(3, seg), EntryHash("t", "b", "k", 12));
+  stage(&v2);
+  EXPECT_EQ(trees.Segment(3, seg), EntryHash("t", "b", "k", VersionHash(v2)));
   // Staging the version already held changes nothing.
   storage::WriteBatch batch;
   Trees::Change change;
-  ASSERT_TRUE(trees.Stage(3, "t", "b", "k", 12, &batch, &change).ok());
+  ASSERT_TRUE(trees.Stage(3, "t", "b", "k", &v2, &batch, &change).ok());
   EXPECT_TRUE(batch.empty());
   EXPECT_FALSE(change.valid);
   // Removing the key returns the tree to empty.
-  stage(std::nullopt);
+  stage(nullptr);
   EXPECT_EQ(trees.Segment(3, seg), 0u);
   EXPECT_EQ(trees.Root(3), 0u);
   // Other partitions were never touched.
@@ -404,6 +405,51 @@ TEST(TreeTest, RebuildInterleavedWithWrites) {
     }
   }
   EXPECT_GT(steps, 10);
+  ExpectConsistent(*engine, trees, 1);
+}
+
+TEST(TreeTest, TombstonesAreListedUntilOverwrittenOrRemoved) {
+  auto engine = storage::NewMemoryEngine();
+  Trees trees(*engine);
+  ASSERT_TRUE(trees.Open().ok());
+  vnode::VnodeStore store(*engine, 1);
+  store.AttachTrees(&trees);
+  Object out;
+  auto tombstone = [](const Object& of, uint64_t ms) {
+    Object t = of;
+    Sibling del = Value("", ms);
+    del.deleted = true;
+    t.Update(of.clock(), del, 1, Resolution::kKeepSiblings);
+    return t;
+  };
+  for (int i = 0; i < 4; ++i) {
+    vnode::Key key{0, "default", "b", "k" + std::to_string(i)};
+    Object live = Make("v", 1, 1000);
+    ASSERT_TRUE(store
+                    .Merge(key, tombstone(live, 5000 + 1000 * i),
+                           Resolution::kKeepSiblings, false, &out)
+                    .ok());
+  }
+  std::vector<KeyVersion> old;
+  ASSERT_TRUE(trees.Tombstones(0, 6500, 100, &old).ok());
+  ASSERT_EQ(old.size(), 2u);  // stamped 5000 and 6000
+  Object k0;
+  ASSERT_TRUE(store.Read({0, "default", "b", "k0"}, &k0).ok());
+  EXPECT_EQ(old[0].key, "k0");
+  EXPECT_EQ(old[0].version, VersionHash(k0));
+  // A newer write over one tombstone, and removal of another, take them
+  // off the list.
+  Sibling again = Value("back", 9000);
+  ASSERT_TRUE(store
+                  .Coordinate({0, "default", "b", "k0"}, k0.clock(), again,
+                              Resolution::kKeepSiblings, false, &out)
+                  .ok());
+  ASSERT_TRUE(store.Remove({0, "default", "b", "k1"}).ok());
+  std::vector<KeyVersion> all;
+  ASSERT_TRUE(trees.Tombstones(0, 100000, 100, &all).ok());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].key, "k2");
+  EXPECT_EQ(all[1].key, "k3");
   ExpectConsistent(*engine, trees, 1);
 }
 
