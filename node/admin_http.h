@@ -122,6 +122,17 @@ struct ClusterPage {
   const std::vector<PeerView>* peers = nullptr;
 };
 
+// Anti-entropy as one JSON object (the "aae" member of /stats):
+//   {"enabled", "exchanges", "exchanges_failed", "keys_repaired",
+//    "tombstones_reaped", "bytes_sent", "bytes_received", "rebuilds_done",
+//    "rebuilds_pending",
+//    "partitions": [{"partition", "ready", "exchanges", "keys_repaired",
+//                    "tombstones_reaped", "last_exchange_ms_ago" (null:
+//                    never), "last_peer", "last_error",
+//                    "rebuild": null | {"phase", "keys_scanned",
+//                                       "segments_done"}}]}
+std::string AaeStatsJson(const replication::aae::AaeStatus& status);
+
 // GET /cluster as one JSON object:
 //   {"node", "cluster_name", "claimant", "ring_version", "ring_size",
 //    "members": [{"name", "address", "status", "up", "last_heard_ms_ago",

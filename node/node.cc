@@ -299,6 +299,7 @@ Status Node::Run(bool handle_signals) {
   storage::Engine* engine_ptr = engine.get();
   PeerTransport* transport_ptr = transport ? &*transport : nullptr;
   StatsExtras extras;
+  extras.json["aae"] = [&core] { return AaeStatsJson(core.AaeView()); };
   if (transport_ptr != nullptr) {
     extras.json["peer"] = [transport_ptr] {
       return PeerStatsJson(transport_ptr->stats());

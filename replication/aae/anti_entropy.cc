@@ -609,6 +609,7 @@ bool AntiEntropy::HandleRequest(const std::string& from,
 
 AaeStatus AntiEntropy::status() {
   AaeStatus out = totals_;
+  out.now_wall_ms = env_.WallMillis();
   out.rebuilds_done = trees_.rebuilds_done();
   out.rebuilds_pending = static_cast<uint32_t>(trees_.rebuilding().size());
   std::set<uint32_t> shown;
@@ -621,6 +622,7 @@ AaeStatus AntiEntropy::status() {
     if (it != partitions_.end()) view = it->second;
     view.partition = p;
     view.ready = trees_.Ready(p);
+    view.root = view.ready ? trees_.Root(p) : 0;
     view.rebuild = trees_.progress(p);
     out.partitions.push_back(std::move(view));
   }

@@ -103,6 +103,7 @@ class Host {
 struct PartitionAae {
   uint32_t partition = 0;
   bool ready = true;  // tree built
+  uint64_t root = 0;  // the tree's root hash, when ready
   uint64_t exchanges = 0;
   uint64_t keys_repaired = 0;
   uint64_t tombstones_reaped = 0;
@@ -114,7 +115,8 @@ struct PartitionAae {
 
 struct AaeStatus {
   bool enabled = true;
-  uint64_t exchanges = 0;  // finished (successfully) here
+  uint64_t now_wall_ms = 0;  // when this status was taken
+  uint64_t exchanges = 0;    // finished (successfully) here
   uint64_t exchanges_failed = 0;
   uint64_t keys_repaired = 0;  // differing keys repaired by exchanges
   uint64_t tombstones_reaped = 0;
