@@ -434,6 +434,7 @@ std::string RenderAaeJson(const admin::CwClusterStatusResp& status) {
     JsonObject o;
     o.Number("partition", p.partition())
         .Bool("ready", p.ready())
+        .Unsigned("root", p.root())
         .Unsigned("exchanges", p.exchanges())
         .Unsigned("keys_repaired", p.keys_repaired())
         .Unsigned("tombstones_reaped", p.tombstones_reaped());

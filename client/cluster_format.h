@@ -70,7 +70,7 @@ std::string RenderAaeText(const admin::CwClusterStatusResp& status);
 // {"node":..,"enabled":bool,"exchanges":N,"exchanges_failed":N,
 //  "keys_repaired":N,"tombstones_reaped":N,"bytes_sent":N,
 //  "bytes_received":N,"rebuilds_done":N,"rebuilds_pending":N,
-//  "partitions":[{"partition":N,"ready":bool,"exchanges":N,
+//  "partitions":[{"partition":N,"ready":bool,"root":N,"exchanges":N,
 //  "keys_repaired":N,"tombstones_reaped":N,"last_exchange_ms":N|null,
 //  "last_exchange_ms_ago":N|null,"last_peer":..|null,"last_error":..|null,
 //  "rebuild":null|{"phase":N,"keys_scanned":N,"segments_done":N}}]}

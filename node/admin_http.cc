@@ -591,6 +591,8 @@ std::string AaeStatsJson(const replication::aae::AaeStatus& a) {
     w.Uint(p.partition);
     w.Key("ready");
     w.Bool(p.ready);
+    w.Key("root");
+    w.Uint(p.root);
     w.Key("exchanges");
     w.Uint(p.exchanges);
     w.Key("keys_repaired");

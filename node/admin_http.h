@@ -126,7 +126,8 @@ struct ClusterPage {
 //   {"enabled", "exchanges", "exchanges_failed", "keys_repaired",
 //    "tombstones_reaped", "bytes_sent", "bytes_received", "rebuilds_done",
 //    "rebuilds_pending",
-//    "partitions": [{"partition", "ready", "exchanges", "keys_repaired",
+//    "partitions": [{"partition", "ready", "root", "exchanges",
+//                    "keys_repaired",
 //                    "tombstones_reaped", "last_exchange_ms_ago" (null:
 //                    never), "last_peer", "last_error",
 //                    "rebuild": null | {"phase", "keys_scanned",
