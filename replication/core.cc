@@ -74,6 +74,7 @@ class AaeHost : public aae::Host {
  public:
   explicit AaeHost(NodeCore::Impl& impl) : impl_(impl) {}
   std::string self() const override;
+  uint32_t RingSize() override;
   std::vector<uint32_t> HeldPartitions() override;
   std::vector<std::string> ExchangePeers(uint32_t partition) override;
   std::vector<std::string> Primaries(uint32_t partition, bool* all_up) override;
@@ -203,6 +204,8 @@ Status NodeCore::Impl::LoadActor() {
 }
 
 std::string AaeHost::self() const { return impl_.config.name; }
+
+uint32_t AaeHost::RingSize() { return impl_.cluster->current_ring().size(); }
 
 std::vector<ring::PreflistMember> AaeHost::PartitionPrimaries(
     uint32_t partition) {

@@ -89,6 +89,7 @@ class LoopHost : public replication::aae::Host {
   uint64_t wire_bytes = 0;
 
   std::string self() const override;
+  uint32_t RingSize() override { return kPartitions; }
   std::vector<uint32_t> HeldPartitions() override {
     std::vector<uint32_t> out;
     for (uint32_t p = 0; p < kPartitions; ++p) out.push_back(p);

@@ -390,10 +390,13 @@ void AntiEntropy::RebuildTick() {
     // A failed step is retried on the next tick; the tree stays not ready.
     trees_.RebuildStep(p, timing_.rebuild_keys_per_tick, &done);
   }
+  // Idle, the check for new work (a tree found corrupt) is slower.
   auto alive = alive_;
-  env_.After(timing_.rebuild_tick_ms, [this, alive] {
-    if (*alive) RebuildTick();
-  });
+  env_.After(trees_.rebuilding().empty() ? timing_.rebuild_idle_ms
+                                         : timing_.rebuild_tick_ms,
+             [this, alive] {
+               if (*alive) RebuildTick();
+             });
 }
 
 void AntiEntropy::Tick() {
@@ -484,6 +487,40 @@ bool AntiEntropy::HandleRequest(const std::string& from,
       break;
     default:
       return false;
+  }
+  uint32_t partition = 0;
+  switch (message.body_case()) {
+    case peer::Envelope::kAaeTree:
+      partition = message.aae_tree().partition();
+      break;
+    case peer::Envelope::kAaeKeys:
+      partition = message.aae_keys().partition();
+      break;
+    case peer::Envelope::kAaeRepair:
+      partition = message.aae_repair().partition();
+      break;
+    default:
+      partition = message.aae_reap().partition();
+  }
+  if (partition >= host_.RingSize()) {
+    // Refused before anything is loaded for it: a peer cannot make this
+    // node hold trees for partitions that do not exist.
+    Status bad = Status::InvalidArgument("no such partition");
+    switch (message.body_case()) {
+      case peer::Envelope::kAaeTree:
+        SetResult(bad, reply->mutable_aae_tree_reply()->mutable_result());
+        break;
+      case peer::Envelope::kAaeKeys:
+        SetResult(bad, reply->mutable_aae_keys_reply()->mutable_result());
+        break;
+      case peer::Envelope::kAaeRepair:
+        SetResult(bad, reply->mutable_aae_repair_reply()->mutable_result());
+        break;
+      default:
+        SetResult(bad, reply->mutable_aae_reap_reply()->mutable_result());
+    }
+    totals_.bytes_sent += reply->ByteSizeLong();
+    return true;
   }
   switch (message.body_case()) {
     case peer::Envelope::kAaeTree: {

@@ -53,6 +53,8 @@ struct AaeTiming {
   // Pause between the end of one exchange and the start of the next.
   uint64_t exchange_interval_ms = 100;
   uint64_t rebuild_tick_ms = 10;
+  // How often an idle node looks for a tree to rebuild.
+  uint64_t rebuild_idle_ms = 1000;
   size_t rebuild_keys_per_tick = 1000;
   // Differing segments whose keys one exchange compares.
   size_t max_segments_per_exchange = 256;
@@ -76,6 +78,8 @@ class Host {
   using ReplyFn = std::function<void(Status, const peer::Envelope*)>;
   virtual ~Host() = default;
   virtual std::string self() const = 0;
+  // Partitions in the ring; requests naming others are refused.
+  virtual uint32_t RingSize() = 0;
   // Partitions this node holds as a primary replica, in order.
   virtual std::vector<uint32_t> HeldPartitions() = 0;
   // The other primaries of `partition` that are up now.

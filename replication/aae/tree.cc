@@ -30,13 +30,6 @@ bool DecodeU64(std::string_view in, uint64_t* v) {
   return true;
 }
 
-// An index entry: the version hash, and for a tombstone the wall-clock
-// milliseconds of its newest sibling (what the reap delay counts from).
-struct IndexEntry {
-  uint64_t version = 0;
-  uint64_t tombstone_ms = 0;  // 0: not a tombstone
-};
-
 std::string EncodeEntry(const IndexEntry& e) {
   if (e.tombstone_ms == 0) return EncodeU64(e.version);
   return EncodeU64(e.version) + EncodeU64(e.tombstone_ms);
@@ -106,8 +99,6 @@ uint64_t VersionHash(const object::Object& object) {
   return h.Finish();
 }
 
-namespace {
-
 IndexEntry EntryOf(const object::Object& o) {
   IndexEntry e{VersionHash(o), 0};
   if (o.IsTombstone()) {
@@ -118,8 +109,6 @@ IndexEntry EntryOf(const object::Object& o) {
   }
   return e;
 }
-
-}  // namespace
 
 uint32_t SegmentOf(std::string_view type, std::string_view bucket,
                    std::string_view key) {
@@ -206,7 +195,7 @@ std::vector<uint64_t>& Trees::Load(uint32_t partition) {
 Status Trees::Stage(uint32_t partition, std::string_view type,
                     std::string_view bucket, std::string_view key,
                     const object::Object* object, storage::WriteBatch* batch,
-                    Change* change) {
+                    Change* change, const Known* known) {
   change->valid = false;
   std::vector<uint64_t>& segs = Load(partition);
   const uint32_t segment = SegmentOf(type, bucket, key);
@@ -214,7 +203,14 @@ Status Trees::Stage(uint32_t partition, std::string_view type,
       storage::AaeIndexKey(partition, segment, type, bucket, key);
   std::string bytes;
   std::optional<IndexEntry> old;
-  Status s = engine_.Get(index_key, &bytes);
+  // The engine read is skipped when the caller just read the object: with
+  // the tree ready, the index holds exactly that object's entry.
+  Status s = Status::NotFound();
+  if (known != nullptr && !rebuilding_.count(partition)) {
+    old = *known;
+  } else {
+    s = engine_.Get(index_key, &bytes);
+  }
   if (s.ok()) {
     IndexEntry e;
     if (DecodeEntry(bytes, &e)) {
@@ -230,6 +226,7 @@ Status Trees::Stage(uint32_t partition, std::string_view type,
   }
   std::optional<IndexEntry> now;
   if (object != nullptr) now = EntryOf(*object);
+  change->entry = now;
   if (old.has_value() == now.has_value() &&
       (!old || old->version == now->version)) {
     return Status::Ok();
@@ -251,7 +248,7 @@ Status Trees::Stage(uint32_t partition, std::string_view type,
     if (old && old->tombstone_ms != 0) batch->Delete(tomb_key);
   }
   PutSegment(partition, segment, h, batch);
-  *change = Change{true, partition, segment, h};
+  *change = Change{true, partition, segment, h, now};
   return Status::Ok();
 }
 

@@ -60,6 +60,14 @@ uint32_t SegmentOf(std::string_view type, std::string_view bucket,
 uint64_t EntryHash(std::string_view type, std::string_view bucket,
                    std::string_view key, uint64_t version);
 
+// What the segment index records for one object.
+struct IndexEntry {
+  uint64_t version = 0;
+  uint64_t tombstone_ms = 0;  // newest sibling's wall ms; 0: not a tombstone
+  bool operator==(const IndexEntry&) const = default;
+};
+IndexEntry EntryOf(const object::Object& object);
+
 struct KeyVersion {
   std::string type;
   std::string bucket;
@@ -94,14 +102,19 @@ class Trees {
     uint32_t partition = 0;
     uint32_t segment = 0;
     uint64_t segment_hash = 0;
+    // The key's entry once the batch is written (unset: no object).
+    std::optional<IndexEntry> entry;
   };
+  // What the caller knows the index holds for the key now (an object just
+  // read from the engine); nullptr: read it from the index.
+  using Known = std::optional<IndexEntry>;
   // Adds to `batch` the index and segment updates that keep the tree equal
   // to the objects once `key` holds `object` (null: no object). Write the
   // batch, then Commit(change). Tombstones are also listed for reaping.
   Status Stage(uint32_t partition, std::string_view type,
                std::string_view bucket, std::string_view key,
                const object::Object* object, storage::WriteBatch* batch,
-               Change* change);
+               Change* change, const Known* known = nullptr);
   void Commit(const Change& change);
 
   // False while the partition awaits or runs a rebuild.

@@ -13,12 +13,24 @@ std::string Encoded(const Key& key) {
 
 Status VnodeStore::Read(const Key& key, object::Object* out) {
   std::string bytes;
-  Status s = engine_.Get(Encoded(key), &bytes);
+  std::string encoded = Encoded(key);
+  known_valid_ = false;
+  Status s = engine_.Get(encoded, &bytes);
+  if (s.IsNotFound() && trees_ != nullptr) {
+    known_key_ = std::move(encoded);
+    known_entry_.reset();
+    known_valid_ = true;
+  }
   if (!s.ok()) return s;
   s = object::Object::Decode(bytes, out);
   if (!s.ok()) {
     return Status::Corruption("object " + key.bucket + "/" + key.key + ": " +
                               s.message());
+  }
+  if (trees_ != nullptr) {
+    known_key_ = std::move(encoded);
+    known_entry_ = aae::EntryOf(*out);
+    known_valid_ = true;
   }
   return Status::Ok();
 }
@@ -29,26 +41,42 @@ Status VnodeStore::Write(const Key& key, const object::Object& object,
     return engine_.Put(Encoded(key), object.Encode(), {.sync = sync});
   }
   storage::WriteBatch batch;
-  batch.Put(Encoded(key), object.Encode());
+  std::string encoded = Encoded(key);
+  batch.Put(encoded, object.Encode());
   aae::Trees::Change change;
-  Status s = trees_->Stage(key.partition, key.type, key.bucket, key.key,
-                           &object, &batch, &change);
+  const bool known = known_valid_ && known_key_ == encoded;
+  known_valid_ = false;
+  Status s =
+      trees_->Stage(key.partition, key.type, key.bucket, key.key, &object,
+                    &batch, &change, known ? &known_entry_ : nullptr);
   if (!s.ok()) return s;
   s = engine_.Write(batch, {.sync = sync});
-  if (s.ok()) trees_->Commit(change);
+  if (!s.ok()) return s;
+  trees_->Commit(change);
+  known_key_ = std::move(encoded);
+  known_entry_ = change.entry;
+  known_valid_ = true;
   return s;
 }
 
 Status VnodeStore::Remove(const Key& key) {
   if (trees_ == nullptr) return engine_.Delete(Encoded(key));
   storage::WriteBatch batch;
-  batch.Delete(Encoded(key));
+  std::string encoded = Encoded(key);
+  batch.Delete(encoded);
   aae::Trees::Change change;
-  Status s = trees_->Stage(key.partition, key.type, key.bucket, key.key,
-                           nullptr, &batch, &change);
+  const bool known = known_valid_ && known_key_ == encoded;
+  known_valid_ = false;
+  Status s =
+      trees_->Stage(key.partition, key.type, key.bucket, key.key, nullptr,
+                    &batch, &change, known ? &known_entry_ : nullptr);
   if (!s.ok()) return s;
   s = engine_.Write(batch);
-  if (s.ok()) trees_->Commit(change);
+  if (!s.ok()) return s;
+  trees_->Commit(change);
+  known_key_ = std::move(encoded);
+  known_entry_.reset();
+  known_valid_ = true;
   return s;
 }
 

@@ -77,6 +77,11 @@ class VnodeStore {
   storage::Engine& engine_;
   causal::ActorId actor_;
   aae::Trees* trees_ = nullptr;
+  // The index entry of the object last read or written here (its key
+  // encoded), so the write that follows a read needs no index lookup.
+  std::string known_key_;
+  aae::Trees::Known known_entry_;
+  bool known_valid_ = false;
 };
 
 }  // namespace causeway::replication::vnode
