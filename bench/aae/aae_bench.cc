@@ -45,6 +45,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kPartitions = 64;
 
+// The actor argument of the stores here, in one place.
+replication::causal::ActorId Actor(replication::causal::ActorId a) { return a; }
+
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
@@ -132,7 +135,7 @@ struct Replica {
     trees->Open();
     // Distinct actors per replica, as distinct nodes have.
     store = std::make_unique<replication::vnode::VnodeStore>(
-        *engine, 1 + static_cast<uint8_t>(this->name[0]));
+        *engine, Actor(1 + static_cast<uint8_t>(this->name[0])));
     if (trees_on) store->AttachTrees(trees.get());
     replication::aae::AaeTiming timing;
     ae = std::make_unique<AntiEntropy>(loop, *trees, host, timing);
@@ -270,7 +273,7 @@ void Diverged(const std::string& dir, uint64_t keys, uint64_t diffs,
                             Resolution::kKeepSiblings, false, &out);
         break;
       default: {  // concurrent writes on both
-        replication::vnode::VnodeStore other(*b.engine, 99);
+        replication::vnode::VnodeStore other(*b.engine, Actor(99));
         other.AttachTrees(b.trees.get());
         a.store->Coordinate(k, cur.clock(), Value(rng, value_size, 2000),
                             Resolution::kKeepSiblings, false, &out);

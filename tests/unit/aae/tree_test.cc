@@ -19,6 +19,9 @@ using object::Object;
 using object::Resolution;
 using object::Sibling;
 
+// The actor argument of the stores here, in one place.
+causal::ActorId Actor(causal::ActorId a) { return a; }
+
 Sibling Value(const std::string& v, uint64_t ms) {
   Sibling s;
   s.value = v;
@@ -162,7 +165,7 @@ TEST(TreeTest, BranchesAndRootCombineSegments) {
   auto engine = storage::NewMemoryEngine();
   Trees trees(*engine);
   ASSERT_TRUE(trees.Open().ok());
-  vnode::VnodeStore store(*engine, 1);
+  vnode::VnodeStore store(*engine, Actor(1));
   store.AttachTrees(&trees);
   for (int i = 0; i < 300; ++i) {
     Object out;
@@ -193,7 +196,7 @@ TEST(TreeTest, IncrementalEqualsRebuilt) {
   auto engine = storage::NewMemoryEngine();
   Trees trees(*engine);
   ASSERT_TRUE(trees.Open().ok());
-  vnode::VnodeStore store(*engine, 9);
+  vnode::VnodeStore store(*engine, Actor(9));
   store.AttachTrees(&trees);
   const uint32_t kPartitions = 4;
   for (int i = 0; i < 3000; ++i) {
@@ -245,7 +248,7 @@ TEST(TreeTest, SameObjectsSameTreeWhateverTheOrder) {
                       Make("v" + std::to_string(i), 3 + i % 4)});
   }
   auto run = [&](uint64_t seed, storage::Engine& engine, Trees& trees) {
-    vnode::VnodeStore store(engine, 1);
+    vnode::VnodeStore store(engine, Actor(1));
     store.AttachTrees(&trees);
     std::vector<size_t> order(writes.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -283,7 +286,7 @@ TEST(TreeTest, ADivergentKeyShowsInExactlyItsSegment) {
   Trees t1(*e1), t2(*e2);
   ASSERT_TRUE(t1.Open().ok());
   ASSERT_TRUE(t2.Open().ok());
-  vnode::VnodeStore s1(*e1, 1), s2(*e2, 2);
+  vnode::VnodeStore s1(*e1, Actor(1)), s2(*e2, Actor(2));
   s1.AttachTrees(&t1);
   s2.AttachTrees(&t2);
   Object out;
@@ -327,7 +330,7 @@ TEST(TreeTest, CorruptSegmentRecordIsRebuilt) {
   {
     Trees trees(*engine);
     ASSERT_TRUE(trees.Open().ok());
-    vnode::VnodeStore store(*engine, 1);
+    vnode::VnodeStore store(*engine, Actor(1));
     store.AttachTrees(&trees);
     Object out;
     for (int i = 0; i < 100; ++i) {
@@ -374,7 +377,7 @@ TEST(TreeTest, CorruptSegmentRecordIsRebuilt) {
 TEST(TreeTest, RebuildInterleavedWithWrites) {
   std::mt19937_64 rng(7);
   auto engine = storage::NewMemoryEngine();
-  vnode::VnodeStore plain(*engine, 1);
+  vnode::VnodeStore plain(*engine, Actor(1));
   Object out;
   for (int i = 0; i < 500; ++i) {
     ASSERT_TRUE(plain
@@ -385,7 +388,7 @@ TEST(TreeTest, RebuildInterleavedWithWrites) {
   Trees trees(*engine);
   ASSERT_TRUE(trees.Open().ok());
   ASSERT_FALSE(trees.Ready(0));
-  vnode::VnodeStore store(*engine, 2);
+  vnode::VnodeStore store(*engine, Actor(2));
   store.AttachTrees(&trees);
   bool done = false;
   int steps = 0;
@@ -412,7 +415,7 @@ TEST(TreeTest, TombstonesAreListedUntilOverwrittenOrRemoved) {
   auto engine = storage::NewMemoryEngine();
   Trees trees(*engine);
   ASSERT_TRUE(trees.Open().ok());
-  vnode::VnodeStore store(*engine, 1);
+  vnode::VnodeStore store(*engine, Actor(1));
   store.AttachTrees(&trees);
   Object out;
   auto tombstone = [](const Object& of, uint64_t ms) {
