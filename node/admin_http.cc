@@ -424,6 +424,11 @@ class JsonWriter {
     Separate();
     out_->append("null");
   }
+  // A value already rendered as JSON.
+  void Raw(std::string_view json) {
+    Separate();
+    out_->append(json);
+  }
   void Strings(const std::vector<std::string>& values) {
     BeginArray();
     for (const auto& v : values) String(v);
@@ -700,6 +705,12 @@ std::string ClusterJson(const ClusterPage& page) {
   w.Strings(v.next_owners);
   w.Key("ready_to_exit");
   w.Bool(page.ready_to_exit);
+  w.Key("aae");
+  if (page.aae) {
+    w.Raw(AaeStatsJson(*page.aae));
+  } else {
+    w.Null();
+  }
   w.Key("peers");
   if (page.peers == nullptr) {
     w.Null();

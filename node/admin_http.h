@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,8 @@ struct ClusterPage {
   replication::ClusterView view;
   std::string cluster_name;
   bool ready_to_exit = false;
+  // Anti-entropy, rendered as in /stats; null when absent.
+  std::optional<replication::aae::AaeStatus> aae;
   // Outbound peer connections; absent for a node without a peer transport.
   const std::vector<PeerView>* peers = nullptr;
 };
@@ -144,7 +147,7 @@ std::string AaeStatsJson(const replication::aae::AaeStatus& status);
 //                transfer_keys_done, transfer_partition, cleanup_running,
 //                cleanup_keys_done},
 //    "owners": [name per partition], "next_owners": [same, or empty when
-//    no change is pending], "ready_to_exit",
+//    no change is pending], "ready_to_exit", "aae" (as in /stats, or null),
 //    "peers": [{"name", "address", "state", "queued_messages",
 //               "queued_bytes", "consecutive_failures"}] (or null)}
 std::string ClusterJson(const ClusterPage& page);

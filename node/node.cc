@@ -322,6 +322,7 @@ Status Node::Run(bool handle_signals) {
     page.view = core.View();
     page.cluster_name = core.config().cluster_name;
     page.ready_to_exit = core.ReadyToExit();
+    page.aae = core.AaeView();
     if (transport_ptr != nullptr) {
       peers = transport_ptr->Peers();
       page.peers = &peers;
