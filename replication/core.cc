@@ -77,7 +77,7 @@ class AaeHost : public aae::Host {
   uint32_t RingSize() override;
   std::vector<uint32_t> HeldPartitions() override;
   std::vector<std::string> ExchangePeers(uint32_t partition) override;
-  std::vector<std::string> Primaries(uint32_t partition, bool* all_up) override;
+  std::vector<std::string> Members(bool* all_up) override;
   bool ShouldHold(const std::string& node, uint32_t partition,
                   const aae::KeyVersion& key) override;
   object::Resolution ResolutionOf(const std::string& type,
@@ -238,14 +238,16 @@ std::vector<std::string> AaeHost::ExchangePeers(uint32_t partition) {
   return out;
 }
 
-std::vector<std::string> AaeHost::Primaries(uint32_t partition, bool* all_up) {
+std::vector<std::string> AaeHost::Members(bool* all_up) {
+  const membership::RingState& state = impl_.cluster->state();
   std::vector<std::string> out;
-  *all_up = !impl_.cluster->state().pending();
-  for (const auto& m : PartitionPrimaries(partition)) {
-    if (m.node != impl_.config.name && !impl_.cluster->IsUp(m.node)) {
+  *all_up = !state.pending();
+  for (const auto& [name, m] : state.members()) {
+    if (m.status == membership::MemberStatus::kRemoved) continue;
+    if (name != impl_.config.name && !impl_.cluster->IsUp(name)) {
       *all_up = false;
     }
-    out.push_back(m.node);
+    out.push_back(name);
   }
   return out;
 }

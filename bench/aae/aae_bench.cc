@@ -99,7 +99,7 @@ class LoopHost : public replication::aae::Host {
     return out;
   }
   std::vector<std::string> ExchangePeers(uint32_t) override;
-  std::vector<std::string> Primaries(uint32_t, bool* all_up) override {
+  std::vector<std::string> Members(bool* all_up) override {
     *all_up = false;  // no reaping in this benchmark
     return {};
   }

@@ -237,11 +237,10 @@ class AntiEntropy::Exchange
   }
 
   // The trees agree: tombstones old enough that every primary holds
-  // identically may go.
+  // identically, and no other node holds otherwise, may go.
   void Reap() {
     bool all_up = false;
-    std::vector<std::string> primaries =
-        ae_.host_.Primaries(partition_, &all_up);
+    std::vector<std::string> members = ae_.host_.Members(&all_up);
     if (!all_up || ae_.timing_.tombstone_reap_delay_ms == 0) {
       return Finish(Status::Ok());
     }
@@ -252,14 +251,14 @@ class AntiEntropy::Exchange
         partition_, now - delay, ae_.timing_.max_reaps_per_exchange, &reap_);
     if (!s.ok()) return Finish(s);
     if (reap_.empty()) return Finish(Status::Ok());
-    for (const auto& p : primaries) {
-      if (p != ae_.host_.self()) others_.push_back(p);
+    for (const auto& m : members) {
+      if (m != ae_.host_.self()) others_.push_back(m);
     }
     agreed_.assign(reap_.size(), true);
     CheckReap(0);
   }
 
-  // The keys of reap_ that `node` must confirm (those it should hold).
+  // The keys of reap_ still agreed on, for `node` to confirm or remove.
   peer::Envelope ReapMessage(const std::string& node, bool remove,
                              std::vector<size_t>* index) {
     peer::Envelope m;
@@ -267,9 +266,7 @@ class AntiEntropy::Exchange
     r->set_partition(partition_);
     r->set_remove(remove);
     for (size_t i = 0; i < reap_.size(); ++i) {
-      if (!agreed_[i] || !ae_.host_.ShouldHold(node, partition_, reap_[i])) {
-        continue;
-      }
+      if (!agreed_[i]) continue;
       peer::AaeKeyVersion* k = r->add_keys();
       k->set_type(reap_[i].type);
       k->set_bucket(reap_[i].bucket);
@@ -300,7 +297,7 @@ class AntiEntropy::Exchange
 
   void RemoveReaped(size_t peer) {
     if (peer >= others_.size()) {
-      // Every other primary has removed (or refused because it changed
+      // Every other node has removed its copy (or kept one that changed
       // since); now ours, if it is still the tombstone they agreed on.
       for (size_t i = 0; i < reap_.size(); ++i) {
         if (!agreed_[i]) continue;
@@ -624,7 +621,16 @@ bool AntiEntropy::HandleRequest(const std::string& from,
         const auto& kv = r.keys(i);
         KeyVersion k{kv.type(), kv.bucket(), kv.key(), kv.version()};
         object::Object o;
-        if (!host_.Read(r.partition(), k, &o).ok()) continue;
+        Status read = host_.Read(r.partition(), k, &o);
+        if (read.IsNotFound()) {
+          // No copy: fine for a node that is no replica of the key; a
+          // replica without the tombstone has yet to receive it.
+          if (!host_.ShouldHold(host_.self(), r.partition(), k)) {
+            out->add_held(static_cast<uint32_t>(i));
+          }
+          continue;
+        }
+        if (!read.ok()) continue;
         if (!o.IsTombstone() || VersionHash(o) != kv.version()) continue;
         if (r.remove()) {
           if (!host_.Remove(r.partition(), k).ok()) continue;

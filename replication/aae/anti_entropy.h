@@ -21,10 +21,13 @@
 // such a replica ends early. Rebuilds run here too, a bounded step per tick.
 //
 // Tombstones (every sibling deleted) are reaped once they are older than
-// tombstone_reap_delay_ms and every primary of the partition holds exactly
-// the same tombstone: this node asks each other primary first and removes
-// its own copy and theirs only if all said yes. A replica holding a newer
-// write keeps it; one still holding the deleted value blocks the reap.
+// tombstone_reap_delay_ms, after an exchange found two primaries' trees
+// equal, and only if every primary of the key holds exactly the same
+// tombstone and every other member holds that tombstone or no copy at all:
+// this node asks every member first and removes its own copy and theirs
+// only if all said yes. A replica holding a newer write keeps it; any node
+// still holding the deleted value (a fallback, a node yet to clean up)
+// blocks the reap, so it cannot hand the value back later.
 //
 // Deterministic: it reaches the world only through Env and Host, so the
 // simulator runs it like the rest of the core.
@@ -84,10 +87,11 @@ class Host {
   virtual std::vector<uint32_t> HeldPartitions() = 0;
   // The other primaries of `partition` that are up now.
   virtual std::vector<std::string> ExchangePeers(uint32_t partition) = 0;
-  // Every primary of `partition`, this node included, and whether all of
-  // them are up (reaping needs every one).
-  virtual std::vector<std::string> Primaries(uint32_t partition,
-                                             bool* all_up) = 0;
+  // Every member of the cluster, this node included, and whether all of
+  // them are up with no ownership change pending (reaping asks every one:
+  // a node that is no replica may still hold a copy, as a fallback or
+  // before its cleanup).
+  virtual std::vector<std::string> Members(bool* all_up) = 0;
   // Whether `node` is a primary for this key under its bucket's n_val (a
   // bucket with a small n_val lives on fewer nodes than the partition).
   virtual bool ShouldHold(const std::string& node, uint32_t partition,

