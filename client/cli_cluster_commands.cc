@@ -107,7 +107,8 @@ CLI::App* AddLeaf(CLI::App* group, CliContext& ctx, const std::string& name,
 void AddClusterCommand(CLI::App& app, CliContext& ctx) {
   CLI::App* group = app.add_subcommand(
       "cluster",
-      "join or leave a cluster, show members, status and the ring "
+      "join or leave a cluster, show members, status, the ring and "
+      "anti-entropy "
       "(--node picks the node that acts and answers)");
   group->require_subcommand(1);
 
@@ -157,6 +158,15 @@ void AddClusterCommand(CLI::App& app, CliContext& ctx) {
       "and partitions per node",
       [](CliContext& c, const ClusterArgs&) {
         return RunView(c, RenderRingText, RenderRingJson);
+      },
+      none);
+  AddLeaf(
+      group, ctx, "aae",
+      "anti-entropy on the node: exchanges done and failed, keys repaired, "
+      "tombstones reaped, bytes sent and received, tree rebuilds, and per "
+      "partition the time of the last exchange",
+      [](CliContext& c, const ClusterArgs&) {
+        return RunView(c, RenderAaeText, RenderAaeJson);
       },
       none);
 }

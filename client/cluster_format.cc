@@ -377,4 +377,103 @@ std::string RenderRingJson(const admin::CwClusterStatusResp& status) {
       .str();
 }
 
+namespace {
+
+// "12.3s ago", or "never"; the node's own clock is the reference, so the
+// client's clock does not matter.
+std::string Ago(uint64_t now_ms, uint64_t then_ms) {
+  if (then_ms == 0) return "never";
+  uint64_t ms = now_ms > then_ms ? now_ms - then_ms : 0;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.1fs ago", static_cast<double>(ms) / 1000);
+  return buf;
+}
+
+}  // namespace
+
+std::string RenderAaeText(const admin::CwClusterStatusResp& status) {
+  const admin::CwAae& a = status.aae();
+  std::string out;
+  out += "node: " + NameOrNone(status.node()) + "\n";
+  if (!status.has_aae()) return out + "aae: (not reported by this node)\n";
+  out += std::string("enabled: ") + (a.enabled() ? "true" : "false") + "\n";
+  out += "exchanges: " + std::to_string(a.exchanges()) + " (" +
+         std::to_string(a.exchanges_failed()) + " failed)\n";
+  out += "keys_repaired: " + std::to_string(a.keys_repaired()) + "\n";
+  out += "tombstones_reaped: " + std::to_string(a.tombstones_reaped()) + "\n";
+  out += "bytes_sent: " + std::to_string(a.bytes_sent()) + "\n";
+  out += "bytes_received: " + std::to_string(a.bytes_received()) + "\n";
+  out += "tree_rebuilds: " + std::to_string(a.rebuilds_done()) + " done, " +
+         std::to_string(a.rebuilds_pending()) + " pending\n";
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"PARTITION", "TREE", "EXCHANGES", "REPAIRED", "REAPED",
+                  "LAST_EXCHANGE", "PEER"});
+  for (const admin::CwAaePartition& p : a.partitions()) {
+    std::string tree = p.ready() ? "ready" : "rebuilding";
+    if (!p.ready() && p.rebuild_phase() != 0) {
+      tree += " (phase " + std::to_string(p.rebuild_phase()) + ", " +
+              std::to_string(p.rebuild_keys_scanned()) + " keys)";
+    }
+    std::string last = Ago(a.now_ms(), p.last_exchange_ms());
+    if (!p.last_error().empty()) {
+      last += " [error: " + Printable(p.last_error()) + "]";
+    }
+    rows.push_back({std::to_string(p.partition()), tree,
+                    std::to_string(p.exchanges()),
+                    std::to_string(p.keys_repaired()),
+                    std::to_string(p.tombstones_reaped()), last,
+                    p.last_peer().empty() ? "-" : Printable(p.last_peer())});
+  }
+  return out + RenderTable(rows);
+}
+
+std::string RenderAaeJson(const admin::CwClusterStatusResp& status) {
+  const admin::CwAae& a = status.aae();
+  std::vector<std::string> partitions;
+  for (const admin::CwAaePartition& p : a.partitions()) {
+    JsonObject o;
+    o.Number("partition", p.partition())
+        .Bool("ready", p.ready())
+        .Unsigned("root", p.root())
+        .Unsigned("exchanges", p.exchanges())
+        .Unsigned("keys_repaired", p.keys_repaired())
+        .Unsigned("tombstones_reaped", p.tombstones_reaped());
+    if (p.last_exchange_ms() == 0) {
+      o.Null("last_exchange_ms").Null("last_exchange_ms_ago");
+    } else {
+      o.Unsigned("last_exchange_ms", p.last_exchange_ms())
+          .Unsigned("last_exchange_ms_ago",
+                    a.now_ms() > p.last_exchange_ms()
+                        ? a.now_ms() - p.last_exchange_ms()
+                        : 0);
+    }
+    o.Raw("last_peer", JsonNameOrNull(!p.last_peer().empty(), p.last_peer()))
+        .Raw("last_error",
+             JsonNameOrNull(!p.last_error().empty(), p.last_error()));
+    if (p.rebuild_phase() == 0) {
+      o.Null("rebuild");
+    } else {
+      o.Raw("rebuild", JsonObject()
+                           .Number("phase", p.rebuild_phase())
+                           .Unsigned("keys_scanned", p.rebuild_keys_scanned())
+                           .Number("segments_done", p.rebuild_segments_done())
+                           .str());
+    }
+    partitions.push_back(o.str());
+  }
+  return JsonObject()
+      .Raw("node", JsonNameOrNull(status.has_node(), status.node()))
+      .Bool("enabled", a.enabled())
+      .Unsigned("exchanges", a.exchanges())
+      .Unsigned("exchanges_failed", a.exchanges_failed())
+      .Unsigned("keys_repaired", a.keys_repaired())
+      .Unsigned("tombstones_reaped", a.tombstones_reaped())
+      .Unsigned("bytes_sent", a.bytes_sent())
+      .Unsigned("bytes_received", a.bytes_received())
+      .Unsigned("rebuilds_done", a.rebuilds_done())
+      .Number("rebuilds_pending", a.rebuilds_pending())
+      .Raw("partitions", JsonArray(partitions))
+      .str();
+}
+
 }  // namespace causeway::client

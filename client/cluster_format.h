@@ -63,4 +63,17 @@ std::string RenderRingText(const admin::CwClusterStatusResp& status);
 //  "nodes":[{"name":..,"partitions":N,"next_partitions":N}]}
 std::string RenderRingJson(const admin::CwClusterStatusResp& status);
 
+// `cluster aae`: "key: value" lines (node, enabled, exchanges, keys_repaired,
+// tombstones_reaped, bytes_sent, bytes_received, tree_rebuilds), then a
+// PARTITION TREE EXCHANGES REPAIRED REAPED LAST_EXCHANGE PEER table.
+std::string RenderAaeText(const admin::CwClusterStatusResp& status);
+// {"node":..,"enabled":bool,"exchanges":N,"exchanges_failed":N,
+//  "keys_repaired":N,"tombstones_reaped":N,"bytes_sent":N,
+//  "bytes_received":N,"rebuilds_done":N,"rebuilds_pending":N,
+//  "partitions":[{"partition":N,"ready":bool,"root":N,"exchanges":N,
+//  "keys_repaired":N,"tombstones_reaped":N,"last_exchange_ms":N|null,
+//  "last_exchange_ms_ago":N|null,"last_peer":..|null,"last_error":..|null,
+//  "rebuild":null|{"phase":N,"keys_scanned":N,"segments_done":N}}]}
+std::string RenderAaeJson(const admin::CwClusterStatusResp& status);
+
 }  // namespace causeway::client

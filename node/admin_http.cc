@@ -424,6 +424,11 @@ class JsonWriter {
     Separate();
     out_->append("null");
   }
+  // A value already rendered as JSON.
+  void Raw(std::string_view json) {
+    Separate();
+    out_->append(json);
+  }
   void Strings(const std::vector<std::string>& values) {
     BeginArray();
     for (const auto& v : values) String(v);
@@ -561,6 +566,76 @@ std::string PeerStatsPrometheus(const PeerTransportStats& stats,
   return out;
 }
 
+std::string AaeStatsJson(const replication::aae::AaeStatus& a) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("enabled");
+  w.Bool(a.enabled);
+  w.Key("exchanges");
+  w.Uint(a.exchanges);
+  w.Key("exchanges_failed");
+  w.Uint(a.exchanges_failed);
+  w.Key("keys_repaired");
+  w.Uint(a.keys_repaired);
+  w.Key("tombstones_reaped");
+  w.Uint(a.tombstones_reaped);
+  w.Key("bytes_sent");
+  w.Uint(a.bytes_sent);
+  w.Key("bytes_received");
+  w.Uint(a.bytes_received);
+  w.Key("rebuilds_done");
+  w.Uint(a.rebuilds_done);
+  w.Key("rebuilds_pending");
+  w.Uint(a.rebuilds_pending);
+  w.Key("partitions");
+  w.BeginArray();
+  for (const auto& p : a.partitions) {
+    w.BeginObject();
+    w.Key("partition");
+    w.Uint(p.partition);
+    w.Key("ready");
+    w.Bool(p.ready);
+    w.Key("root");
+    w.Uint(p.root);
+    w.Key("exchanges");
+    w.Uint(p.exchanges);
+    w.Key("keys_repaired");
+    w.Uint(p.keys_repaired);
+    w.Key("tombstones_reaped");
+    w.Uint(p.tombstones_reaped);
+    w.Key("last_exchange_ms_ago");
+    if (p.last_exchange_wall_ms == 0) {
+      w.Null();
+    } else {
+      w.Uint(a.now_wall_ms > p.last_exchange_wall_ms
+                 ? a.now_wall_ms - p.last_exchange_wall_ms
+                 : 0);
+    }
+    w.Key("last_peer");
+    w.String(p.last_peer);
+    w.Key("last_error");
+    w.String(p.last_error);
+    w.Key("rebuild");
+    if (!p.rebuild) {
+      w.Null();
+    } else {
+      w.BeginObject();
+      w.Key("phase");
+      w.Uint(static_cast<uint64_t>(p.rebuild->phase));
+      w.Key("keys_scanned");
+      w.Uint(p.rebuild->keys_scanned);
+      w.Key("segments_done");
+      w.Uint(p.rebuild->segments_done);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return out;
+}
+
 std::string ClusterJson(const ClusterPage& page) {
   const replication::ClusterView& v = page.view;
   std::string out;
@@ -630,6 +705,12 @@ std::string ClusterJson(const ClusterPage& page) {
   w.Strings(v.next_owners);
   w.Key("ready_to_exit");
   w.Bool(page.ready_to_exit);
+  w.Key("aae");
+  if (page.aae) {
+    w.Raw(AaeStatsJson(*page.aae));
+  } else {
+    w.Null();
+  }
   w.Key("peers");
   if (page.peers == nullptr) {
     w.Null();

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,9 +119,23 @@ struct ClusterPage {
   replication::ClusterView view;
   std::string cluster_name;
   bool ready_to_exit = false;
+  // Anti-entropy, rendered as in /stats; null when absent.
+  std::optional<replication::aae::AaeStatus> aae;
   // Outbound peer connections; absent for a node without a peer transport.
   const std::vector<PeerView>* peers = nullptr;
 };
+
+// Anti-entropy as one JSON object (the "aae" member of /stats):
+//   {"enabled", "exchanges", "exchanges_failed", "keys_repaired",
+//    "tombstones_reaped", "bytes_sent", "bytes_received", "rebuilds_done",
+//    "rebuilds_pending",
+//    "partitions": [{"partition", "ready", "root", "exchanges",
+//                    "keys_repaired",
+//                    "tombstones_reaped", "last_exchange_ms_ago" (null:
+//                    never), "last_peer", "last_error",
+//                    "rebuild": null | {"phase", "keys_scanned",
+//                                       "segments_done"}}]}
+std::string AaeStatsJson(const replication::aae::AaeStatus& status);
 
 // GET /cluster as one JSON object:
 //   {"node", "cluster_name", "claimant", "ring_version", "ring_size",
@@ -132,7 +147,7 @@ struct ClusterPage {
 //                transfer_keys_done, transfer_partition, cleanup_running,
 //                cleanup_keys_done},
 //    "owners": [name per partition], "next_owners": [same, or empty when
-//    no change is pending], "ready_to_exit",
+//    no change is pending], "ready_to_exit", "aae" (as in /stats, or null),
 //    "peers": [{"name", "address", "state", "queued_messages",
 //               "queued_bytes", "consecutive_failures"}] (or null)}
 std::string ClusterJson(const ClusterPage& page);

@@ -305,6 +305,21 @@ const std::vector<Setting>& Settings() {
         "Client requests waiting on peers fail after this long "
         "(100 to 3600000)",
         UintField(&NodeOptions::request_timeout_ms));
+    top("aae", "BOOL", "true",
+        "Active anti-entropy: exchange hash trees with the other replicas "
+        "of each partition and repair what differs (trees are kept "
+        "either way)",
+        BoolField(&NodeOptions::aae));
+    top("aae_exchange_interval_ms", "MS",
+        std::to_string(d.aae_exchange_interval_ms),
+        "Pause between two anti-entropy exchanges started by this node "
+        "(1 to 3600000)",
+        UintField(&NodeOptions::aae_exchange_interval_ms));
+    top("tombstone_reap_delay_ms", "MS",
+        std::to_string(d.tombstone_reap_delay_ms),
+        "Age a tombstone must reach before it is reaped, once every primary "
+        "holds it (0 keeps tombstones forever)",
+        UintField(&NodeOptions::tombstone_reap_delay_ms));
     bucket("n_val", "N", "3",
            "Default bucket n_val: replicas per object (1-16)",
            [](const RawValue& v, NodeOptions* o) {
@@ -661,6 +676,11 @@ Status ValidateOptions(const NodeOptions& o) {
                    "must be from 100 to 3600000, got " +
                        std::to_string(o.request_timeout_ms));
   }
+  if (o.aae_exchange_interval_ms < 1 || o.aae_exchange_interval_ms > 3600000) {
+    return Invalid("aae_exchange_interval_ms", "--aae-exchange-interval-ms",
+                   "must be from 1 to 3600000, got " +
+                       std::to_string(o.aae_exchange_interval_ms));
+  }
   const Patch& b = o.bucket_defaults;
   if (b.n_val && (*b.n_val < 1 || *b.n_val > 16)) {
     return Invalid("bucket_defaults.n_val", "--n-val",
@@ -758,6 +778,9 @@ replication::NodeConfig ToNodeConfig(const NodeOptions& options) {
   config.cluster_name = options.cluster_name;
   config.request_timeout_ms = options.request_timeout_ms;
   config.cluster_timing.down_after_ms = options.down_after_ms;
+  config.aae_timing.enabled = options.aae;
+  config.aae_timing.exchange_interval_ms = options.aae_exchange_interval_ms;
+  config.aae_timing.tombstone_reap_delay_ms = options.tombstone_reap_delay_ms;
   return config;
 }
 

@@ -61,6 +61,12 @@ struct NodeOptions {
   // Client requests that wait on peers fail after this long.
   uint64_t request_timeout_ms = 10000;
 
+  // Anti-entropy (replication/aae): exchanges with the other replicas of
+  // each partition, and how old a tombstone must be before it is reaped.
+  bool aae = true;
+  uint64_t aae_exchange_interval_ms = 100;
+  uint64_t tombstone_reap_delay_ms = 3000;
+
   // Test clusters only: the /faults admin endpoints (node/faults.h). Set
   // by the --enable-fault-injection flag alone; TOML cannot set it, so no
   // config file turns it on by accident.

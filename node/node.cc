@@ -306,6 +306,7 @@ Status Node::Run(bool handle_signals) {
   storage::Engine* engine_ptr = engine.get();
   PeerTransport* transport_ptr = transport ? &*transport : nullptr;
   StatsExtras extras;
+  extras.json["aae"] = [&core] { return AaeStatsJson(core.AaeView()); };
   if (transport_ptr != nullptr) {
     extras.json["peer"] = [transport_ptr] {
       return PeerStatsJson(transport_ptr->stats());
@@ -328,6 +329,7 @@ Status Node::Run(bool handle_signals) {
     page.view = core.View();
     page.cluster_name = core.config().cluster_name;
     page.ready_to_exit = core.ReadyToExit();
+    page.aae = core.AaeView();
     if (transport_ptr != nullptr) {
       peers = transport_ptr->Peers();
       page.peers = &peers;

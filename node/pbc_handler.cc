@@ -839,6 +839,36 @@ void ToCwHandoff(const replication::handoff::HandoffProgress& p,
   out->set_cleanup_keys_done(p.cleanup_keys_done);
 }
 
+void ToCwAae(const replication::aae::AaeStatus& a, admin::CwAae* out) {
+  out->set_enabled(a.enabled);
+  out->set_now_ms(a.now_wall_ms);
+  out->set_exchanges(a.exchanges);
+  out->set_exchanges_failed(a.exchanges_failed);
+  out->set_keys_repaired(a.keys_repaired);
+  out->set_tombstones_reaped(a.tombstones_reaped);
+  out->set_bytes_sent(a.bytes_sent);
+  out->set_bytes_received(a.bytes_received);
+  out->set_rebuilds_done(a.rebuilds_done);
+  out->set_rebuilds_pending(a.rebuilds_pending);
+  for (const auto& p : a.partitions) {
+    admin::CwAaePartition* o = out->add_partitions();
+    o->set_partition(p.partition);
+    o->set_ready(p.ready);
+    o->set_root(p.root);
+    o->set_exchanges(p.exchanges);
+    o->set_keys_repaired(p.keys_repaired);
+    o->set_tombstones_reaped(p.tombstones_reaped);
+    o->set_last_exchange_ms(p.last_exchange_wall_ms);
+    o->set_last_peer(p.last_peer);
+    o->set_last_error(p.last_error);
+    if (p.rebuild) {
+      o->set_rebuild_phase(static_cast<uint32_t>(p.rebuild->phase));
+      o->set_rebuild_keys_scanned(p.rebuild->keys_scanned);
+      o->set_rebuild_segments_done(p.rebuild->segments_done);
+    }
+  }
+}
+
 // The request has no body; anything sent is ignored, as for ping, so a
 // later request message with optional fields stays compatible.
 void HandleClusterStatus(PbcHandler::State& st, PbcResponder& r) {
@@ -864,6 +894,7 @@ void HandleClusterStatus(PbcHandler::State& st, PbcResponder& r) {
   for (const auto& n : view.owners) resp.add_owners(n);
   for (const auto& n : view.next_owners) resp.add_next_owners(n);
   ToCwHandoff(view.handoff, resp.mutable_handoff());
+  ToCwAae(st.core.AaeView(), resp.mutable_aae());
   Finish(r, EncodeFrame(pbc::Code::kClusterStatusResp, resp));
 }
 

@@ -67,6 +67,34 @@ Status CheckId(const ObjectId& id, bool key_required) {
 
 }  // namespace
 
+// What anti-entropy asks of the node: the ring's view of who holds a
+// partition, the store, bucket properties and the messenger.
+class AaeHost : public aae::Host {
+ public:
+  explicit AaeHost(NodeCore::Impl& impl) : impl_(impl) {}
+  std::string self() const override;
+  uint32_t RingSize() override;
+  std::vector<uint32_t> HeldPartitions() override;
+  std::vector<std::string> ExchangePeers(uint32_t partition) override;
+  std::vector<std::string> Members(bool* all_up) override;
+  bool ShouldHold(const std::string& node, uint32_t partition,
+                  const aae::KeyVersion& key) override;
+  object::Resolution ResolutionOf(const std::string& type,
+                                  const std::string& bucket) override;
+  Status Read(uint32_t partition, const aae::KeyVersion& key,
+              object::Object* out) override;
+  Status Merge(uint32_t partition, const aae::KeyVersion& key,
+               const object::Object& incoming, object::Object* result) override;
+  Status Remove(uint32_t partition, const aae::KeyVersion& key) override;
+  void Request(const std::string& to, peer::Envelope message,
+               uint64_t timeout_ms, ReplyFn on_reply) override;
+
+ private:
+  // The primaries of a partition for the default bucket type's n_val.
+  std::vector<ring::PreflistMember> PartitionPrimaries(uint32_t partition);
+  NodeCore::Impl& impl_;
+};
+
 struct NodeCore::Impl : public coord::Replicas {
   Impl(Env& env, storage::Engine& engine, const NodeConfig& config)
       : env(env),
@@ -137,12 +165,107 @@ struct NodeCore::Impl : public coord::Replicas {
   std::unique_ptr<vnode::VnodeStore> store;
   std::unique_ptr<membership::Cluster> cluster;
   std::unique_ptr<handoff::Handoff> handoff;
+  std::unique_ptr<aae::Trees> trees;
+  AaeHost aae_host{*this};
+  std::unique_ptr<aae::AntiEntropy> aae;
   // Recently coordinated forwards by (sender, request id), with their
   // replies once known; bounded, oldest forgotten first.
   std::map<std::pair<NodeName, uint64_t>, std::optional<peer::Envelope>>
       seen_forwards;
   std::deque<std::pair<NodeName, uint64_t>> seen_order;
 };
+
+std::string AaeHost::self() const { return impl_.config.name; }
+
+uint32_t AaeHost::RingSize() { return impl_.cluster->current_ring().size(); }
+
+std::vector<ring::PreflistMember> AaeHost::PartitionPrimaries(
+    uint32_t partition) {
+  BucketProps props;
+  impl_.registry.TypeProps(kDefaultType, &props);
+  return impl_.cluster->current_ring().Preflist(partition, props.n_val);
+}
+
+std::vector<uint32_t> AaeHost::HeldPartitions() {
+  std::vector<uint32_t> out;
+  const uint32_t size = impl_.cluster->current_ring().size();
+  for (uint32_t p = 0; p < size; ++p) {
+    for (const auto& m : PartitionPrimaries(p)) {
+      if (m.node == impl_.config.name) {
+        out.push_back(p);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> AaeHost::ExchangePeers(uint32_t partition) {
+  std::vector<std::string> out;
+  for (const auto& m : PartitionPrimaries(partition)) {
+    if (m.node != impl_.config.name && impl_.cluster->IsUp(m.node)) {
+      out.push_back(m.node);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> AaeHost::Members(bool* all_up) {
+  const membership::RingState& state = impl_.cluster->state();
+  std::vector<std::string> out;
+  *all_up = !state.pending();
+  for (const auto& [name, m] : state.members()) {
+    if (m.status == membership::MemberStatus::kRemoved) continue;
+    if (name != impl_.config.name && !impl_.cluster->IsUp(name)) {
+      *all_up = false;
+    }
+    out.push_back(name);
+  }
+  return out;
+}
+
+bool AaeHost::ShouldHold(const std::string& node, uint32_t partition,
+                         const aae::KeyVersion& key) {
+  BucketProps props;
+  // A type this node does not know yet: hold off rather than guess.
+  if (!impl_.registry.Props(key.type, key.bucket, &props).ok()) return false;
+  for (const auto& m :
+       impl_.cluster->current_ring().Preflist(partition, props.n_val)) {
+    if (m.node == node) return true;
+  }
+  return false;
+}
+
+object::Resolution AaeHost::ResolutionOf(const std::string& type,
+                                         const std::string& bucket) {
+  BucketProps props;
+  impl_.registry.Props(type, bucket, &props);
+  return props.resolution();
+}
+
+Status AaeHost::Read(uint32_t partition, const aae::KeyVersion& key,
+                     object::Object* out) {
+  return impl_.store->Read(vnode::Key{partition, key.type, key.bucket, key.key},
+                           out);
+}
+
+Status AaeHost::Merge(uint32_t partition, const aae::KeyVersion& key,
+                      const object::Object& incoming, object::Object* result) {
+  return impl_.store->Merge(
+      vnode::Key{partition, key.type, key.bucket, key.key}, incoming,
+      ResolutionOf(key.type, key.bucket), impl_.config.always_sync, result);
+}
+
+Status AaeHost::Remove(uint32_t partition, const aae::KeyVersion& key) {
+  return impl_.store->Remove(
+      vnode::Key{partition, key.type, key.bucket, key.key});
+}
+
+void AaeHost::Request(const std::string& to, peer::Envelope message,
+                      uint64_t timeout_ms, ReplyFn on_reply) {
+  impl_.messenger.Request(to, impl_.cluster->AddressOf(to), std::move(message),
+                          timeout_ms, std::move(on_reply));
+}
 
 Status NodeCore::Impl::PersistHlc(uint64_t high_water) {
   Status s = engine.Put(storage::MetaKey(kHlcKey), EncodeU64(high_water));
@@ -305,8 +428,12 @@ Status NodeCore::Open() {
     while (actor == 0) actor = env.Random();
     return actor;
   });
+  impl_->trees = std::make_unique<aae::Trees>(impl_->engine);
+  Status s = impl_->trees->Open();
+  if (!s.ok()) return s;
+  impl_->store->AttachTrees(impl_->trees.get());
   std::string bytes;
-  Status s = impl_->engine.Get(storage::MetaKey(kHlcKey), &bytes);
+  s = impl_->engine.Get(storage::MetaKey(kHlcKey), &bytes);
   if (s.ok()) {
     uint64_t mark = 0;
     if (!DecodeU64(bytes, &mark)) {
@@ -331,6 +458,10 @@ Status NodeCore::Open() {
       impl_->registry, *impl_, config_.handoff_timing);
   impl_->cluster->OnRingChange(
       [impl = impl_.get()] { impl->handoff->OnRingChange(); });
+  aae::AaeTiming aae_timing = config_.aae_timing;
+  aae_timing.request_timeout_ms = config_.request_timeout_ms;
+  impl_->aae = std::make_unique<aae::AntiEntropy>(impl_->env, *impl_->trees,
+                                                  impl_->aae_host, aae_timing);
   return Status::Ok();
 }
 
@@ -341,6 +472,7 @@ void NodeCore::AttachNetwork(Network* network) {
 void NodeCore::Start() {
   impl_->cluster->Start();
   impl_->handoff->Start();
+  impl_->aae->Start();
 }
 
 void NodeCore::Close() {
@@ -369,6 +501,10 @@ void NodeCore::OnPeerMessage(const NodeName& from, std::string_view payload) {
     case peer::Envelope::kPutForwardReply:
     case peer::Envelope::kJoinReply:
     case peer::Envelope::kListReply:
+    case peer::Envelope::kAaeTreeReply:
+    case peer::Envelope::kAaeKeysReply:
+    case peer::Envelope::kAaeRepairReply:
+    case peer::Envelope::kAaeReapReply:
       impl_->cluster->OnMessage(from, peer::Envelope());  // liveness
       impl_->messenger.HandleReply(message);
       return;
@@ -472,8 +608,13 @@ void NodeCore::Impl::OnRequest(const NodeName& from,
       Reply(from, id, std::move(reply));
       return;
     }
-    default:
-      return;  // unknown or unexpected: dropped
+    default: {
+      peer::Envelope reply;
+      if (aae->HandleRequest(from, message, &reply)) {
+        Reply(from, id, std::move(reply));
+      }
+      return;  // anything else is unknown or unexpected: dropped
+    }
   }
 }
 
@@ -925,6 +1066,18 @@ ClusterView NodeCore::View() const {
   }
   view.handoff = impl_->handoff->progress();
   return view;
+}
+
+aae::AaeStatus NodeCore::AaeView() const { return impl_->aae->status(); }
+
+void NodeCore::ExchangeNow(uint32_t partition, const NodeName& peer,
+                           std::function<void(Status)> done) {
+  impl_->aae->ExchangeNow(partition, peer, std::move(done));
+}
+
+std::optional<uint64_t> NodeCore::AaeRoot(uint32_t partition) const {
+  if (!impl_->trees->Ready(partition)) return std::nullopt;
+  return impl_->trees->Root(partition);
 }
 
 bool NodeCore::ReadyToExit() const {

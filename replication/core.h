@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "replication/aae/anti_entropy.h"
 #include "replication/buckets/bucket_props.h"
 #include "replication/env.h"
 #include "replication/handoff/handoff.h"
@@ -35,6 +36,7 @@ class Ring;
 namespace vnode {
 class VnodeSet;
 }
+class AaeHost;
 
 using buckets::BucketProps;
 using buckets::BucketPropsPatch;
@@ -127,6 +129,7 @@ struct NodeConfig {
   uint64_t request_timeout_ms = 10000;
   membership::ClusterTiming cluster_timing;
   handoff::HandoffTiming handoff_timing;
+  aae::AaeTiming aae_timing;
 };
 
 struct MemberView {
@@ -213,8 +216,18 @@ class NodeCore {
 
   Status Preflist(const ObjectId& id, std::vector<PreflistEntry>* preflist);
 
+  // Anti-entropy: exchanges, repairs, rebuilds, per partition.
+  aae::AaeStatus AaeView() const;
+  // Runs one exchange of `partition` with `peer` now (tests).
+  void ExchangeNow(uint32_t partition, const NodeName& peer,
+                   std::function<void(Status)> done);
+  // The root hash of this node's tree of `partition` (tests); nullopt
+  // while it is being rebuilt.
+  std::optional<uint64_t> AaeRoot(uint32_t partition) const;
+
  private:
   struct Impl;
+  friend class AaeHost;
   std::unique_ptr<Impl> impl_;
   NodeConfig config_;
 };

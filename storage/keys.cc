@@ -120,6 +120,117 @@ std::string MetaKey(std::string_view name) {
   return out;
 }
 
+namespace {
+
+constexpr char kAaeFormat = 'V';
+constexpr char kAaeRebuild = 'R';
+constexpr char kAaeSegment = 'S';
+constexpr char kAaeIndex = 'K';
+constexpr char kAaeTombstone = 'T';
+
+std::string AaeHead(char kind) { return std::string{kAaeSpace, kind}; }
+
+}  // namespace
+
+std::string AaeFormatKey() { return AaeHead(kAaeFormat); }
+
+std::string AaeRebuildPrefix() { return AaeHead(kAaeRebuild); }
+
+std::string AaeRebuildKey(uint32_t partition) {
+  std::string out = AaeHead(kAaeRebuild);
+  AppendU32(&out, partition);
+  return out;
+}
+
+std::string AaeSegmentPrefix(uint32_t partition) {
+  std::string out = AaeHead(kAaeSegment);
+  AppendU32(&out, partition);
+  return out;
+}
+
+std::string AaeSegmentKey(uint32_t partition, uint32_t segment) {
+  std::string out = AaeSegmentPrefix(partition);
+  AppendU32(&out, segment);
+  return out;
+}
+
+bool DecodeAaeSegmentKey(std::string_view encoded, uint32_t* partition,
+                         uint32_t* segment) {
+  if (encoded.size() != 2 + 2 * kU32Bytes || encoded[0] != kAaeSpace ||
+      encoded[1] != kAaeSegment) {
+    return false;
+  }
+  encoded.remove_prefix(2);
+  return ConsumeU32(&encoded, partition) && ConsumeU32(&encoded, segment);
+}
+
+std::string AaeIndexPrefix(uint32_t partition, uint32_t segment) {
+  std::string out = AaeHead(kAaeIndex);
+  AppendU32(&out, partition);
+  AppendU32(&out, segment);
+  return out;
+}
+
+std::string AaeIndexKey(uint32_t partition, uint32_t segment,
+                        std::string_view type, std::string_view bucket,
+                        std::string_view key) {
+  std::string out;
+  out.reserve(2 + 5 * kU32Bytes + type.size() + bucket.size() + key.size());
+  out = AaeIndexPrefix(partition, segment);
+  AppendLengthPrefixed(&out, type);
+  AppendLengthPrefixed(&out, bucket);
+  AppendLengthPrefixed(&out, key);
+  return out;
+}
+
+bool DecodeAaeIndexKey(std::string_view encoded, AaeIndexKeyParts* out) {
+  if (encoded.size() < 2 || encoded[0] != kAaeSpace ||
+      encoded[1] != kAaeIndex) {
+    return false;
+  }
+  encoded.remove_prefix(2);
+  AaeIndexKeyParts parts;
+  if (!ConsumeU32(&encoded, &parts.partition)) return false;
+  if (!ConsumeU32(&encoded, &parts.segment)) return false;
+  if (!ConsumeLengthPrefixed(&encoded, &parts.type)) return false;
+  if (!ConsumeLengthPrefixed(&encoded, &parts.bucket)) return false;
+  if (!ConsumeLengthPrefixed(&encoded, &parts.key)) return false;
+  if (!encoded.empty()) return false;
+  *out = std::move(parts);
+  return true;
+}
+
+std::string AaeTombstonePrefix(uint32_t partition) {
+  std::string out = AaeHead(kAaeTombstone);
+  AppendU32(&out, partition);
+  return out;
+}
+
+std::string AaeTombstoneKey(uint32_t partition, std::string_view type,
+                            std::string_view bucket, std::string_view key) {
+  std::string out = AaeTombstonePrefix(partition);
+  AppendLengthPrefixed(&out, type);
+  AppendLengthPrefixed(&out, bucket);
+  AppendLengthPrefixed(&out, key);
+  return out;
+}
+
+bool DecodeAaeTombstoneKey(std::string_view encoded, AaeIndexKeyParts* out) {
+  if (encoded.size() < 2 || encoded[0] != kAaeSpace ||
+      encoded[1] != kAaeTombstone) {
+    return false;
+  }
+  encoded.remove_prefix(2);
+  AaeIndexKeyParts parts;
+  if (!ConsumeU32(&encoded, &parts.partition)) return false;
+  if (!ConsumeLengthPrefixed(&encoded, &parts.type)) return false;
+  if (!ConsumeLengthPrefixed(&encoded, &parts.bucket)) return false;
+  if (!ConsumeLengthPrefixed(&encoded, &parts.key)) return false;
+  if (!encoded.empty()) return false;
+  *out = std::move(parts);
+  return true;
+}
+
 std::string ObjectSpaceBegin() { return std::string(1, kObjectSpace); }
 
 std::string ObjectSpaceEnd() { return PrefixEnd(ObjectSpaceBegin()); }

@@ -7,7 +7,18 @@
 //   'o' partition:u32be  lp(type) lp(bucket) lp(key)   objects
 //   'm' name                                         node metadata
 //   'h' ...                                          hints (cluster issue)
-//   'a' ...                                          anti-entropy index
+//   'a' ...                                          anti-entropy trees
+//
+// The anti-entropy space (replication/aae/tree.h says what it means):
+//   'a' 'V'                                     trees format marker
+//   'a' 'R' partition:u32be                     partition awaiting rebuild
+//   'a' 'S' partition:u32be segment:u32be       one segment's hash
+//   'a' 'K' partition:u32be segment:u32be lp(type) lp(bucket) lp(key)
+//                                               one key's version hash
+//   'a' 'T' partition:u32be lp(type) lp(bucket) lp(key)
+//                                               a tombstone awaiting reaping
+// Index entries sort by segment within a partition, so the keys of one
+// segment are one short range.
 //
 // lp(s) is a 4-byte big-endian length followed by the bytes. Fixed-width
 // lengths keep every bucket's keys under a single prefix.
@@ -47,6 +58,40 @@ std::string BucketPrefix(uint32_t partition, std::string_view type,
 std::string PrefixEnd(std::string_view prefix);
 
 std::string MetaKey(std::string_view name);
+
+struct AaeIndexKeyParts {
+  uint32_t partition = 0;
+  uint32_t segment = 0;
+  std::string type;
+  std::string bucket;
+  std::string key;
+  bool operator==(const AaeIndexKeyParts&) const = default;
+};
+
+std::string AaeFormatKey();
+std::string AaeRebuildKey(uint32_t partition);
+// Every rebuild marker starts with this.
+std::string AaeRebuildPrefix();
+std::string AaeSegmentKey(uint32_t partition, uint32_t segment);
+// Every segment hash of `partition` starts with this.
+std::string AaeSegmentPrefix(uint32_t partition);
+// False for anything that is not a well-formed segment key.
+bool DecodeAaeSegmentKey(std::string_view encoded, uint32_t* partition,
+                         uint32_t* segment);
+std::string AaeIndexKey(uint32_t partition, uint32_t segment,
+                        std::string_view type, std::string_view bucket,
+                        std::string_view key);
+// Every index entry of one segment starts with this.
+std::string AaeIndexPrefix(uint32_t partition, uint32_t segment);
+// False for anything that is not a well-formed index key.
+bool DecodeAaeIndexKey(std::string_view encoded, AaeIndexKeyParts* out);
+std::string AaeTombstoneKey(uint32_t partition, std::string_view type,
+                            std::string_view bucket, std::string_view key);
+// Every tombstone entry of `partition` starts with this.
+std::string AaeTombstonePrefix(uint32_t partition);
+// False for anything that is not a well-formed tombstone key; `segment` is
+// left 0.
+bool DecodeAaeTombstoneKey(std::string_view encoded, AaeIndexKeyParts* out);
 
 // All object keys: [ObjectSpaceBegin(), ObjectSpaceEnd()).
 std::string ObjectSpaceBegin();

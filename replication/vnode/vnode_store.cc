@@ -18,24 +18,72 @@ Status VnodeStore::Read(const Key& key, object::Object* out) {
 Status VnodeStore::Read(const Key& key, object::Object* out,
                         causal::ActorId* replica_actor) {
   std::string bytes;
-  Status s = engine_.Get(Encoded(key), &bytes);
+  std::string encoded = Encoded(key);
+  known_valid_ = false;
+  Status s = engine_.Get(encoded, &bytes);
+  if (s.IsNotFound() && trees_ != nullptr) {
+    known_key_ = std::move(encoded);
+    known_entry_.reset();
+    known_valid_ = true;
+  }
   if (!s.ok()) return s;
   s = object::Object::Decode(bytes, out, replica_actor);
   if (!s.ok()) {
     return Status::Corruption("object " + key.bucket + "/" + key.key + ": " +
                               s.message());
   }
+  if (trees_ != nullptr) {
+    known_key_ = std::move(encoded);
+    known_entry_ = aae::EntryOf(*out);
+    known_valid_ = true;
+  }
   return Status::Ok();
 }
 
 Status VnodeStore::Write(const Key& key, const object::Object& object,
                          causal::ActorId replica_actor, bool sync) {
-  return engine_.Put(Encoded(key), object.Encode(replica_actor),
-                     {.sync = sync});
+  if (trees_ == nullptr) {
+    return engine_.Put(Encoded(key), object.Encode(replica_actor),
+                       {.sync = sync});
+  }
+  storage::WriteBatch batch;
+  std::string encoded = Encoded(key);
+  batch.Put(encoded, object.Encode(replica_actor));
+  aae::Trees::Change change;
+  const bool known = known_valid_ && known_key_ == encoded;
+  known_valid_ = false;
+  Status s =
+      trees_->Stage(key.partition, key.type, key.bucket, key.key, &object,
+                    &batch, &change, known ? &known_entry_ : nullptr);
+  if (!s.ok()) return s;
+  s = engine_.Write(batch, {.sync = sync});
+  if (!s.ok()) return s;
+  trees_->Commit(change);
+  known_key_ = std::move(encoded);
+  known_entry_ = change.entry;
+  known_valid_ = true;
+  return s;
 }
 
 Status VnodeStore::Remove(const Key& key) {
-  return engine_.Delete(Encoded(key));
+  if (trees_ == nullptr) return engine_.Delete(Encoded(key));
+  storage::WriteBatch batch;
+  std::string encoded = Encoded(key);
+  batch.Delete(encoded);
+  aae::Trees::Change change;
+  const bool known = known_valid_ && known_key_ == encoded;
+  known_valid_ = false;
+  Status s =
+      trees_->Stage(key.partition, key.type, key.bucket, key.key, nullptr,
+                    &batch, &change, known ? &known_entry_ : nullptr);
+  if (!s.ok()) return s;
+  s = engine_.Write(batch);
+  if (!s.ok()) return s;
+  trees_->Commit(change);
+  known_key_ = std::move(encoded);
+  known_entry_.reset();
+  known_valid_ = true;
+  return s;
 }
 
 Status VnodeStore::Coordinate(const Key& key,

@@ -1,16 +1,21 @@
 #pragma once
 // VnodeStore: this node's replicas of every partition it holds, over one
 // storage engine. It applies writes the way a Dynamo vnode does: a
-// coordinated write mints a dot with this replica's actor id; a replicated
-// write (from a coordinator elsewhere, or a repair) merges. Each object write
+// coordinated write mints a dot; a replicated write (from a coordinator
+// elsewhere, or a repair) merges. Each object write
 // is one engine write, so a crash leaves the old or the new object, never a
 // mix. Reads decode defensively: a corrupt record is reported, not trusted.
+//
+// With anti-entropy trees attached, every object change (Write, Remove)
+// updates the partition's tree and segment index in the same engine batch
+// as the object, so the tree never disagrees with the objects after a crash.
 
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "replication/aae/tree.h"
 #include "replication/causal/dot.h"
 #include "replication/object/object.h"
 #include "storage/engine.h"
@@ -33,6 +38,10 @@ class VnodeStore {
       : engine_(engine), new_actor_(std::move(new_actor)) {}
   VnodeStore(const VnodeStore&) = delete;
   VnodeStore& operator=(const VnodeStore&) = delete;
+
+  // Keeps `trees` (which must outlive the store) equal to the objects from
+  // now on; null stops it.
+  void AttachTrees(aae::Trees* trees) { trees_ = trees; }
 
   // NotFound when this replica has never stored the key.
   Status Read(const Key& key, object::Object* out);
@@ -78,6 +87,12 @@ class VnodeStore {
 
   storage::Engine& engine_;
   std::function<causal::ActorId()> new_actor_;
+  aae::Trees* trees_ = nullptr;
+  // The index entry of the object last read or written here (its key
+  // encoded), so the write that follows a read needs no index lookup.
+  std::string known_key_;
+  aae::Trees::Known known_entry_;
+  bool known_valid_ = false;
 };
 
 }  // namespace causeway::replication::vnode

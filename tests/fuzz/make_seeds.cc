@@ -427,6 +427,58 @@ void PeerEnvelopeSeeds() {
   pr.mutable_put_forward_reply()->set_object(objects[1].Encode());
   replies += Record(peer1, pr);
   Write("peer_envelope", "replies", replies);
+
+  // Anti-entropy: a whole exchange's requests, one naming a partition the
+  // ring lacks, and replies nobody asked for.
+  std::string aae;
+  for (uint32_t level = 0; level < 3; ++level) {
+    peer::Envelope tree = Env(60 + level);
+    tree.mutable_aae_tree()->set_partition(level);
+    tree.mutable_aae_tree()->set_level(level);
+    if (level == 2) {
+      tree.mutable_aae_tree()->add_branches(0);
+      tree.mutable_aae_tree()->add_branches(31);
+    }
+    aae += Record(peer1, tree);
+  }
+  peer::Envelope keys = Env(63);
+  keys.mutable_aae_keys()->set_partition(1);
+  for (uint32_t seg : {0u, 7u, 1023u})
+    keys.mutable_aae_keys()->add_segments(seg);
+  aae += Record(peer1, keys);
+  peer::Envelope repair = Env(64);
+  repair.mutable_aae_repair()->set_partition(2);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto* item = repair.mutable_aae_repair()->add_items();
+    item->set_type("default");
+    item->set_bucket("b");
+    item->set_key("k" + std::to_string(i));
+    if (i % 2 == 0) item->set_object(objects[i].Encode());
+  }
+  aae += Record(peer2, repair);
+  for (bool remove : {false, true}) {
+    peer::Envelope reap = Env(65 + remove);
+    reap.mutable_aae_reap()->set_partition(2);
+    reap.mutable_aae_reap()->set_remove(remove);
+    auto* k = reap.mutable_aae_reap()->add_keys();
+    k->set_type("default");
+    k->set_bucket("b");
+    k->set_key("k0");
+    k->set_version(12345);
+    aae += Record(peer1, reap);
+  }
+  peer::Envelope far = Env(67);
+  far.mutable_aae_tree()->set_partition(1u << 30);
+  aae += Record(peer1, far);
+  peer::Envelope tr = Env(6);
+  tr.mutable_aae_tree_reply()->add_hashes(1);
+  aae += Record(peer1, tr);
+  peer::Envelope kr = Env(7);
+  auto* kv = kr.mutable_aae_keys_reply()->add_keys();
+  kv->set_key("k");
+  kv->set_version(2);
+  aae += Record(peer1, kr);
+  Write("peer_envelope", "aae", aae);
 }
 
 }  // namespace

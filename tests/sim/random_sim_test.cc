@@ -13,7 +13,9 @@
 //   holds anything the replicas lack;
 // - no acknowledged write is lost: it is still a sibling, or a write or
 //   delete whose context covered it overwrote it, or (without allow_mult) a
-//   concurrent write stamped later won;
+//   concurrent write stamped later won; anti-entropy runs throughout and
+//   reaps tombstones (see Form), so a write may also be covered by a
+//   tombstone that every replica removed (the key then starts afresh);
 // - sibling counts never exceed the number of concurrent writers, and no
 //   sibling survives in a history that includes a write overwriting it;
 // - a replica's clock for a key only grows (checked at every storage write);
@@ -144,6 +146,9 @@ struct SimOptions {
   int nodes = 0;    // 0: chosen by the seed, 3 to 7
   int clients = 0;  // 0: chosen by the seed, 2 to 4
   uint64_t workload_ms = 20000;
+  // Anti-entropy's tombstone reap delay; 0 keeps tombstones.
+  uint64_t reap_delay_ms =
+      replication::aae::AaeTiming{}.tombstone_reap_delay_ms;
   bool verbose = false;
   std::string trace_key;  // print every storage write of this key
 };
@@ -154,6 +159,7 @@ struct Flags {
   std::optional<FaultSet> faults;
   int nodes = 0;
   uint64_t workload_ms = 0;
+  std::optional<uint64_t> reap_delay_ms;
   bool verbose = false;
   std::string trace_key;
   std::string argv0 = "random_sim_test";
@@ -168,6 +174,9 @@ std::string ReplayCommand(const SimOptions& o) {
   if (o.nodes != 0) cmd += " --nodes=" + std::to_string(o.nodes);
   if (o.workload_ms != SimOptions().workload_ms) {
     cmd += " --workload-ms=" + std::to_string(o.workload_ms);
+  }
+  if (o.reap_delay_ms != SimOptions().reap_delay_ms) {
+    cmd += " --reap-delay-ms=" + std::to_string(o.reap_delay_ms);
   }
   return cmd + " -v";
 }
@@ -209,6 +218,11 @@ struct KeyModel {
   std::map<Dot, std::string> content_of_dot;
   // Each node's last stored clock for the key (erased when its copy goes).
   std::map<NodeName, VersionVector> replica_clock;
+  // Each node's last stored tombstone, and the join of the tombstones
+  // removed (reaped) since: a key gone from every replica was deleted by
+  // them.
+  std::map<NodeName, Object> last_tombstone;
+  std::optional<Object> reaped;
 
   std::string Name() const { return bucket + "/" + key; }
 };
@@ -289,6 +303,11 @@ class Checker {
       if (traced) Trace(node + " removed its copy of " + k->Name());
       world_.Record(std::string_view("removed:" + node));
       k->replica_clock.erase(node);
+      if (auto t = k->last_tombstone.find(node); t != k->last_tombstone.end()) {
+        if (!k->reaped) k->reaped = Object();
+        k->reaped->Merge(t->second, k->resolution);
+        k->last_tombstone.erase(t);
+      }
       return;
     }
     world_.Record(*value);
@@ -317,6 +336,11 @@ class Checker {
                                " (a replica's context lost entries)");
     }
     k->replica_clock[node] = o.clock();
+    if (o.IsTombstone()) {
+      k->last_tombstone[node] = o;
+    } else {
+      k->last_tombstone.erase(node);
+    }
     if (traced) Trace(node + " stored " + k->Name() + " " + Describe(o));
     CheckObject(*k, o, "stored at " + node, /*stored=*/true,
                 /*count_writers=*/false);
@@ -518,6 +542,8 @@ class RandomRun {
   }
 
   bool Form(int n) {
+    // Anti-entropy exchanges and tombstone reaping run in every seed.
+    world_.aae_timing.tombstone_reap_delay_ms = o_.reap_delay_ms;
     for (int i = 1; i <= n; ++i) {
       names_.push_back("n" + std::to_string(i));
       world_.AddNode(names_.back(), kRing);
@@ -1250,7 +1276,10 @@ class RandomRun {
       // Copies elsewhere (fallbacks, departed nodes) must hold no value the
       // replicas lack: merged in, they would change no sibling. (Their
       // clocks may know more: a write that lost there under
-      // last_write_wins leaves only a clock entry.)
+      // last_write_wins leaves only a clock entry.) Values a reaped
+      // tombstone deleted count as held: the replicas knew and dropped them.
+      Object known = final_object;
+      if (k.reaped) known.Merge(*k.reaped, k.resolution);
       for (const auto& [n, bytes] : copies) {
         if (primaries.count(n)) continue;
         Object stray;
@@ -1260,7 +1289,10 @@ class RandomRun {
               k.Name() + ": " + n + " holds a copy that does not decode");
           continue;
         }
-        Object merged = final_object;
+        Object merged = known;
+        merged.Merge(stray, k.resolution);
+        if (merged.siblings() == known.siblings()) continue;
+        merged = final_object;
         merged.Merge(stray, k.resolution);
         if (merged.siblings() != final_object.siblings()) {
           checker_.Violation(
@@ -1293,6 +1325,9 @@ class RandomRun {
       const std::string what = k.Name() + ": acknowledged put '" + a.value +
                                "' (" + Describe(*a.dot) + ", via " + a.via +
                                " at " + std::to_string(a.issued_ms) + "ms)";
+      // Deleted, and the tombstone reaped since: the key may have started
+      // over with a fresh history that does not mention it.
+      if (k.reaped && k.reaped->clock().Covers(*a.dot)) continue;
       if (!f.clock().Covers(*a.dot)) {
         checker_.Violation(k.Name(), what + " is not in the final clock " +
                                          f.clock().ToString());
@@ -1375,6 +1410,7 @@ SimOptions OptionsFor(uint64_t seed) {
   if (g_flags.faults) o.faults = *g_flags.faults;
   o.nodes = g_flags.nodes;
   if (g_flags.workload_ms) o.workload_ms = g_flags.workload_ms;
+  if (g_flags.reap_delay_ms) o.reap_delay_ms = *g_flags.reap_delay_ms;
   o.verbose = g_flags.verbose;
   o.trace_key = g_flags.trace_key;
   return o;
@@ -1512,6 +1548,7 @@ bool ParseUint(const std::string& text, uint64_t* out) {
 int Usage(const std::string& bad) {
   std::cerr << "random_sim_test: bad flag '" << bad << "'\n"
             << "flags: --seed=N  --nodes=N (3-7)  --workload-ms=N\n"
+               "       --reap-delay-ms=N (tombstone reap delay; 0: keep)\n"
                "       --faults=LIST: all (the default: drop,dup,reorder,"
                "partition,crash,skew,oneway),\n"
                "         none, or a comma list of those, \"all\" and "
@@ -1566,6 +1603,8 @@ int main(int argc, char** argv) {
       g_flags.nodes = static_cast<int>(v);
     } else if (name == "--workload-ms" && ParseUint(value, &v) && v > 0) {
       g_flags.workload_ms = v;
+    } else if (name == "--reap-delay-ms" && ParseUint(value, &v)) {
+      g_flags.reap_delay_ms = v;
     } else if (name == "--faults" && FaultSet::Parse(value)) {
       g_flags.faults = FaultSet::Parse(value);
     } else {

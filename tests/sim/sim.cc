@@ -141,6 +141,7 @@ SimNode& World::AddNode(const NodeName& name, uint32_t ring_size) {
   config.peer_address = name;
   config.ring_size = ring_size;
   config.request_timeout_ms = 2000;
+  config.aae_timing = aae_timing;
   auto node = std::make_unique<SimNode>(*this, name, config);
   SimNode& ref = *node;
   nodes_[name] = std::move(node);

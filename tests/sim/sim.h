@@ -98,6 +98,8 @@ class World {
   bool RunUntil(const std::function<bool()>& pred, uint64_t limit_ms);
 
   NetworkFaults faults;
+  // Anti-entropy settings for nodes added from now on.
+  replication::aae::AaeTiming aae_timing;
   // Nodes in different groups cannot exchange messages.
   void Partition(const std::vector<std::set<NodeName>>& groups);
   // Messages from `from` to `to` are lost, in that direction only, until

@@ -426,6 +426,79 @@ TEST(ClientClusterFormatTest, HostileNamesAreEscapedInTextAndJson) {
   EXPECT_NE(RenderRingText(s).find("0          m\\xff\n"), std::string::npos);
 }
 
+admin::CwClusterStatusResp AaeStatus() {
+  admin::CwClusterStatusResp s;
+  s.set_node("a@127.0.0.1");
+  admin::CwAae* a = s.mutable_aae();
+  a->set_enabled(true);
+  a->set_now_ms(100000);
+  a->set_exchanges(12);
+  a->set_exchanges_failed(1);
+  a->set_keys_repaired(345);
+  a->set_tombstones_reaped(6);
+  a->set_bytes_sent(7890);
+  a->set_bytes_received(1234);
+  a->set_rebuilds_done(2);
+  a->set_rebuilds_pending(1);
+  admin::CwAaePartition* p = a->add_partitions();
+  p->set_partition(0);
+  p->set_ready(true);
+  p->set_root(99);
+  p->set_exchanges(5);
+  p->set_keys_repaired(300);
+  p->set_last_exchange_ms(98500);
+  p->set_last_peer("b@127.0.0.1");
+  p = a->add_partitions();
+  p->set_partition(1);
+  p->set_ready(false);
+  p->set_rebuild_phase(2);
+  p->set_rebuild_keys_scanned(4000);
+  p->set_rebuild_segments_done(17);
+  p->set_last_error("no reply from b@127.0.0.1");
+  return s;
+}
+
+TEST(ClientClusterFormatTest, AaeText) {
+  EXPECT_EQ(RenderAaeText(AaeStatus()),
+            "node: a@127.0.0.1\n"
+            "enabled: true\n"
+            "exchanges: 12 (1 failed)\n"
+            "keys_repaired: 345\n"
+            "tombstones_reaped: 6\n"
+            "bytes_sent: 7890\n"
+            "bytes_received: 1234\n"
+            "tree_rebuilds: 2 done, 1 pending\n"
+            "PARTITION  TREE                             EXCHANGES  REPAIRED  "
+            "REAPED  LAST_EXCHANGE                             PEER\n"
+            "0          ready                            5          300       "
+            "0       1.5s ago                                  b@127.0.0.1\n"
+            "1          rebuilding (phase 2, 4000 keys)  0          0         "
+            "0       never [error: no reply from b@127.0.0.1]  -\n");
+  admin::CwClusterStatusResp old;
+  old.set_node("x@h");
+  EXPECT_EQ(RenderAaeText(old),
+            "node: x@h\naae: (not reported by this node)\n");
+}
+
+TEST(ClientClusterFormatTest, AaeJson) {
+  EXPECT_EQ(
+      RenderAaeJson(AaeStatus()),
+      "{\"node\":\"a@127.0.0.1\",\"enabled\":true,\"exchanges\":12,"
+      "\"exchanges_failed\":1,\"keys_repaired\":345,"
+      "\"tombstones_reaped\":6,\"bytes_sent\":7890,\"bytes_received\":1234,"
+      "\"rebuilds_done\":2,\"rebuilds_pending\":1,\"partitions\":["
+      "{\"partition\":0,\"ready\":true,\"root\":99,\"exchanges\":5,"
+      "\"keys_repaired\":300,\"tombstones_reaped\":0,"
+      "\"last_exchange_ms\":98500,\"last_exchange_ms_ago\":1500,"
+      "\"last_peer\":\"b@127.0.0.1\",\"last_error\":null,\"rebuild\":null},"
+      "{\"partition\":1,\"ready\":false,\"root\":0,\"exchanges\":0,"
+      "\"keys_repaired\":0,\"tombstones_reaped\":0,"
+      "\"last_exchange_ms\":null,\"last_exchange_ms_ago\":null,"
+      "\"last_peer\":null,\"last_error\":\"no reply from b@127.0.0.1\","
+      "\"rebuild\":{\"phase\":2,\"keys_scanned\":4000,"
+      "\"segments_done\":17}}]}");
+}
+
 // --- The tool -----------------------------------------------------------
 
 TEST(CliClusterTest, JoinSendsTheSeedToTheNewNode) {
@@ -579,6 +652,15 @@ TEST_F(CliClusterViewTest, Ring) {
   r = Run({"--json", "ring"});
   EXPECT_EQ(r.code, cli::kExitOk) << r.err;
   EXPECT_EQ(r.out, RenderRingJson(View()) + "\n");
+}
+
+TEST_F(CliClusterViewTest, Aae) {
+  auto r = Run({"aae"});
+  EXPECT_EQ(r.code, cli::kExitOk) << r.err;
+  EXPECT_EQ(r.out, RenderAaeText(View()));
+  r = Run({"aae", "--json"});
+  EXPECT_EQ(r.code, cli::kExitOk) << r.err;
+  EXPECT_EQ(r.out, RenderAaeJson(View()) + "\n");
 }
 
 TEST(CliClusterTest, ClusterWithoutSubcommandIsUsage) {

@@ -489,6 +489,11 @@ TEST(NodeClusterTest, ClusterPageShowsAOneNodeCluster) {
   EXPECT_TRUE(handoff.at("cleanup_running").is_bool());
   // Nobody to talk to yet.
   EXPECT_TRUE(c.at("peers").as_array().empty()) << v;
+  // Anti-entropy: a tree for each of the 8 partitions it holds, built.
+  const boost::json::object& aae = c.at("aae").as_object();
+  EXPECT_EQ(aae.at("enabled"), true);
+  ASSERT_EQ(aae.at("partitions").as_array().size(), 8u) << v;
+  EXPECT_EQ(aae.at("partitions").as_array()[0].as_object().at("ready"), true);
 
   // The transport's counters sit in /stats and /metrics.
   const boost::json::value stats =
@@ -501,6 +506,12 @@ TEST(NodeClusterTest, ClusterPageShowsAOneNodeCluster) {
         "connected_peers", "inbound_connections", "queued_messages"}) {
     ASSERT_TRUE(peer.contains(key)) << key << " in " << stats;
     EXPECT_TRUE(peer.at(key).is_number()) << key;
+  }
+  const boost::json::object& stats_aae = stats.at("aae").as_object();
+  for (const char* key : {"exchanges", "keys_repaired", "bytes_sent",
+                          "tombstones_reaped", "rebuilds_pending"}) {
+    ASSERT_TRUE(stats_aae.contains(key)) << key << " in " << stats;
+    EXPECT_TRUE(stats_aae.at(key).is_number()) << key;
   }
   EXPECT_EQ(stats.at("node"), "solo@127.0.0.1");  // Stats' own members stay
   const std::string metrics = HttpGet(node.http_port(), "/metrics");

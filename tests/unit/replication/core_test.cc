@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "storage/keys.h"
 #include "tests/support/manual_env.h"
 
 namespace causeway::replication {
@@ -372,6 +373,49 @@ TEST_F(CoreTest, SiblingsBoundedByConcurrentClients) {
       ctx[c] = Get("m", "k").object.clock();
       EXPECT_LE(Get("m", "k").object.LiveSiblings().size(), 3u);
     }
+  }
+}
+
+// A data directory written before anti-entropy trees existed: the node
+// serves at once and builds its trees in the background, ending with the
+// trees the writes themselves would have kept.
+TEST_F(CoreTest, TreesMissingFromAStoreAreRebuiltInTheBackground) {
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(Put("b", "k" + std::to_string(i), "v").status.ok());
+  }
+  const uint32_t ring = core_->config().ring_size;
+  std::vector<std::optional<uint64_t>> roots;
+  for (uint32_t p = 0; p < ring; ++p) {
+    roots.push_back(core_->AaeRoot(p));
+    ASSERT_TRUE(roots.back().has_value());
+  }
+  core_->Close();
+  core_.reset();
+  std::vector<std::string> aae_keys;
+  const std::string a(1, storage::kAaeSpace);
+  engine_->Scan(a, storage::PrefixEnd(a),
+                [&](std::string_view k, std::string_view) {
+                  aae_keys.emplace_back(k);
+                  return true;
+                });
+  ASSERT_FALSE(aae_keys.empty());
+  for (const auto& k : aae_keys) ASSERT_TRUE(engine_->Delete(k).ok());
+
+  Restart();
+  core_->Start();
+  auto view = core_->AaeView();
+  EXPECT_GT(view.rebuilds_pending, 0u);
+  size_t not_ready = 0;
+  for (uint32_t p = 0; p < ring; ++p) not_ready += !core_->AaeRoot(p);
+  EXPECT_GT(not_ready, 0u);
+  // Reads are served while the trees are rebuilt.
+  EXPECT_TRUE(Get("b", "k7").status.ok());
+  env_.Advance(10000);
+  view = core_->AaeView();
+  EXPECT_EQ(view.rebuilds_pending, 0u);
+  EXPECT_GE(view.rebuilds_done, not_ready);
+  for (uint32_t p = 0; p < ring; ++p) {
+    EXPECT_EQ(core_->AaeRoot(p), roots[p]) << "partition " << p;
   }
 }
 

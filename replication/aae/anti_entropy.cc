@@ -1,0 +1,675 @@
+#include "replication/aae/anti_entropy.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "proto/peer.pb.h"
+
+namespace causeway::replication::aae {
+namespace {
+
+enum Level : uint32_t { kRoot = 0, kBranchLevel = 1, kSegmentLevel = 2 };
+
+Status ResultOf(const peer::Result& r) {
+  if (r.code() == 0) return Status::Ok();
+  return Status::Unavailable(r.message().empty() ? "peer refused"
+                                                 : r.message());
+}
+
+void SetResult(const Status& s, peer::Result* r) {
+  r->set_code(static_cast<uint32_t>(s.code()));
+  r->set_message(s.message());
+}
+
+auto Name(const KeyVersion& k) { return std::tie(k.type, k.bucket, k.key); }
+
+KeyVersion FromItem(const peer::AaeRepairItem& i) {
+  return KeyVersion{i.type(), i.bucket(), i.key(), 0};
+}
+
+}  // namespace
+
+// One exchange of one partition with one peer, driven by replies.
+class AntiEntropy::Exchange
+    : public std::enable_shared_from_this<AntiEntropy::Exchange> {
+ public:
+  using Done = std::function<void(Status, uint64_t repaired, uint64_t reaped)>;
+
+  Exchange(AntiEntropy& ae, uint32_t partition, std::string peer, Done done)
+      : ae_(ae),
+        alive_(ae.alive_),
+        partition_(partition),
+        peer_(std::move(peer)),
+        done_(std::move(done)) {}
+
+  void Run() {
+    if (!ae_.trees_.Ready(partition_)) {
+      return Finish(Status::Unavailable("tree is being rebuilt"));
+    }
+    AskTree(kRoot, {}, [this](std::vector<uint64_t> theirs) {
+      if (theirs.size() != 1) return Finish(Status::Corruption("bad root"));
+      if (theirs[0] == ae_.trees_.Root(partition_)) return Reap();
+      AskBranches();
+    });
+  }
+
+ private:
+  using Hashes = std::function<void(std::vector<uint64_t>)>;
+
+  // Sends a request; `next` runs only if this exchange is still wanted and
+  // the reply is a well-formed answer.
+  void Ask(peer::Envelope m, std::function<void(const peer::Envelope&)> next) {
+    auto self = shared_from_this();
+    ae_.Send(
+        peer_, std::move(m),
+        [self, next = std::move(next)](Status s, const peer::Envelope* reply) {
+          if (!*self->alive_) return;
+          if (!s.ok()) return self->Finish(s);
+          self->ae_.CountReceived(reply->ByteSizeLong());
+          next(*reply);
+        });
+  }
+
+  void AskTree(uint32_t level, const std::vector<uint32_t>& branches,
+               Hashes next) {
+    peer::Envelope m;
+    peer::AaeTreeRequest* r = m.mutable_aae_tree();
+    r->set_partition(partition_);
+    r->set_level(level);
+    for (uint32_t b : branches) r->add_branches(b);
+    Ask(std::move(m), [this, next = std::move(next)](const peer::Envelope& e) {
+      if (!e.has_aae_tree_reply()) {
+        return Finish(Status::Unavailable("unexpected reply"));
+      }
+      Status s = ResultOf(e.aae_tree_reply().result());
+      if (!s.ok()) return Finish(s);
+      const auto& h = e.aae_tree_reply().hashes();
+      next(std::vector<uint64_t>(h.begin(), h.end()));
+    });
+  }
+
+  void AskBranches() {
+    AskTree(kBranchLevel, {}, [this](std::vector<uint64_t> theirs) {
+      std::vector<uint64_t> ours = ae_.trees_.Branches(partition_);
+      if (theirs.size() != ours.size()) {
+        return Finish(Status::Corruption("bad branch count"));
+      }
+      std::vector<uint32_t> differ;
+      for (uint32_t b = 0; b < kBranches; ++b) {
+        if (ours[b] != theirs[b]) differ.push_back(b);
+      }
+      AskSegments(std::move(differ));
+    });
+  }
+
+  void AskSegments(std::vector<uint32_t> branches) {
+    AskTree(
+        kSegmentLevel, branches,
+        [this, branches](std::vector<uint64_t> theirs) {
+          if (theirs.size() != branches.size() * kSegmentsPerBranch) {
+            return Finish(Status::Corruption("bad segment count"));
+          }
+          size_t i = 0;
+          for (uint32_t b : branches) {
+            std::vector<uint64_t> ours =
+                ae_.trees_.BranchSegments(partition_, b);
+            for (uint32_t j = 0; j < kSegmentsPerBranch; ++j, ++i) {
+              if (ours[j] != theirs[i] &&
+                  segments_.size() < ae_.timing_.max_segments_per_exchange) {
+                segments_.push_back(b * kSegmentsPerBranch + j);
+              }
+            }
+          }
+          AskKeys(0);
+        });
+  }
+
+  // Compares the key lists of segments_[from...] a request at a time.
+  void AskKeys(size_t from) {
+    if (from >= segments_.size() ||
+        repairs_.size() >= ae_.timing_.max_repairs_per_exchange) {
+      return Repair(0);
+    }
+    const size_t to =
+        std::min(segments_.size(), from + ae_.timing_.segments_per_request);
+    peer::Envelope m;
+    peer::AaeKeysRequest* r = m.mutable_aae_keys();
+    r->set_partition(partition_);
+    for (size_t i = from; i < to; ++i) r->add_segments(segments_[i]);
+    Ask(std::move(m), [this, from, to](const peer::Envelope& e) {
+      if (!e.has_aae_keys_reply()) {
+        return Finish(Status::Unavailable("unexpected reply"));
+      }
+      Status s = ResultOf(e.aae_keys_reply().result());
+      if (!s.ok()) return Finish(s);
+      std::vector<KeyVersion> theirs;
+      for (const auto& k : e.aae_keys_reply().keys()) {
+        theirs.push_back(
+            KeyVersion{k.type(), k.bucket(), k.key(), k.version()});
+      }
+      std::vector<KeyVersion> ours;
+      for (size_t i = from; i < to; ++i) {
+        s = ae_.trees_.SegmentKeys(partition_, segments_[i], &ours);
+        if (!s.ok()) return Finish(s);
+      }
+      Compare(std::move(ours), std::move(theirs));
+      AskKeys(to);
+    });
+  }
+
+  void Compare(std::vector<KeyVersion> ours, std::vector<KeyVersion> theirs) {
+    auto less = [](const KeyVersion& a, const KeyVersion& b) {
+      return Name(a) < Name(b);
+    };
+    std::sort(ours.begin(), ours.end(), less);
+    std::sort(theirs.begin(), theirs.end(), less);
+    auto a = ours.begin();
+    auto b = theirs.begin();
+    auto differs = [&](const KeyVersion& k) {
+      if (repairs_.size() >= ae_.timing_.max_repairs_per_exchange) return;
+      // A key of a bucket with a small n_val may belong to only one of
+      // the two; such a key is not copied to a node that should not hold
+      // it.
+      if (!ae_.host_.ShouldHold(ae_.host_.self(), partition_, k) ||
+          !ae_.host_.ShouldHold(peer_, partition_, k)) {
+        return;
+      }
+      repairs_.push_back(k);
+    };
+    while (a != ours.end() || b != theirs.end()) {
+      if (b == theirs.end() || (a != ours.end() && less(*a, *b))) {
+        differs(*a++);
+      } else if (a == ours.end() || less(*b, *a)) {
+        differs(*b++);
+      } else {
+        if (a->version != b->version) differs(*a);
+        ++a;
+        ++b;
+      }
+    }
+  }
+
+  void Repair(size_t from) {
+    if (from >= repairs_.size()) return Finish(Status::Ok());
+    const size_t to =
+        std::min(repairs_.size(), from + ae_.timing_.repair_batch);
+    peer::Envelope m;
+    peer::AaeRepairRequest* r = m.mutable_aae_repair();
+    r->set_partition(partition_);
+    for (size_t i = from; i < to; ++i) {
+      const KeyVersion& k = repairs_[i];
+      peer::AaeRepairItem* item = r->add_items();
+      item->set_type(k.type);
+      item->set_bucket(k.bucket);
+      item->set_key(k.key);
+      object::Object o;
+      Status s = ae_.host_.Read(partition_, k, &o);
+      if (s.ok()) {
+        item->set_object(o.Encode());
+      } else if (!s.IsNotFound()) {
+        return Finish(s);
+      }
+    }
+    Ask(std::move(m), [this, from, to](const peer::Envelope& e) {
+      if (!e.has_aae_repair_reply()) {
+        return Finish(Status::Unavailable("unexpected reply"));
+      }
+      Status s = ResultOf(e.aae_repair_reply().result());
+      if (!s.ok()) return Finish(s);
+      for (const auto& item : e.aae_repair_reply().items()) {
+        object::Object incoming, merged;
+        KeyVersion k = FromItem(item);
+        // Only keys this exchange asked about are taken.
+        bool asked = false;
+        for (size_t i = from; i < to && !asked; ++i) {
+          asked = Name(repairs_[i]) == Name(k);
+        }
+        if (!asked) continue;
+        if (!object::Object::Decode(item.object(), &incoming).ok()) continue;
+        s = ae_.host_.Merge(partition_, k, incoming, &merged);
+        if (!s.ok()) return Finish(s);
+      }
+      repaired_ += to - from;
+      Repair(to);
+    });
+  }
+
+  // The trees agree: tombstones old enough that every primary holds
+  // identically, and no other node holds otherwise, may go.
+  void Reap() {
+    bool all_up = false;
+    std::vector<std::string> members = ae_.host_.Members(&all_up);
+    if (!all_up || ae_.timing_.tombstone_reap_delay_ms == 0) {
+      return Finish(Status::Ok());
+    }
+    const uint64_t now = ae_.env_.WallMillis();
+    const uint64_t delay = ae_.timing_.tombstone_reap_delay_ms;
+    if (now <= delay) return Finish(Status::Ok());
+    Status s = ae_.trees_.Tombstones(
+        partition_, now - delay, ae_.timing_.max_reaps_per_exchange, &reap_);
+    if (!s.ok()) return Finish(s);
+    if (reap_.empty()) return Finish(Status::Ok());
+    for (const auto& m : members) {
+      if (m != ae_.host_.self()) others_.push_back(m);
+    }
+    agreed_.assign(reap_.size(), true);
+    CheckReap(0);
+  }
+
+  // The keys of reap_ still agreed on, for `node` to confirm or remove.
+  peer::Envelope ReapMessage(const std::string& node, bool remove,
+                             std::vector<size_t>* index) {
+    peer::Envelope m;
+    peer::AaeReapRequest* r = m.mutable_aae_reap();
+    r->set_partition(partition_);
+    r->set_remove(remove);
+    for (size_t i = 0; i < reap_.size(); ++i) {
+      if (!agreed_[i]) continue;
+      peer::AaeKeyVersion* k = r->add_keys();
+      k->set_type(reap_[i].type);
+      k->set_bucket(reap_[i].bucket);
+      k->set_key(reap_[i].key);
+      k->set_version(reap_[i].version);
+      index->push_back(i);
+    }
+    return m;
+  }
+
+  void CheckReap(size_t peer) {
+    if (peer >= others_.size()) return RemoveReaped(0);
+    auto index = std::make_shared<std::vector<size_t>>();
+    peer::Envelope m = ReapMessage(others_[peer], false, index.get());
+    if (index->empty()) return CheckReap(peer + 1);
+    ReapRequest(others_[peer], std::move(m),
+                [this, peer, index](const std::vector<uint32_t>& held) {
+                  std::vector<bool> ok(index->size(), false);
+                  for (uint32_t h : held) {
+                    if (h < ok.size()) ok[h] = true;
+                  }
+                  for (size_t j = 0; j < index->size(); ++j) {
+                    if (!ok[j]) agreed_[(*index)[j]] = false;
+                  }
+                  CheckReap(peer + 1);
+                });
+  }
+
+  void RemoveReaped(size_t peer) {
+    if (peer >= others_.size()) {
+      // Every other node has removed its copy (or kept one that changed
+      // since); now ours, if it is still the tombstone they agreed on.
+      for (size_t i = 0; i < reap_.size(); ++i) {
+        if (!agreed_[i]) continue;
+        object::Object o;
+        if (!ae_.host_.Read(partition_, reap_[i], &o).ok()) continue;
+        if (!o.IsTombstone() || VersionHash(o) != reap_[i].version) continue;
+        if (ae_.host_.Remove(partition_, reap_[i]).ok()) ++reaped_;
+      }
+      return Finish(Status::Ok());
+    }
+    auto index = std::make_shared<std::vector<size_t>>();
+    peer::Envelope m = ReapMessage(others_[peer], true, index.get());
+    if (index->empty()) return RemoveReaped(peer + 1);
+    ReapRequest(
+        others_[peer], std::move(m),
+        [this, peer](const std::vector<uint32_t>&) { RemoveReaped(peer + 1); });
+  }
+
+  void ReapRequest(const std::string& node, peer::Envelope m,
+                   std::function<void(const std::vector<uint32_t>&)> next) {
+    auto self = shared_from_this();
+    ae_.Send(
+        node, std::move(m),
+        [self, next = std::move(next)](Status s, const peer::Envelope* reply) {
+          if (!*self->alive_) return;
+          if (!s.ok()) return self->Finish(s);
+          self->ae_.CountReceived(reply->ByteSizeLong());
+          if (!reply->has_aae_reap_reply()) {
+            return self->Finish(Status::Unavailable("unexpected reply"));
+          }
+          s = ResultOf(reply->aae_reap_reply().result());
+          if (!s.ok()) return self->Finish(s);
+          const auto& h = reply->aae_reap_reply().held();
+          next(std::vector<uint32_t>(h.begin(), h.end()));
+        });
+  }
+
+  void Finish(Status s) {
+    if (finished_) return;
+    finished_ = true;
+    Done done = std::move(done_);
+    done(std::move(s), repaired_, reaped_);
+  }
+
+  AntiEntropy& ae_;
+  std::shared_ptr<bool> alive_;
+  const uint32_t partition_;
+  const std::string peer_;
+  Done done_;
+  bool finished_ = false;
+  std::vector<uint32_t> segments_;
+  std::vector<KeyVersion> repairs_;
+  uint64_t repaired_ = 0;
+  std::vector<KeyVersion> reap_;
+  std::vector<bool> agreed_;
+  std::vector<std::string> others_;
+  uint64_t reaped_ = 0;
+};
+
+AntiEntropy::AntiEntropy(Env& env, Trees& trees, Host& host, AaeTiming timing)
+    : env_(env),
+      trees_(trees),
+      host_(host),
+      timing_(timing),
+      alive_(std::make_shared<bool>(true)) {
+  totals_.enabled = timing.enabled;
+}
+
+AntiEntropy::~AntiEntropy() { *alive_ = false; }
+
+void AntiEntropy::Start() {
+  auto alive = alive_;
+  env_.After(timing_.rebuild_tick_ms, [this, alive] {
+    if (*alive) RebuildTick();
+  });
+  if (timing_.enabled) {
+    env_.After(timing_.exchange_interval_ms, [this, alive] {
+      if (*alive) Tick();
+    });
+  }
+}
+
+void AntiEntropy::RebuildTick() {
+  if (!trees_.rebuilding().empty()) {
+    uint32_t p = *trees_.rebuilding().begin();
+    bool done = false;
+    // A failed step is retried on the next tick; the tree stays not ready.
+    trees_.RebuildStep(p, timing_.rebuild_keys_per_tick, &done);
+  }
+  // Idle, the check for new work (a tree found corrupt) is slower.
+  auto alive = alive_;
+  env_.After(trees_.rebuilding().empty() ? timing_.rebuild_idle_ms
+                                         : timing_.rebuild_tick_ms,
+             [this, alive] {
+               if (*alive) RebuildTick();
+             });
+}
+
+void AntiEntropy::Tick() {
+  auto alive = alive_;
+  auto again = [this, alive] {
+    env_.After(timing_.exchange_interval_ms, [this, alive] {
+      if (*alive) Tick();
+    });
+  };
+  if (running_) return again();
+  if (round_.empty()) {
+    // A new round: every held partition with each of its live peers, in
+    // an order that starts somewhere random so nodes do not all begin with
+    // partition 0 together.
+    for (uint32_t p : host_.HeldPartitions()) {
+      for (const auto& peer : host_.ExchangePeers(p))
+        round_.push_back({p, peer});
+    }
+    if (round_.empty()) return again();
+    std::rotate(round_.begin(), round_.begin() + env_.Random() % round_.size(),
+                round_.end());
+    std::reverse(round_.begin(), round_.end());  // popped from the back
+  }
+  auto [partition, peer] = round_.back();
+  round_.pop_back();
+  running_ = true;
+  auto ex = std::make_shared<Exchange>(
+      *this, partition, peer,
+      [this, alive, partition, peer, again](Status s, uint64_t repaired,
+                                            uint64_t reaped) {
+        if (!*alive) return;
+        running_ = false;
+        Finished(partition, peer, std::move(s), repaired, reaped);
+        again();
+      });
+  ex->Run();
+}
+
+void AntiEntropy::ExchangeNow(uint32_t partition, const std::string& peer,
+                              std::function<void(Status)> done) {
+  auto alive = alive_;
+  auto ex = std::make_shared<Exchange>(
+      *this, partition, peer,
+      [this, alive, partition, peer, done = std::move(done)](
+          Status s, uint64_t repaired, uint64_t reaped) {
+        if (*alive) Finished(partition, peer, s, repaired, reaped);
+        done(std::move(s));
+      });
+  ex->Run();
+}
+
+void AntiEntropy::Finished(uint32_t partition, const std::string& peer,
+                           Status s, uint64_t repaired, uint64_t reaped) {
+  PartitionAae& p = partitions_[partition];
+  p.partition = partition;
+  p.last_peer = peer;
+  p.keys_repaired += repaired;
+  p.tombstones_reaped += reaped;
+  totals_.keys_repaired += repaired;
+  totals_.tombstones_reaped += reaped;
+  if (s.ok()) {
+    ++p.exchanges;
+    ++totals_.exchanges;
+    p.last_exchange_wall_ms = env_.WallMillis();
+    p.last_error.clear();
+  } else {
+    ++totals_.exchanges_failed;
+    p.last_error = s.message();
+  }
+}
+
+void AntiEntropy::Send(const std::string& to, peer::Envelope message,
+                       Host::ReplyFn on_reply) {
+  totals_.bytes_sent += message.ByteSizeLong();
+  host_.Request(to, std::move(message), timing_.request_timeout_ms,
+                std::move(on_reply));
+}
+
+bool AntiEntropy::HandleRequest(const std::string& from,
+                                const peer::Envelope& message,
+                                peer::Envelope* reply) {
+  switch (message.body_case()) {
+    case peer::Envelope::kAaeTree:
+    case peer::Envelope::kAaeKeys:
+    case peer::Envelope::kAaeRepair:
+    case peer::Envelope::kAaeReap:
+      totals_.bytes_received += message.ByteSizeLong();
+      break;
+    default:
+      return false;
+  }
+  uint32_t partition = 0;
+  switch (message.body_case()) {
+    case peer::Envelope::kAaeTree:
+      partition = message.aae_tree().partition();
+      break;
+    case peer::Envelope::kAaeKeys:
+      partition = message.aae_keys().partition();
+      break;
+    case peer::Envelope::kAaeRepair:
+      partition = message.aae_repair().partition();
+      break;
+    default:
+      partition = message.aae_reap().partition();
+  }
+  if (partition >= host_.RingSize()) {
+    // Refused before anything is loaded for it: a peer cannot make this
+    // node hold trees for partitions that do not exist.
+    Status bad = Status::InvalidArgument("no such partition");
+    switch (message.body_case()) {
+      case peer::Envelope::kAaeTree:
+        SetResult(bad, reply->mutable_aae_tree_reply()->mutable_result());
+        break;
+      case peer::Envelope::kAaeKeys:
+        SetResult(bad, reply->mutable_aae_keys_reply()->mutable_result());
+        break;
+      case peer::Envelope::kAaeRepair:
+        SetResult(bad, reply->mutable_aae_repair_reply()->mutable_result());
+        break;
+      default:
+        SetResult(bad, reply->mutable_aae_reap_reply()->mutable_result());
+    }
+    totals_.bytes_sent += reply->ByteSizeLong();
+    return true;
+  }
+  switch (message.body_case()) {
+    case peer::Envelope::kAaeTree: {
+      const peer::AaeTreeRequest& r = message.aae_tree();
+      peer::AaeTreeReply* out = reply->mutable_aae_tree_reply();
+      Status s;
+      if (!trees_.Ready(r.partition())) {
+        s = Status::Unavailable("tree is being rebuilt");
+      } else if (r.level() == kRoot) {
+        out->add_hashes(trees_.Root(r.partition()));
+      } else if (r.level() == kBranchLevel) {
+        for (uint64_t h : trees_.Branches(r.partition())) out->add_hashes(h);
+      } else if (r.level() == kSegmentLevel &&
+                 static_cast<size_t>(r.branches_size()) <= kBranches) {
+        for (uint32_t b : r.branches()) {
+          if (b >= kBranches) {
+            s = Status::InvalidArgument("no such branch");
+            break;
+          }
+          for (uint64_t h : trees_.BranchSegments(r.partition(), b)) {
+            out->add_hashes(h);
+          }
+        }
+      } else {
+        s = Status::InvalidArgument("bad tree request");
+      }
+      if (!s.ok()) out->clear_hashes();
+      SetResult(s, out->mutable_result());
+      break;
+    }
+    case peer::Envelope::kAaeKeys: {
+      const peer::AaeKeysRequest& r = message.aae_keys();
+      peer::AaeKeysReply* out = reply->mutable_aae_keys_reply();
+      Status s;
+      if (!trees_.Ready(r.partition())) {
+        s = Status::Unavailable("tree is being rebuilt");
+      } else if (static_cast<size_t>(r.segments_size()) > kSegments) {
+        s = Status::InvalidArgument("too many segments");
+      }
+      std::vector<KeyVersion> keys;
+      for (uint32_t seg : r.segments()) {
+        if (!s.ok()) break;
+        if (seg >= kSegments) {
+          s = Status::InvalidArgument("no such segment");
+          break;
+        }
+        s = trees_.SegmentKeys(r.partition(), seg, &keys);
+      }
+      if (s.ok()) {
+        for (const auto& k : keys) {
+          peer::AaeKeyVersion* kv = out->add_keys();
+          kv->set_type(k.type);
+          kv->set_bucket(k.bucket);
+          kv->set_key(k.key);
+          kv->set_version(k.version);
+        }
+      }
+      SetResult(s, out->mutable_result());
+      break;
+    }
+    case peer::Envelope::kAaeRepair: {
+      const peer::AaeRepairRequest& r = message.aae_repair();
+      peer::AaeRepairReply* out = reply->mutable_aae_repair_reply();
+      Status s;
+      for (const auto& item : r.items()) {
+        KeyVersion k = FromItem(item);
+        object::Object result;
+        std::optional<uint64_t> sent;
+        if (!item.object().empty()) {
+          object::Object incoming;
+          // A malformed object is skipped; the rest of the batch proceeds.
+          if (!object::Object::Decode(item.object(), &incoming).ok()) continue;
+          sent = VersionHash(incoming);
+          if (!host_.ShouldHold(host_.self(), r.partition(), k)) continue;
+          s = host_.Merge(r.partition(), k, incoming, &result);
+        } else {
+          s = host_.Read(r.partition(), k, &result);
+          if (s.IsNotFound()) {
+            s = Status::Ok();
+            continue;
+          }
+        }
+        if (!s.ok()) break;
+        if (!result.empty() && (!sent || *sent != VersionHash(result))) {
+          peer::AaeRepairItem* back = out->add_items();
+          back->set_type(item.type());
+          back->set_bucket(item.bucket());
+          back->set_key(item.key());
+          back->set_object(result.Encode());
+        }
+      }
+      if (!s.ok()) out->clear_items();
+      SetResult(s, out->mutable_result());
+      break;
+    }
+    case peer::Envelope::kAaeReap: {
+      const peer::AaeReapRequest& r = message.aae_reap();
+      peer::AaeReapReply* out = reply->mutable_aae_reap_reply();
+      Status s;
+      for (int i = 0; i < r.keys_size(); ++i) {
+        const auto& kv = r.keys(i);
+        KeyVersion k{kv.type(), kv.bucket(), kv.key(), kv.version()};
+        object::Object o;
+        Status read = host_.Read(r.partition(), k, &o);
+        if (read.IsNotFound()) {
+          // No copy: fine for a node that is no replica of the key; a
+          // replica without the tombstone has yet to receive it.
+          if (!host_.ShouldHold(host_.self(), r.partition(), k)) {
+            out->add_held(static_cast<uint32_t>(i));
+          }
+          continue;
+        }
+        if (!read.ok()) continue;
+        if (!o.IsTombstone() || VersionHash(o) != kv.version()) continue;
+        if (r.remove()) {
+          if (!host_.Remove(r.partition(), k).ok()) continue;
+          ++totals_.tombstones_reaped;
+          ++partitions_[r.partition()].tombstones_reaped;
+          partitions_[r.partition()].partition = r.partition();
+        }
+        out->add_held(static_cast<uint32_t>(i));
+      }
+      SetResult(s, out->mutable_result());
+      break;
+    }
+    default:
+      return false;
+  }
+  totals_.bytes_sent += reply->ByteSizeLong();
+  return true;
+}
+
+AaeStatus AntiEntropy::status() {
+  AaeStatus out = totals_;
+  out.now_wall_ms = env_.WallMillis();
+  out.rebuilds_done = trees_.rebuilds_done();
+  out.rebuilds_pending = static_cast<uint32_t>(trees_.rebuilding().size());
+  std::set<uint32_t> shown;
+  for (uint32_t p : host_.HeldPartitions()) shown.insert(p);
+  for (const auto& [p, _] : partitions_) shown.insert(p);
+  for (uint32_t p : trees_.rebuilding()) shown.insert(p);
+  for (uint32_t p : shown) {
+    PartitionAae view;
+    auto it = partitions_.find(p);
+    if (it != partitions_.end()) view = it->second;
+    view.partition = p;
+    view.ready = trees_.Ready(p);
+    view.root = view.ready ? trees_.Root(p) : 0;
+    view.rebuild = trees_.progress(p);
+    out.partitions.push_back(std::move(view));
+  }
+  return out;
+}
+
+}  // namespace causeway::replication::aae

@@ -1,0 +1,503 @@
+#include "replication/aae/tree.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "replication/aae/hash.h"
+#include "storage/keys.h"
+
+namespace causeway::replication::aae {
+namespace {
+
+// Distinct seeds keep the three uses of the hash independent: which segment
+// a key falls in says nothing about its entry hash.
+constexpr uint64_t kVersionSeed = 0x6361757365776179ULL;  // "causeway"
+constexpr uint64_t kSegmentSeed = 0x7365676d656e7473ULL;  // "segments"
+constexpr uint64_t kEntrySeed = 0x656e747279686173ULL;    // "entryhas"
+constexpr uint64_t kRecordSeed = 0x7265636f72646368ULL;   // "recordch"
+constexpr std::string_view kFormatVersion = "1";
+
+std::string EncodeU64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (8 * i));
+  return out;
+}
+
+bool DecodeU64(std::string_view in, uint64_t* v) {
+  if (in.size() != 8) return false;
+  *v = 0;
+  for (int i = 7; i >= 0; --i) *v = (*v << 8) | static_cast<uint8_t>(in[i]);
+  return true;
+}
+
+std::string EncodeEntry(const IndexEntry& e) {
+  if (e.tombstone_ms == 0) return EncodeU64(e.version);
+  return EncodeU64(e.version) + EncodeU64(e.tombstone_ms);
+}
+
+bool DecodeEntry(std::string_view in, IndexEntry* e) {
+  if (in.size() == 8) {
+    *e = IndexEntry{};
+    return DecodeU64(in, &e->version);
+  }
+  return in.size() == 16 && DecodeU64(in.substr(0, 8), &e->version) &&
+         DecodeU64(in.substr(8), &e->tombstone_ms) && e->tombstone_ms != 0;
+}
+
+// A segment record is its hash and a check over (partition, segment, hash),
+// so a flipped bit or a record copied to the wrong key is detected.
+uint64_t RecordCheck(uint32_t partition, uint32_t segment, uint64_t hash) {
+  return Hasher(kRecordSeed).Add(partition).Add(segment).Add(hash).Finish();
+}
+
+std::string EncodeSegment(uint32_t partition, uint32_t segment, uint64_t h) {
+  return EncodeU64(h) + EncodeU64(RecordCheck(partition, segment, h));
+}
+
+bool DecodeSegment(uint32_t partition, uint32_t segment, std::string_view in,
+                   uint64_t* h) {
+  uint64_t check = 0;
+  return in.size() == 16 && DecodeU64(in.substr(0, 8), h) &&
+         DecodeU64(in.substr(8), &check) &&
+         check == RecordCheck(partition, segment, *h);
+}
+
+// An empty segment has no record, so equal trees are equal records however
+// they came to be.
+void PutSegment(uint32_t partition, uint32_t segment, uint64_t h,
+                storage::WriteBatch* batch) {
+  if (h == 0) {
+    batch->Delete(storage::AaeSegmentKey(partition, segment));
+  } else {
+    batch->Put(storage::AaeSegmentKey(partition, segment),
+               EncodeSegment(partition, segment, h));
+  }
+}
+
+void AddPairs(Hasher& h, const object::Pairs& pairs) {
+  h.Add(static_cast<uint64_t>(pairs.size()));
+  for (const auto& [k, v] : pairs) h.Add(k).Add(v);
+}
+
+}  // namespace
+
+uint64_t VersionHash(const object::Object& object) {
+  Hasher h(kVersionSeed);
+  const auto& clock = object.clock().entries();
+  h.Add(static_cast<uint64_t>(clock.size()));
+  for (const auto& [actor, counter] : clock) h.Add(actor).Add(counter);
+  h.Add(static_cast<uint64_t>(object.siblings().size()));
+  for (const object::Sibling& s : object.siblings()) {
+    h.Add(s.dot.actor).Add(s.dot.counter).Add(s.timestamp.Pack());
+    h.Add(uint64_t{s.deleted}).Add(s.value);
+    h.Add(s.meta.content_type).Add(s.meta.charset).Add(s.meta.content_encoding);
+    AddPairs(h, s.meta.usermeta);
+    AddPairs(h, s.meta.indexes);
+    h.Add(static_cast<uint64_t>(s.meta.links.size()));
+    for (const auto& l : s.meta.links) h.Add(l.bucket).Add(l.key).Add(l.tag);
+  }
+  return h.Finish();
+}
+
+IndexEntry EntryOf(const object::Object& o) {
+  IndexEntry e{VersionHash(o), 0};
+  if (o.IsTombstone()) {
+    for (const auto& sib : o.siblings()) {
+      e.tombstone_ms = std::max(e.tombstone_ms, sib.timestamp.wall_ms);
+    }
+    e.tombstone_ms = std::max<uint64_t>(e.tombstone_ms, 1);
+  }
+  return e;
+}
+
+uint32_t SegmentOf(std::string_view type, std::string_view bucket,
+                   std::string_view key) {
+  uint64_t h = Hasher(kSegmentSeed).Add(type).Add(bucket).Add(key).Finish();
+  return static_cast<uint32_t>(h % kSegments);
+}
+
+uint64_t EntryHash(std::string_view type, std::string_view bucket,
+                   std::string_view key, uint64_t version) {
+  return Hasher(kEntrySeed)
+      .Add(type)
+      .Add(bucket)
+      .Add(key)
+      .Add(version)
+      .Finish();
+}
+
+Status Trees::Open() {
+  std::string format;
+  Status s = engine_.Get(storage::AaeFormatKey(), &format);
+  if (s.ok() && format == kFormatVersion) {
+    std::string prefix = storage::AaeRebuildPrefix();
+    return engine_.Scan(prefix, storage::PrefixEnd(prefix),
+                        [&](std::string_view k, std::string_view) {
+                          std::string_view rest = k.substr(prefix.size());
+                          if (rest.size() == 4) {
+                            uint32_t p = 0;
+                            for (char c : rest) p = (p << 8) | uint8_t(c);
+                            rebuilding_.insert(p);
+                          }
+                          return true;
+                        });
+  }
+  if (!s.ok() && !s.IsNotFound()) return s;
+  // No trees (a store from before they existed) or trees of another
+  // format: every partition holding objects is rebuilt. Jump from one
+  // partition's first object to the next partition, rather than reading
+  // every key.
+  std::string begin = storage::ObjectSpaceBegin();
+  const std::string end = storage::ObjectSpaceEnd();
+  while (true) {
+    std::optional<uint32_t> found;
+    s = engine_.Scan(begin, end, [&](std::string_view k, std::string_view) {
+      storage::ObjectKeyParts parts;
+      if (storage::DecodeObjectKey(k, &parts)) found = parts.partition;
+      return false;
+    });
+    if (!s.ok()) return s;
+    if (!found) break;
+    s = RequestRebuild(*found);
+    if (!s.ok()) return s;
+    if (*found == UINT32_MAX) break;
+    begin = storage::PartitionBegin(*found + 1);
+  }
+  return engine_.Put(storage::AaeFormatKey(), kFormatVersion, {.sync = true});
+}
+
+std::vector<uint64_t>& Trees::Load(uint32_t partition) {
+  auto it = segments_.find(partition);
+  if (it != segments_.end()) return it->second;
+  std::vector<uint64_t>& segs = segments_[partition];
+  segs.assign(kSegments, 0);
+  bool corrupt = false;
+  std::string prefix = storage::AaeSegmentPrefix(partition);
+  Status s = engine_.Scan(prefix, storage::PrefixEnd(prefix),
+                          [&](std::string_view k, std::string_view v) {
+                            uint32_t p = 0, seg = 0;
+                            uint64_t h = 0;
+                            if (!storage::DecodeAaeSegmentKey(k, &p, &seg) ||
+                                p != partition || seg >= kSegments ||
+                                !DecodeSegment(p, seg, v, &h)) {
+                              corrupt = true;
+                              return true;
+                            }
+                            segs[seg] = h;
+                            return true;
+                          });
+  if ((!s.ok() || corrupt) && !rebuilding_.count(partition)) {
+    RequestRebuild(partition);
+  }
+  return segs;
+}
+
+Status Trees::Stage(uint32_t partition, std::string_view type,
+                    std::string_view bucket, std::string_view key,
+                    const object::Object* object, storage::WriteBatch* batch,
+                    Change* change, const Known* known) {
+  change->valid = false;
+  std::vector<uint64_t>& segs = Load(partition);
+  const uint32_t segment = SegmentOf(type, bucket, key);
+  const std::string index_key =
+      storage::AaeIndexKey(partition, segment, type, bucket, key);
+  std::string bytes;
+  std::optional<IndexEntry> old;
+  // The engine read is skipped when the caller just read the object: with
+  // the tree ready, the index holds exactly that object's entry.
+  Status s = Status::NotFound();
+  if (known != nullptr && !rebuilding_.count(partition)) {
+    old = *known;
+  } else {
+    s = engine_.Get(index_key, &bytes);
+  }
+  if (s.ok()) {
+    IndexEntry e;
+    if (DecodeEntry(bytes, &e)) {
+      old = e;
+    } else if (!rebuilding_.count(partition)) {
+      // Its contribution to the segment is unknown: the rebuild works the
+      // segment out again from the entries.
+      s = RequestRebuild(partition);
+      if (!s.ok()) return s;
+    }
+  } else if (!s.IsNotFound()) {
+    return s;
+  }
+  std::optional<IndexEntry> now;
+  if (object != nullptr) now = EntryOf(*object);
+  change->entry = now;
+  if (old.has_value() == now.has_value() &&
+      (!old || old->version == now->version)) {
+    return Status::Ok();
+  }
+  uint64_t h = segs[segment];
+  if (old) h ^= EntryHash(type, bucket, key, old->version);
+  const std::string tomb_key =
+      storage::AaeTombstoneKey(partition, type, bucket, key);
+  if (now) {
+    h ^= EntryHash(type, bucket, key, now->version);
+    batch->Put(index_key, EncodeEntry(*now));
+    if (now->tombstone_ms != 0) {
+      batch->Put(tomb_key, EncodeEntry(*now));
+    } else if (old && old->tombstone_ms != 0) {
+      batch->Delete(tomb_key);
+    }
+  } else {
+    batch->Delete(index_key);
+    if (old && old->tombstone_ms != 0) batch->Delete(tomb_key);
+  }
+  PutSegment(partition, segment, h, batch);
+  *change = Change{true, partition, segment, h, now};
+  return Status::Ok();
+}
+
+Status Trees::Tombstones(uint32_t partition, uint64_t stamped_by_ms, size_t max,
+                         std::vector<KeyVersion>* out) {
+  // Young tombstones are skipped, but a bounded number of them, so a burst
+  // of deletes cannot make one call read the whole list.
+  size_t visited = 0;
+  const std::string prefix = storage::AaeTombstonePrefix(partition);
+  return engine_.Scan(
+      prefix, storage::PrefixEnd(prefix),
+      [&](std::string_view k, std::string_view v) {
+        storage::AaeIndexKeyParts parts;
+        IndexEntry e;
+        if (storage::DecodeAaeTombstoneKey(k, &parts) && DecodeEntry(v, &e) &&
+            e.tombstone_ms != 0 && e.tombstone_ms <= stamped_by_ms) {
+          out->push_back(KeyVersion{std::move(parts.type),
+                                    std::move(parts.bucket),
+                                    std::move(parts.key), e.version});
+        }
+        return out->size() < max && ++visited < 20 * max;
+      });
+}
+
+void Trees::Commit(const Change& change) {
+  if (!change.valid) return;
+  Load(change.partition)[change.segment] = change.segment_hash;
+}
+
+uint64_t Trees::Root(uint32_t partition) {
+  uint64_t root = 0;
+  for (uint64_t b : Branches(partition)) root ^= b;
+  return root;
+}
+
+std::vector<uint64_t> Trees::Branches(uint32_t partition) {
+  const std::vector<uint64_t>& segs = Load(partition);
+  std::vector<uint64_t> out(kBranches, 0);
+  for (uint32_t i = 0; i < kSegments; ++i) {
+    out[i / kSegmentsPerBranch] ^= segs[i];
+  }
+  return out;
+}
+
+std::vector<uint64_t> Trees::BranchSegments(uint32_t partition,
+                                            uint32_t branch) {
+  const std::vector<uint64_t>& segs = Load(partition);
+  if (branch >= kBranches) return {};
+  auto first = segs.begin() + branch * kSegmentsPerBranch;
+  return std::vector<uint64_t>(first, first + kSegmentsPerBranch);
+}
+
+uint64_t Trees::Segment(uint32_t partition, uint32_t segment) {
+  if (segment >= kSegments) return 0;
+  return Load(partition)[segment];
+}
+
+Status Trees::SegmentKeys(uint32_t partition, uint32_t segment,
+                          std::vector<KeyVersion>* out) {
+  std::string prefix = storage::AaeIndexPrefix(partition, segment);
+  return engine_.Scan(
+      prefix, storage::PrefixEnd(prefix),
+      [&](std::string_view k, std::string_view v) {
+        storage::AaeIndexKeyParts parts;
+        IndexEntry e;
+        // A malformed entry is left to the rebuild.
+        if (storage::DecodeAaeIndexKey(k, &parts) && DecodeEntry(v, &e)) {
+          out->push_back(KeyVersion{std::move(parts.type),
+                                    std::move(parts.bucket),
+                                    std::move(parts.key), e.version});
+        }
+        return true;
+      });
+}
+
+Status Trees::RequestRebuild(uint32_t partition) {
+  Status s = engine_.Put(storage::AaeRebuildKey(partition), "", {.sync = true});
+  if (!s.ok()) return s;
+  rebuilding_.insert(partition);
+  rebuilds_.erase(partition);  // a rebuild in progress starts over
+  return Status::Ok();
+}
+
+std::optional<RebuildProgress> Trees::progress(uint32_t partition) const {
+  if (!rebuilding_.count(partition)) return std::nullopt;
+  auto it = rebuilds_.find(partition);
+  if (it == rebuilds_.end()) return RebuildProgress{partition, 1, 0, 0};
+  return it->second.progress;
+}
+
+Status Trees::Fix(uint32_t partition, std::string_view type,
+                  std::string_view bucket, std::string_view key,
+                  const object::Object* object) {
+  storage::WriteBatch batch;
+  Change change;
+  Status s = Stage(partition, type, bucket, key, object, &batch, &change);
+  if (!s.ok() || batch.empty()) return s;
+  s = engine_.Write(batch);
+  if (s.ok()) Commit(change);
+  return s;
+}
+
+Status Trees::RebuildObjects(uint32_t partition, Rebuild& r, size_t budget) {
+  struct Seen {
+    storage::ObjectKeyParts parts;
+    std::optional<object::Object> object;  // unset: undecodable, left alone
+  };
+  std::vector<Seen> seen;
+  std::string last;
+  Status s = engine_.Scan(r.cursor, storage::PartitionEnd(partition),
+                          [&](std::string_view k, std::string_view v) {
+                            last.assign(k);
+                            Seen item;
+                            if (!storage::DecodeObjectKey(k, &item.parts)) {
+                              return seen.size() < budget;
+                            }
+                            object::Object o;
+                            if (object::Object::Decode(v, &o).ok()) {
+                              item.object = std::move(o);
+                            }
+                            seen.push_back(std::move(item));
+                            return seen.size() < budget;
+                          });
+  if (!s.ok()) return s;
+  // Applied after the scan: an engine need not allow writes mid-scan.
+  for (const Seen& item : seen) {
+    if (!item.object) continue;
+    s = Fix(partition, item.parts.type, item.parts.bucket, item.parts.key,
+            &*item.object);
+    if (!s.ok()) return s;
+  }
+  r.progress.keys_scanned += seen.size();
+  if (seen.size() < budget) {
+    r.progress.phase = 2;
+  } else {
+    r.cursor = last + std::string(1, '\0');
+  }
+  return Status::Ok();
+}
+
+Status Trees::RebuildSegment(uint32_t partition, uint32_t segment,
+                             size_t* visited) {
+  struct Entry {
+    storage::AaeIndexKeyParts parts;
+    std::string index_key;
+    std::optional<IndexEntry> entry;
+  };
+  std::vector<Entry> entries;
+  std::vector<std::string> malformed;
+  std::string prefix = storage::AaeIndexPrefix(partition, segment);
+  Status s = engine_.Scan(prefix, storage::PrefixEnd(prefix),
+                          [&](std::string_view k, std::string_view v) {
+                            Entry e;
+                            e.index_key.assign(k);
+                            IndexEntry entry;
+                            if (!storage::DecodeAaeIndexKey(k, &e.parts)) {
+                              malformed.emplace_back(k);
+                              return true;
+                            }
+                            if (DecodeEntry(v, &entry)) e.entry = entry;
+                            entries.push_back(std::move(e));
+                            return true;
+                          });
+  if (!s.ok()) return s;
+  *visited = entries.size() + malformed.size();
+  // Each entry is checked against its object: gone or undecodable objects
+  // lose their entry, others get the version they really have.
+  storage::WriteBatch batch;
+  for (const std::string& k : malformed) batch.Delete(k);
+  uint64_t h = 0;
+  for (Entry& e : entries) {
+    std::string bytes;
+    std::optional<IndexEntry> actual;
+    s = engine_.Get(storage::EncodeObjectKey(partition, e.parts.type,
+                                             e.parts.bucket, e.parts.key),
+                    &bytes);
+    if (s.ok()) {
+      object::Object o;
+      if (object::Object::Decode(bytes, &o).ok()) actual = EntryOf(o);
+    } else if (!s.IsNotFound()) {
+      return s;
+    }
+    const std::string tomb_key = storage::AaeTombstoneKey(
+        partition, e.parts.type, e.parts.bucket, e.parts.key);
+    if (!actual ||
+        SegmentOf(e.parts.type, e.parts.bucket, e.parts.key) != segment) {
+      batch.Delete(e.index_key);
+      if (!e.entry || e.entry->tombstone_ms != 0) batch.Delete(tomb_key);
+      continue;
+    }
+    if (!e.entry || e.entry->version != actual->version ||
+        e.entry->tombstone_ms != actual->tombstone_ms) {
+      batch.Put(e.index_key, EncodeEntry(*actual));
+      if (actual->tombstone_ms != 0) {
+        batch.Put(tomb_key, EncodeEntry(*actual));
+      } else {
+        batch.Delete(tomb_key);
+      }
+    }
+    h ^= EntryHash(e.parts.type, e.parts.bucket, e.parts.key, actual->version);
+  }
+  std::vector<uint64_t>& segs = Load(partition);
+  if (segs[segment] != h || !batch.empty()) {
+    PutSegment(partition, segment, h, &batch);
+  }
+  if (batch.empty()) return Status::Ok();
+  s = engine_.Write(batch);
+  if (s.ok()) segs[segment] = h;
+  return s;
+}
+
+Status Trees::RebuildStep(uint32_t partition, size_t budget, bool* done) {
+  *done = false;
+  if (!rebuilding_.count(partition)) {
+    *done = true;
+    return Status::Ok();
+  }
+  auto [it, fresh] = rebuilds_.try_emplace(partition);
+  Rebuild& r = it->second;
+  if (fresh) {
+    r.progress.partition = partition;
+    r.cursor = storage::PartitionBegin(partition);
+  }
+  if (budget == 0) budget = 1;
+  if (r.progress.phase == 1) {
+    Status s = RebuildObjects(partition, r, budget);
+    if (!s.ok()) return s;
+    return Status::Ok();
+  }
+  // Whole segments at a time, so a write between steps never meets a
+  // half-recomputed segment.
+  size_t spent = 0;
+  while (r.segment < kSegments && spent < budget) {
+    size_t visited = 0;
+    Status s = RebuildSegment(partition, r.segment, &visited);
+    if (!s.ok()) return s;
+    ++r.segment;
+    r.progress.segments_done = r.segment;
+    r.progress.keys_scanned += visited;
+    spent += 1 + visited;
+  }
+  if (r.segment < kSegments) return Status::Ok();
+  Status s = engine_.Delete(storage::AaeRebuildKey(partition), {.sync = true});
+  if (!s.ok()) return s;
+  rebuilding_.erase(partition);
+  rebuilds_.erase(partition);
+  ++rebuilds_done_;
+  *done = true;
+  return Status::Ok();
+}
+
+}  // namespace causeway::replication::aae
