@@ -28,6 +28,12 @@ PutRequest MakePut(const std::string& key, const std::string& value) {
   return r;
 }
 
+GetRequest MakeGet(const std::string& key) {
+  GetRequest r;
+  r.id = ObjectId{kDefaultType, "b", key};
+  return r;
+}
+
 // Every object a node stores, by storage key.
 // The node's objects in their replicated form: without the minting actor
 // each replica keeps in its own copy (a record that does not decode is kept
@@ -99,8 +105,6 @@ class AaeSim : public ::testing::Test {
   void ExpectAcknowledgedEverywhere() {
     for (const auto& [key, value] : acked_) {
       for (const auto& n : names_) {
-        replication::GetRequest g;
-        g.id = ObjectId{kDefaultType, "b", key};
         SimNode& node = world_.node(n);
         std::map<std::string, std::string> objects = Objects(node);
         bool found = false;
@@ -174,9 +178,7 @@ TEST_F(AaeSim, WipedReplicaGetsEveryKeyBackWhileWritesContinue) {
   // replica is being refilled.
   for (int i = 0; i < 100; ++i) {
     PutAcked(N(1 + i % 3), "new" + std::to_string(i), "x");
-    auto g =
-        Get(world_, N(1),
-            GetRequest{ObjectId{kDefaultType, "b", "k" + std::to_string(i)}});
+    auto g = Get(world_, N(1), MakeGet("k" + std::to_string(i)));
     if (g.status.ok()) PutAcked(N(2), "k" + std::to_string(i), "w");
     world_.RunFor(20);
   }
@@ -227,8 +229,7 @@ TEST_F(AaeSim, DeletedKeysConvergeAndTombstonesAreReapedForGood) {
   ASSERT_TRUE(Identical());
   for (const auto& key : deleted) {
     for (const auto& n : names_) {
-      auto g = Get(world_, world_.node(n),
-                   GetRequest{ObjectId{kDefaultType, "b", key}});
+      auto g = Get(world_, world_.node(n), MakeGet(key));
       EXPECT_TRUE(g.status.IsNotFound()) << key << " on " << n;
     }
   }
@@ -259,8 +260,7 @@ TEST_F(AaeSim, AReplicaMissingTheTombstoneBlocksReapingUntilRepaired) {
   ASSERT_TRUE(world_.RunUntil(
       [&] { return Identical() && Objects(N(1)).empty(); }, 60000));
   for (const auto& n : names_) {
-    auto g = Get(world_, world_.node(n),
-                 GetRequest{ObjectId{kDefaultType, "b", "gone"}});
+    auto g = Get(world_, world_.node(n), MakeGet("gone"));
     EXPECT_TRUE(g.status.IsNotFound()) << n;
   }
 }
@@ -368,8 +368,7 @@ TEST_P(AaeRandomSim, DivergedReplicasConvergeAndKeepEveryAcknowledgedWrite) {
     }
     ++deletes_checked;
     for (const auto& n : names_) {
-      auto g = Get(world_, world_.node(n),
-                   GetRequest{ObjectId{kDefaultType, "b", key}});
+      auto g = Get(world_, world_.node(n), MakeGet(key));
       EXPECT_TRUE(g.status.IsNotFound()) << key << " came back on " << n;
     }
   }
