@@ -57,32 +57,11 @@ class AaeSim : public ::testing::Test {
   explicit AaeSim(uint64_t seed = 7) : world_(seed) {}
 
   void Form(int n) {
-    for (int i = 1; i <= n; ++i) {
-      names_.push_back("n" + std::to_string(i));
-      world_.AddNode(names_.back(), kRing);
-    }
-    for (int i = 1; i < n; ++i) {
-      ASSERT_TRUE(Join(world_, world_.node(names_[i]), names_[0]).ok());
-    }
-    ASSERT_TRUE(world_.RunUntil([&] { return Settled(); }, 60000));
+    names_ = FormCluster(world_, n, kRing);
+    ASSERT_FALSE(names_.empty()) << "cluster did not form";
   }
 
-  bool Settled() {
-    auto first = N(1).core().View();
-    for (const auto& n : names_) {
-      SimNode& node = world_.node(n);
-      if (!node.up()) return false;
-      auto v = node.core().View();
-      if (v.ring_version != first.ring_version || v.pending_transfers != 0 ||
-          v.owners != first.owners || v.members.size() != names_.size()) {
-        return false;
-      }
-      for (const auto& m : v.members) {
-        if (m.status != "valid" || !m.up) return false;
-      }
-    }
-    return true;
-  }
+  bool Settled() { return sim::Settled(world_, names_); }
 
   // With three nodes and n_val 3 every node holds every partition: trees
   // and objects must be identical everywhere.

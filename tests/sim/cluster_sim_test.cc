@@ -56,37 +56,13 @@ bool HoldsLocally(SimNode& node, const std::string& bucket,
       .ok();
 }
 
-bool Settled(World& w, const std::vector<NodeName>& members) {
-  const auto& first = w.node(members[0]).core().View();
-  for (const auto& n : members) {
-    SimNode& node = w.node(n);
-    if (!node.up()) return false;
-    auto v = node.core().View();
-    if (v.ring_version != first.ring_version || v.pending_transfers != 0 ||
-        v.owners != first.owners) {
-      return false;
-    }
-    size_t valid = 0;
-    for (const auto& m : v.members) valid += m.status == "valid";
-    if (valid != members.size()) return false;
-  }
-  return true;
-}
-
 class ClusterSim : public ::testing::Test {
  protected:
   explicit ClusterSim(uint64_t seed = 42) : world_(seed) {}
 
   void Form(int n) {
-    for (int i = 1; i <= n; ++i) {
-      names_.push_back("n" + std::to_string(i));
-      world_.AddNode(names_.back(), kRing);
-    }
-    for (int i = 1; i < n; ++i) {
-      ASSERT_TRUE(Join(world_, world_.node(names_[i]), names_[0]).ok());
-    }
-    ASSERT_TRUE(world_.RunUntil([&] { return Settled(world_, names_); }, 60000))
-        << "cluster did not settle";
+    names_ = FormCluster(world_, n, kRing);
+    ASSERT_FALSE(names_.empty()) << "cluster did not form";
   }
 
   SimNode& N(int i) { return world_.node(names_[i - 1]); }

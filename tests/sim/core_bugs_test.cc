@@ -34,14 +34,8 @@ class CoreBugs : public ::testing::Test {
   CoreBugs() : world_(42) {}
 
   void Form(int n) {
-    for (int i = 1; i <= n; ++i) {
-      names_.push_back("n" + std::to_string(i));
-      world_.AddNode(names_.back(), kRing);
-    }
-    for (int i = 1; i < n; ++i) {
-      ASSERT_TRUE(Join(world_, world_.node(names_[i]), names_[0]).ok());
-    }
-    ASSERT_TRUE(world_.RunUntil([&] { return Settled(); }, 60000));
+    names_ = FormCluster(world_, n, kRing);
+    ASSERT_FALSE(names_.empty()) << "cluster did not form";
     BucketPropsPatch mult;
     mult.allow_mult = true;
     ASSERT_TRUE(world_.node(names_[0])
@@ -60,21 +54,7 @@ class CoreBugs : public ::testing::Test {
         30000));
   }
 
-  bool Settled() {
-    const auto first = world_.node(names_[0]).core().View();
-    for (const auto& n : names_) {
-      auto v = world_.node(n).core().View();
-      if (v.ring_version != first.ring_version || v.pending_transfers != 0 ||
-          v.owners != first.owners) {
-        return false;
-      }
-      for (const auto& m : v.members) {
-        if (m.status != "valid" || !m.up) return false;
-      }
-      if (v.members.size() != names_.size()) return false;
-    }
-    return true;
-  }
+  bool Settled() { return sim::Settled(world_, names_); }
 
   // The key's replicas, and the one node (of four) that is not one.
   void Roles(const std::string& key, std::vector<NodeName>* primaries,

@@ -463,23 +463,6 @@ class Checker {
 // ---------------------------------------------------------------------------
 // The run.
 
-bool Settled(World& w, const std::vector<NodeName>& members) {
-  const auto first = w.node(members[0]).core().View();
-  for (const auto& n : members) {
-    SimNode& node = w.node(n);
-    if (!node.up()) return false;
-    auto v = node.core().View();
-    if (v.ring_version != first.ring_version || v.pending_transfers != 0 ||
-        v.owners != first.owners) {
-      return false;
-    }
-    size_t valid = 0;
-    for (const auto& m : v.members) valid += m.status == "valid" && m.up;
-    if (valid != members.size()) return false;
-  }
-  return true;
-}
-
 struct RunResult {
   uint64_t trace_hash = 0;
   std::vector<std::string> violations;

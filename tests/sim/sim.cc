@@ -288,4 +288,34 @@ std::vector<std::string> ListKeys(World& w, SimNode& via,
   return keys;
 }
 
+bool Settled(World& w, const std::vector<NodeName>& members) {
+  const auto first = w.node(members[0]).core().View();
+  for (const auto& n : members) {
+    SimNode& node = w.node(n);
+    if (!node.up()) return false;
+    auto v = node.core().View();
+    if (v.ring_version != first.ring_version || v.pending_transfers != 0 ||
+        v.owners != first.owners) {
+      return false;
+    }
+    size_t valid = 0;
+    for (const auto& m : v.members) valid += m.status == "valid" && m.up;
+    if (valid != members.size()) return false;
+  }
+  return true;
+}
+
+std::vector<NodeName> FormCluster(World& w, int n, uint32_t ring_size) {
+  std::vector<NodeName> names;
+  for (int i = 1; i <= n; ++i) {
+    names.push_back("n" + std::to_string(i));
+    w.AddNode(names.back(), ring_size);
+  }
+  for (int i = 1; i < n; ++i) {
+    if (!Join(w, w.node(names[i]), names[0]).ok()) return {};
+  }
+  if (!w.RunUntil([&] { return Settled(w, names); }, 60000)) return {};
+  return names;
+}
+
 }  // namespace causeway::sim

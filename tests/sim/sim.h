@@ -176,4 +176,12 @@ std::vector<std::string> ListKeys(World& w, SimNode& via,
                                   const std::string& bucket,
                                   uint64_t limit_ms = 60000);
 
+// Every node of `members` is up and reports the same ring, no transfer
+// pending, and exactly these members valid and up (others may be removed).
+bool Settled(World& w, const std::vector<NodeName>& members);
+// Adds nodes n1..nN (rings of `ring_size` partitions), joins n2..nN through
+// n1 and runs until they have settled. Returns their names; empty if a join
+// failed or they did not settle within 60 s of virtual time.
+std::vector<NodeName> FormCluster(World& w, int n, uint32_t ring_size);
+
 }  // namespace causeway::sim
