@@ -67,7 +67,7 @@ std::string RenderSvg(const std::vector<Op>& ops,
                       const std::vector<FaultEvent>& events, int64_t run_ms) {
   const double width = 1000, left = 60, right = 20,
                plot_w = width - left - right;
-  const double lat_top = 40, lat_h = 220, av_top = 320, av_h = 120;
+  const double lat_top = 64, lat_h = 220, av_top = 344, av_h = 120;
   const double height = av_top + av_h + 50;
   const int64_t span = std::max<int64_t>(run_ms, 1000);
   int64_t max_lat = 100;
@@ -92,7 +92,8 @@ std::string RenderSvg(const std::vector<Op>& ops,
     << "\" height=\"" << height << "\" font-family=\"sans-serif\" "
     << "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" "
     << "fill=\"white\"/>\n";
-  // Fault intervals, shaded across both panels, labelled on alternate rows.
+  // Fault intervals, shaded across both panels, labelled on four rotating
+  // rows above the plot so that neighbouring labels do not overlap.
   int row = 0;
   for (const FaultEvent& e : events) {
     const double x0 = x(e.start_ms);
@@ -100,7 +101,7 @@ std::string RenderSvg(const std::vector<Op>& ops,
     s << "<rect x=\"" << Num(x0) << "\" y=\"" << lat_top << "\" width=\""
       << Num(x1 - x0) << "\" height=\"" << (av_top + av_h - lat_top)
       << "\" fill=\"#fab005\" fill-opacity=\"0.18\"/>\n";
-    s << "<text x=\"" << Num(x0 + 2) << "\" y=\"" << (14 + 12 * (row % 2))
+    s << "<text x=\"" << Num(x0 + 2) << "\" y=\"" << (12 + 11 * (row % 4))
       << "\">" << Escape(e.what) << "</text>\n";
     ++row;
   }
