@@ -228,14 +228,14 @@ for k in 1 2 3; do
     fail "node$k after clear: $(status_of "$k")"
   status_of "$k" | grep -qF 'per peer:   {}' || fail "node$k after clear: $(status_of "$k")"
 done
-put_all_eventually 1 net k4 done 20
+put_all_eventually 1 net k4 cleared 20
 
 step "nemesis wipe node3: killed, data directory emptied, left stopped"
 pid3="$(nodes_pid 3)"
 nemesis wipe node3 || fail "nemesis wipe"
 ! running "$pid3" || fail "node3 (pid $pid3) still runs after wipe"
-[ -d "$dir/node3/data" ] && [ -z "$(ls -A "$dir/node3/data")" ] ||
-  fail "node3's data directory is not empty after wipe"
+[ -d "$dir/node3/data" ] || fail "wipe removed node3's data directory itself"
+[ -z "$(ls -A "$dir/node3/data")" ] || fail "node3's data directory is not empty after wipe"
 wait_state 3 1 down 10
 step "nemesis wipe --start node3: starts empty, joins, serves reads"
 nemesis wipe --start node3 || fail "nemesis wipe --start"
