@@ -54,6 +54,19 @@ cw_node_paused() {
   [ "$state" = T ]
 }
 
+# True when PID has finished exiting: gone, or a zombie waiting for its
+# parent. A killed process loses its command line (so cw_node_running turns
+# false) while the kernel is still tearing it down; this waits out that
+# window. A recycled PID (a command line again) counts as gone.
+cw_process_exited() {
+  local pid="$1" state
+  [ -r "/proc/$pid/stat" ] || return 0
+  [ -z "$(tr -d '\0' <"/proc/$pid/cmdline" 2>/dev/null)" ] || return 0
+  state="$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$pid/stat" \
+    2>/dev/null || true)"
+  [ -z "$state" ] || [ "$state" = Z ] || [ "$state" = X ]
+}
+
 # Field F (1-based) of NAME's line in D/nodes, if any.
 cw_nodes_field() {
   local dir="$1" name="$2" field="$3"
