@@ -99,6 +99,8 @@ Verdict CheckSetGrowth(const std::vector<Op>& ops,
     }
   }
   int64_t final_elements = 0;
+  // One line per lost element, naming every node whose final value lacks it.
+  std::map<const Op*, std::vector<std::string>> missing_on;
   for (const auto& [key, reads] : finals_by_key) {
     for (const FinalRead* f : reads) {
       if (!f->ok) {
@@ -116,10 +118,7 @@ Verdict CheckSetGrowth(const std::vector<Op>& ops,
       const std::set<std::string> elements = DecodeSets(f->values);
       final_elements = std::max<int64_t>(final_elements, elements.size());
       for (const Op* op : acked[key]) {
-        if (elements.count(op->value) == 0) {
-          v.Fail("lost: acknowledged " + Describe(*op) +
-                 " is missing from the final value read through " + f->node);
-        }
+        if (elements.count(op->value) == 0) missing_on[op].push_back(f->node);
       }
       for (const std::string& e : elements) {
         if (attempted[key].count(e) == 0) {
@@ -128,6 +127,12 @@ Verdict CheckSetGrowth(const std::vector<Op>& ops,
         }
       }
     }
+  }
+  for (const auto& [op, nodes] : missing_on) {
+    std::string where;
+    for (const std::string& n : nodes) where += (where.empty() ? "" : ", ") + n;
+    v.Fail("lost: acknowledged " + Describe(*op) +
+           " is missing from the final value read through " + where);
   }
   v.stats["adds acknowledged"] = n_ok;
   v.stats["adds failed"] = n_fail;

@@ -108,6 +108,17 @@ TEST(CheckSetGrowth, RejectsALostAcknowledgedElement) {
   EXPECT_TRUE(Mentions(v, "through n2"));
 }
 
+TEST(CheckSetGrowth, NamesEveryNodeThatLostAnElementOnOneLine) {
+  std::vector<Op> ops = {Add(0, "s", "e1", Outcome::kOk, 0, 5),
+                         Add(1, "s", "e2", Outcome::kOk, 1, 6)};
+  std::vector<FinalRead> finals = {Final("n1", "s", {"e1"}),
+                                   Final("n2", "s", {"e1 e2"}),
+                                   Final("n3", "s", {"e1"})};
+  Verdict v = CheckSetGrowth(ops, finals, 2);
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(v, "read through n1, n3"));
+}
+
 TEST(CheckSetGrowth, RejectsAnElementNobodyAdded) {
   std::vector<Op> ops = {Add(0, "s", "e1", Outcome::kOk, 0, 5)};
   Verdict v = CheckSetGrowth(ops, {Final("n1", "s", {"e1 ghost"})}, 1);
