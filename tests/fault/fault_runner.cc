@@ -658,13 +658,39 @@ void WriteFile(const std::string& path, const std::string& text) {
   out << text;
 }
 
+// Sets the properties through node1, then waits until every node reports
+// them: they travel by gossip, and a node that still has the defaults
+// (allow_mult=false) would rightly resolve concurrent adds to one of them.
 Status SetBucketProps(Cluster& cluster, const std::string& bucket,
                       bool allow_mult, bool lww) {
   pbc::RpbSetBucketReq req;
   req.set_bucket(bucket);
   req.mutable_props()->set_allow_mult(allow_mult);
   req.mutable_props()->set_last_write_wins(lww);
-  return cluster.ClientFor(1)->SetBucket(req);
+  Status s = cluster.ClientFor(1)->SetBucket(req);
+  if (!s.ok()) return s;
+  const auto deadline = Clock::now() + seconds(60);
+  for (int k = 1; k <= kNodes; ++k) {
+    while (true) {
+      pbc::RpbGetBucketReq get;
+      get.set_bucket(bucket);
+      pbc::RpbBucketProps props;
+      s = cluster.ClientFor(k)->GetBucket(get, &props);
+      if (s.ok() && props.allow_mult() == allow_mult &&
+          props.last_write_wins() == lww) {
+        break;
+      }
+      if (Clock::now() >= deadline) {
+        return Status::Timeout(NodeName(k) +
+                               " did not take the properties "
+                               "of bucket " +
+                               bucket + " within 60 s (" +
+                               (s.ok() ? "old values" : s.ToString()) + ")");
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  }
+  return Status::Ok();
 }
 
 int Run(const Options& o) {
@@ -685,8 +711,6 @@ int Run(const Options& o) {
       return 2;
     }
   }
-  // Bucket properties travel by gossip; give them a moment everywhere.
-  std::this_thread::sleep_for(seconds(3));
 
   RunSummary run;
   run.schedule = o.schedule;
@@ -705,6 +729,14 @@ int Run(const Options& o) {
                  std::to_string(kDurableWriters) +
                  " clients write fresh keys with "
                  "dw=all while one node is killed with SIGKILL and restarted.";
+
+  // Timing is not replayed, but the seed fixes the schedule's faults, the
+  // workload's choices and the nodes' fault RNGs.
+  run.notes.push_back("run again with: fault_runner --schedule " + o.schedule +
+                      (o.schedule == "soak"
+                           ? " --duration " + std::to_string(o.duration_s)
+                           : std::string()) +
+                      " --seed " + std::to_string(o.seed) + " --out DIR");
 
   History history;
   const Clock::time_point start = Clock::now();

@@ -160,7 +160,18 @@ TEST_F(KnownBugs, DISABLED_FallbackThatDeliveredItsHintNeverReusesADot) {
   props.set_bucket(bucket);
   props.mutable_props()->set_allow_mult(true);
   ASSERT_TRUE(ClientFor(1)->SetBucket(props).ok());
-  std::this_thread::sleep_for(seconds(2));  // properties travel by gossip
+  // Properties travel by gossip: wait until every node has them.
+  for (int k = 1; k <= 4; ++k) {
+    ASSERT_TRUE(Eventually(seconds(60),
+                           [&] {
+                             pbc::RpbGetBucketReq get;
+                             get.set_bucket(bucket);
+                             pbc::RpbBucketProps got;
+                             return ClientFor(k)->GetBucket(get, &got).ok() &&
+                                    got.allow_mult();
+                           }))
+        << NodeName(k) << " never took allow_mult=true";
+  }
 
   pbc::RpbGetBucketKeyPreflistResp pl;
   ASSERT_TRUE(Preflist(1, bucket, "k", &pl).ok());
