@@ -54,6 +54,19 @@ cw_node_paused() {
   [ "$state" = T ]
 }
 
+# True when PID has finished exiting: gone, or a zombie waiting for its
+# parent. A killed process loses its command line (so cw_node_running turns
+# false) while the kernel is still tearing it down; this waits out that
+# window. A recycled PID (a command line again) counts as gone.
+cw_process_exited() {
+  local pid="$1" state
+  [ -r "/proc/$pid/stat" ] || return 0
+  [ -z "$(tr -d '\0' <"/proc/$pid/cmdline" 2>/dev/null)" ] || return 0
+  state="$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$pid/stat" \
+    2>/dev/null || true)"
+  [ -z "$state" ] || [ "$state" = Z ] || [ "$state" = X ]
+}
+
 # Field F (1-based) of NAME's line in D/nodes, if any.
 cw_nodes_field() {
   local dir="$1" name="$2" field="$3"
@@ -185,12 +198,16 @@ cw_find_binary() {
 
 # Starts node SHORT of D in the background on its node.toml; sets cw_pid.
 # cluster/up, cluster/add and cluster/nemesis all start nodes this way.
+# Local clusters are test clusters: fault injection is on, so that
+# cluster/nemesis can break the network (it is a command-line flag only, so
+# a node.toml copied elsewhere does not carry it).
 cw_start_node() {
   local dir="$1" short="$2"
   local config="$dir/$short/node.toml" log="$dir/$short/node.log"
   echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) ${cw_prog:-cluster} starting" \
     "$short" >>"$log"
-  nohup "$cw_daemon" --config "$config" >>"$log" 2>&1 </dev/null &
+  nohup "$cw_daemon" --config "$config" --enable-fault-injection \
+    >>"$log" 2>&1 </dev/null &
   cw_pid=$!
 }
 
@@ -305,7 +322,8 @@ cw_wait_settled() {
   done
 }
 
-# The full name of NODE in D/nodes, given as "node2" or "node2@127.0.0.1".
+# The full name of NODE in D/nodes, given as "node2", "node2@127.0.0.1" or
+# "n2".
 cw_resolve_node() {
   local dir="$1" node="$2" name
   [ -f "$dir/nodes" ] || cw_die "no $dir/nodes: nothing was started there"
@@ -315,6 +333,14 @@ cw_resolve_node() {
       return 0
     fi
   done <"$dir/nodes"
+  if [[ "$node" =~ ^n([0-9]+)$ ]]; then
+    while read -r name _; do
+      if [ "${name%%@*}" = "node${BASH_REMATCH[1]}" ]; then
+        echo "$name"
+        return 0
+      fi
+    done <"$dir/nodes"
+  fi
   cw_die "no node '$node' in $dir/nodes (nodes:" \
     "$(awk '{ print $1 }' "$dir/nodes" | paste -sd ' '))"
 }

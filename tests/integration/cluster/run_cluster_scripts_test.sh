@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of the cluster scripts on real processes: cluster/up forms
-# a three-node cluster, cluster/nemesis kills, starts, pauses and resumes
-# nodes, cluster/add grows the cluster, cluster/up restarts a stopped node
+# a three-node cluster, cluster/nemesis partitions it and heals it, drops,
+# duplicates, reorders and delays peer messages (cluster-wide and on one
+# node's links), skews a clock, clears it all, wipes a node, kills, starts,
+# pauses and resumes nodes, cluster/add grows the cluster, cluster/up restarts a stopped node
 # that rejoins by itself, and cluster/down stops everything. Every step's
 # outcome is checked through the causeway CLI. Exit status is the verdict.
 #
@@ -114,6 +116,134 @@ step "a value written through node1 is read through node3"
   fail "put through node1"
 [ "$(get 3 fruit apple)" = red ] || fail "node3 does not read fruit/apple"
 
+# Network faults. A write with pw=all needs every primary to acknowledge:
+# the probe of whether node1 reaches the others.
+put_all() {
+  "$cli" --node "$(pb "$1")" --timeout 15 put "$2" "$3" "$4" --pw all \
+    </dev/null >/dev/null 2>&1
+}
+# Retries a pw=all write for up to S seconds (the failure detector needs a
+# few seconds to see a healed link up again).
+put_all_eventually() {
+  local deadline=$((SECONDS + $5))
+  until put_all "$1" "$2" "$3" "$4"; do
+    [ "$SECONDS" -lt "$deadline" ] ||
+      fail "a pw=all write through node$1 never succeeded within ${5}s"
+    sleep 0.5
+  done
+}
+nemesis() { "$src/cluster/nemesis" --dir "$dir" "$@"; }
+# The status lines of node K (its own line and the three indented ones).
+status_of() {
+  nemesis status 2>/dev/null | awk -v n="node$1@127.0.0.1" '
+    /^[^ ]/ { on = index($0, n) == 1 } on'
+}
+# A counter from node K's status.
+counter() { status_of "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | head -n 1; }
+
+step "nemesis status: every node runs with fault injection, nothing in force"
+for k in 1 2 3; do
+  status_of "$k" | grep -q '^node'"$k"'@127.0.0.1 (pid [0-9]*): partition \[\], skew_ms 0$' ||
+    fail "status of node$k: $(status_of "$k")"
+done
+
+step "nemesis partition n1/n2,node3: node1 is cut off, pw=all fails; heal: it succeeds"
+nemesis partition n1/n2,node3@127.0.0.1 || fail "nemesis partition"
+for k in 1 2 3; do
+  status_of "$k" | grep -qF 'partition [["node1@127.0.0.1"],["node2@127.0.0.1","node3@127.0.0.1"]]' ||
+    fail "node$k does not hold the partition: $(status_of "$k")"
+done
+wait_state 2 1 down 15
+wait_state 1 3 down 15
+[ "$(member_state 3 2)" = up ] || fail "node2 and node3 are on one side, node3 should be up for node2"
+! put_all 1 net k1 a || fail "a pw=all write through a partitioned node1 succeeded"
+! put_all 2 net k1 a || fail "a pw=all write through node2 succeeded without node1"
+"$cli" --node "$(pb 2)" --timeout 15 put net k1 a --w 2 --blind </dev/null >/dev/null ||
+  fail "a w=2 write on the majority side (node2, node3) failed"
+! "$cli" --node "$(pb 1)" --timeout 15 put net k1 a --w 2 --blind </dev/null >/dev/null 2>&1 ||
+  fail "a w=2 write on the minority side (node1 alone) succeeded"
+[ "$(counter 1 dropped_partition_out)" -gt 0 ] || fail "node1 counted no partition drop"
+nemesis heal || fail "nemesis heal"
+status_of 1 | grep -qF 'partition [],' || fail "node1 still holds a partition after heal"
+put_all_eventually 1 net k1 healed 20
+[ "$(get 3 net k1)" = healed ] || fail "node3 does not read the write made after heal"
+
+step "nemesis --node node3 drop 100: only node3's links fail, both ways; drop 0 undoes it"
+nemesis --node node3 drop 100 || fail "nemesis --node node3 drop 100"
+status_of 1 | grep -qF '"node3@127.0.0.1":{"drop_pct":100}' ||
+  fail "node1 does not drop messages to node3: $(status_of 1)"
+status_of 3 | grep -qF '"node1@127.0.0.1":{"drop_pct":100},"node2@127.0.0.1":{"drop_pct":100}' ||
+  fail "node3 does not drop messages to node1 and node2: $(status_of 3)"
+wait_state 3 1 down 15
+wait_state 1 3 down 15
+[ "$(member_state 2 1)" = up ] || fail "node2's links were not to be touched"
+! put_all 1 net k2 a || fail "a pw=all write succeeded while node3's messages are dropped"
+[ "$(counter 1 dropped_random)" -gt 0 ] || fail "node1 counted no dropped message"
+nemesis --node n3 drop 0 || fail "nemesis --node n3 drop 0"
+put_all_eventually 1 net k2 b 20
+
+step "nemesis drop 30: some messages are lost cluster-wide (counted); drop 0"
+nemesis drop 30 || fail "nemesis drop 30"
+status_of 2 | grep -qF 'every link: {"drop_pct":30,' ||
+  fail "node2 does not drop 30%: $(status_of 2)"
+deadline=$((SECONDS + 20))
+until [ "$(counter 2 dropped_random)" -gt 0 ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "node2 dropped nothing at 30% in 20s"
+  sleep 0.5
+done
+nemesis drop 0 || fail "nemesis drop 0"
+
+step "nemesis duplicate 100, reorder 50 20, delay 50 10: writes still succeed, each is counted"
+nemesis duplicate 100 || fail "nemesis duplicate"
+nemesis reorder 50 20 || fail "nemesis reorder"
+nemesis --node node2 delay 50 10 || fail "nemesis --node node2 delay"
+status_of 1 | grep -qF 'every link: {"drop_pct":0,"duplicate_pct":100,"reorder_pct":50,"reorder_ms":20,' ||
+  fail "node1's link faults: $(status_of 1)"
+status_of 1 | grep -qF '"node2@127.0.0.1":{"delay_ms":50,"jitter_ms":10}' ||
+  fail "node1 does not delay messages to node2: $(status_of 1)"
+for i in 1 2 3 4 5; do
+  put_all_eventually 1 net "k3-$i" "v$i" 20
+  [ "$(get 2 net "k3-$i")" = "v$i" ] || fail "node2 does not read net/k3-$i under duplicates"
+done
+for c in duplicated reordered delayed; do
+  [ "$(counter 1 "$c")" -gt 0 ] || fail "node1 counted nothing $c"
+done
+
+step "nemesis skew node3 -60000: a read-modify-write through node3 still wins on LWW"
+"$cli" --node "$(pb 1)" bucket set lww last_write_wins=true allow_mult=false \
+  </dev/null >/dev/null || fail "bucket set lww"
+nemesis skew node3 -60000 || fail "nemesis skew"
+status_of 3 | grep -q 'skew_ms -60000$' || fail "node3 does not hold the skew: $(status_of 3)"
+status_of 1 | grep -q 'skew_ms 0$' || fail "skew must be node3's only"
+put_all_eventually 1 lww k first 20
+put_all_eventually 3 lww k second 20
+[ "$(get 1 lww k)" = second ] ||
+  fail "the later write through a node 60s behind lost: got '$(get 1 lww k)'"
+
+step "nemesis clear: nothing in force anywhere"
+nemesis clear || fail "nemesis clear"
+for k in 1 2 3; do
+  status_of "$k" | grep -q 'partition \[\], skew_ms 0$' || fail "node$k after clear: $(status_of "$k")"
+  status_of "$k" | grep -qF 'every link: {"drop_pct":0,"duplicate_pct":0,"reorder_pct":0,"reorder_ms":100,"delay_ms":0,"jitter_ms":0}' ||
+    fail "node$k after clear: $(status_of "$k")"
+  status_of "$k" | grep -qF 'per peer:   {}' || fail "node$k after clear: $(status_of "$k")"
+done
+put_all_eventually 1 net k4 cleared 20
+
+step "nemesis wipe node3: killed, data directory emptied, left stopped"
+pid3="$(nodes_pid 3)"
+nemesis wipe node3 || fail "nemesis wipe"
+! running "$pid3" || fail "node3 (pid $pid3) still runs after wipe"
+[ -d "$dir/node3/data" ] || fail "wipe removed node3's data directory itself"
+[ -z "$(ls -A "$dir/node3/data")" ] || fail "node3's data directory is not empty after wipe"
+wait_state 3 1 down 10
+step "nemesis wipe --start node3: starts empty, joins, serves reads"
+nemesis wipe --start node3 || fail "nemesis wipe --start"
+running "$(nodes_pid 3)" || fail "node3 does not run after wipe --start"
+wait_state 3 1 up 15
+[ "$(member_state 1 3)" = up ] || fail "the wiped node3 does not see node1 as a member"
+[ "$(get 3 fruit apple)" = red ] || fail "node3 does not read fruit/apple after wipe --start"
+
 step "nemesis kill node2: it is gone and seen down"
 pid2="$(nodes_pid 2)"
 "$src/cluster/nemesis" --dir "$dir" kill node2 || fail "nemesis kill"
@@ -161,6 +291,20 @@ rc=0
 rc=0
 "$src/cluster/nemesis" --dir "$dir" kill node9 2>/dev/null || rc=$?
 [ "$rc" -eq 1 ] || fail "an unknown node should exit 1, not $rc"
+
+rc=0
+nemesis partition node1 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] || fail "a partition of one group should exit 2, not $rc"
+rc=0
+nemesis partition node1/node9 2>/dev/null || rc=$?
+[ "$rc" -eq 1 ] || fail "a partition naming an unknown node should exit 1, not $rc"
+rc=0
+nemesis drop 101 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] || fail "drop 101 should exit 2, not $rc"
+rc=0
+nemesis --node node1 heal 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] || fail "--node with heal should exit 2, not $rc"
+status_of 1 | grep -q 'partition \[\], skew_ms 0$' || fail "a refused verb changed node1: $(status_of 1)"
 
 step "cluster/down stops every node gracefully"
 "$src/cluster/nemesis" --dir "$dir" pause node1 || fail "nemesis pause node1"

@@ -1,0 +1,69 @@
+#pragma once
+// Checkers for the histories of a fault run (see history.h). Each takes the
+// operations the clients recorded and the final reads made after every fault
+// was healed, and returns a Verdict listing every violation it found. They
+// are pure functions of their input, so they are tested on synthetic
+// histories that must be rejected (tests/fault/checker_test.cc).
+//
+// What each promises to reject:
+//   - CheckSetGrowth (read-merge-write sets on an allow_mult bucket): an
+//     acknowledged element missing from any node's final value; an element
+//     in a final value that no client ever tried to add; a read showing more
+//     siblings than could exist (one per writer, plus one per write whose
+//     outcome is unknown and may have been stored half way).
+//   - CheckRegisters (last_write_wins bucket): a read returning a value no
+//     client wrote, or one whose write had not been invoked yet when the
+//     read completed; more than one sibling; after healing, nodes that
+//     disagree on a key, or a missing final value for a key that was
+//     written successfully.
+//   - CheckDurability: an acknowledged write whose value is not in the
+//     final read of its key.
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/fault/history.h"
+
+namespace causeway::fault {
+
+// One read of a key through one node after the faults were healed.
+struct FinalRead {
+  std::string node;
+  std::string key;
+  bool ok = false;                  // the read succeeded (found or not found)
+  bool found = false;               // the key had a value
+  std::vector<std::string> values;  // siblings
+  std::string error;                // why it did not succeed
+};
+
+struct Verdict {
+  std::string name;
+  bool ok = true;
+  // Every violation, one line each (the report shows the first few).
+  std::vector<std::string> problems;
+  // Counts worth reporting ("acknowledged adds": 412, ...).
+  std::map<std::string, int64_t> stats;
+
+  void Fail(std::string problem) {
+    ok = false;
+    problems.push_back(std::move(problem));
+  }
+};
+
+// The set workload stores a set as its elements joined by single spaces.
+std::string EncodeSet(const std::set<std::string>& elements);
+// The union of the elements of all siblings.
+std::set<std::string> DecodeSets(const std::vector<std::string>& siblings);
+
+// `writers`: how many client threads ran the set workload.
+Verdict CheckSetGrowth(const std::vector<Op>& ops,
+                       const std::vector<FinalRead>& finals, int writers);
+Verdict CheckRegisters(const std::vector<Op>& ops,
+                       const std::vector<FinalRead>& finals);
+Verdict CheckDurability(const std::vector<Op>& ops,
+                        const std::vector<FinalRead>& finals);
+
+}  // namespace causeway::fault

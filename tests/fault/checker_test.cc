@@ -1,0 +1,224 @@
+// The history checkers on synthetic histories: each must accept a correct
+// history and reject the violation it exists for (a lost element, a read of
+// a value never written, nodes that disagree after healing, a lost durable
+// write, too many siblings).
+
+#include "tests/fault/checker.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace causeway::fault {
+namespace {
+
+Op Add(int process, const std::string& key, const std::string& element,
+       Outcome outcome, int64_t invoke, int64_t complete, int siblings = 1) {
+  Op op;
+  op.process = process;
+  op.kind = OpKind::kAdd;
+  op.node = "node1@127.0.0.1";
+  op.key = key;
+  op.value = element;
+  op.outcome = outcome;
+  op.invoke_ms = invoke;
+  op.complete_ms = complete;
+  op.siblings = siblings;
+  return op;
+}
+
+Op Write(int process, const std::string& key, const std::string& value,
+         Outcome outcome, int64_t invoke, int64_t complete) {
+  Op op;
+  op.process = process;
+  op.kind = OpKind::kWrite;
+  op.node = "node2@127.0.0.1";
+  op.key = key;
+  op.value = value;
+  op.outcome = outcome;
+  op.invoke_ms = invoke;
+  op.complete_ms = complete;
+  return op;
+}
+
+Op Read(int process, const std::string& key, std::vector<std::string> values,
+        int64_t invoke, int64_t complete) {
+  Op op;
+  op.process = process;
+  op.kind = OpKind::kRead;
+  op.node = "node3@127.0.0.1";
+  op.key = key;
+  op.values = std::move(values);
+  op.siblings = static_cast<int>(op.values.size());
+  op.outcome = Outcome::kOk;
+  op.invoke_ms = invoke;
+  op.complete_ms = complete;
+  return op;
+}
+
+FinalRead Final(const std::string& node, const std::string& key,
+                std::vector<std::string> values) {
+  FinalRead f;
+  f.node = node;
+  f.key = key;
+  f.ok = true;
+  f.found = !values.empty();
+  f.values = std::move(values);
+  return f;
+}
+
+bool Mentions(const Verdict& v, const std::string& text) {
+  for (const auto& p : v.problems) {
+    if (p.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(SetCodec, RoundTripsAndMergesSiblings) {
+  EXPECT_EQ(EncodeSet({"b", "a", "c"}), "a b c");
+  EXPECT_EQ(DecodeSets({"a b", "b c", ""}),
+            (std::set<std::string>{"a", "b", "c"}));
+}
+
+TEST(CheckSetGrowth, AcceptsAHistoryWhereEveryAcknowledgedElementSurvives) {
+  std::vector<Op> ops = {Add(0, "s", "e1", Outcome::kOk, 0, 5),
+                         Add(1, "s", "e2", Outcome::kOk, 1, 6, 2),
+                         Add(0, "s", "e3", Outcome::kUnknown, 7, 20),
+                         Add(1, "s", "e4", Outcome::kFail, 8, 9)};
+  // e3 was unknown: it may or may not be there; both are fine.
+  std::vector<FinalRead> finals = {Final("n1", "s", {"e1 e2 e3"}),
+                                   Final("n2", "s", {"e1", "e2"})};
+  Verdict v = CheckSetGrowth(ops, finals, 2);
+  EXPECT_TRUE(v.ok) << ::testing::PrintToString(v.problems);
+  EXPECT_EQ(v.stats["adds acknowledged"], 2);
+  EXPECT_EQ(v.stats["adds unknown"], 1);
+}
+
+TEST(CheckSetGrowth, RejectsALostAcknowledgedElement) {
+  std::vector<Op> ops = {Add(0, "s", "e1", Outcome::kOk, 0, 5),
+                         Add(1, "s", "e2", Outcome::kOk, 1, 6)};
+  // node2 lost e2; node1 still has it: one node missing it is enough.
+  std::vector<FinalRead> finals = {Final("n1", "s", {"e1 e2"}),
+                                   Final("n2", "s", {"e1"})};
+  Verdict v = CheckSetGrowth(ops, finals, 2);
+  EXPECT_FALSE(v.ok);
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(v, "lost: acknowledged add of 'e2'"));
+  EXPECT_TRUE(Mentions(v, "through n2"));
+}
+
+TEST(CheckSetGrowth, NamesEveryNodeThatLostAnElementOnOneLine) {
+  std::vector<Op> ops = {Add(0, "s", "e1", Outcome::kOk, 0, 5),
+                         Add(1, "s", "e2", Outcome::kOk, 1, 6)};
+  std::vector<FinalRead> finals = {Final("n1", "s", {"e1"}),
+                                   Final("n2", "s", {"e1 e2"}),
+                                   Final("n3", "s", {"e1"})};
+  Verdict v = CheckSetGrowth(ops, finals, 2);
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(v, "read through n1, n3"));
+}
+
+TEST(CheckSetGrowth, RejectsAnElementNobodyAdded) {
+  std::vector<Op> ops = {Add(0, "s", "e1", Outcome::kOk, 0, 5)};
+  Verdict v = CheckSetGrowth(ops, {Final("n1", "s", {"e1 ghost"})}, 1);
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "'ghost', which no client ever added"));
+}
+
+TEST(CheckSetGrowth, RejectsMissingOrFailedFinalReads) {
+  std::vector<Op> ops = {Add(0, "s", "e1", Outcome::kOk, 0, 5)};
+  EXPECT_FALSE(CheckSetGrowth(ops, {}, 1).ok);
+  FinalRead failed;
+  failed.node = "n1";
+  failed.key = "s";
+  failed.error = "timeout";
+  Verdict v = CheckSetGrowth(ops, {failed}, 1);
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "failed: timeout"));
+}
+
+TEST(CheckSetGrowth, BoundsSiblingsByWritersPlusUnknownWrites) {
+  // Two writers and no unknown write: three siblings cannot exist.
+  std::vector<Op> ops = {Add(0, "s", "e1", Outcome::kOk, 0, 5, 1),
+                         Add(1, "s", "e2", Outcome::kOk, 6, 9, 3)};
+  Verdict v = CheckSetGrowth(ops, {Final("n1", "s", {"e1", "e2"})}, 2);
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "saw 3 siblings, more than the 2"));
+  // One unknown write invoked before makes room for a third.
+  ops.insert(ops.begin(), Add(0, "s", "e0", Outcome::kUnknown, 1, 2));
+  EXPECT_TRUE(CheckSetGrowth(ops, {Final("n1", "s", {"e1", "e2"})}, 2).ok);
+  // The final read is bounded too.
+  Verdict f = CheckSetGrowth({Add(0, "s", "e1", Outcome::kOk, 0, 5)},
+                             {Final("n1", "s", {"e1", "x", "y"})}, 1);
+  EXPECT_FALSE(f.ok);
+  EXPECT_TRUE(Mentions(f, "3 siblings, more than 1"));
+}
+
+TEST(CheckRegisters, AcceptsReadsOfWrittenValuesAndAConvergedEnd) {
+  std::vector<Op> ops = {Write(0, "r", "a", Outcome::kOk, 0, 4),
+                         Read(1, "r", {"a"}, 5, 6),
+                         // An unknown write may be read: it may have landed.
+                         Write(0, "r", "b", Outcome::kUnknown, 7, 30),
+                         Read(1, "r", {"b"}, 10, 12), Read(1, "r", {}, 13, 14)};
+  std::vector<FinalRead> finals = {Final("n1", "r", {"b"}),
+                                   Final("n2", "r", {"b"})};
+  Verdict v = CheckRegisters(ops, finals);
+  EXPECT_TRUE(v.ok) << ::testing::PrintToString(v.problems);
+  EXPECT_EQ(v.stats["registers converged"], 1);
+}
+
+TEST(CheckRegisters, RejectsAReadOfAValueNeverWritten) {
+  std::vector<Op> ops = {Write(0, "r", "a", Outcome::kOk, 0, 4),
+                         Read(1, "r", {"zzz"}, 5, 6)};
+  Verdict v = CheckRegisters(ops, {Final("n1", "r", {"a"})});
+  EXPECT_FALSE(v.ok);
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(v, "'zzz', which no client ever wrote"));
+}
+
+TEST(CheckRegisters, RejectsAReadFromTheFuture) {
+  std::vector<Op> ops = {Read(1, "r", {"a"}, 0, 3),
+                         Write(0, "r", "a", Outcome::kOk, 5, 9)};
+  Verdict v = CheckRegisters(ops, {Final("n1", "r", {"a"})});
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "invoked only at 5 ms"));
+}
+
+TEST(CheckRegisters, RejectsNodesThatDisagreeAfterHealing) {
+  std::vector<Op> ops = {Write(0, "r", "a", Outcome::kOk, 0, 4),
+                         Write(1, "r", "b", Outcome::kOk, 1, 5)};
+  Verdict v =
+      CheckRegisters(ops, {Final("n1", "r", {"a"}), Final("n2", "r", {"b"})});
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "nodes disagree on register r"));
+}
+
+TEST(CheckRegisters, RejectsSiblingsAndAMissingFinalValue) {
+  std::vector<Op> ops = {Write(0, "r", "a", Outcome::kOk, 0, 4),
+                         Write(1, "r", "b", Outcome::kOk, 1, 5),
+                         Read(2, "r", {"a", "b"}, 6, 7)};
+  Verdict v = CheckRegisters(ops, {Final("n1", "r", {})});
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "2 siblings from a last_write_wins bucket"));
+  EXPECT_TRUE(Mentions(v, "finds no value after healing"));
+}
+
+TEST(CheckDurability, RejectsALostAcknowledgedWrite) {
+  std::vector<Op> ops = {Write(0, "d1", "v1", Outcome::kOk, 0, 4),
+                         Write(0, "d2", "v2", Outcome::kOk, 5, 8),
+                         Write(0, "d3", "v3", Outcome::kUnknown, 9, 20)};
+  std::vector<FinalRead> finals = {
+      Final("n1", "d1", {"v1"}), Final("n1", "d2", {}), Final("n1", "d3", {})};
+  Verdict v = CheckDurability(ops, finals);
+  EXPECT_FALSE(v.ok);
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(v, "lost: acknowledged write of 'v2' to d2"));
+  finals[1] = Final("n1", "d2", {"v2"});
+  Verdict good = CheckDurability(ops, finals);
+  EXPECT_TRUE(good.ok) << ::testing::PrintToString(good.problems);
+  EXPECT_EQ(good.stats["acknowledged writes read back"], 2);
+}
+
+}  // namespace
+}  // namespace causeway::fault

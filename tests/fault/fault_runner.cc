@@ -1,0 +1,893 @@
+// fault_runner: history checking on a real cluster. Starts five causewayd
+// processes with fault injection (tests/support Daemon), forms one
+// cluster, and runs client workloads while a nemesis schedule partitions
+// the network, drops, duplicates, reorders and delays peer messages, skews a
+// clock, kills and restarts nodes and pauses them. Every client operation is
+// recorded (tests/fault/history.h); after healing, final reads go through
+// every node and the checkers (tests/fault/checker.h) judge the history. A
+// second phase kills a node with SIGKILL under a dw=all write load and
+// checks that every acknowledged write is still there after the restart.
+//
+// Output, in --out DIR: report.md (what was done, faults, verdicts,
+// latency, availability), timeline.svg (latency and availability over time),
+// history.jsonl (every operation), and the node logs when a check failed.
+// Exit status: 0 every verdict ok; 1 a verdict was violated; 2 the run
+// could not be carried out (a node did not start, the cluster did not form).
+//
+// Schedules: `short` (about a minute of faults, for tests/run) runs each
+// kind of fault once in a fixed order; `soak` draws faults at random from
+// --seed for --duration seconds.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/client.h"
+#include "proto/admin.pb.h"
+#include "proto/riak.pb.h"
+#include "tests/fault/checker.h"
+#include "tests/fault/history.h"
+#include "tests/fault/report.h"
+#include "tests/support/daemon.h"
+
+namespace causeway::fault {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr int kNodes = 5;
+constexpr uint32_t kQuorumOne = 0xFFFFFFFE;
+constexpr uint32_t kQuorumAll = 0xFFFFFFFC;
+const char* const kSetBucket = "fault-sets";
+const char* const kRegisterBucket = "fault-registers";
+const char* const kDurableBucket = "fault-durable";
+constexpr int kSetKeys = 3;
+constexpr int kRegisterKeys = 3;
+constexpr int kSetWriters = 3;
+constexpr int kRegisterClients = 2;
+constexpr int kDurableWriters = 3;
+
+std::string NodeName(int k) {
+  return "node" + std::to_string(k) + "@127.0.0.1";
+}
+
+// Options from the command line.
+struct Options {
+  std::string schedule = "short";
+  std::string out;
+  uint64_t seed = 0;
+  int duration_s = 600;
+};
+
+int Usage(const char* error) {
+  if (error != nullptr) std::cerr << "fault_runner: " << error << "\n";
+  std::cerr
+      << "Usage: fault_runner --out DIR [--schedule short|soak] [--seed N]\n"
+         "                    [--duration S]\n"
+         "  --out DIR        where report.md, timeline.svg and history.jsonl\n"
+         "                   go (created; earlier files are replaced)\n"
+         "  --schedule       short: each fault once, about a minute "
+         "(default);\n"
+         "                   soak: random faults for --duration seconds\n"
+         "  --seed N         seeds the soak schedule, the workload and the\n"
+         "                   nodes' fault RNGs (default: from the clock)\n"
+         "  --duration S     soak length in seconds (default 600)\n";
+  return 2;
+}
+
+bool ParseOptions(int argc, char** argv, Options* o, std::string* error) {
+  o->seed = static_cast<uint64_t>(
+      std::chrono::system_clock::now().time_since_epoch().count());
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) {
+      *error = "unknown or incomplete argument '" + a + "'";
+      return false;
+    }
+    const std::string v = argv[++i];
+    try {
+      if (a == "--out") {
+        o->out = v;
+      } else if (a == "--schedule") {
+        o->schedule = v;
+      } else if (a == "--seed") {
+        o->seed = std::stoull(v);
+      } else if (a == "--duration") {
+        o->duration_s = std::stoi(v);
+      } else {
+        *error = "unknown argument '" + a + "'";
+        return false;
+      }
+    } catch (const std::exception&) {
+      *error = a + " needs a number, not '" + v + "'";
+      return false;
+    }
+  }
+  if (o->out.empty()) *error = "--out is required";
+  if (o->schedule != "short" && o->schedule != "soak") {
+    *error = "--schedule must be short or soak";
+  }
+  if (o->duration_s < 10) *error = "--duration must be at least 10";
+  return error->empty();
+}
+
+// One HTTP/1.1 request to 127.0.0.1:port; returns the status code (0 when
+// the node did not answer) and puts the body in *body.
+int HttpRequest(uint16_t port, const std::string& method,
+                const std::string& target, const std::string& payload,
+                std::string* body) {
+  body->clear();
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return 0;
+  }
+  const std::string request = method + " " + target +
+                              " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                              "Content-Type: text/plain\r\nContent-Length: " +
+                              std::to_string(payload.size()) +
+                              "\r\nConnection: close\r\n\r\n" + payload;
+  size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n =
+        send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      close(fd);
+      return 0;
+    }
+    sent += static_cast<size_t>(n);
+  }
+  std::string response;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    response.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  // "HTTP/1.1 200 OK\r\n..."
+  if (response.size() < 12 || response.compare(0, 5, "HTTP/") != 0) return 0;
+  const size_t header_end = response.find("\r\n\r\n");
+  if (header_end != std::string::npos) *body = response.substr(header_end + 4);
+  return std::atoi(response.c_str() + 9);
+}
+
+int64_t NowMs(Clock::time_point start) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
+}
+
+// The five nodes and what the nemesis does to them. Only the main thread
+// touches the Daemons (they were forked from it: a daemon dies with the
+// thread that started it); workers read the client ports from `pb_ports`.
+class Cluster {
+ public:
+  explicit Cluster(uint64_t seed) : seed_(seed) {
+    for (auto& p : pb_ports) p = 0;
+  }
+  ~Cluster() {
+    // A paused node would only take SIGTERM once resumed.
+    for (auto& d : nodes_) {
+      if (d->running()) kill(d->pid(), SIGCONT);
+    }
+  }
+
+  bool Form(std::string* error) {
+    for (int k = 1; k <= kNodes; ++k) {
+      testing::DaemonOptions o;
+      o.name = NodeName(k);
+      o.peer = true;
+      o.cluster_name = "causeway-fault";
+      o.cluster_secret = "the fault runner's cluster secret";
+      o.extra_args = {"--enable-fault-injection", "--request-timeout-ms",
+                      "4000"};
+      o.stop_timeout = seconds(10);
+      nodes_.push_back(std::make_unique<testing::Daemon>(o));
+      Status s = nodes_.back()->Start();
+      if (!s.ok()) {
+        *error = "starting " + NodeName(k) + ": " + s.ToString();
+        return false;
+      }
+      pb_ports[k - 1] = nodes_.back()->pb_port();
+    }
+    for (int k = 2; k <= kNodes; ++k) {
+      auto c = ClientFor(k);
+      Status s = c->ClusterJoin(node(1).peer_address());
+      if (!s.ok()) {
+        *error = NodeName(k) + " joining: " + s.ToString();
+        return false;
+      }
+    }
+    if (!WaitSettled(seconds(90))) {
+      *error = "the cluster did not settle:\n" + Describe();
+      return false;
+    }
+    for (int k = 1; k <= kNodes; ++k) {
+      Post(k, "/faults/seed?value=" + std::to_string(seed_ + k), "");
+    }
+    return true;
+  }
+
+  testing::Daemon& node(int k) { return *nodes_.at(k - 1); }
+
+  std::unique_ptr<client::Client> ClientFor(int k, int timeout_ms = 15000) {
+    client::ClientOptions o;
+    o.port = pb_ports[k - 1];
+    o.connect_timeout_ms = 2000;
+    o.io_timeout_ms = timeout_ms;
+    return std::make_unique<client::Client>(o);
+  }
+
+  // POSTs to node k's admin port; false (and says why) unless 200.
+  bool Post(int k, const std::string& target, const std::string& payload) {
+    if (!node(k).running() || paused_.count(k) != 0) return true;
+    std::string body;
+    const int code =
+        HttpRequest(node(k).http_port(), "POST", target, payload, &body);
+    if (code != 200) {
+      std::cerr << "fault_runner: " << NodeName(k) << " answered " << code
+                << " to POST " << target << ": " << body << "\n";
+      return false;
+    }
+    return true;
+  }
+  void PostAll(const std::string& target, const std::string& payload = "") {
+    for (int k = 1; k <= kNodes; ++k) Post(k, target, payload);
+  }
+  // "1,2/3,4,5" -> node names.
+  void Partition(const std::string& groups) {
+    std::string text;
+    for (char c : groups) {
+      if (c >= '1' && c <= '9') {
+        text += NodeName(c - '0');
+      } else {
+        text.push_back(c);
+      }
+    }
+    PostAll("/faults/partition", text);
+  }
+  // A link fault on every link, or only on node k's links (both ways).
+  void LinkFault(const std::string& verb, const std::string& query,
+                 int only = 0) {
+    for (int k = 1; k <= kNodes; ++k) {
+      for (int peer = 1; peer <= kNodes; ++peer) {
+        if (only == 0 && peer > 1) break;
+        if (only != 0 && (peer == k || (k != only && peer != only))) continue;
+        std::string target = "/faults/" + verb + "?" + query;
+        if (only != 0) target += "&node=" + NodeName(peer).replace(5, 1, "%40");
+        Post(k, target, "");
+      }
+    }
+  }
+  void Kill(int k) { node(k).Kill(); }
+  bool Start(int k) {
+    Status s = node(k).Start();
+    if (!s.ok()) {
+      std::cerr << "fault_runner: restarting " << NodeName(k) << ": "
+                << s.ToString() << "\n";
+      return false;
+    }
+    Post(k, "/faults/seed?value=" + std::to_string(seed_ + 100 + k), "");
+    pb_ports[k - 1] = node(k).pb_port();
+    return true;
+  }
+  void Pause(int k) {
+    if (node(k).running()) kill(node(k).pid(), SIGSTOP);
+    paused_.insert(k);
+  }
+  void Resume(int k) {
+    if (node(k).running()) kill(node(k).pid(), SIGCONT);
+    paused_.erase(k);
+  }
+  // Undoes everything: resumes, restarts, clears faults.
+  bool HealAll() {
+    for (int k = 1; k <= kNodes; ++k) Resume(k);
+    bool ok = true;
+    for (int k = 1; k <= kNodes; ++k) {
+      if (!node(k).running()) ok = Start(k) && ok;
+    }
+    PostAll("/faults/clear");
+    return ok;
+  }
+
+  bool WaitSettled(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      if (Settled()) return true;
+      std::this_thread::sleep_for(milliseconds(250));
+    }
+    return false;
+  }
+  // Waits until no node holds hints (bounded); true when none do.
+  bool WaitHintsDelivered(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      bool none = true;
+      for (int k = 1; k <= kNodes && none; ++k) {
+        admin::CwClusterStatusResp st;
+        none = ClientFor(k)->ClusterStatus(&st).ok() &&
+               st.handoff().hints_pending() == 0;
+      }
+      if (none) return true;
+      std::this_thread::sleep_for(milliseconds(250));
+    }
+    return false;
+  }
+
+  std::string Describe() {
+    std::string out;
+    for (int k = 1; k <= kNodes; ++k) {
+      out += NodeName(k) + ": ";
+      admin::CwClusterStatusResp st;
+      Status s = ClientFor(k)->ClusterStatus(&st);
+      if (!s.ok()) {
+        out += s.ToString() + "\n";
+        continue;
+      }
+      out += "ring " + std::to_string(st.ring_version()) + ", pending " +
+             std::to_string(st.pending_transfers()) + ", members:";
+      for (const auto& m : st.members()) {
+        out += " " + m.name() + "(" + m.status() + "," +
+               (m.up() ? "up" : "down") + ")";
+      }
+      out += "\n";
+    }
+    return out;
+  }
+
+  std::array<std::atomic<uint16_t>, kNodes> pb_ports;
+
+ private:
+  bool Settled() {
+    std::optional<uint64_t> version;
+    for (int k = 1; k <= kNodes; ++k) {
+      admin::CwClusterStatusResp st;
+      if (!ClientFor(k, 5000)->ClusterStatus(&st).ok()) return false;
+      if (st.pending_transfers() != 0) return false;
+      if (version && *version != st.ring_version()) return false;
+      version = st.ring_version();
+      int valid_up = 0;
+      for (const auto& m : st.members()) {
+        if (m.status() == "removed") continue;
+        if (m.status() != "valid" || (m.has_up() && !m.up())) return false;
+        ++valid_up;
+      }
+      if (valid_up != kNodes) return false;
+    }
+    return version.has_value();
+  }
+
+  uint64_t seed_;
+  std::vector<std::unique_ptr<testing::Daemon>> nodes_;
+  std::set<int> paused_;
+};
+
+// A client thread: one Client per node, replaced when the node's port
+// changes (a restarted node binds new client ports).
+class Worker {
+ public:
+  Worker(int process, Cluster& cluster, History& history,
+         Clock::time_point start, uint64_t seed)
+      : process_(process),
+        cluster_(cluster),
+        history_(history),
+        start_(start),
+        rng_(seed) {}
+
+  int PickNode() {
+    return static_cast<int>(
+        std::uniform_int_distribution<int>(1, kNodes)(rng_));
+  }
+  client::Client& ClientOf(int k) {
+    const uint16_t port = cluster_.pb_ports[k - 1];
+    auto& c = clients_[k];
+    if (!c || c->options().port != port) c = cluster_.ClientFor(k, 6000);
+    return *c;
+  }
+  // Connects first, so that a refused connection (nothing sent) is a
+  // certain failure; anything after that is unknown.
+  bool Reachable(client::Client& c, Op* op) {
+    if (c.connected()) return true;
+    Status s = c.Connect();
+    if (s.ok()) return true;
+    op->outcome = Outcome::kFail;
+    op->error = s.ToString();
+    return false;
+  }
+  Op Begin(OpKind kind, int k, std::string key) {
+    Op op;
+    op.process = process_;
+    op.kind = kind;
+    op.node = NodeName(k);
+    op.key = std::move(key);
+    op.invoke_ms = NowMs(start_);
+    return op;
+  }
+  void Finish(Op op) {
+    op.complete_ms = NowMs(start_);
+    history_.Add(std::move(op));
+  }
+
+  // Set workload: read, merge the siblings, add one element, write back
+  // with the context.
+  void AddElement(int seq) {
+    const int k = PickNode();
+    Op op = Begin(OpKind::kAdd, k,
+                  "set-" + std::to_string(std::uniform_int_distribution<int>(
+                               0, kSetKeys - 1)(rng_)));
+    op.value = "p" + std::to_string(process_) + "-" + std::to_string(seq);
+    client::Client& c = ClientOf(k);
+    if (!Reachable(c, &op)) return Finish(std::move(op));
+    pbc::RpbGetReq get;
+    get.set_bucket(kSetBucket);
+    get.set_key(op.key);
+    pbc::RpbGetResp got;
+    Status s = c.Get(get, &got);
+    if (!s.ok() && !s.IsNotFound()) {
+      // Nothing was written yet.
+      op.outcome = Outcome::kFail;
+      op.error = "read: " + s.ToString();
+      return Finish(std::move(op));
+    }
+    std::vector<std::string> siblings;
+    for (const auto& content : got.content())
+      siblings.push_back(content.value());
+    op.siblings = static_cast<int>(siblings.size());
+    std::set<std::string> elements = DecodeSets(siblings);
+    elements.insert(op.value);
+    pbc::RpbPutReq put;
+    put.set_bucket(kSetBucket);
+    put.set_key(op.key);
+    if (got.has_vclock()) put.set_vclock(got.vclock());
+    put.mutable_content()->set_value(EncodeSet(elements));
+    pbc::RpbPutResp resp;
+    s = c.Put(put, &resp);
+    op.outcome = s.ok() ? Outcome::kOk : Outcome::kUnknown;
+    if (!s.ok()) op.error = s.ToString();
+    Finish(std::move(op));
+  }
+
+  // Register workload: a blind write of a fresh value, or a read.
+  void RegisterOp(int seq) {
+    const int k = PickNode();
+    const std::string key =
+        "reg-" + std::to_string(std::uniform_int_distribution<int>(
+                     0, kRegisterKeys - 1)(rng_));
+    client::Client& c = ClientOf(k);
+    if (std::uniform_int_distribution<int>(0, 1)(rng_) == 0) {
+      Op op = Begin(OpKind::kWrite, k, key);
+      op.value = "p" + std::to_string(process_) + "-" + std::to_string(seq);
+      if (!Reachable(c, &op)) return Finish(std::move(op));
+      pbc::RpbPutReq put;
+      put.set_bucket(kRegisterBucket);
+      put.set_key(key);
+      put.mutable_content()->set_value(op.value);
+      pbc::RpbPutResp resp;
+      Status s = c.Put(put, &resp);
+      op.outcome = s.ok() ? Outcome::kOk : Outcome::kUnknown;
+      if (!s.ok()) op.error = s.ToString();
+      return Finish(std::move(op));
+    }
+    Op op = Begin(OpKind::kRead, k, key);
+    if (!Reachable(c, &op)) return Finish(std::move(op));
+    pbc::RpbGetReq get;
+    get.set_bucket(kRegisterBucket);
+    get.set_key(key);
+    pbc::RpbGetResp got;
+    Status s = c.Get(get, &got);
+    if (s.ok() || s.IsNotFound()) {
+      op.outcome = Outcome::kOk;
+      for (const auto& content : got.content())
+        op.values.push_back(content.value());
+      op.siblings = static_cast<int>(op.values.size());
+    } else {
+      op.outcome = Outcome::kFail;  // a read that failed changed nothing
+      op.error = s.ToString();
+    }
+    Finish(std::move(op));
+  }
+
+  // Durability workload: a fresh key, written once with dw=all.
+  void DurableWrite(int seq) {
+    const int k = PickNode();
+    Op op = Begin(OpKind::kWrite, k,
+                  "d-" + std::to_string(process_) + "-" + std::to_string(seq));
+    op.value = "v" + std::to_string(seq);
+    client::Client& c = ClientOf(k);
+    if (!Reachable(c, &op)) return Finish(std::move(op));
+    pbc::RpbPutReq put;
+    put.set_bucket(kDurableBucket);
+    put.set_key(op.key);
+    put.set_dw(kQuorumAll);
+    put.mutable_content()->set_value(op.value);
+    pbc::RpbPutResp resp;
+    Status s = c.Put(put, &resp);
+    op.outcome = s.ok() ? Outcome::kOk : Outcome::kUnknown;
+    if (!s.ok()) op.error = s.ToString();
+    Finish(std::move(op));
+  }
+
+ private:
+  int process_;
+  Cluster& cluster_;
+  History& history_;
+  Clock::time_point start_;
+  std::mt19937_64 rng_;
+  std::map<int, std::unique_ptr<client::Client>> clients_;
+};
+
+// Runs `body(seq)` on `count` threads until `stop`.
+class Workers {
+ public:
+  void Run(int count, int first_process, Cluster& cluster, History& history,
+           Clock::time_point start, uint64_t seed,
+           std::function<void(Worker&, int)> body) {
+    for (int i = 0; i < count; ++i) {
+      const int process = first_process + i;
+      threads_.emplace_back([=, &cluster, &history, this] {
+        Worker w(process, cluster, history, start, seed * 1000 + process);
+        for (int seq = 0; !stop_; ++seq) {
+          body(w, seq);
+          // A short pause keeps the load light for a 2-core machine.
+          std::this_thread::sleep_for(milliseconds(20));
+        }
+      });
+    }
+  }
+  void Stop() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+  ~Workers() {
+    if (!threads_.empty()) Stop();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+// One step of a schedule: apply a fault, hold it, undo it.
+struct Step {
+  std::string what;
+  std::function<void(Cluster&)> apply;
+  std::function<void(Cluster&)> undo;
+  int hold_ms;
+};
+
+std::vector<Step> Menu() {
+  return {
+      {"partition 1,2 / 3,4,5", [](Cluster& c) { c.Partition("1,2/3,4,5"); },
+       [](Cluster& c) { c.PostAll("/faults/heal"); }, 10000},
+      {"partition 1 / 2,3,4,5", [](Cluster& c) { c.Partition("1/2,3,4,5"); },
+       [](Cluster& c) { c.PostAll("/faults/heal"); }, 8000},
+      {"drop 15%, duplicate 10%, reorder 20% by up to 50 ms",
+       [](Cluster& c) {
+         c.LinkFault("drop", "pct=15");
+         c.LinkFault("duplicate", "pct=10");
+         c.LinkFault("reorder", "pct=20&ms=50");
+       },
+       [](Cluster& c) { c.PostAll("/faults/clear"); }, 8000},
+      {"kill -9 node3, then start it", [](Cluster& c) { c.Kill(3); },
+       [](Cluster& c) { c.Start(3); }, 6000},
+      {"pause node4 (SIGSTOP), then resume", [](Cluster& c) { c.Pause(4); },
+       [](Cluster& c) { c.Resume(4); }, 6000},
+      {"delay node5's links 40+-20 ms, node2's clock 5 s behind",
+       [](Cluster& c) {
+         c.LinkFault("delay", "ms=40&jitter=20", 5);
+         c.Post(2, "/faults/skew?ms=-5000", "");
+       },
+       [](Cluster& c) { c.PostAll("/faults/clear"); }, 8000},
+      {"partition 1,3 / 2,4,5 and kill -9 node1",
+       [](Cluster& c) {
+         c.Partition("1,3/2,4,5");
+         c.Kill(1);
+       },
+       [](Cluster& c) {
+         c.Start(1);
+         c.PostAll("/faults/heal");
+       },
+       8000},
+  };
+}
+
+// Reads `key` through node k until it succeeds or `timeout` passes.
+FinalRead ReadFinal(Cluster& cluster, int k, const std::string& bucket,
+                    const std::string& key, uint32_t r, milliseconds timeout) {
+  FinalRead f;
+  f.node = NodeName(k);
+  f.key = key;
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    auto c = cluster.ClientFor(k, 10000);
+    pbc::RpbGetReq get;
+    get.set_bucket(bucket);
+    get.set_key(key);
+    get.set_r(r);
+    get.set_notfound_ok(false);
+    pbc::RpbGetResp got;
+    Status s = c->Get(get, &got);
+    if (s.ok() || s.IsNotFound()) {
+      f.ok = true;
+      f.found = s.ok();
+      f.error.clear();
+      for (const auto& content : got.content())
+        f.values.push_back(content.value());
+      return f;
+    }
+    f.error = s.ToString();
+    if (Clock::now() >= deadline) return f;
+    std::this_thread::sleep_for(milliseconds(500));
+  }
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+// Sets the properties through node1, then waits until every node reports
+// them: they travel by gossip, and a node that still has the defaults
+// (allow_mult=false) would rightly resolve concurrent adds to one of them.
+Status SetBucketProps(Cluster& cluster, const std::string& bucket,
+                      bool allow_mult, bool lww) {
+  pbc::RpbSetBucketReq req;
+  req.set_bucket(bucket);
+  req.mutable_props()->set_allow_mult(allow_mult);
+  req.mutable_props()->set_last_write_wins(lww);
+  Status s = cluster.ClientFor(1)->SetBucket(req);
+  if (!s.ok()) return s;
+  const auto deadline = Clock::now() + seconds(60);
+  for (int k = 1; k <= kNodes; ++k) {
+    while (true) {
+      pbc::RpbGetBucketReq get;
+      get.set_bucket(bucket);
+      pbc::RpbBucketProps props;
+      s = cluster.ClientFor(k)->GetBucket(get, &props);
+      if (s.ok() && props.allow_mult() == allow_mult &&
+          props.last_write_wins() == lww) {
+        break;
+      }
+      if (Clock::now() >= deadline) {
+        return Status::Timeout(NodeName(k) +
+                               " did not take the properties "
+                               "of bucket " +
+                               bucket + " within 60 s (" +
+                               (s.ok() ? "old values" : s.ToString()) + ")");
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  }
+  return Status::Ok();
+}
+
+int Run(const Options& o) {
+  std::filesystem::create_directories(o.out);
+  Cluster cluster(o.seed);
+  std::string error;
+  std::cerr << "fault_runner: starting " << kNodes << " nodes (seed " << o.seed
+            << ")\n";
+  if (!cluster.Form(&error)) {
+    std::cerr << "fault_runner: " << error << "\n";
+    return 2;
+  }
+  for (Status s : {SetBucketProps(cluster, kSetBucket, true, false),
+                   SetBucketProps(cluster, kRegisterBucket, false, true)}) {
+    if (!s.ok()) {
+      std::cerr << "fault_runner: setting bucket properties: " << s.ToString()
+                << "\n";
+      return 2;
+    }
+  }
+
+  RunSummary run;
+  run.schedule = o.schedule;
+  run.seed = o.seed;
+  run.nodes = kNodes;
+  run.workload = std::to_string(kSetWriters) + " clients add elements to " +
+                 std::to_string(kSetKeys) +
+                 " sets (read-merge-write with contexts, "
+                 "bucket " +
+                 kSetBucket + ", allow_mult=true); " +
+                 std::to_string(kRegisterClients) + " clients write and read " +
+                 std::to_string(kRegisterKeys) +
+                 " registers (blind writes, bucket " + kRegisterBucket +
+                 ", last_write_wins=true); each operation goes to a "
+                 "random node with the bucket's default quorums. Then " +
+                 std::to_string(kDurableWriters) +
+                 " clients write fresh keys with "
+                 "dw=all while one node is killed with SIGKILL and restarted.";
+
+  // Timing is not replayed, but the seed fixes the schedule's faults, the
+  // workload's choices and the nodes' fault RNGs.
+  run.notes.push_back("run again with: fault_runner --schedule " + o.schedule +
+                      (o.schedule == "soak"
+                           ? " --duration " + std::to_string(o.duration_s)
+                           : std::string()) +
+                      " --seed " + std::to_string(o.seed) + " --out DIR");
+
+  History history;
+  const Clock::time_point start = Clock::now();
+  std::mt19937_64 rng(o.seed);
+  {
+    Workers workers;
+    workers.Run(kSetWriters, 0, cluster, history, start, o.seed,
+                [](Worker& w, int seq) { w.AddElement(seq); });
+    workers.Run(kRegisterClients, kSetWriters, cluster, history, start, o.seed,
+                [](Worker& w, int seq) { w.RegisterOp(seq); });
+    std::this_thread::sleep_for(seconds(4));
+    const std::vector<Step> menu = Menu();
+    std::vector<Step> steps;
+    if (o.schedule == "short") {
+      steps = menu;
+    } else {
+      const auto end = start + seconds(o.duration_s);
+      int64_t planned = 0;
+      while (start + milliseconds(planned) < end) {
+        const Step& s = menu[rng() % menu.size()];
+        steps.push_back(s);
+        planned += s.hold_ms + 4000;
+      }
+    }
+    for (const Step& step : steps) {
+      std::cerr << "fault_runner: " << NowMs(start) / 1000.0
+                << " s: " << step.what << "\n";
+      FaultEvent e;
+      e.what = step.what;
+      e.start_ms = NowMs(start);
+      step.apply(cluster);
+      std::this_thread::sleep_for(milliseconds(step.hold_ms));
+      step.undo(cluster);
+      e.end_ms = NowMs(start);
+      run.events.push_back(e);
+      std::this_thread::sleep_for(seconds(3));
+    }
+    std::this_thread::sleep_for(seconds(2));
+    workers.Stop();
+  }
+  run.run_ms = NowMs(start);
+
+  // Heal everything and let the cluster settle before the final reads.
+  std::cerr << "fault_runner: healing, waiting for the cluster to settle\n";
+  if (!cluster.HealAll() || !cluster.WaitSettled(seconds(90))) {
+    run.notes.push_back("the cluster did not settle after healing:\n" +
+                        cluster.Describe());
+  }
+  if (!cluster.WaitHintsDelivered(seconds(30))) {
+    run.notes.push_back("hints were still pending 30 s after healing");
+  }
+  std::vector<FinalRead> set_finals, register_finals;
+  for (int i = 0; i < kSetKeys; ++i) {
+    for (int k = 1; k <= kNodes; ++k) {
+      set_finals.push_back(ReadFinal(cluster, k, kSetBucket,
+                                     "set-" + std::to_string(i), kQuorumAll,
+                                     seconds(20)));
+    }
+  }
+  for (int i = 0; i < kRegisterKeys; ++i) {
+    for (int k = 1; k <= kNodes; ++k) {
+      register_finals.push_back(ReadFinal(cluster, k, kRegisterBucket,
+                                          "reg-" + std::to_string(i),
+                                          kQuorumAll, seconds(20)));
+    }
+  }
+
+  // Durability: kill -9 a node under a dw=all load, restart it, read back.
+  History durable;
+  {
+    std::cerr << "fault_runner: durability phase\n";
+    Workers workers;
+    const Clock::time_point d_start = start;
+    workers.Run(kDurableWriters, 10, cluster, durable, d_start, o.seed,
+                [](Worker& w, int seq) { w.DurableWrite(seq); });
+    std::this_thread::sleep_for(seconds(3));
+    const int victim = 2 + static_cast<int>(rng() % (kNodes - 1));
+    FaultEvent e;
+    e.what = "kill -9 " + NodeName(victim) + " under dw=all writes, restart";
+    e.start_ms = NowMs(start);
+    cluster.Kill(victim);
+    std::this_thread::sleep_for(seconds(4));
+    cluster.Start(victim);
+    e.end_ms = NowMs(start);
+    run.events.push_back(e);
+    std::this_thread::sleep_for(seconds(3));
+    workers.Stop();
+  }
+  if (!cluster.WaitSettled(seconds(60))) {
+    run.notes.push_back(
+        "the cluster did not settle after the durability "
+        "phase:\n" +
+        cluster.Describe());
+  }
+  cluster.WaitHintsDelivered(seconds(30));
+  std::vector<FinalRead> durable_finals;
+  for (const Op& op : durable.ops()) {
+    if (op.outcome != Outcome::kOk) continue;
+    // Any replica holding it counts: the question is whether it was lost.
+    durable_finals.push_back(
+        ReadFinal(cluster, 1 + static_cast<int>(rng() % kNodes), kDurableBucket,
+                  op.key, kQuorumOne, seconds(10)));
+  }
+
+  const std::vector<Op> ops = history.ops();
+  const std::vector<Op> durable_ops = durable.ops();
+  run.verdicts.push_back(CheckSetGrowth(ops, set_finals, kSetWriters));
+  run.verdicts.push_back(CheckRegisters(ops, register_finals));
+  run.verdicts.push_back(CheckDurability(durable_ops, durable_finals));
+
+  std::vector<Op> all = ops;
+  all.insert(all.end(), durable_ops.begin(), durable_ops.end());
+  const int64_t total_ms = NowMs(start);
+  WriteFile(o.out + "/history.jsonl", ToJsonLines(all));
+  WriteFile(o.out + "/timeline.svg", RenderSvg(all, run.events, total_ms));
+  run.run_ms = total_ms;
+  const std::string report = RenderMarkdown(run, all, "timeline.svg");
+  WriteFile(o.out + "/report.md", report);
+
+  bool ok = true;
+  for (const Verdict& v : run.verdicts) ok = ok && v.ok;
+  if (!ok) {
+    for (int k = 1; k <= kNodes; ++k) {
+      std::error_code ec;
+      std::filesystem::copy_file(
+          cluster.node(k).log_path(),
+          o.out + "/node" + std::to_string(k) + ".log",
+          std::filesystem::copy_options::overwrite_existing, ec);
+    }
+  }
+  std::cout << report;
+  std::cerr << "fault_runner: " << (ok ? "PASS" : "FAIL") << "; report in "
+            << o.out << "/report.md\n";
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace causeway::fault
+
+int main(int argc, char** argv) {
+  causeway::fault::Options o;
+  std::string error;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "-h") == 0 ||
+        std::strcmp(argv[i], "--help") == 0) {
+      causeway::fault::Usage(nullptr);
+      return 0;
+    }
+  }
+  if (!causeway::fault::ParseOptions(argc, argv, &o, &error)) {
+    return causeway::fault::Usage(error.c_str());
+  }
+  return causeway::fault::Run(o);
+}

@@ -1,0 +1,62 @@
+#pragma once
+// History: what the clients of a fault run did, one Op per client operation,
+// as seen from the client: when it was invoked, when it completed, and how it
+// ended. An operation that failed in a way that may still have taken effect
+// (a timeout, a broken connection after the request went out, a quorum not
+// met after some replicas stored the write) is kUnknown, never kFail: the
+// checkers must treat it as "maybe happened". kFail is reserved for
+// operations that certainly did nothing (nothing reached the server).
+//
+// History is safe to append to from many threads; everything else reads it
+// after the workload has stopped.
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace causeway::fault {
+
+enum class Outcome { kOk, kFail, kUnknown };
+
+const char* OutcomeName(Outcome o);
+
+enum class OpKind {
+  kAdd,    // set workload: read-merge-write adding `value` to the set `key`
+  kRead,   // register workload: a read of `key`; `values` are its siblings
+  kWrite,  // register or durability workload: a write of `value` to `key`
+};
+
+const char* OpKindName(OpKind k);
+
+struct Op {
+  int process = 0;  // the client thread that ran it
+  OpKind kind = OpKind::kWrite;
+  std::string node;  // the node the client talked to
+  std::string key;
+  std::string value;                // the element added, or the value written
+  std::vector<std::string> values;  // what a read returned (its siblings)
+  // Siblings the operation saw: a read's, or the read before an add.
+  int siblings = 0;
+  Outcome outcome = Outcome::kUnknown;
+  int64_t invoke_ms = 0;    // since the start of the run
+  int64_t complete_ms = 0;  // since the start of the run
+  std::string error;        // why it did not end kOk
+};
+
+class History {
+ public:
+  void Add(Op op);
+  // A copy, in the order the operations completed.
+  std::vector<Op> ops() const;
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Op> ops_;
+};
+
+// One line of JSON per operation, for the run's output directory.
+std::string ToJsonLines(const std::vector<Op>& ops);
+
+}  // namespace causeway::fault
