@@ -56,6 +56,32 @@ class CoreBugs : public ::testing::Test {
 
   bool Settled() { return sim::Settled(world_, names_); }
 
+  // Hands `to` a replica write of `key` = `value` from n1 as a coordinator
+  // sends it to a fallback: with a hint naming the primary it stands in for.
+  void DeliverHintedWrite(const NodeName& to, const std::string& key,
+                          const std::string& value, const NodeName& hint_for) {
+    replication::ring::Ring ring(world_.node("n1").core().View().owners);
+    peer::Envelope m;
+    m.set_cluster("causeway");
+    m.set_request_id(7);
+    peer::WriteRequest* w = m.mutable_write();
+    w->mutable_key()->set_partition(ring.PartitionOf(
+        replication::ring::HashKey(kDefaultType, kBucket, key)));
+    w->mutable_key()->set_type(kDefaultType);
+    w->mutable_key()->set_bucket(kBucket);
+    w->mutable_key()->set_key(key);
+    replication::object::Object object;
+    replication::object::Sibling sibling;
+    sibling.value = value;
+    object.Update({}, sibling, /*actor=*/99,
+                  replication::object::Resolution::kKeepSiblings);
+    w->set_object(object.Encode());
+    w->set_resolution(
+        static_cast<uint32_t>(replication::object::Resolution::kKeepSiblings));
+    w->set_hint_for(hint_for);
+    world_.node(to).core().OnPeerMessage("n1", m.SerializeAsString());
+  }
+
   // The key's replicas, and the one node (of four) that is not one.
   void Roles(const std::string& key, std::vector<NodeName>* primaries,
              NodeName* other) {
@@ -318,26 +344,7 @@ TEST_F(CoreBugs, HintForANodeThatLeftReachesTheNewReplicas) {
   world_.RunFor(5000);
   // Three members now: every key lives on all of them. A replica write
   // that a coordinator sent to n2 as n4's fallback, before the removal.
-  replication::ring::Ring ring(world_.node("n1").core().View().owners);
-  peer::Envelope m;
-  m.set_cluster("causeway");
-  m.set_request_id(7);
-  peer::WriteRequest* w = m.mutable_write();
-  w->mutable_key()->set_partition(
-      ring.PartitionOf(replication::ring::HashKey(kDefaultType, kBucket, "k")));
-  w->mutable_key()->set_type(kDefaultType);
-  w->mutable_key()->set_bucket(kBucket);
-  w->mutable_key()->set_key("k");
-  replication::object::Object object;
-  replication::object::Sibling value;
-  value.value = "hinted";
-  object.Update({}, value, /*actor=*/99,
-                replication::object::Resolution::kKeepSiblings);
-  w->set_object(object.Encode());
-  w->set_resolution(
-      static_cast<uint32_t>(replication::object::Resolution::kKeepSiblings));
-  w->set_hint_for("n4");
-  world_.node("n2").core().OnPeerMessage("n1", m.SerializeAsString());
+  DeliverHintedWrite("n2", "k", "hinted", /*hint_for=*/"n4");
   ASSERT_TRUE(HoldsLocally("n2", "k"));
 
   world_.RunFor(20000);
@@ -440,26 +447,7 @@ TEST_F(CoreBugs, RemovedNodeStillDeliversItsHints) {
       [&] { return world_.node("n4").core().ReadyToExit(); }, 60000));
   world_.RunFor(5000);
   // A replica write sent to n4 as n2's fallback, before n4 was removed.
-  replication::ring::Ring ring(world_.node("n1").core().View().owners);
-  peer::Envelope m;
-  m.set_cluster("causeway");
-  m.set_request_id(7);
-  peer::WriteRequest* w = m.mutable_write();
-  w->mutable_key()->set_partition(
-      ring.PartitionOf(replication::ring::HashKey(kDefaultType, kBucket, "k")));
-  w->mutable_key()->set_type(kDefaultType);
-  w->mutable_key()->set_bucket(kBucket);
-  w->mutable_key()->set_key("k");
-  replication::object::Object object;
-  replication::object::Sibling value;
-  value.value = "owed";
-  object.Update({}, value, /*actor=*/99,
-                replication::object::Resolution::kKeepSiblings);
-  w->set_object(object.Encode());
-  w->set_resolution(
-      static_cast<uint32_t>(replication::object::Resolution::kKeepSiblings));
-  w->set_hint_for("n2");
-  world_.node("n4").core().OnPeerMessage("n1", m.SerializeAsString());
+  DeliverHintedWrite("n4", "k", "owed", /*hint_for=*/"n2");
   ASSERT_TRUE(HoldsLocally("n4", "k"));
 
   world_.RunFor(20000);
