@@ -417,7 +417,9 @@ void AntiEntropy::Tick() {
                 round_.end());
     std::reverse(round_.begin(), round_.end());  // popped from the back
   }
-  auto [partition, peer] = round_.back();
+  // Named copies, not a structured binding: lambdas capture them below.
+  const uint32_t partition = round_.back().first;
+  const std::string peer = round_.back().second;
   round_.pop_back();
   running_ = true;
   auto ex = std::make_shared<Exchange>(
