@@ -868,11 +868,6 @@ void Hub::Send(const std::string& to, const std::string& address,
     case Peer::Phase::kBackoff:
       break;
   }
-  // Waiting out a backoff after failures: whoever waits for an answer to
-  // this message should know now, not at its timeout.
-  if (peer->failures > 0 && peer->phase == Peer::Phase::kBackoff) {
-    ReportUnreachable(*peer);
-  }
 }
 
 void Hub::ReportUnreachable(const Peer& peer) {

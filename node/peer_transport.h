@@ -135,10 +135,11 @@ class PeerTransport : public replication::Network {
  public:
   using DeliverFn =
       std::function<void(const std::string& from, std::string_view payload)>;
-  // Told when a peer cannot be reached: a connection attempt or handshake
-  // failed, or a message was queued for a peer whose last attempt failed.
-  // `name` is empty for a peer known by address only. Runs from the
-  // io_context, never inside Send().
+  // Told each time an attempt to reach a peer fails (connect or handshake),
+  // so whoever waits on it need not wait for a timeout. Not told for
+  // messages queued while the transport backs off: the peer may be back,
+  // and the next attempt will tell. `name` is empty for a peer known by
+  // address only. Runs from the io_context, never inside Send().
   using UnreachableFn =
       std::function<void(const std::string& name, const std::string& address,
                          const std::string& reason)>;

@@ -131,7 +131,8 @@ class CoreBugs : public ::testing::Test {
     req.set_r(kQuorumAll);
     pbc::RpbGetResp resp;
     std::multiset<std::string> out;
-    if (!ClientFor(via)->Get(req, &resp).ok()) return {"<read failed>"};
+    Status s = ClientFor(via)->Get(req, &resp);
+    if (!s.ok()) return {"<read failed: " + s.ToString() + ">"};
     for (const auto& c : resp.content()) out.insert(c.value());
     return out;
   }
@@ -215,7 +216,13 @@ TEST_F(CoreBugs, FallbackThatDeliveredItsHintNeverReusesADot) {
     return SeenUp(fallback, down, true) && HintsPending(fallback) == 0;
   }));
 
-  // Both writes were acknowledged and neither saw the other.
+  // Both writes were acknowledged and neither saw the other. The reads ask
+  // all three replicas, so first every node must see the restarted one up
+  // (each learns it from its own heartbeats).
+  for (int k = 1; k <= 4; ++k) {
+    ASSERT_TRUE(Eventually(seconds(15), [&] { return SeenUp(k, down, true); }))
+        << NodeName(k) << " never saw " << NodeName(down) << " up again";
+  }
   for (int k = 1; k <= 4; ++k) {
     EXPECT_EQ(Values(k, bucket, "k"), (std::multiset<std::string>{"a", "b"}))
         << "read through " << NodeName(k);
