@@ -971,7 +971,25 @@ void Hub::Connect(const std::shared_ptr<Peer>& peer) {
 }
 
 void Hub::OnLinkReady(Link& link) {
-  if (link.role() != Role::kInitiator) return;
+  if (link.role() != Role::kInitiator) {
+    // The peer just reached us, so it is up: if our own link to it waits
+    // out a backoff from earlier failures (it was down, and is back), try
+    // now rather than hold its messages for up to the backoff maximum.
+    auto it = peers_by_name.find(link.peer_name());
+    if (it == peers_by_name.end()) return;
+    std::shared_ptr<Peer> peer = it->second;
+    if (peer->phase != Peer::Phase::kBackoff) return;
+    peer->next_attempt = Clock::now();
+    PruneExpired(*peer);
+    if (peer->queue.empty()) {
+      peer->timer.cancel();
+      peer->phase = Peer::Phase::kIdle;
+      return;
+    }
+    peer->timer.cancel();  // its handler sees the phase change and returns
+    Connect(peer);
+    return;
+  }
   std::shared_ptr<Peer> peer = link.peer().lock();
   if (!peer || peer->link.get() != &link) return;
   peer->phase = Peer::Phase::kReady;

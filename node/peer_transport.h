@@ -19,7 +19,9 @@
 //   dropped and counted. The core copes (timeouts, retries, idempotent
 //   merges). Outbound connections are made on demand, one per peer name (per
 //   address when the name is not known yet, as when joining through a seed),
-//   and remade after failures with jittered exponential backoff.
+//   and remade after failures with jittered exponential backoff; an
+//   authenticated inbound connection from the peer ends that backoff (the
+//   peer is up).
 // - Authenticated payloads from any connection are handed to the deliver
 //   callback with the name the peer proved, in the order they arrived on that
 //   connection.

@@ -408,6 +408,30 @@ TEST(PeerTransport, PeerThatRestartsIsReconnected) {
   EXPECT_EQ(b->received.size(), 1u);
 }
 
+// A peer that comes back and reaches us is up: our link to it stops
+// waiting out its backoff and delivers what was queued at once.
+TEST(PeerTransport, PeerHeardFromCutsTheReconnectBackoff) {
+  asio::io_context io;
+  const uint16_t port = UnusedPort(io);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  PeerTransportOptions oa = Options("a@test");
+  oa.reconnect_backoff_min_ms = 600000;  // far beyond the test's deadline
+  oa.reconnect_backoff_max_ms = 600000;
+  oa.queue_ttl_ms = 600000;
+  TestNode a(io, oa);
+  ASSERT_TRUE(a.Start().ok());
+  a.transport().Send("b@test", address, "queued");
+  ASSERT_TRUE(RunUntil(io, [&] { return a.stats().connect_failures == 1; }));
+
+  PeerTransportOptions ob = Options("b@test");
+  ob.port = port;
+  TestNode b(io, ob);
+  ASSERT_TRUE(b.Start().ok());
+  b.SendTo(a, "back");
+  ASSERT_TRUE(RunUntil(io, [&] { return a.Got("back"); }));
+  ASSERT_TRUE(RunUntil(io, [&] { return b.Got("queued"); }));
+}
+
 TEST(PeerTransport, QueuedMessagesExpireWhileThePeerIsUnreachable) {
   asio::io_context io;
   const uint16_t port = UnusedPort(io);
