@@ -277,6 +277,13 @@ const std::vector<Setting>& Settings() {
     top("sync_writes", "BOOL", "false",
         "Sync every write to disk, whatever the request's dw",
         BoolField(&NodeOptions::sync_writes));
+    top("write_buffer_mb", "MB", std::to_string(d.write_buffer_mb),
+        "LevelDB memtable size in MiB (1 to 1024): larger flushes less "
+        "often, smaller keeps each write's skip-list walk in cache",
+        UintField(&NodeOptions::write_buffer_mb));
+    top("block_cache_mb", "MB", std::to_string(d.block_cache_mb),
+        "LevelDB block cache in MiB (1 to 65536)",
+        UintField(&NodeOptions::block_cache_mb));
     top("peer_host", "HOST", d.peer_host, "Peer (node-to-node) listen address",
         StringField(&NodeOptions::peer_host));
     top("peer_port", "PORT", std::to_string(d.peer_port),
@@ -675,6 +682,16 @@ Status ValidateOptions(const NodeOptions& o) {
     return Invalid("request_timeout_ms", "--request-timeout-ms",
                    "must be from 100 to 3600000, got " +
                        std::to_string(o.request_timeout_ms));
+  }
+  if (o.write_buffer_mb < 1 || o.write_buffer_mb > 1024) {
+    return Invalid(
+        "write_buffer_mb", "--write-buffer-mb",
+        "must be from 1 to 1024, got " + std::to_string(o.write_buffer_mb));
+  }
+  if (o.block_cache_mb < 1 || o.block_cache_mb > 65536) {
+    return Invalid(
+        "block_cache_mb", "--block-cache-mb",
+        "must be from 1 to 65536, got " + std::to_string(o.block_cache_mb));
   }
   if (o.aae_exchange_interval_ms < 1 || o.aae_exchange_interval_ms > 3600000) {
     return Invalid("aae_exchange_interval_ms", "--aae-exchange-interval-ms",

@@ -44,6 +44,11 @@ struct NodeOptions {
   // Over Riak's defaults; only the settings given are present.
   replication::BucketPropsPatch bucket_defaults;
   bool sync_writes = false;
+  // LevelDB: the memtable size (a bigger one flushes less often but makes
+  // every write and read walk a deeper, cache-cold skip list) and the
+  // block cache.
+  uint32_t write_buffer_mb = 16;
+  uint32_t block_cache_mb = 64;
 
   // Node-to-node transport. With no_peer the node opens no peer port and
   // runs as a standalone one-node cluster that cannot join others.

@@ -223,7 +223,10 @@ Status Node::Run(bool handle_signals) {
   }
   const std::string db_dir = (fs::path(o.data_dir) / "db").string();
   std::unique_ptr<storage::Engine> engine;
-  s = storage::OpenLevelDb(db_dir, storage::LevelDbOptions{}, &engine);
+  storage::LevelDbOptions engine_options;
+  engine_options.write_buffer_bytes = size_t{o.write_buffer_mb} << 20;
+  engine_options.block_cache_bytes = size_t{o.block_cache_mb} << 20;
+  s = storage::OpenLevelDb(db_dir, engine_options, &engine);
   if (!s.ok()) {
     return Status::IoError("cannot open database in '" + db_dir +
                            "': " + s.ToString());

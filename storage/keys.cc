@@ -124,7 +124,7 @@ namespace {
 
 constexpr char kAaeFormat = 'V';
 constexpr char kAaeRebuild = 'R';
-constexpr char kAaeSegment = 'S';
+constexpr char kAaeSegment = 'S';  // format 1 only
 constexpr char kAaeIndex = 'K';
 constexpr char kAaeTombstone = 'T';
 
@@ -142,31 +142,16 @@ std::string AaeRebuildKey(uint32_t partition) {
   return out;
 }
 
-std::string AaeSegmentPrefix(uint32_t partition) {
-  std::string out = AaeHead(kAaeSegment);
+std::string AaeRetiredSegmentSpace() { return AaeHead(kAaeSegment); }
+
+std::string AaeIndexPrefix(uint32_t partition) {
+  std::string out = AaeHead(kAaeIndex);
   AppendU32(&out, partition);
   return out;
-}
-
-std::string AaeSegmentKey(uint32_t partition, uint32_t segment) {
-  std::string out = AaeSegmentPrefix(partition);
-  AppendU32(&out, segment);
-  return out;
-}
-
-bool DecodeAaeSegmentKey(std::string_view encoded, uint32_t* partition,
-                         uint32_t* segment) {
-  if (encoded.size() != 2 + 2 * kU32Bytes || encoded[0] != kAaeSpace ||
-      encoded[1] != kAaeSegment) {
-    return false;
-  }
-  encoded.remove_prefix(2);
-  return ConsumeU32(&encoded, partition) && ConsumeU32(&encoded, segment);
 }
 
 std::string AaeIndexPrefix(uint32_t partition, uint32_t segment) {
-  std::string out = AaeHead(kAaeIndex);
-  AppendU32(&out, partition);
+  std::string out = AaeIndexPrefix(partition);
   AppendU32(&out, segment);
   return out;
 }

@@ -72,17 +72,16 @@ std::string AaeFormatKey();
 std::string AaeRebuildKey(uint32_t partition);
 // Every rebuild marker starts with this.
 std::string AaeRebuildPrefix();
-std::string AaeSegmentKey(uint32_t partition, uint32_t segment);
-// Every segment hash of `partition` starts with this.
-std::string AaeSegmentPrefix(uint32_t partition);
-// False for anything that is not a well-formed segment key.
-bool DecodeAaeSegmentKey(std::string_view encoded, uint32_t* partition,
-                         uint32_t* segment);
+// Format 1 of the trees kept segment hashes in records starting with this;
+// they are derived in memory now and the records are deleted on upgrade.
+std::string AaeRetiredSegmentSpace();
 std::string AaeIndexKey(uint32_t partition, uint32_t segment,
                         std::string_view type, std::string_view bucket,
                         std::string_view key);
 // Every index entry of one segment starts with this.
 std::string AaeIndexPrefix(uint32_t partition, uint32_t segment);
+// Every index entry of `partition` starts with this.
+std::string AaeIndexPrefix(uint32_t partition);
 // False for anything that is not a well-formed index key.
 bool DecodeAaeIndexKey(std::string_view encoded, AaeIndexKeyParts* out);
 std::string AaeTombstoneKey(uint32_t partition, std::string_view type,

@@ -14,8 +14,9 @@ namespace {
 constexpr uint64_t kVersionSeed = 0x6361757365776179ULL;  // "causeway"
 constexpr uint64_t kSegmentSeed = 0x7365676d656e7473ULL;  // "segments"
 constexpr uint64_t kEntrySeed = 0x656e747279686173ULL;    // "entryhas"
-constexpr uint64_t kRecordSeed = 0x7265636f72646368ULL;   // "recordch"
-constexpr std::string_view kFormatVersion = "1";
+// Format 1 also stored segment hashes; format 2 derives them from the index.
+constexpr std::string_view kFormatVersion = "2";
+constexpr std::string_view kFormatWithSegmentRecords = "1";
 
 std::string EncodeU64(uint64_t v) {
   std::string out(8, '\0');
@@ -42,36 +43,6 @@ bool DecodeEntry(std::string_view in, IndexEntry* e) {
   }
   return in.size() == 16 && DecodeU64(in.substr(0, 8), &e->version) &&
          DecodeU64(in.substr(8), &e->tombstone_ms) && e->tombstone_ms != 0;
-}
-
-// A segment record is its hash and a check over (partition, segment, hash),
-// so a flipped bit or a record copied to the wrong key is detected.
-uint64_t RecordCheck(uint32_t partition, uint32_t segment, uint64_t hash) {
-  return Hasher(kRecordSeed).Add(partition).Add(segment).Add(hash).Finish();
-}
-
-std::string EncodeSegment(uint32_t partition, uint32_t segment, uint64_t h) {
-  return EncodeU64(h) + EncodeU64(RecordCheck(partition, segment, h));
-}
-
-bool DecodeSegment(uint32_t partition, uint32_t segment, std::string_view in,
-                   uint64_t* h) {
-  uint64_t check = 0;
-  return in.size() == 16 && DecodeU64(in.substr(0, 8), h) &&
-         DecodeU64(in.substr(8), &check) &&
-         check == RecordCheck(partition, segment, *h);
-}
-
-// An empty segment has no record, so equal trees are equal records however
-// they came to be.
-void PutSegment(uint32_t partition, uint32_t segment, uint64_t h,
-                storage::WriteBatch* batch) {
-  if (h == 0) {
-    batch->Delete(storage::AaeSegmentKey(partition, segment));
-  } else {
-    batch->Put(storage::AaeSegmentKey(partition, segment),
-               EncodeSegment(partition, segment, h));
-  }
 }
 
 void AddPairs(Hasher& h, const object::Pairs& pairs) {
@@ -129,67 +100,110 @@ uint64_t EntryHash(std::string_view type, std::string_view bucket,
 Status Trees::Open() {
   std::string format;
   Status s = engine_.Get(storage::AaeFormatKey(), &format);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  if (s.ok() && format == kFormatWithSegmentRecords) {
+    // Its index is this format's; only the segment records go.
+    storage::WriteBatch retire;
+    const std::string space = storage::AaeRetiredSegmentSpace();
+    s = engine_.Scan(space, storage::PrefixEnd(space),
+                     [&](std::string_view k, std::string_view) {
+                       retire.Delete(k);
+                       return true;
+                     });
+    if (s.ok()) s = engine_.Write(retire);
+    if (s.ok()) {
+      s = engine_.Put(storage::AaeFormatKey(), kFormatVersion, {.sync = true});
+    }
+    if (!s.ok()) return s;
+    format = kFormatVersion;
+  }
   if (s.ok() && format == kFormatVersion) {
     std::string prefix = storage::AaeRebuildPrefix();
-    return engine_.Scan(prefix, storage::PrefixEnd(prefix),
-                        [&](std::string_view k, std::string_view) {
-                          std::string_view rest = k.substr(prefix.size());
-                          if (rest.size() == 4) {
-                            uint32_t p = 0;
-                            for (char c : rest) p = (p << 8) | uint8_t(c);
-                            rebuilding_.insert(p);
-                          }
-                          return true;
-                        });
+    s = engine_.Scan(prefix, storage::PrefixEnd(prefix),
+                     [&](std::string_view k, std::string_view) {
+                       std::string_view rest = k.substr(prefix.size());
+                       if (rest.size() == 4) {
+                         uint32_t p = 0;
+                         for (char c : rest) p = (p << 8) | uint8_t(c);
+                         StartRebuild(p, /*verify=*/true);
+                       }
+                       return true;
+                     });
+    if (!s.ok()) return s;
+    // Every other partition with index entries sums its segment hashes.
+    // (The index space ends where partition UINT32_MAX's entries end.)
+    return ForEachPartition(
+        storage::AaeIndexPrefix(0),
+        storage::PrefixEnd(storage::AaeIndexPrefix(UINT32_MAX)),
+        [](std::string_view k) -> std::optional<uint32_t> {
+          storage::AaeIndexKeyParts parts;
+          if (!storage::DecodeAaeIndexKey(k, &parts)) return std::nullopt;
+          return parts.partition;
+        },
+        [](uint32_t p) { return storage::AaeIndexPrefix(p + 1); },
+        [&](uint32_t p) {
+          if (!rebuilding_.count(p)) StartRebuild(p, /*verify=*/false);
+          return Status::Ok();
+        });
   }
-  if (!s.ok() && !s.IsNotFound()) return s;
   // No trees (a store from before they existed) or trees of another
-  // format: every partition holding objects is rebuilt. Jump from one
-  // partition's first object to the next partition, rather than reading
-  // every key.
-  std::string begin = storage::ObjectSpaceBegin();
-  const std::string end = storage::ObjectSpaceEnd();
-  while (true) {
-    std::optional<uint32_t> found;
-    s = engine_.Scan(begin, end, [&](std::string_view k, std::string_view) {
-      storage::ObjectKeyParts parts;
-      if (storage::DecodeObjectKey(k, &parts)) found = parts.partition;
-      return false;
-    });
-    if (!s.ok()) return s;
-    if (!found) break;
-    s = RequestRebuild(*found);
-    if (!s.ok()) return s;
-    if (*found == UINT32_MAX) break;
-    begin = storage::PartitionBegin(*found + 1);
-  }
+  // format: every partition holding objects is rebuilt.
+  s = ForEachPartition(
+      storage::ObjectSpaceBegin(), storage::ObjectSpaceEnd(),
+      [](std::string_view k) -> std::optional<uint32_t> {
+        storage::ObjectKeyParts parts;
+        if (!storage::DecodeObjectKey(k, &parts)) return std::nullopt;
+        return parts.partition;
+      },
+      [](uint32_t p) { return storage::PartitionBegin(p + 1); },
+      [&](uint32_t p) { return RequestRebuild(p); });
+  if (!s.ok()) return s;
   return engine_.Put(storage::AaeFormatKey(), kFormatVersion, {.sync = true});
 }
 
-std::vector<uint64_t>& Trees::Load(uint32_t partition) {
-  auto it = segments_.find(partition);
-  if (it != segments_.end()) return it->second;
-  std::vector<uint64_t>& segs = segments_[partition];
-  segs.assign(kSegments, 0);
-  bool corrupt = false;
-  std::string prefix = storage::AaeSegmentPrefix(partition);
-  Status s = engine_.Scan(prefix, storage::PrefixEnd(prefix),
-                          [&](std::string_view k, std::string_view v) {
-                            uint32_t p = 0, seg = 0;
-                            uint64_t h = 0;
-                            if (!storage::DecodeAaeSegmentKey(k, &p, &seg) ||
-                                p != partition || seg >= kSegments ||
-                                !DecodeSegment(p, seg, v, &h)) {
-                              corrupt = true;
-                              return true;
-                            }
-                            segs[seg] = h;
-                            return true;
-                          });
-  if ((!s.ok() || corrupt) && !rebuilding_.count(partition)) {
-    RequestRebuild(partition);
+Status Trees::ForEachPartition(
+    std::string begin, const std::string& end,
+    const std::function<std::optional<uint32_t>(std::string_view)>&
+        partition_of,
+    const std::function<std::string(uint32_t)>& after,
+    const std::function<Status(uint32_t)>& visit) {
+  // Jumps from one partition's first key to the next partition, rather
+  // than reading every key.
+  while (true) {
+    std::optional<uint32_t> found;
+    Status s =
+        engine_.Scan(begin, end, [&](std::string_view k, std::string_view) {
+          found = partition_of(k);
+          return !found.has_value();
+        });
+    if (!s.ok()) return s;
+    if (!found) return Status::Ok();
+    s = visit(*found);
+    if (!s.ok()) return s;
+    if (*found == UINT32_MAX) return Status::Ok();
+    begin = after(*found);
   }
-  return segs;
+}
+
+std::vector<uint64_t>& Trees::Load(uint32_t partition) {
+  auto [it, fresh] = segments_.try_emplace(partition);
+  if (fresh) it->second.assign(kSegments, 0);
+  return it->second;
+}
+
+void Trees::StartRebuild(uint32_t partition, bool verify) {
+  Rebuild r;
+  r.verify = verify;
+  r.progress.partition = partition;
+  r.progress.phase = verify ? 1 : 2;
+  r.cursor = storage::PartitionBegin(partition);
+  rebuilds_[partition] = std::move(r);  // one in progress starts over
+  rebuilding_.insert(partition);
+}
+
+bool Trees::IndexTrusted(uint32_t partition) const {
+  auto it = rebuilds_.find(partition);
+  return it == rebuilds_.end() || !it->second.verify;
 }
 
 Status Trees::Stage(uint32_t partition, std::string_view type,
@@ -206,7 +220,7 @@ Status Trees::Stage(uint32_t partition, std::string_view type,
   // The engine read is skipped when the caller just read the object: with
   // the tree ready, the index holds exactly that object's entry.
   Status s = Status::NotFound();
-  if (known != nullptr && !rebuilding_.count(partition)) {
+  if (known != nullptr && IndexTrusted(partition)) {
     old = *known;
   } else {
     s = engine_.Get(index_key, &bytes);
@@ -215,7 +229,7 @@ Status Trees::Stage(uint32_t partition, std::string_view type,
     IndexEntry e;
     if (DecodeEntry(bytes, &e)) {
       old = e;
-    } else if (!rebuilding_.count(partition)) {
+    } else if (IndexTrusted(partition)) {
       // Its contribution to the segment is unknown: the rebuild works the
       // segment out again from the entries.
       s = RequestRebuild(partition);
@@ -247,7 +261,6 @@ Status Trees::Stage(uint32_t partition, std::string_view type,
     batch->Delete(index_key);
     if (old && old->tombstone_ms != 0) batch->Delete(tomb_key);
   }
-  PutSegment(partition, segment, h, batch);
   *change = Change{true, partition, segment, h, now};
   return Status::Ok();
 }
@@ -327,15 +340,13 @@ Status Trees::SegmentKeys(uint32_t partition, uint32_t segment,
 Status Trees::RequestRebuild(uint32_t partition) {
   Status s = engine_.Put(storage::AaeRebuildKey(partition), "", {.sync = true});
   if (!s.ok()) return s;
-  rebuilding_.insert(partition);
-  rebuilds_.erase(partition);  // a rebuild in progress starts over
+  StartRebuild(partition, /*verify=*/true);
   return Status::Ok();
 }
 
 std::optional<RebuildProgress> Trees::progress(uint32_t partition) const {
-  if (!rebuilding_.count(partition)) return std::nullopt;
   auto it = rebuilds_.find(partition);
-  if (it == rebuilds_.end()) return RebuildProgress{partition, 1, 0, 0};
+  if (it == rebuilds_.end()) return std::nullopt;
   return it->second.progress;
 }
 
@@ -389,7 +400,7 @@ Status Trees::RebuildObjects(uint32_t partition, Rebuild& r, size_t budget) {
   return Status::Ok();
 }
 
-Status Trees::RebuildSegment(uint32_t partition, uint32_t segment,
+Status Trees::RebuildSegment(uint32_t partition, uint32_t segment, bool verify,
                              size_t* visited) {
   struct Entry {
     storage::AaeIndexKeyParts parts;
@@ -414,11 +425,26 @@ Status Trees::RebuildSegment(uint32_t partition, uint32_t segment,
                           });
   if (!s.ok()) return s;
   *visited = entries.size() + malformed.size();
+  uint64_t h = 0;
+  if (!verify) {
+    // The sum at start trusts the index; anything it cannot read turns it
+    // into a full rebuild.
+    for (const Entry& e : entries) {
+      if (!e.entry ||
+          SegmentOf(e.parts.type, e.parts.bucket, e.parts.key) != segment) {
+        return RequestRebuild(partition);
+      }
+      h ^= EntryHash(e.parts.type, e.parts.bucket, e.parts.key,
+                     e.entry->version);
+    }
+    if (!malformed.empty()) return RequestRebuild(partition);
+    Load(partition)[segment] = h;
+    return Status::Ok();
+  }
   // Each entry is checked against its object: gone or undecodable objects
   // lose their entry, others get the version they really have.
   storage::WriteBatch batch;
   for (const std::string& k : malformed) batch.Delete(k);
-  uint64_t h = 0;
   for (Entry& e : entries) {
     std::string bytes;
     std::optional<IndexEntry> actual;
@@ -450,52 +476,47 @@ Status Trees::RebuildSegment(uint32_t partition, uint32_t segment,
     }
     h ^= EntryHash(e.parts.type, e.parts.bucket, e.parts.key, actual->version);
   }
-  std::vector<uint64_t>& segs = Load(partition);
-  if (segs[segment] != h || !batch.empty()) {
-    PutSegment(partition, segment, h, &batch);
-  }
-  if (batch.empty()) return Status::Ok();
-  s = engine_.Write(batch);
-  if (s.ok()) segs[segment] = h;
+  if (!batch.empty()) s = engine_.Write(batch);
+  if (s.ok()) Load(partition)[segment] = h;
   return s;
 }
 
 Status Trees::RebuildStep(uint32_t partition, size_t budget, bool* done) {
   *done = false;
-  if (!rebuilding_.count(partition)) {
+  auto it = rebuilds_.find(partition);
+  if (it == rebuilds_.end()) {
     *done = true;
     return Status::Ok();
   }
-  auto [it, fresh] = rebuilds_.try_emplace(partition);
   Rebuild& r = it->second;
-  if (fresh) {
-    r.progress.partition = partition;
-    r.cursor = storage::PartitionBegin(partition);
-  }
   if (budget == 0) budget = 1;
-  if (r.progress.phase == 1) {
-    Status s = RebuildObjects(partition, r, budget);
-    if (!s.ok()) return s;
-    return Status::Ok();
-  }
+  if (r.progress.phase == 1) return RebuildObjects(partition, r, budget);
   // Whole segments at a time, so a write between steps never meets a
-  // half-recomputed segment.
+  // half-summed segment: a segment not reached yet may hold anything, as
+  // its sum replaces it.
+  const bool verify = r.verify;
   size_t spent = 0;
   while (r.segment < kSegments && spent < budget) {
     size_t visited = 0;
-    Status s = RebuildSegment(partition, r.segment, &visited);
+    Status s = RebuildSegment(partition, r.segment, verify, &visited);
     if (!s.ok()) return s;
+    // A sum that found a bad entry turned into a full rebuild, which
+    // replaced `r`.
+    if (r.verify != verify) return Status::Ok();
     ++r.segment;
     r.progress.segments_done = r.segment;
     r.progress.keys_scanned += visited;
     spent += 1 + visited;
   }
   if (r.segment < kSegments) return Status::Ok();
-  Status s = engine_.Delete(storage::AaeRebuildKey(partition), {.sync = true});
-  if (!s.ok()) return s;
+  if (verify) {
+    Status s =
+        engine_.Delete(storage::AaeRebuildKey(partition), {.sync = true});
+    if (!s.ok()) return s;
+    ++rebuilds_done_;
+  }
   rebuilding_.erase(partition);
   rebuilds_.erase(partition);
-  ++rebuilds_done_;
   *done = true;
   return Status::Ok();
 }

@@ -10,31 +10,38 @@
 //   keys; a branch's hash is the XOR of its kSegmentsPerBranch segments;
 //   the root is the XOR of the branches.
 // - XOR is its own inverse and order-free, so an update is
-//   `segment ^= H(old) ^ H(new)`: O(1) per write, done in the SAME engine
-//   write batch as the object, and two replicas holding the same objects
-//   have the same tree whatever order the writes arrived in. A Merkle tree
-//   over sorted keys needs its path re-hashed on every write and depends on
-//   key order, which makes incremental upkeep and persistence costlier.
-// - The segment index, (partition, segment, key) -> version hash, lives in
-//   the same batch too, so the keys of a divergent segment are one short
-//   prefix scan, not a partition scan, and the old version hash a write
-//   replaces is read from the index itself: the tree is by construction
-//   the XOR of its index entries, whichever code path wrote the object.
+//   `segment ^= H(old) ^ H(new)`: O(1) per write, and two replicas holding
+//   the same objects have the same tree whatever order the writes arrived
+//   in. A Merkle tree over sorted keys needs its path re-hashed on every
+//   write and depends on key order, which makes incremental upkeep costlier.
+// - The segment index, (partition, segment, key) -> version hash, is written
+//   in the SAME engine batch as the object, so the keys of a divergent
+//   segment are one short prefix scan, not a partition scan, and the old
+//   version hash a write replaces is read from the index itself.
+// - Segment hashes live in memory only. They are a pure function of the
+//   index (the XOR of its entries), so at start each partition that has
+//   index entries sums them again, a segment at a time in bounded steps,
+//   and is not Ready (takes no part in exchanges) until it is done. Keeping
+//   them in storage instead cost a third record in every write's batch,
+//   a quarter of a cluster node's CPU under puts (bench/README.md), to
+//   save that scan at start.
 //
 // The version hash is computed from the object's causal state (clock, dots,
 // timestamps, tombstone flags, values and metadata), never from its encoded
 // bytes, so equal objects hash equally even if the record format changes.
 //
-// Rebuild: a partition's tree is rebuilt from storage when the store was
-// written before trees existed, or when a tree record fails its check. A
-// rebuild is resumable work done in bounded steps (RebuildStep), safe to
+// Rebuild: a partition's index is rebuilt from its objects when the store
+// was written before trees existed, or when an index entry fails to decode.
+// A rebuild is resumable work done in bounded steps (RebuildStep), safe to
 // interleave with writes: writes keep each key's index entry right, and the
-// rebuild fixes whatever is wrong key by key, then segment by segment.
-// A partition awaiting rebuild is not Ready and takes no part in exchanges.
+// rebuild fixes whatever is wrong key by key, then segment by segment. The
+// sum at start is the second half of a rebuild without the checks against
+// the objects. A partition awaiting either is not Ready.
 //
 // Single-threaded, like the engine it wraps.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -79,7 +86,7 @@ struct KeyVersion {
 struct RebuildProgress {
   uint32_t partition = 0;
   // 1: objects checked against the index; 2: index checked against the
-  // objects and segment hashes recomputed.
+  // objects (only in a full rebuild) and segment hashes summed.
   int phase = 1;
   uint64_t keys_scanned = 0;
   uint32_t segments_done = 0;
@@ -92,7 +99,8 @@ class Trees {
   Trees& operator=(const Trees&) = delete;
 
   // Reads the format marker. A store written before trees existed gets
-  // every partition holding objects marked for rebuild.
+  // every partition holding objects marked for rebuild; otherwise every
+  // partition with index entries has its segment hashes summed.
   Status Open();
 
   // A pending change to one segment, applied to the in-memory tree only
@@ -134,9 +142,11 @@ class Trees {
   Status Tombstones(uint32_t partition, uint64_t stamped_by_ms, size_t max,
                     std::vector<KeyVersion>* out);
 
-  // Marks a partition for rebuild (persisted, so a crash resumes it).
+  // Marks a partition for a full rebuild (persisted, so a crash resumes
+  // it).
   Status RequestRebuild(uint32_t partition);
-  // Partitions awaiting or running a rebuild, smallest first.
+  // Partitions awaiting or running a rebuild or the sum at start, smallest
+  // first.
   const std::set<uint32_t>& rebuilding() const { return rebuilding_; }
   // Does up to `budget` keys of rebuild work on `partition`; `done` turns
   // true when its tree is Ready again.
@@ -147,17 +157,33 @@ class Trees {
  private:
   struct Rebuild {
     RebuildProgress progress;
+    // Full rebuild: objects and index entries checked against each other.
+    // Otherwise only the segment hashes are summed from the index.
+    bool verify = true;
     std::string cursor;    // next object key (phase 1)
     uint32_t segment = 0;  // next segment (phase 2)
   };
-  // The partition's segment hashes, loaded from storage on first use. A
-  // record that fails its check marks the partition for rebuild.
+  // The partition's segment hashes (all zero for a partition not seen yet).
   std::vector<uint64_t>& Load(uint32_t partition);
+  void StartRebuild(uint32_t partition, bool verify);
+  // Calls `visit` with each partition that has a key in [begin, end), in
+  // order; `partition_of` reads a key's partition, `after` is where the
+  // keys of the partitions after one begin.
+  Status ForEachPartition(
+      std::string begin, const std::string& end,
+      const std::function<std::optional<uint32_t>(std::string_view)>&
+          partition_of,
+      const std::function<std::string(uint32_t)>& after,
+      const std::function<Status(uint32_t)>& visit);
+  // False while a full rebuild is pending: the index may not match the
+  // objects yet.
+  bool IndexTrusted(uint32_t partition) const;
   // Applies one key's correction outside a client write (rebuild).
   Status Fix(uint32_t partition, std::string_view type, std::string_view bucket,
              std::string_view key, const object::Object* object);
   Status RebuildObjects(uint32_t partition, Rebuild& r, size_t budget);
-  Status RebuildSegment(uint32_t partition, uint32_t segment, size_t* visited);
+  Status RebuildSegment(uint32_t partition, uint32_t segment, bool verify,
+                        size_t* visited);
 
   storage::Engine& engine_;
   std::map<uint32_t, std::vector<uint64_t>> segments_;

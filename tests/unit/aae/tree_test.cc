@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 
 #include "replication/vnode/vnode_store.h"
@@ -39,17 +40,29 @@ Object Make(const std::string& v, uint64_t actor, uint64_t ms = 1000) {
   return o;
 }
 
-// Everything of the 'a' key space, for comparing two stores' trees.
+// The index and tombstone entries of the 'a' key space, for comparing two
+// stores' trees. Rebuild markers and the format marker say how a tree came
+// to be, not what it holds.
 std::map<std::string, std::string> AaeRecords(storage::Engine& engine) {
   std::map<std::string, std::string> out;
   std::string begin(1, storage::kAaeSpace);
   engine.Scan(begin, storage::PrefixEnd(begin),
               [&](std::string_view k, std::string_view v) {
-                // Rebuild markers and the format marker say how a tree came
-                // to be, not what it holds.
-                if (k.size() > 1 && (k[1] == 'K' || k[1] == 'S')) {
+                if (k.size() > 1 && (k[1] == 'K' || k[1] == 'T')) {
                   out.emplace(k, v);
                 }
+                return true;
+              });
+  return out;
+}
+
+// Every key of the 'a' space, markers included.
+std::vector<std::string> AaeKeys(storage::Engine& engine) {
+  std::vector<std::string> out;
+  std::string begin(1, storage::kAaeSpace);
+  engine.Scan(begin, storage::PrefixEnd(begin),
+              [&](std::string_view k, std::string_view) {
+                out.emplace_back(k);
                 return true;
               });
   return out;
@@ -329,30 +342,91 @@ TEST(TreeTest, ADivergentKeyShowsInExactlyItsSegment) {
   EXPECT_EQ(differing, 1u);
 }
 
-TEST(TreeTest, CorruptSegmentRecordIsRebuilt) {
+// Fills partitions 1 and 2 through a store with trees; returns the roots.
+std::map<uint32_t, uint64_t> FillTwoPartitions(storage::Engine& engine) {
+  Trees trees(engine);
+  EXPECT_TRUE(trees.Open().ok());
+  vnode::VnodeStore store(engine, Actor(1));
+  store.AttachTrees(&trees);
+  Object out;
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_TRUE(store
+                    .Merge({1 + static_cast<uint32_t>(i % 2), "default", "b",
+                            "k" + std::to_string(i)},
+                           Make("v" + std::to_string(i), 3),
+                           Resolution::kKeepSiblings, false, &out)
+                    .ok());
+  }
+  return {{1, trees.Root(1)}, {2, trees.Root(2)}};
+}
+
+// Segment hashes are not stored: a restart sums them from the index, and
+// until then the partition takes no part in exchanges.
+TEST(TreeTest, SegmentHashesAreSummedAgainAtStart) {
   auto engine = storage::NewMemoryEngine();
-  {
-    Trees trees(*engine);
-    ASSERT_TRUE(trees.Open().ok());
-    vnode::VnodeStore store(*engine, Actor(1));
-    store.AttachTrees(&trees);
-    Object out;
-    for (int i = 0; i < 100; ++i) {
-      ASSERT_TRUE(store
-                      .Merge({2, "default", "b", "k" + std::to_string(i)},
-                             Make("v", 3), Resolution::kKeepSiblings, false,
-                             &out)
-                      .ok());
+  const auto roots = FillTwoPartitions(*engine);
+  const auto records = AaeRecords(*engine);
+  ASSERT_NE(roots.at(1), 0u);
+
+  Trees trees(*engine);
+  ASSERT_TRUE(trees.Open().ok());
+  EXPECT_EQ(trees.rebuilding(), (std::set<uint32_t>{1, 2}));
+  EXPECT_FALSE(trees.Ready(1));
+  EXPECT_TRUE(trees.Ready(0));  // nothing stored there
+  ASSERT_TRUE(trees.progress(1).has_value());
+  EXPECT_EQ(trees.progress(1)->phase, 2);
+  RebuildAll(trees);
+  EXPECT_EQ(trees.Root(1), roots.at(1));
+  EXPECT_EQ(trees.Root(2), roots.at(2));
+  EXPECT_EQ(trees.rebuilds_done(), 0u);  // a sum is not a rebuild
+  // Nothing written: the sum only reads the index.
+  EXPECT_EQ(AaeRecords(*engine), records);
+  ExpectConsistent(*engine, trees, 3);
+}
+
+// Writes between the steps of the sum at start leave the tree exact.
+TEST(TreeTest, SumAtStartInterleavedWithWrites) {
+  std::mt19937_64 rng(11);
+  auto engine = storage::NewMemoryEngine();
+  FillTwoPartitions(*engine);
+  Trees trees(*engine);
+  ASSERT_TRUE(trees.Open().ok());
+  vnode::VnodeStore store(*engine, Actor(2));
+  store.AttachTrees(&trees);
+  Object out;
+  bool done = false;
+  int steps = 0;
+  while (!done) {
+    ASSERT_TRUE(trees.RebuildStep(1, 5, &done).ok());
+    ++steps;
+    for (int j = 0; j < 3; ++j) {
+      vnode::Key key{1, "default", "b", "k" + std::to_string(rng() % 400)};
+      if (rng() % 3 == 0) {
+        ASSERT_TRUE(store.Remove(key).ok());
+      } else {
+        ASSERT_TRUE(store
+                        .Merge(key, Make(std::to_string(rng() % 9), 4),
+                               Resolution::kKeepSiblings, false, &out)
+                        .ok());
+      }
     }
   }
-  const auto before = AaeRecords(*engine);
-  const uint32_t seg = SegmentOf("default", "b", "k5");
-  std::string key = storage::AaeSegmentKey(2, seg);
-  std::string bytes;
-  ASSERT_TRUE(engine->Get(key, &bytes).ok());
-  bytes[0] ^= 1;
-  ASSERT_TRUE(engine->Put(key, bytes).ok());
-  // A stray index entry with no object behind it, and a wrong version.
+  EXPECT_GT(steps, 10);
+  RebuildAll(trees);
+  ExpectConsistent(*engine, trees, 3);
+}
+
+// An index entry the sum cannot read turns it into a full rebuild, which
+// checks every entry against its object.
+TEST(TreeTest, BadIndexEntryAtStartMakesAFullRebuild) {
+  auto engine = storage::NewMemoryEngine();
+  FillTwoPartitions(*engine);
+  const auto records = AaeRecords(*engine);
+  // An entry that does not decode, and a stray one with no object behind
+  // it (found only by the full rebuild's checks).
+  const std::string k5 = storage::AaeIndexKey(
+      2, SegmentOf("default", "b", "k5"), "default", "b", "k5");
+  ASSERT_TRUE(engine->Put(k5, "bad").ok());
   ASSERT_TRUE(engine
                   ->Put(storage::AaeIndexKey(2, 9, "default", "b", "ghost"),
                         std::string(8, '\1'))
@@ -360,21 +434,46 @@ TEST(TreeTest, CorruptSegmentRecordIsRebuilt) {
 
   Trees trees(*engine);
   ASSERT_TRUE(trees.Open().ok());
-  EXPECT_TRUE(trees.Ready(2));
-  trees.Root(2);  // loading finds the bad record
-  EXPECT_FALSE(trees.Ready(2));
-  ASSERT_TRUE(trees.progress(2).has_value());
   RebuildAll(trees);
   EXPECT_TRUE(trees.Ready(2));
-  EXPECT_EQ(AaeRecords(*engine), before);
+  EXPECT_EQ(trees.rebuilds_done(), 1u);
+  EXPECT_EQ(AaeRecords(*engine), records);
   ExpectConsistent(*engine, trees, 3);
 
-  // The rebuild marker is persisted: a restart before the rebuild finishes
+  // The full rebuild's marker is persisted: a restart before it finishes
   // resumes it.
   ASSERT_TRUE(trees.RequestRebuild(1).ok());
   Trees reopened(*engine);
   ASSERT_TRUE(reopened.Open().ok());
   EXPECT_FALSE(reopened.Ready(1));
+  ASSERT_TRUE(reopened.progress(1).has_value());
+  EXPECT_EQ(reopened.progress(1)->phase, 1);
+}
+
+// A store of format 1 kept segment hashes in records of their own: the
+// upgrade deletes them and keeps the index, which both formats share.
+TEST(TreeTest, FormatOneSegmentRecordsAreRetired) {
+  auto engine = storage::NewMemoryEngine();
+  const auto roots = FillTwoPartitions(*engine);
+  const auto records = AaeRecords(*engine);
+  const std::string retired = storage::AaeRetiredSegmentSpace();
+  ASSERT_TRUE(engine->Put(storage::AaeFormatKey(), "1").ok());
+  ASSERT_TRUE(engine->Put(retired + std::string(8, '\0'), "old").ok());
+  ASSERT_TRUE(engine->Put(retired + std::string(8, '\1'), "old").ok());
+
+  Trees trees(*engine);
+  ASSERT_TRUE(trees.Open().ok());
+  RebuildAll(trees);
+  EXPECT_EQ(trees.rebuilds_done(), 0u);
+  EXPECT_EQ(trees.Root(1), roots.at(1));
+  EXPECT_EQ(trees.Root(2), roots.at(2));
+  EXPECT_EQ(AaeRecords(*engine), records);
+  for (const std::string& k : AaeKeys(*engine)) {
+    EXPECT_NE(k.rfind(retired, 0), 0u) << "left over: " << k;
+  }
+  std::string format;
+  ASSERT_TRUE(engine->Get(storage::AaeFormatKey(), &format).ok());
+  EXPECT_EQ(format, "2");
 }
 
 // Writes interleaved with a rebuild's steps: the result is still exact.
@@ -469,13 +568,8 @@ TEST(AaeKeysTest, IndexKeysRoundTripAndRejectGarbage) {
   EXPECT_FALSE(storage::DecodeAaeIndexKey(k + "x", &parts));
   EXPECT_FALSE(storage::DecodeAaeIndexKey(k.substr(0, k.size() - 1), &parts));
   EXPECT_FALSE(storage::DecodeAaeIndexKey("aK", &parts));
-  uint32_t p = 0, s = 0;
-  ASSERT_TRUE(
-      storage::DecodeAaeSegmentKey(storage::AaeSegmentKey(7, 9), &p, &s));
-  EXPECT_EQ(p, 7u);
-  EXPECT_EQ(s, 9u);
-  EXPECT_FALSE(
-      storage::DecodeAaeSegmentKey(storage::AaeSegmentPrefix(7), &p, &s));
+  EXPECT_EQ(k.rfind(storage::AaeIndexPrefix(5), 0), 0u);
+  EXPECT_NE(k.rfind(storage::AaeIndexPrefix(6), 0), 0u);
   // Index entries of one segment sort together, before the next segment's.
   EXPECT_LT(storage::AaeIndexKey(5, 3, "zz", "zz", "zz"),
             storage::AaeIndexPrefix(5, 4));

@@ -100,7 +100,26 @@ TEST(NodeConfigTest, DefaultsMatchTheContract) {
   EXPECT_EQ(o.max_frame_bytes, 67108864u);
   EXPECT_EQ(o.max_connections, 1024u);
   EXPECT_FALSE(o.sync_writes);
+  EXPECT_EQ(o.write_buffer_mb, 16u);
+  EXPECT_EQ(o.block_cache_mb, 64u);
   EXPECT_EQ(o.bucket_defaults, replication::BucketPropsPatch{});
+}
+
+TEST(NodeConfigTest, StorageSizesAreFlagsWithLimits) {
+  ParsedCommandLine p =
+      Parse({"--write-buffer-mb", "64", "--block-cache-mb", "512"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  EXPECT_EQ(p.options.write_buffer_mb, 64u);
+  EXPECT_EQ(p.options.block_cache_mb, 512u);
+  for (const char* mb : {"0", "1025"}) {
+    std::string m = ErrorOf({"--write-buffer-mb", mb});
+    EXPECT_NE(m.find("--write-buffer-mb"), std::string::npos) << m;
+    EXPECT_NE(m.find("1 to 1024"), std::string::npos) << m;
+  }
+  std::string m = ErrorOf({"--block-cache-mb", "0"});
+  EXPECT_NE(m.find("--block-cache-mb"), std::string::npos) << m;
+  EXPECT_NE(HelpText().find("--write-buffer-mb"), std::string::npos);
+  EXPECT_NE(HelpText().find("--block-cache-mb"), std::string::npos);
 }
 
 TEST(NodeConfigTest, FlagsSetEverySetting) {
