@@ -48,6 +48,9 @@ class AntiEntropy::Exchange
     if (!ae_.trees_.Ready(partition_)) {
       return Finish(Status::Unavailable("tree is being rebuilt"));
     }
+    // The sole primary of its partition has no tree to compare with, only
+    // its tombstones to reap.
+    if (peer_ == ae_.host_.self()) return Reap();
     AskTree(kRoot, {}, [this](std::vector<uint64_t> theirs) {
       if (theirs.size() != 1) return Finish(Status::Corruption("bad root"));
       if (theirs[0] == ae_.trees_.Root(partition_)) return Reap();
@@ -407,10 +410,15 @@ void AntiEntropy::Tick() {
   if (round_.empty()) {
     // A new round: every held partition with each of its live peers, in
     // an order that starts somewhere random so nodes do not all begin with
-    // partition 0 together.
+    // partition 0 together. A partition with no other primary at all (one
+    // node, or n_val 1) is visited alone, so its tombstones are reaped too;
+    // one whose other primaries are down waits for them.
+    bool all_up = false;
+    host_.Members(&all_up);
     for (uint32_t p : host_.HeldPartitions()) {
-      for (const auto& peer : host_.ExchangePeers(p))
-        round_.push_back({p, peer});
+      std::vector<std::string> peers = host_.ExchangePeers(p);
+      if (peers.empty() && all_up) peers.push_back(host_.self());
+      for (const auto& peer : peers) round_.push_back({p, peer});
     }
     if (round_.empty()) return again();
     std::rotate(round_.begin(), round_.begin() + env_.Random() % round_.size(),

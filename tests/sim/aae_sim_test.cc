@@ -220,6 +220,40 @@ TEST_F(AaeSim, DeletedKeysConvergeAndTombstonesAreReapedForGood) {
   ExpectAcknowledgedEverywhere();
 }
 
+// A node alone has nobody to exchange with, yet its tombstones go too once
+// they are old enough; live keys stay.
+TEST_F(AaeSim, AOneNodeClusterReapsItsTombstones) {
+  Form(1);
+  for (int i = 0; i < 40; ++i) {
+    PutAcked(N(1), "k" + std::to_string(i), "v" + std::to_string(i));
+  }
+  std::set<std::string> deleted;
+  for (int i = 0; i < 40; i += 2) {
+    replication::DeleteRequest d;
+    d.id = ObjectId{kDefaultType, "b", "k" + std::to_string(i)};
+    ASSERT_TRUE(Delete(world_, N(1), d).ok());
+    acked_.erase(d.id.key);
+    deleted.insert(d.id.key);
+  }
+  auto tombstones = [&] {
+    size_t n = 0;
+    for (const auto& [k, v] : Objects(N(1))) {
+      replication::object::Object o;
+      n += replication::object::Object::Decode(v, &o).ok() && o.IsTombstone();
+    }
+    return n;
+  };
+  EXPECT_EQ(tombstones(), deleted.size());
+  ASSERT_TRUE(world_.RunUntil([&] { return tombstones() == 0; }, 60000))
+      << tombstones() << " tombstones left";
+  EXPECT_EQ(N(1).core().AaeView().tombstones_reaped, deleted.size());
+  EXPECT_EQ(Objects(N(1)).size(), 20u);
+  for (const auto& key : deleted) {
+    EXPECT_TRUE(Get(world_, N(1), MakeGet(key)).status.IsNotFound()) << key;
+  }
+  ExpectAcknowledgedEverywhere();
+}
+
 // A tombstone some replica has not got blocks reaping: the replica still
 // holding the old value must not hand it back to the others as live data.
 TEST_F(AaeSim, AReplicaMissingTheTombstoneBlocksReapingUntilRepaired) {
