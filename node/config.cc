@@ -284,6 +284,10 @@ const std::vector<Setting>& Settings() {
     top("block_cache_mb", "MB", std::to_string(d.block_cache_mb),
         "LevelDB block cache in MiB (1 to 65536)",
         UintField(&NodeOptions::block_cache_mb));
+    top("object_cache_mb", "MB", std::to_string(d.object_cache_mb),
+        "Recently read and written objects kept decoded in memory, in MiB "
+        "(0 to 65536; 0: none): every write reads its key first",
+        UintField(&NodeOptions::object_cache_mb));
     top("peer_host", "HOST", d.peer_host, "Peer (node-to-node) listen address",
         StringField(&NodeOptions::peer_host));
     top("peer_port", "PORT", std::to_string(d.peer_port),
@@ -693,6 +697,11 @@ Status ValidateOptions(const NodeOptions& o) {
         "block_cache_mb", "--block-cache-mb",
         "must be from 1 to 65536, got " + std::to_string(o.block_cache_mb));
   }
+  if (o.object_cache_mb > 65536) {
+    return Invalid(
+        "object_cache_mb", "--object-cache-mb",
+        "must be from 0 to 65536, got " + std::to_string(o.object_cache_mb));
+  }
   if (o.aae_exchange_interval_ms < 1 || o.aae_exchange_interval_ms > 3600000) {
     return Invalid("aae_exchange_interval_ms", "--aae-exchange-interval-ms",
                    "must be from 1 to 3600000, got " +
@@ -796,6 +805,7 @@ replication::NodeConfig ToNodeConfig(const NodeOptions& options) {
   config.request_timeout_ms = options.request_timeout_ms;
   config.cluster_timing.down_after_ms = options.down_after_ms;
   config.aae_timing.enabled = options.aae;
+  config.object_cache_bytes = size_t{options.object_cache_mb} << 20;
   config.aae_timing.exchange_interval_ms = options.aae_exchange_interval_ms;
   config.aae_timing.tombstone_reap_delay_ms = options.tombstone_reap_delay_ms;
   return config;

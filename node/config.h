@@ -49,6 +49,9 @@ struct NodeOptions {
   // block cache.
   uint32_t write_buffer_mb = 16;
   uint32_t block_cache_mb = 64;
+  // Decoded objects kept in front of LevelDB (replication/vnode/
+  // object_cache.h); 0 turns the cache off.
+  uint32_t object_cache_mb = 64;
 
   // Node-to-node transport. With no_peer the node opens no peer port and
   // runs as a standalone one-node cluster that cannot join others.

@@ -320,10 +320,13 @@ Status Node::Run(bool handle_signals) {
   }
   AddStatsRoutes(
       http, o.name, stats,
-      [&env, engine_ptr, started_ms](Stats& st) {
+      [&env, &core, engine_ptr, started_ms](Stats& st) {
         st.uptime_seconds = (env.MonotonicMillis() - started_ms) / 1000;
         st.disk_bytes = engine_ptr->ApproximateDiskBytes();
         st.rss_bytes = ReadProcessRssBytes();
+        const auto& cache = core.ObjectCacheView();
+        st.object_cache = {cache.bytes(), cache.size(), cache.hits(),
+                           cache.misses()};
       },
       std::move(extras));
   http.Handle("GET", "/cluster", [&core, transport_ptr](const HttpRequest&) {

@@ -222,6 +222,15 @@ std::string Stats::ToJson(const std::string& node_name) const {
   }
   o.Uint("disk_bytes", disk_bytes);
   o.Uint("rss_bytes", rss_bytes);
+  o.Key("object_cache");
+  {
+    JsonObject c(&out);
+    c.Uint("bytes", object_cache.bytes);
+    c.Uint("entries", object_cache.entries);
+    c.Uint("hits", object_cache.hits);
+    c.Uint("misses", object_cache.misses);
+    c.Close();
+  }
   o.Close();
   return out;
 }
@@ -270,6 +279,12 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
           disk_bytes);
   w.Gauge("causeway_rss_bytes", "Resident memory of the node process.",
           rss_bytes);
+  w.Gauge("causeway_object_cache_bytes",
+          "Bytes charged to the cache of decoded objects.", object_cache.bytes);
+  w.Counter("causeway_object_cache_hits_total",
+            "Object reads served by the object cache.", object_cache.hits);
+  w.Counter("causeway_object_cache_misses_total",
+            "Object reads that went to the engine.", object_cache.misses);
   return out;
 }
 

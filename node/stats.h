@@ -58,6 +58,9 @@ struct Stats {
   uint64_t uptime_seconds = 0;
   uint64_t disk_bytes = 0;
   uint64_t rss_bytes = 0;
+  struct {
+    uint64_t bytes = 0, entries = 0, hits = 0, misses = 0;
+  } object_cache;
 
   std::string ToJson(const std::string& node_name) const;
   std::string ToPrometheus(const std::string& node_name) const;

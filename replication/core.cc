@@ -423,11 +423,14 @@ NodeCore::~NodeCore() = default;
 
 Status NodeCore::Open() {
   Env& env = impl_->env;
-  impl_->store = std::make_unique<vnode::VnodeStore>(impl_->engine, [&env] {
-    causal::ActorId actor = 0;
-    while (actor == 0) actor = env.Random();
-    return actor;
-  });
+  impl_->store = std::make_unique<vnode::VnodeStore>(
+      impl_->engine,
+      [&env] {
+        causal::ActorId actor = 0;
+        while (actor == 0) actor = env.Random();
+        return actor;
+      },
+      impl_->config.object_cache_bytes);
   impl_->trees = std::make_unique<aae::Trees>(impl_->engine);
   Status s = impl_->trees->Open();
   if (!s.ok()) return s;
@@ -1069,6 +1072,10 @@ ClusterView NodeCore::View() const {
 }
 
 aae::AaeStatus NodeCore::AaeView() const { return impl_->aae->status(); }
+
+const vnode::ObjectCache& NodeCore::ObjectCacheView() const {
+  return impl_->store->cache();
+}
 
 void NodeCore::ExchangeNow(uint32_t partition, const NodeName& peer,
                            std::function<void(Status)> done) {

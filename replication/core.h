@@ -22,6 +22,7 @@
 #include "replication/membership/cluster.h"
 #include "replication/network.h"
 #include "replication/object/object.h"
+#include "replication/vnode/object_cache.h"
 #include "storage/engine.h"
 #include "storage/status.h"
 
@@ -126,6 +127,8 @@ struct NodeConfig {
   BucketPropsPatch default_props;  // over Riak's defaults
   // Sync every object write regardless of dw (for paranoid operators).
   bool always_sync = false;
+  // Recently used objects kept decoded in memory (vnode/object_cache.h).
+  size_t object_cache_bytes = size_t{64} << 20;
   uint64_t request_timeout_ms = 10000;
   membership::ClusterTiming cluster_timing;
   handoff::HandoffTiming handoff_timing;
@@ -218,6 +221,8 @@ class NodeCore {
 
   // Anti-entropy: exchanges, repairs, rebuilds, per partition.
   aae::AaeStatus AaeView() const;
+  // The vnode store's object cache (vnode/object_cache.h).
+  const vnode::ObjectCache& ObjectCacheView() const;
   // Runs one exchange of `partition` with `peer` now (tests).
   void ExchangeNow(uint32_t partition, const NodeName& peer,
                    std::function<void(Status)> done);

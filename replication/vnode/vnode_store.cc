@@ -1,5 +1,7 @@
 #include "replication/vnode/vnode_store.h"
 
+#include <optional>
+
 #include "storage/keys.h"
 
 namespace causeway::replication::vnode {
@@ -17,9 +19,19 @@ Status VnodeStore::Read(const Key& key, object::Object* out) {
 
 Status VnodeStore::Read(const Key& key, object::Object* out,
                         causal::ActorId* replica_actor) {
-  std::string bytes;
   std::string encoded = Encoded(key);
   known_valid_ = false;
+  if (const ObjectCache::Entry* hit = cache_.Find(encoded)) {
+    *out = hit->object;
+    if (replica_actor != nullptr) *replica_actor = hit->replica_actor;
+    if (trees_ != nullptr) {
+      known_key_ = std::move(encoded);
+      known_entry_ = hit->index_entry ? *hit->index_entry : aae::EntryOf(*out);
+      known_valid_ = true;
+    }
+    return Status::Ok();
+  }
+  std::string bytes;
   Status s = engine_.Get(encoded, &bytes);
   if (s.IsNotFound() && trees_ != nullptr) {
     known_key_ = std::move(encoded);
@@ -27,27 +39,38 @@ Status VnodeStore::Read(const Key& key, object::Object* out,
     known_valid_ = true;
   }
   if (!s.ok()) return s;
-  s = object::Object::Decode(bytes, out, replica_actor);
+  causal::ActorId actor = 0;
+  s = object::Object::Decode(bytes, out, &actor);
   if (!s.ok()) {
     return Status::Corruption("object " + key.bucket + "/" + key.key + ": " +
                               s.message());
   }
+  if (replica_actor != nullptr) *replica_actor = actor;
+  std::optional<aae::IndexEntry> entry;
   if (trees_ != nullptr) {
-    known_key_ = std::move(encoded);
-    known_entry_ = aae::EntryOf(*out);
+    entry = aae::EntryOf(*out);
+    known_key_ = encoded;
+    known_entry_ = entry;
     known_valid_ = true;
   }
+  cache_.Put(encoded, {*out, actor, entry});
   return Status::Ok();
 }
 
 Status VnodeStore::Write(const Key& key, const object::Object& object,
                          causal::ActorId replica_actor, bool sync) {
+  std::string encoded = Encoded(key);
   if (trees_ == nullptr) {
-    return engine_.Put(Encoded(key), object.Encode(replica_actor),
-                       {.sync = sync});
+    Status s =
+        engine_.Put(encoded, object.Encode(replica_actor), {.sync = sync});
+    if (s.ok()) {
+      cache_.Put(encoded, {object, replica_actor, std::nullopt});
+    } else {
+      cache_.Erase(encoded);  // what the engine holds now is not known
+    }
+    return s;
   }
   storage::WriteBatch batch;
-  std::string encoded = Encoded(key);
   batch.Put(encoded, object.Encode(replica_actor));
   aae::Trees::Change change;
   const bool known = known_valid_ && known_key_ == encoded;
@@ -57,8 +80,12 @@ Status VnodeStore::Write(const Key& key, const object::Object& object,
                     &batch, &change, known ? &known_entry_ : nullptr);
   if (!s.ok()) return s;
   s = engine_.Write(batch, {.sync = sync});
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    cache_.Erase(encoded);  // what the engine holds now is not known
+    return s;
+  }
   trees_->Commit(change);
+  cache_.Put(encoded, {object, replica_actor, change.entry});
   known_key_ = std::move(encoded);
   known_entry_ = change.entry;
   known_valid_ = true;
@@ -66,9 +93,11 @@ Status VnodeStore::Write(const Key& key, const object::Object& object,
 }
 
 Status VnodeStore::Remove(const Key& key) {
-  if (trees_ == nullptr) return engine_.Delete(Encoded(key));
-  storage::WriteBatch batch;
   std::string encoded = Encoded(key);
+  // Dropped first: whatever happens below, the next read asks the engine.
+  cache_.Erase(encoded);
+  if (trees_ == nullptr) return engine_.Delete(encoded);
+  storage::WriteBatch batch;
   batch.Delete(encoded);
   aae::Trees::Change change;
   const bool known = known_valid_ && known_key_ == encoded;

@@ -18,6 +18,7 @@
 #include "replication/aae/tree.h"
 #include "replication/causal/dot.h"
 #include "replication/object/object.h"
+#include "replication/vnode/object_cache.h"
 #include "storage/engine.h"
 #include "storage/status.h"
 
@@ -33,9 +34,13 @@ struct Key {
 class VnodeStore {
  public:
   // `new_actor` returns a fresh, non-zero, random actor id on each call.
+  // `cache_bytes` bounds the cache of recently used objects (0: none; see
+  // object_cache.h, which also says when a store must run without one).
   VnodeStore(storage::Engine& engine,
-             std::function<causal::ActorId()> new_actor)
-      : engine_(engine), new_actor_(std::move(new_actor)) {}
+             std::function<causal::ActorId()> new_actor, size_t cache_bytes = 0)
+      : engine_(engine),
+        new_actor_(std::move(new_actor)),
+        cache_(cache_bytes) {}
   VnodeStore(const VnodeStore&) = delete;
   VnodeStore& operator=(const VnodeStore&) = delete;
 
@@ -79,6 +84,8 @@ class VnodeStore {
   Status ListBuckets(uint32_t partition, const std::string& type,
                      std::vector<std::string>* buckets);
 
+  const ObjectCache& cache() const { return cache_; }
+
  private:
   Status Read(const Key& key, object::Object* out,
               causal::ActorId* replica_actor);
@@ -87,6 +94,7 @@ class VnodeStore {
 
   storage::Engine& engine_;
   std::function<causal::ActorId()> new_actor_;
+  ObjectCache cache_;
   aae::Trees* trees_ = nullptr;
   // The index entry of the object last read or written here (its key
   // encoded), so the write that follows a read needs no index lookup.

@@ -102,6 +102,7 @@ TEST(NodeConfigTest, DefaultsMatchTheContract) {
   EXPECT_FALSE(o.sync_writes);
   EXPECT_EQ(o.write_buffer_mb, 16u);
   EXPECT_EQ(o.block_cache_mb, 64u);
+  EXPECT_EQ(o.object_cache_mb, 64u);
   EXPECT_EQ(o.bucket_defaults, replication::BucketPropsPatch{});
 }
 
@@ -118,6 +119,12 @@ TEST(NodeConfigTest, StorageSizesAreFlagsWithLimits) {
   }
   std::string m = ErrorOf({"--block-cache-mb", "0"});
   EXPECT_NE(m.find("--block-cache-mb"), std::string::npos) << m;
+  EXPECT_EQ(Parse({"--object-cache-mb", "0"}).options.object_cache_mb, 0u);
+  m = ErrorOf({"--object-cache-mb", "65537"});
+  EXPECT_NE(m.find("--object-cache-mb"), std::string::npos) << m;
+  EXPECT_EQ(ToNodeConfig(Parse({"--object-cache-mb", "3"}).options)
+                .object_cache_bytes,
+            size_t{3} << 20);
   EXPECT_NE(HelpText().find("--write-buffer-mb"), std::string::npos);
   EXPECT_NE(HelpText().find("--block-cache-mb"), std::string::npos);
 }

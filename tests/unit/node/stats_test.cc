@@ -292,6 +292,7 @@ Stats SampleStats() {
   s.uptime_seconds = 77;
   s.disk_bytes = 123456;
   s.rss_bytes = 987654;
+  s.object_cache = {1000, 10, 30, 40};
   return s;
 }
 
@@ -320,6 +321,12 @@ TEST(StatsJsonTest, IsWellFormedAndCarriesTheValues) {
   EXPECT_EQ(num("bad_requests"), 10);
   EXPECT_EQ(num("disk_bytes"), 123456);
   EXPECT_EQ(num("rss_bytes"), 987654);
+
+  const JsonValue& cache = v.object.at("object_cache");
+  EXPECT_EQ(cache.object.at("bytes").number, 1000);
+  EXPECT_EQ(cache.object.at("entries").number, 10);
+  EXPECT_EQ(cache.object.at("hits").number, 30);
+  EXPECT_EQ(cache.object.at("misses").number, 40);
 
   const JsonValue& conns = v.object.at("connections");
   EXPECT_EQ(conns.object.at("open").number, 11);
@@ -451,6 +458,11 @@ TEST(StatsPrometheusTest, IsWellFormed) {
       << text;
   EXPECT_NE(text.find("causeway_rss_bytes{node=\"node1@127.0.0.1\"} 987654\n"),
             std::string::npos);
+  EXPECT_NE(
+      text.find("causeway_object_cache_hits_total{node=\"node1@127.0.0.1\"}"
+                " 30\n"),
+      std::string::npos)
+      << text;
   EXPECT_NE(text.find("# TYPE causeway_connections_open gauge\n"),
             std::string::npos);
 }
