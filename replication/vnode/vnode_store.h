@@ -7,8 +7,9 @@
 // mix. Reads decode defensively: a corrupt record is reported, not trusted.
 //
 // With anti-entropy trees attached, every object change (Write, Remove)
-// updates the partition's tree and segment index in the same engine batch
-// as the object, so the tree never disagrees with the objects after a crash.
+// puts the key's segment index entry in the same engine batch as the
+// object, so the index never disagrees with the objects after a crash, and
+// then updates the tree's segment hash in memory.
 
 #include <cstdint>
 #include <functional>
