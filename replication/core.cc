@@ -975,7 +975,7 @@ Status NodeCore::SetBucketProps(const std::string& type,
   if (bucket.empty()) return Status::InvalidArgument("bucket is empty");
   Status s =
       impl_->registry.SetBucket(type, bucket, patch, impl_->Timestamp().Pack());
-  if (s.ok()) impl_->cluster->GossipNow();
+  if (s.ok()) impl_->cluster->GossipToAll();
   return s;
 }
 
@@ -983,7 +983,7 @@ Status NodeCore::ResetBucketProps(const std::string& type,
                                   const std::string& bucket) {
   Status s =
       impl_->registry.ResetBucket(type, bucket, impl_->Timestamp().Pack());
-  if (s.ok()) impl_->cluster->GossipNow();
+  if (s.ok()) impl_->cluster->GossipToAll();
   return s;
 }
 
@@ -995,7 +995,7 @@ Status NodeCore::GetBucketTypeProps(const std::string& type,
 Status NodeCore::SetBucketTypeProps(const std::string& type,
                                     const BucketPropsPatch& patch) {
   Status s = impl_->registry.SetType(type, patch, impl_->Timestamp().Pack());
-  if (s.ok()) impl_->cluster->GossipNow();
+  if (s.ok()) impl_->cluster->GossipToAll();
   return s;
 }
 

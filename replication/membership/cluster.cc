@@ -162,6 +162,16 @@ void Cluster::GossipNow() {
   SendGossip(peers[env_.Random() % peers.size()]);
 }
 
+void Cluster::GossipToAll() {
+  bool sent = false;
+  for (const auto& name : state_.Active()) {
+    if (name == self_.name || !IsUp(name)) continue;
+    SendGossip(name);
+    sent = true;
+  }
+  if (!sent) GossipNow();
+}
+
 void Cluster::SendGossip(const NodeName& to) {
   peer::Envelope m;
   FillGossip(&m);

@@ -88,6 +88,10 @@ class Cluster {
   void OnRingChange(std::function<void()> fn) { on_change_ = std::move(fn); }
   // Gossips to one random live peer now (after a local change).
   void GossipNow();
+  // Gossips to every live peer now: for changes that requests depend on at
+  // once (bucket properties), which one-peer-a-second gossip would take
+  // several seconds to spread through a larger cluster.
+  void GossipToAll();
 
  private:
   void Heartbeat();

@@ -287,6 +287,21 @@ TEST_F(ClusterSim, ConcurrentBlindWritesBecomeSiblingsOrOneValue) {
   }
 }
 
+// A bucket property change reaches every live member at once, not one
+// gossip hop a second.
+TEST_F(ClusterSim, BucketPropertiesReachEveryMemberAtOnce) {
+  Form(5);
+  BucketPropsPatch mult;
+  mult.allow_mult = true;
+  ASSERT_TRUE(N(3).core().SetBucketProps(kDefaultType, "m", mult).ok());
+  world_.RunFor(300);  // well under one gossip period (1 s)
+  for (int n = 1; n <= 5; ++n) {
+    replication::BucketProps props;
+    ASSERT_TRUE(N(n).core().GetBucketProps(kDefaultType, "m", &props).ok());
+    EXPECT_TRUE(props.allow_mult) << "n" << n;
+  }
+}
+
 TEST_F(ClusterSim, PreflistShowsLivePrimariesThenFallbacks) {
   Form(4);
   ObjectId id{kDefaultType, "b", "k"};
