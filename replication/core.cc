@@ -25,7 +25,6 @@ constexpr std::string_view kHlcKey = "hlc-high-water";
 // written about once per interval, not once per write.
 constexpr uint64_t kHlcLeaseMs = 2000;
 constexpr size_t kMaxSeenForwards = 8192;
-constexpr size_t kListBatch = 1000;
 constexpr size_t kGeneratedKeyChars = 22;
 constexpr uint64_t kRequestTimeoutMs = 10000;
 
@@ -133,11 +132,14 @@ struct NodeCore::Impl : public coord::Replicas {
   void Forward(const Route& route, PutRequest request, bool tombstone,
                uint32_t w, uint32_t dw, uint32_t pw,
                std::function<void(PutResult)> done);
-  void ListFrom(uint32_t partition, std::string type, std::string bucket,
-                std::shared_ptr<std::set<std::string>> seen,
+  void ListFrom(uint32_t partition, std::string after, std::string type,
+                std::string bucket, std::shared_ptr<std::set<std::string>> seen,
                 ListCallback callback);
+  // Buckets (empty `bucket`: all at once, they are few) or one page of
+  // keys after `after` (`limit` 0: all of them).
   Status ListLocal(uint32_t partition, const std::string& type,
-                   const std::string& bucket, std::vector<std::string>* items);
+                   const std::string& bucket, const std::string& after,
+                   size_t limit, std::vector<std::string>* items, bool* more);
 
   // coord::Replicas: this node's replicas from the store, others by peer
   // request.
@@ -600,14 +602,17 @@ void NodeCore::Impl::OnRequest(const NodeName& from,
     case peer::Envelope::kList: {
       const peer::ListRequest& l = message.list();
       std::vector<std::string> items;
+      bool more = false;
       Status s = Status::InvalidArgument("partition out of range");
       if (l.partition() < cluster->state().size()) {
-        s = ListLocal(l.partition(), l.type(), l.buckets() ? "" : l.bucket(),
-                      &items);
+        s = ListLocal(
+            l.partition(), l.type(), l.buckets() ? "" : l.bucket(), l.after(),
+            std::min<size_t>(l.limit(), config.list_page_keys), &items, &more);
       }
       peer::Envelope reply;
       ToPeerResult(s, reply.mutable_list_reply()->mutable_result());
       for (auto& i : items) reply.mutable_list_reply()->add_items(i);
+      reply.mutable_list_reply()->set_more(s.ok() && more);
       Reply(from, id, std::move(reply));
       return;
     }
@@ -856,7 +861,7 @@ void NodeCore::ListBuckets(const std::string& type, ListCallback callback) {
         {}, true);
     return;
   }
-  impl_->ListFrom(0, type, "", std::make_shared<std::set<std::string>>(),
+  impl_->ListFrom(0, "", type, "", std::make_shared<std::set<std::string>>(),
                   std::move(callback));
 }
 
@@ -872,26 +877,28 @@ void NodeCore::ListKeys(const std::string& type, const std::string& bucket,
         {}, true);
     return;
   }
-  impl_->ListFrom(0, type, bucket, std::make_shared<std::set<std::string>>(),
+  impl_->ListFrom(0, "", type, bucket,
+                  std::make_shared<std::set<std::string>>(),
                   std::move(callback));
 }
 
 Status NodeCore::Impl::ListLocal(uint32_t partition, const std::string& type,
                                  const std::string& bucket,
-                                 std::vector<std::string>* items) {
+                                 const std::string& after, size_t limit,
+                                 std::vector<std::string>* items, bool* more) {
+  *more = false;
   if (bucket.empty()) return store->ListBuckets(partition, type, items);
-  return store->ListKeys(
-      partition, type, bucket, kListBatch, [&](std::vector<std::string> keys) {
-        items->insert(items->end(), keys.begin(), keys.end());
-      });
+  return store->ListKeys(partition, type, bucket, after,
+                         limit == 0 ? SIZE_MAX : limit, items, more);
 }
 
 // One partition at a time, each from one live node holding it (this one
-// when it can), so a long listing neither stalls other requests nor buffers
-// the whole bucket. An empty `bucket` lists buckets; `seen` removes the
-// duplicates that arise because a bucket spans partitions.
-void NodeCore::Impl::ListFrom(uint32_t partition, std::string type,
-                              std::string bucket,
+// when it can), a page of keys at a time, so a long listing neither stalls
+// other requests nor holds more than a page of a partition in memory. An
+// empty `bucket` lists buckets; `seen` removes the duplicates that arise
+// because a bucket spans partitions.
+void NodeCore::Impl::ListFrom(uint32_t partition, std::string after,
+                              std::string type, std::string bucket,
                               std::shared_ptr<std::set<std::string>> seen,
                               ListCallback callback) {
   const uint32_t size = cluster->state().size();
@@ -900,22 +907,30 @@ void NodeCore::Impl::ListFrom(uint32_t partition, std::string type,
     return;
   }
   auto deliver = [this, partition, type, bucket, seen, callback](
-                     Status s, std::vector<std::string> items) mutable {
+                     Status s, std::vector<std::string> items,
+                     bool more) mutable {
     if (!s.ok()) {
       callback(s, {}, true);
       return;
+    }
+    // The rest of this partition after the page's last key, or the next.
+    std::string after;
+    uint32_t next = partition + 1;
+    if (more && !items.empty()) {
+      after = items.back();
+      next = partition;
     }
     if (bucket.empty()) {
       std::erase_if(
           items, [&](const std::string& b) { return !seen->insert(b).second; });
     }
     if (!items.empty()) callback(Status::Ok(), std::move(items), false);
-    env.After(
-        0, [this, partition, type = std::move(type), bucket = std::move(bucket),
-            seen = std::move(seen), callback = std::move(callback)]() mutable {
-          ListFrom(partition + 1, std::move(type), std::move(bucket),
-                   std::move(seen), std::move(callback));
-        });
+    env.After(0, [this, next, after = std::move(after), type = std::move(type),
+                  bucket = std::move(bucket), seen = std::move(seen),
+                  callback = std::move(callback)]() mutable {
+      ListFrom(next, std::move(after), std::move(type), std::move(bucket),
+               std::move(seen), std::move(callback));
+    });
   };
   BucketProps props;
   if (!bucket.empty()) registry.Props(type, bucket, &props);
@@ -931,13 +946,15 @@ void NodeCore::Impl::ListFrom(uint32_t partition, std::string type,
   if (holder.empty()) {
     deliver(Status::Unavailable("no live node holds partition " +
                                 std::to_string(partition)),
-            {});
+            {}, false);
     return;
   }
   if (holder == config.name) {
     std::vector<std::string> items;
-    Status s = ListLocal(partition, type, bucket, &items);
-    deliver(std::move(s), std::move(items));
+    bool more = false;
+    Status s = ListLocal(partition, type, bucket, after, config.list_page_keys,
+                         &items, &more);
+    deliver(std::move(s), std::move(items), more);
     return;
   }
   peer::Envelope m;
@@ -946,10 +963,13 @@ void NodeCore::Impl::ListFrom(uint32_t partition, std::string type,
   l->set_type(type);
   l->set_bucket(bucket);
   l->set_buckets(bucket.empty());
+  l->set_after(after);
+  l->set_limit(static_cast<uint32_t>(config.list_page_keys));
   messenger.Request(holder, cluster->AddressOf(holder), std::move(m),
                     config.request_timeout_ms,
                     [deliver](Status s, const peer::Envelope* reply) mutable {
                       std::vector<std::string> items;
+                      bool more = false;
                       if (s.ok() && !reply->has_list_reply()) {
                         s = Status::Unavailable("unexpected reply to a list");
                       }
@@ -959,8 +979,9 @@ void NodeCore::Impl::ListFrom(uint32_t partition, std::string type,
                         for (const auto& i : reply->list_reply().items()) {
                           items.push_back(i);
                         }
+                        more = reply->list_reply().more();
                       }
-                      deliver(std::move(s), std::move(items));
+                      deliver(std::move(s), std::move(items), more);
                     });
 }
 

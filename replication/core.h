@@ -129,6 +129,9 @@ struct NodeConfig {
   bool always_sync = false;
   // Recently used objects kept decoded in memory (vnode/object_cache.h).
   size_t object_cache_bytes = size_t{64} << 20;
+  // Keys per page when listing a bucket, from this node's store or from
+  // another node's: what a listing holds of one partition at a time.
+  size_t list_page_keys = 1000;
   uint64_t request_timeout_ms = 10000;
   membership::ClusterTiming cluster_timing;
   handoff::HandoffTiming handoff_timing;

@@ -148,15 +148,25 @@ Status VnodeStore::Merge(const Key& key, const object::Object& incoming,
   return Status::Ok();
 }
 
-Status VnodeStore::ListKeys(
-    uint32_t partition, const std::string& type, const std::string& bucket,
-    size_t batch, const std::function<void(std::vector<std::string>)>& emit) {
-  std::string prefix = storage::BucketPrefix(partition, type, bucket);
-  std::vector<std::string> keys;
+Status VnodeStore::ListKeys(uint32_t partition, const std::string& type,
+                            const std::string& bucket, const std::string& after,
+                            size_t limit, std::vector<std::string>* keys,
+                            bool* more) {
+  const std::string prefix = storage::BucketPrefix(partition, type, bucket);
+  // The smallest encoded key above `after`'s.
+  const std::string begin =
+      after.empty() ? prefix
+                    : storage::EncodeObjectKey(partition, type, bucket, after) +
+                          std::string(1, '\0');
+  *more = false;
   Status failure;
   Status s = engine_.Scan(
-      prefix, storage::PrefixEnd(prefix),
+      begin, storage::PrefixEnd(prefix),
       [&](std::string_view k, std::string_view v) {
+        if (keys->size() >= limit) {
+          *more = true;
+          return false;
+        }
         storage::ObjectKeyParts parts;
         object::Object object;
         if (!storage::DecodeObjectKey(k, &parts)) {
@@ -169,18 +179,13 @@ Status VnodeStore::ListKeys(
                                        ": " + d.message());
           return false;
         }
-        if (object.IsTombstone() || object.empty()) return true;
-        keys.push_back(std::move(parts.key));
-        if (keys.size() >= batch) {
-          emit(std::move(keys));
-          keys.clear();
+        if (!object.IsTombstone() && !object.empty()) {
+          keys->push_back(std::move(parts.key));
         }
         return true;
       });
   if (!s.ok()) return s;
-  if (!failure.ok()) return failure;
-  if (!keys.empty()) emit(std::move(keys));
-  return Status::Ok();
+  return failure;
 }
 
 Status VnodeStore::ListBuckets(uint32_t partition, const std::string& type,

@@ -75,10 +75,12 @@ class VnodeStore {
   Status Remove(const Key& key);
 
   // Keys of one bucket in one partition whose objects are live (not
-  // tombstones), in key order, in batches of at most `batch`.
+  // tombstones), in storage order: at most `limit`, starting after `after`
+  // (empty: from the first). `more` says the limit was reached, so there
+  // may be more after the last key returned.
   Status ListKeys(uint32_t partition, const std::string& type,
-                  const std::string& bucket, size_t batch,
-                  const std::function<void(std::vector<std::string>)>& emit);
+                  const std::string& bucket, const std::string& after,
+                  size_t limit, std::vector<std::string>* keys, bool* more);
 
   // Buckets of `type` in `partition` holding at least one live object.
   // Skips from bucket to bucket instead of reading every key.

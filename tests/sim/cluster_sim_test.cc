@@ -302,6 +302,46 @@ TEST_F(ClusterSim, BucketPropertiesReachEveryMemberAtOnce) {
   }
 }
 
+// A listing goes a page at a time through every partition, from this node's
+// store and from other nodes': each live key once, deleted keys not at all.
+TEST_F(ClusterSim, ListKeysPagesThroughEveryPartitionOnEveryNode) {
+  world_.list_page_keys = 7;
+  Form(4);
+  BucketPropsPatch one;
+  one.n_val = 1;  // each key on one node: most partitions are elsewhere
+  ASSERT_TRUE(N(1).core().SetBucketProps(kDefaultType, "few", one).ok());
+  world_.RunFor(300);
+  std::set<std::string> expected;
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    auto p = Put(world_, N(1 + i % 4), MakePut("few", key, "v"));
+    ASSERT_TRUE(p.status.ok()) << p.status.ToString();
+    expected.insert(key);
+  }
+  for (int i = 0; i < 300; i += 10) {
+    replication::DeleteRequest d;
+    d.id = ObjectId{kDefaultType, "few", "k" + std::to_string(i)};
+    ASSERT_TRUE(Delete(world_, N(2), d).ok());
+    expected.erase(d.id.key);
+  }
+  std::vector<std::string> listed;
+  size_t pages = 0;
+  bool done = false;
+  N(2).core().ListKeys(
+      kDefaultType, "few",
+      [&](const Status& s, std::vector<std::string> batch, bool last) {
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        EXPECT_LE(batch.size(), 7u);
+        pages += !batch.empty();
+        listed.insert(listed.end(), batch.begin(), batch.end());
+        done = last;
+      });
+  ASSERT_TRUE(world_.RunUntil([&] { return done; }, 30000));
+  EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), expected);
+  EXPECT_EQ(listed.size(), expected.size());  // no key twice
+  EXPECT_GE(pages, expected.size() / 7);
+}
+
 TEST_F(ClusterSim, PreflistShowsLivePrimariesThenFallbacks) {
   Form(4);
   ObjectId id{kDefaultType, "b", "k"};

@@ -142,6 +142,7 @@ SimNode& World::AddNode(const NodeName& name, uint32_t ring_size) {
   config.ring_size = ring_size;
   config.request_timeout_ms = 2000;
   config.aae_timing = aae_timing;
+  config.list_page_keys = list_page_keys;
   auto node = std::make_unique<SimNode>(*this, name, config);
   SimNode& ref = *node;
   nodes_[name] = std::move(node);

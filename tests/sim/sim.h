@@ -100,6 +100,8 @@ class World {
   NetworkFaults faults;
   // Anti-entropy settings for nodes added from now on.
   replication::aae::AaeTiming aae_timing;
+  // Keys per page of a listing, for nodes added from now on.
+  size_t list_page_keys = replication::NodeConfig{}.list_page_keys;
   // Nodes in different groups cannot exchange messages.
   void Partition(const std::vector<std::set<NodeName>>& groups);
   // Messages from `from` to `to` are lost, in that direction only, until
