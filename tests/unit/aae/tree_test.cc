@@ -342,6 +342,34 @@ TEST(TreeTest, ADivergentKeyShowsInExactlyItsSegment) {
   EXPECT_EQ(differing, 1u);
 }
 
+// Runs `partition`'s rebuild (or sum) to the end in steps of `budget`
+// keys, with three random writes or removals of keys k0..k<keys> between
+// steps; returns the steps taken.
+int StepsWithWrites(Trees& trees, vnode::VnodeStore& store, uint32_t partition,
+                    size_t budget, int keys, std::mt19937_64& rng) {
+  Object out;
+  bool done = false;
+  int steps = 0;
+  while (!done) {
+    EXPECT_TRUE(trees.RebuildStep(partition, budget, &done).ok());
+    ++steps;
+    for (int j = 0; j < 3; ++j) {
+      vnode::Key key{partition, "default", "b",
+                     "k" + std::to_string(rng() % keys)};
+      if (rng() % 3 == 0) {
+        EXPECT_TRUE(store.Remove(key).ok());
+      } else {
+        EXPECT_TRUE(store
+                        .Merge(key, Make(std::to_string(rng() % 9), 4),
+                               Resolution::kKeepSiblings, false, &out)
+                        .ok());
+      }
+    }
+    if (steps > 100000) break;  // a rebuild that never ends fails below
+  }
+  return steps;
+}
+
 // Fills partitions 1 and 2 through a store with trees; returns the roots.
 std::map<uint32_t, uint64_t> FillTwoPartitions(storage::Engine& engine) {
   Trees trees(engine);
@@ -393,25 +421,7 @@ TEST(TreeTest, SumAtStartInterleavedWithWrites) {
   ASSERT_TRUE(trees.Open().ok());
   vnode::VnodeStore store(*engine, Actor(2));
   store.AttachTrees(&trees);
-  Object out;
-  bool done = false;
-  int steps = 0;
-  while (!done) {
-    ASSERT_TRUE(trees.RebuildStep(1, 5, &done).ok());
-    ++steps;
-    for (int j = 0; j < 3; ++j) {
-      vnode::Key key{1, "default", "b", "k" + std::to_string(rng() % 400)};
-      if (rng() % 3 == 0) {
-        ASSERT_TRUE(store.Remove(key).ok());
-      } else {
-        ASSERT_TRUE(store
-                        .Merge(key, Make(std::to_string(rng() % 9), 4),
-                               Resolution::kKeepSiblings, false, &out)
-                        .ok());
-      }
-    }
-  }
-  EXPECT_GT(steps, 10);
+  EXPECT_GT(StepsWithWrites(trees, store, 1, 5, 400, rng), 10);
   RebuildAll(trees);
   ExpectConsistent(*engine, trees, 3);
 }
@@ -493,24 +503,7 @@ TEST(TreeTest, RebuildInterleavedWithWrites) {
   ASSERT_FALSE(trees.Ready(0));
   vnode::VnodeStore store(*engine, Actor(2));
   store.AttachTrees(&trees);
-  bool done = false;
-  int steps = 0;
-  while (!done) {
-    ASSERT_TRUE(trees.RebuildStep(0, 13, &done).ok());
-    ++steps;
-    for (int j = 0; j < 3; ++j) {
-      vnode::Key key{0, "default", "b", "k" + std::to_string(rng() % 600)};
-      if (rng() % 3 == 0) {
-        ASSERT_TRUE(store.Remove(key).ok());
-      } else {
-        ASSERT_TRUE(store
-                        .Merge(key, Make(std::to_string(rng() % 9), 4),
-                               Resolution::kKeepSiblings, false, &out)
-                        .ok());
-      }
-    }
-  }
-  EXPECT_GT(steps, 10);
+  EXPECT_GT(StepsWithWrites(trees, store, 0, 13, 600, rng), 10);
   ExpectConsistent(*engine, trees, 1);
 }
 
