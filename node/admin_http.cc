@@ -475,9 +475,9 @@ std::string PromLabel(std::string_view text) {
   return out;
 }
 
-// (name, help, counter?, value) for each peer transport figure, in the
-// order both renderings use.
-struct PeerFigure {
+// One number shown in /stats (`json`, when the caller renders JSON from
+// the list) and /metrics (`metric`, one sample).
+struct Figure {
   const char* json;
   const char* metric;
   const char* help;
@@ -485,7 +485,8 @@ struct PeerFigure {
   uint64_t value;
 };
 
-std::vector<PeerFigure> PeerFigures(const PeerTransportStats& s) {
+// The peer transport's figures, in the order both renderings use.
+std::vector<Figure> PeerFigures(const PeerTransportStats& s) {
   return {
       {"messages_sent", "causeway_peer_messages_sent_total",
        "Messages sent to peers.", true, s.messages_sent},
@@ -544,7 +545,7 @@ std::string PeerStatsJson(const PeerTransportStats& stats) {
   std::string out;
   JsonWriter w(&out);
   w.BeginObject();
-  for (const PeerFigure& f : PeerFigures(stats)) {
+  for (const Figure& f : PeerFigures(stats)) {
     w.Key(f.json);
     w.Uint(f.value);
   }
@@ -552,11 +553,12 @@ std::string PeerStatsJson(const PeerTransportStats& stats) {
   return out;
 }
 
-std::string PeerStatsPrometheus(const PeerTransportStats& stats,
-                                const std::string& node_name) {
+// Families of one sample each, labelled with the node name.
+std::string FiguresPrometheus(const std::vector<Figure>& figures,
+                              const std::string& node_name) {
   const std::string label = "{node=\"" + PromLabel(node_name) + "\"} ";
   std::string out;
-  for (const PeerFigure& f : PeerFigures(stats)) {
+  for (const Figure& f : figures) {
     out.append("# HELP ").append(f.metric).append(" ").append(f.help);
     out.append("\n# TYPE ").append(f.metric);
     out.append(f.counter ? " counter\n" : " gauge\n");
@@ -564,6 +566,40 @@ std::string PeerStatsPrometheus(const PeerTransportStats& stats,
     out.push_back('\n');
   }
   return out;
+}
+
+std::string PeerStatsPrometheus(const PeerTransportStats& stats,
+                                const std::string& node_name) {
+  return FiguresPrometheus(PeerFigures(stats), node_name);
+}
+
+std::string AaeStatsPrometheus(const replication::aae::AaeStatus& a,
+                               const std::string& node_name) {
+  uint64_t not_ready = 0;
+  for (const auto& p : a.partitions) not_ready += !p.ready;
+  return FiguresPrometheus(
+      {{"", "causeway_aae_exchanges_total",
+        "Anti-entropy exchanges this node started that completed.", true,
+        a.exchanges},
+       {"", "causeway_aae_exchanges_failed_total",
+        "Anti-entropy exchanges this node started that failed.", true,
+        a.exchanges_failed},
+       {"", "causeway_aae_keys_repaired_total",
+        "Keys repaired by anti-entropy.", true, a.keys_repaired},
+       {"", "causeway_aae_tombstones_reaped_total", "Tombstones reaped.", true,
+        a.tombstones_reaped},
+       {"", "causeway_aae_bytes_sent_total",
+        "Bytes of anti-entropy messages sent.", true, a.bytes_sent},
+       {"", "causeway_aae_bytes_received_total",
+        "Bytes of anti-entropy messages received.", true, a.bytes_received},
+       {"", "causeway_aae_rebuilds_total", "Hash tree rebuilds finished.", true,
+        a.rebuilds_done},
+       {"", "causeway_aae_rebuilds_pending",
+        "Partitions awaiting a tree rebuild or the index sum at start.", false,
+        a.rebuilds_pending},
+       {"", "causeway_aae_partitions_not_ready",
+        "Partitions whose tree is not ready for exchanges.", false, not_ready}},
+      node_name);
 }
 
 std::string AaeStatsJson(const replication::aae::AaeStatus& a) {

@@ -136,6 +136,10 @@ struct ClusterPage {
 //                    "rebuild": null | {"phase", "keys_scanned",
 //                                       "segments_done"}}]}
 std::string AaeStatsJson(const replication::aae::AaeStatus& status);
+// The totals as Prometheus families named causeway_aae_*, labelled with the
+// node name.
+std::string AaeStatsPrometheus(const replication::aae::AaeStatus& status,
+                               const std::string& node_name);
 
 // GET /cluster as one JSON object:
 //   {"node", "cluster_name", "claimant", "ring_version", "ring_size",

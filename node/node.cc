@@ -314,10 +314,14 @@ Status Node::Run(bool handle_signals) {
     extras.json["peer"] = [transport_ptr] {
       return PeerStatsJson(transport_ptr->stats());
     };
-    extras.prometheus = [transport_ptr, name = o.name] {
-      return PeerStatsPrometheus(transport_ptr->stats(), name);
-    };
   }
+  extras.prometheus = [&core, transport_ptr, name = o.name] {
+    std::string out = AaeStatsPrometheus(core.AaeView(), name);
+    if (transport_ptr != nullptr) {
+      out += PeerStatsPrometheus(transport_ptr->stats(), name);
+    }
+    return out;
+  };
   AddStatsRoutes(
       http, o.name, stats,
       [&env, &core, engine_ptr, started_ms](Stats& st) {

@@ -522,6 +522,17 @@ TEST(NodeClusterTest, ClusterPageShowsAOneNodeCluster) {
       << metrics;
   EXPECT_NE(metrics.find("causeway_puts_total{node=\"solo@127.0.0.1\"} 0"),
             std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE causeway_aae_keys_repaired_total counter\n"
+                         "causeway_aae_keys_repaired_total{node=\"solo@"
+                         "127.0.0.1\"} 0\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("causeway_aae_partitions_not_ready{node=\"solo@"
+                         "127.0.0.1\"} 0\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("causeway_object_cache_bytes{node=\"solo@"),
+            std::string::npos);
   EXPECT_TRUE(node.Stop().ok());
 }
 
