@@ -284,6 +284,11 @@ const std::vector<Setting>& Settings() {
     top("block_cache_mb", "MB", std::to_string(d.block_cache_mb),
         "LevelDB block cache in MiB (1 to 65536)",
         UintField(&NodeOptions::block_cache_mb));
+    top("compaction_nice", "N", std::to_string(d.compaction_nice),
+        "Nice value (0 to 19) of LevelDB's flush and compaction thread: "
+        "above 0, request handling goes first when the CPUs are busy and "
+        "compactions take the idle time",
+        UintField(&NodeOptions::compaction_nice));
     top("object_cache_mb", "MB", std::to_string(d.object_cache_mb),
         "Recently read and written objects kept decoded in memory, in MiB "
         "(0 to 65536; 0: none): every write reads its key first",
@@ -696,6 +701,11 @@ Status ValidateOptions(const NodeOptions& o) {
     return Invalid(
         "block_cache_mb", "--block-cache-mb",
         "must be from 1 to 65536, got " + std::to_string(o.block_cache_mb));
+  }
+  if (o.compaction_nice > 19) {
+    return Invalid(
+        "compaction_nice", "--compaction-nice",
+        "must be from 0 to 19, got " + std::to_string(o.compaction_nice));
   }
   if (o.object_cache_mb > 65536) {
     return Invalid(

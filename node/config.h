@@ -52,6 +52,9 @@ struct NodeOptions {
   // Decoded objects kept in front of LevelDB (replication/vnode/
   // object_cache.h); 0 turns the cache off.
   uint32_t object_cache_mb = 64;
+  // Nice value of LevelDB's flush and compaction thread: request handling
+  // goes first when the CPUs are busy.
+  uint32_t compaction_nice = 10;
 
   // Node-to-node transport. With no_peer the node opens no peer port and
   // runs as a standalone one-node cluster that cannot join others.

@@ -79,6 +79,9 @@ class Engine {
 struct LevelDbOptions {
   size_t block_cache_bytes = 64 << 20;
   size_t write_buffer_bytes = 16 << 20;
+  // Nice value (0-19) of LevelDB's flush and compaction thread; 0 leaves it
+  // as it is.
+  int background_nice = 0;
   bool create_if_missing = true;
   bool paranoid_checks = false;
 };

@@ -1,11 +1,15 @@
 // The LevelDB Engine: one database per node. The engine owns the DB, its
-// block cache and its bloom filter policy; the DB is closed before the two
-// objects it points to are freed.
+// block cache, its bloom filter policy and the Env wrapper that lowers the
+// background thread's priority; the DB is closed before the objects it
+// points to are freed.
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
+#include <leveldb/env.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -46,12 +50,51 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
   return out;
 }
 
+// LevelDB runs memtable flushes and compactions on the one background
+// thread of its default Env. This wrapper has that thread take a higher nice
+// value (lower priority) the first time it runs work of this database: when
+// the CPUs are busy the threads serving requests go first and compactions
+// take the idle time. Measured on a 3-node cluster on 2 cores at half the
+// peak put rate, nice 10 cut the put p99 from a median of 24 ms to 6.5 ms
+// over six runs (bench/README.md). Only raising a nice value needs no
+// privilege, so a thread already above the wanted value stays there.
+class BackgroundNiceEnv final : public leveldb::EnvWrapper {
+ public:
+  explicit BackgroundNiceEnv(int nice)
+      : EnvWrapper(leveldb::Env::Default()), nice_(nice) {}
+
+  void Schedule(void (*fn)(void*), void* arg) override {
+    target()->Schedule(&Run, new Task{fn, arg, nice_});
+  }
+
+ private:
+  struct Task {
+    void (*fn)(void*);
+    void* arg;
+    int nice;
+  };
+  static void Run(void* p) {
+    std::unique_ptr<Task> task(static_cast<Task*>(p));
+    thread_local int applied = 0;
+    if (task->nice > applied &&
+        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), task->nice) ==
+            0) {
+      applied = task->nice;
+    }
+    task->fn(task->arg);
+  }
+
+  const int nice_;
+};
+
 class LevelDbEngine final : public Engine {
  public:
-  LevelDbEngine(std::string dir, std::unique_ptr<leveldb::Cache> cache,
+  LevelDbEngine(std::string dir, std::unique_ptr<leveldb::Env> env,
+                std::unique_ptr<leveldb::Cache> cache,
                 std::unique_ptr<const leveldb::FilterPolicy> filter,
                 std::unique_ptr<leveldb::DB> db)
       : dir_(std::move(dir)),
+        env_(std::move(env)),
         cache_(std::move(cache)),
         filter_(std::move(filter)),
         db_(std::move(db)) {}
@@ -122,6 +165,7 @@ class LevelDbEngine final : public Engine {
 
  private:
   const std::string dir_;
+  std::unique_ptr<leveldb::Env> env_;  // null: LevelDB's default
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;
@@ -136,7 +180,13 @@ Status OpenLevelDb(const std::string& dir, const LevelDbOptions& options,
   std::unique_ptr<const leveldb::FilterPolicy> filter(
       leveldb::NewBloomFilterPolicy(kBloomBitsPerKey));
 
+  std::unique_ptr<leveldb::Env> env;
+  if (options.background_nice > 0) {
+    env = std::make_unique<BackgroundNiceEnv>(options.background_nice);
+  }
+
   leveldb::Options lopts;
+  if (env) lopts.env = env.get();
   lopts.create_if_missing = options.create_if_missing;
   lopts.paranoid_checks = options.paranoid_checks;
   lopts.write_buffer_size = options.write_buffer_bytes;
@@ -146,9 +196,9 @@ Status OpenLevelDb(const std::string& dir, const LevelDbOptions& options,
   leveldb::DB* raw = nullptr;
   Status s = FromLevelDb(leveldb::DB::Open(lopts, dir, &raw));
   if (!s.ok()) return s;
-  *engine =
-      std::make_unique<LevelDbEngine>(dir, std::move(cache), std::move(filter),
-                                      std::unique_ptr<leveldb::DB>(raw));
+  *engine = std::make_unique<LevelDbEngine>(dir, std::move(env),
+                                            std::move(cache), std::move(filter),
+                                            std::unique_ptr<leveldb::DB>(raw));
   return Status::Ok();
 }
 
