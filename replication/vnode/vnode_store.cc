@@ -60,59 +60,46 @@ Status VnodeStore::Read(const Key& key, object::Object* out,
 Status VnodeStore::Write(const Key& key, const object::Object& object,
                          causal::ActorId replica_actor, bool sync) {
   std::string encoded = Encoded(key);
-  if (trees_ == nullptr) {
-    Status s =
-        engine_.Put(encoded, object.Encode(replica_actor), {.sync = sync});
-    if (s.ok()) {
-      cache_.Put(encoded, {object, replica_actor, std::nullopt});
-    } else {
-      cache_.Erase(encoded);  // what the engine holds now is not known
-    }
-    return s;
-  }
   storage::WriteBatch batch;
   batch.Put(encoded, object.Encode(replica_actor));
-  aae::Trees::Change change;
-  const bool known = known_valid_ && known_key_ == encoded;
-  known_valid_ = false;
-  Status s =
-      trees_->Stage(key.partition, key.type, key.bucket, key.key, &object,
-                    &batch, &change, known ? &known_entry_ : nullptr);
-  if (!s.ok()) return s;
-  s = engine_.Write(batch, {.sync = sync});
-  if (!s.ok()) {
-    cache_.Erase(encoded);  // what the engine holds now is not known
-    return s;
-  }
-  trees_->Commit(change);
-  cache_.Put(encoded, {object, replica_actor, change.entry});
-  known_key_ = std::move(encoded);
-  known_entry_ = change.entry;
-  known_valid_ = true;
-  return s;
+  return Apply(key, std::move(encoded), &object, replica_actor, sync, batch);
 }
 
 Status VnodeStore::Remove(const Key& key) {
   std::string encoded = Encoded(key);
-  // Dropped first: whatever happens below, the next read asks the engine.
-  cache_.Erase(encoded);
-  if (trees_ == nullptr) return engine_.Delete(encoded);
   storage::WriteBatch batch;
   batch.Delete(encoded);
+  return Apply(key, std::move(encoded), nullptr, 0, false, batch);
+}
+
+Status VnodeStore::Apply(const Key& key, std::string encoded,
+                         const object::Object* object,
+                         causal::ActorId replica_actor, bool sync,
+                         storage::WriteBatch& batch) {
   aae::Trees::Change change;
-  const bool known = known_valid_ && known_key_ == encoded;
-  known_valid_ = false;
-  Status s =
-      trees_->Stage(key.partition, key.type, key.bucket, key.key, nullptr,
-                    &batch, &change, known ? &known_entry_ : nullptr);
-  if (!s.ok()) return s;
-  s = engine_.Write(batch);
-  if (!s.ok()) return s;
-  trees_->Commit(change);
-  known_key_ = std::move(encoded);
-  known_entry_.reset();
-  known_valid_ = true;
-  return s;
+  if (trees_ != nullptr) {
+    const bool known = known_valid_ && known_key_ == encoded;
+    known_valid_ = false;
+    Status s =
+        trees_->Stage(key.partition, key.type, key.bucket, key.key, object,
+                      &batch, &change, known ? &known_entry_ : nullptr);
+    if (!s.ok()) return s;
+  }
+  Status s = engine_.Write(batch, {.sync = sync});
+  if (!s.ok() || object == nullptr) {
+    // Removed, or what the engine holds now is not known.
+    cache_.Erase(encoded);
+    if (!s.ok()) return s;
+  } else {
+    cache_.Put(encoded, {*object, replica_actor, change.entry});
+  }
+  if (trees_ != nullptr) {
+    trees_->Commit(change);
+    known_key_ = std::move(encoded);
+    known_entry_ = change.entry;
+    known_valid_ = true;
+  }
+  return Status::Ok();
 }
 
 Status VnodeStore::Coordinate(const Key& key,

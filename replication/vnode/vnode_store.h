@@ -94,6 +94,12 @@ class VnodeStore {
               causal::ActorId* replica_actor);
   Status Write(const Key& key, const object::Object& object,
                causal::ActorId replica_actor, bool sync);
+  // Writes `batch` (which puts `object` under `encoded`, or deletes it when
+  // null) with the tree's index update, then brings the tree, the cache
+  // and the known entry up to date.
+  Status Apply(const Key& key, std::string encoded,
+               const object::Object* object, causal::ActorId replica_actor,
+               bool sync, storage::WriteBatch& batch);
 
   storage::Engine& engine_;
   std::function<causal::ActorId()> new_actor_;
