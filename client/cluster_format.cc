@@ -410,7 +410,10 @@ std::string RenderAaeText(const admin::CwClusterStatusResp& status) {
                   "LAST_EXCHANGE", "PEER"});
   for (const admin::CwAaePartition& p : a.partitions()) {
     std::string tree = p.ready() ? "ready" : "rebuilding";
-    if (!p.ready() && p.rebuild_phase() != 0) {
+    if (!p.ready() && p.rebuild_is_sum()) {
+      tree = "summing index (" + std::to_string(p.rebuild_keys_scanned()) +
+             " keys)";
+    } else if (!p.ready() && p.rebuild_phase() != 0) {
       tree += " (phase " + std::to_string(p.rebuild_phase()) + ", " +
               std::to_string(p.rebuild_keys_scanned()) + " keys)";
     }
@@ -457,6 +460,7 @@ std::string RenderAaeJson(const admin::CwClusterStatusResp& status) {
                            .Number("phase", p.rebuild_phase())
                            .Unsigned("keys_scanned", p.rebuild_keys_scanned())
                            .Number("segments_done", p.rebuild_segments_done())
+                           .Bool("sum_at_start", p.rebuild_is_sum())
                            .str());
     }
     partitions.push_back(o.str());

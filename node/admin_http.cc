@@ -663,6 +663,8 @@ std::string AaeStatsJson(const replication::aae::AaeStatus& a) {
       w.Uint(p.rebuild->keys_scanned);
       w.Key("segments_done");
       w.Uint(p.rebuild->segments_done);
+      w.Key("sum_at_start");
+      w.Bool(p.rebuild->sum_at_start);
       w.EndObject();
     }
     w.EndObject();

@@ -134,7 +134,7 @@ struct ClusterPage {
 //                    "tombstones_reaped", "last_exchange_ms_ago" (null:
 //                    never), "last_peer", "last_error",
 //                    "rebuild": null | {"phase", "keys_scanned",
-//                                       "segments_done"}}]}
+//                                       "segments_done", "sum_at_start"}}]}
 std::string AaeStatsJson(const replication::aae::AaeStatus& status);
 // The totals as Prometheus families named causeway_aae_*, labelled with the
 // node name.

@@ -864,6 +864,7 @@ void ToCwAae(const replication::aae::AaeStatus& a, admin::CwAae* out) {
     if (p.rebuild) {
       o->set_rebuild_phase(static_cast<uint32_t>(p.rebuild->phase));
       o->set_rebuild_keys_scanned(p.rebuild->keys_scanned);
+      o->set_rebuild_is_sum(p.rebuild->sum_at_start);
       o->set_rebuild_segments_done(p.rebuild->segments_done);
     }
   }

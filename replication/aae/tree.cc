@@ -196,6 +196,7 @@ void Trees::StartRebuild(uint32_t partition, bool verify) {
   r.verify = verify;
   r.progress.partition = partition;
   r.progress.phase = verify ? 1 : 2;
+  r.progress.sum_at_start = !verify;
   r.cursor = storage::PartitionBegin(partition);
   rebuilds_[partition] = std::move(r);  // one in progress starts over
   rebuilding_.insert(partition);

@@ -90,6 +90,9 @@ struct RebuildProgress {
   int phase = 1;
   uint64_t keys_scanned = 0;
   uint32_t segments_done = 0;
+  // The segment hashes summed from the index at start (no checks against
+  // the objects), not a full rebuild.
+  bool sum_at_start = false;
 };
 
 class Trees {

@@ -403,6 +403,7 @@ TEST(TreeTest, SegmentHashesAreSummedAgainAtStart) {
   EXPECT_TRUE(trees.Ready(0));  // nothing stored there
   ASSERT_TRUE(trees.progress(1).has_value());
   EXPECT_EQ(trees.progress(1)->phase, 2);
+  EXPECT_TRUE(trees.progress(1)->sum_at_start);
   RebuildAll(trees);
   EXPECT_EQ(trees.Root(1), roots.at(1));
   EXPECT_EQ(trees.Root(2), roots.at(2));
@@ -458,6 +459,7 @@ TEST(TreeTest, BadIndexEntryAtStartMakesAFullRebuild) {
   EXPECT_FALSE(reopened.Ready(1));
   ASSERT_TRUE(reopened.progress(1).has_value());
   EXPECT_EQ(reopened.progress(1)->phase, 1);
+  EXPECT_FALSE(reopened.progress(1)->sum_at_start);
 }
 
 // A store of format 1 kept segment hashes in records of their own: the

@@ -455,6 +455,12 @@ admin::CwClusterStatusResp AaeStatus() {
   p->set_rebuild_keys_scanned(4000);
   p->set_rebuild_segments_done(17);
   p->set_last_error("no reply from b@127.0.0.1");
+  p = a->add_partitions();
+  p->set_partition(2);
+  p->set_ready(false);
+  p->set_rebuild_phase(2);
+  p->set_rebuild_keys_scanned(700);
+  p->set_rebuild_is_sum(true);
   return s;
 }
 
@@ -473,7 +479,9 @@ TEST(ClientClusterFormatTest, AaeText) {
             "0          ready                            5          300       "
             "0       1.5s ago                                  b@127.0.0.1\n"
             "1          rebuilding (phase 2, 4000 keys)  0          0         "
-            "0       never [error: no reply from b@127.0.0.1]  -\n");
+            "0       never [error: no reply from b@127.0.0.1]  -\n"
+            "2          summing index (700 keys)         0          0         "
+            "0       never                                     -\n");
   admin::CwClusterStatusResp old;
   old.set_node("x@h");
   EXPECT_EQ(RenderAaeText(old),
@@ -496,7 +504,13 @@ TEST(ClientClusterFormatTest, AaeJson) {
       "\"last_exchange_ms\":null,\"last_exchange_ms_ago\":null,"
       "\"last_peer\":null,\"last_error\":\"no reply from b@127.0.0.1\","
       "\"rebuild\":{\"phase\":2,\"keys_scanned\":4000,"
-      "\"segments_done\":17}}]}");
+      "\"segments_done\":17,\"sum_at_start\":false}},"
+      "{\"partition\":2,\"ready\":false,\"root\":0,\"exchanges\":0,"
+      "\"keys_repaired\":0,\"tombstones_reaped\":0,"
+      "\"last_exchange_ms\":null,\"last_exchange_ms_ago\":null,"
+      "\"last_peer\":null,\"last_error\":null,"
+      "\"rebuild\":{\"phase\":2,\"keys_scanned\":700,"
+      "\"segments_done\":0,\"sum_at_start\":true}}]}");
 }
 
 // --- The tool -----------------------------------------------------------
