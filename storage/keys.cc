@@ -49,6 +49,23 @@ bool ConsumeLengthPrefixed(std::string_view* in, std::string* out) {
   return true;
 }
 
+// The (type, bucket, key) that ends object, index and tombstone keys.
+void AppendNames(std::string* out, std::string_view type,
+                 std::string_view bucket, std::string_view key) {
+  AppendLengthPrefixed(out, type);
+  AppendLengthPrefixed(out, bucket);
+  AppendLengthPrefixed(out, key);
+}
+
+// Reads the three names and requires that nothing follows them: trailing
+// bytes mean this is not a key we wrote.
+bool ConsumeNamesToEnd(std::string_view in, std::string* type,
+                       std::string* bucket, std::string* key) {
+  return ConsumeLengthPrefixed(&in, type) &&
+         ConsumeLengthPrefixed(&in, bucket) &&
+         ConsumeLengthPrefixed(&in, key) && in.empty();
+}
+
 }  // namespace
 
 std::string EncodeObjectKey(uint32_t partition, std::string_view type,
@@ -57,9 +74,7 @@ std::string EncodeObjectKey(uint32_t partition, std::string_view type,
   out.reserve(1 + 4 * kU32Bytes + type.size() + bucket.size() + key.size());
   out.push_back(kObjectSpace);
   AppendU32(&out, partition);
-  AppendLengthPrefixed(&out, type);
-  AppendLengthPrefixed(&out, bucket);
-  AppendLengthPrefixed(&out, key);
+  AppendNames(&out, type, bucket, key);
   return out;
 }
 
@@ -68,11 +83,9 @@ bool DecodeObjectKey(std::string_view encoded, ObjectKeyParts* out) {
   encoded.remove_prefix(1);
   ObjectKeyParts parts;
   if (!ConsumeU32(&encoded, &parts.partition)) return false;
-  if (!ConsumeLengthPrefixed(&encoded, &parts.type)) return false;
-  if (!ConsumeLengthPrefixed(&encoded, &parts.bucket)) return false;
-  if (!ConsumeLengthPrefixed(&encoded, &parts.key)) return false;
-  // Trailing bytes mean this is not a key we wrote.
-  if (!encoded.empty()) return false;
+  if (!ConsumeNamesToEnd(encoded, &parts.type, &parts.bucket, &parts.key)) {
+    return false;
+  }
   *out = std::move(parts);
   return true;
 }
@@ -162,9 +175,7 @@ std::string AaeIndexKey(uint32_t partition, uint32_t segment,
   std::string out;
   out.reserve(2 + 5 * kU32Bytes + type.size() + bucket.size() + key.size());
   out = AaeIndexPrefix(partition, segment);
-  AppendLengthPrefixed(&out, type);
-  AppendLengthPrefixed(&out, bucket);
-  AppendLengthPrefixed(&out, key);
+  AppendNames(&out, type, bucket, key);
   return out;
 }
 
@@ -177,10 +188,9 @@ bool DecodeAaeIndexKey(std::string_view encoded, AaeIndexKeyParts* out) {
   AaeIndexKeyParts parts;
   if (!ConsumeU32(&encoded, &parts.partition)) return false;
   if (!ConsumeU32(&encoded, &parts.segment)) return false;
-  if (!ConsumeLengthPrefixed(&encoded, &parts.type)) return false;
-  if (!ConsumeLengthPrefixed(&encoded, &parts.bucket)) return false;
-  if (!ConsumeLengthPrefixed(&encoded, &parts.key)) return false;
-  if (!encoded.empty()) return false;
+  if (!ConsumeNamesToEnd(encoded, &parts.type, &parts.bucket, &parts.key)) {
+    return false;
+  }
   *out = std::move(parts);
   return true;
 }
@@ -194,9 +204,7 @@ std::string AaeTombstonePrefix(uint32_t partition) {
 std::string AaeTombstoneKey(uint32_t partition, std::string_view type,
                             std::string_view bucket, std::string_view key) {
   std::string out = AaeTombstonePrefix(partition);
-  AppendLengthPrefixed(&out, type);
-  AppendLengthPrefixed(&out, bucket);
-  AppendLengthPrefixed(&out, key);
+  AppendNames(&out, type, bucket, key);
   return out;
 }
 
@@ -208,10 +216,9 @@ bool DecodeAaeTombstoneKey(std::string_view encoded, AaeIndexKeyParts* out) {
   encoded.remove_prefix(2);
   AaeIndexKeyParts parts;
   if (!ConsumeU32(&encoded, &parts.partition)) return false;
-  if (!ConsumeLengthPrefixed(&encoded, &parts.type)) return false;
-  if (!ConsumeLengthPrefixed(&encoded, &parts.bucket)) return false;
-  if (!ConsumeLengthPrefixed(&encoded, &parts.key)) return false;
-  if (!encoded.empty()) return false;
+  if (!ConsumeNamesToEnd(encoded, &parts.type, &parts.bucket, &parts.key)) {
+    return false;
+  }
   *out = std::move(parts);
   return true;
 }
