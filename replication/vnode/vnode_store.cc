@@ -47,13 +47,13 @@ Status VnodeStore::Read(const Key& key, object::Object* out,
   }
   if (replica_actor != nullptr) *replica_actor = actor;
   std::optional<aae::IndexEntry> entry;
+  if (trees_ != nullptr) entry = aae::EntryOf(*out);
+  cache_.Put(encoded, {*out, actor, entry});
   if (trees_ != nullptr) {
-    entry = aae::EntryOf(*out);
-    known_key_ = encoded;
+    known_key_ = std::move(encoded);
     known_entry_ = entry;
     known_valid_ = true;
   }
-  cache_.Put(encoded, {*out, actor, entry});
   return Status::Ok();
 }
 
