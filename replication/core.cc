@@ -360,8 +360,7 @@ Status NodeCore::Impl::MergeLocal(const vnode::Key& key,
                                   const object::Object& object,
                                   object::Resolution resolution,
                                   const NodeName& hint_for) {
-  object::Object result;
-  Status s = store->Merge(key, object, resolution, config.always_sync, &result);
+  Status s = store->Merge(key, object, resolution, config.always_sync, nullptr);
   if (s.ok() && !hint_for.empty()) s = handoff->RecordHint(hint_for, key);
   return s;
 }

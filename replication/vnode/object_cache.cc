@@ -46,18 +46,33 @@ const ObjectCache::Entry* ObjectCache::Find(const std::string& key) {
 
 void ObjectCache::Put(const std::string& key, Entry entry) {
   const size_t charge = Charge(key, entry.object);
-  Erase(key);
+  auto it = map_.find(key);
   // An object bigger than the whole budget is not worth evicting for.
-  if (charge > capacity_) return;
-  lru_.push_front(Slot{key, std::move(entry), charge});
-  map_.emplace(lru_.front().key, lru_.begin());
-  bytes_ += charge;
+  if (charge > capacity_) {
+    if (it != map_.end()) Drop(it);
+    return;
+  }
+  if (it != map_.end()) {
+    // Replaced in place: one lookup, and no node or key allocated again.
+    Slot& slot = *it->second;
+    bytes_ = bytes_ - slot.charge + charge;
+    slot.entry = std::move(entry);
+    slot.charge = charge;
+    lru_.splice(lru_.begin(), lru_, it->second);
+  } else {
+    lru_.push_front(Slot{key, std::move(entry), charge});
+    map_.emplace(lru_.front().key, lru_.begin());
+    bytes_ += charge;
+  }
   Evict();
 }
 
 void ObjectCache::Erase(const std::string& key) {
   auto it = map_.find(key);
-  if (it == map_.end()) return;
+  if (it != map_.end()) Drop(it);
+}
+
+void ObjectCache::Drop(Map::iterator it) {
   bytes_ -= it->second->charge;
   auto slot = it->second;
   map_.erase(it);  // before the slot: the map's key points into it

@@ -65,6 +65,8 @@ class ObjectCache {
     Entry entry;
     size_t charge = 0;
   };
+  using Map = std::unordered_map<std::string_view, std::list<Slot>::iterator>;
+  void Drop(Map::iterator it);
   void Evict();
 
   const size_t capacity_;
@@ -72,7 +74,7 @@ class ObjectCache {
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
   std::list<Slot> lru_;  // most recently used first
-  std::unordered_map<std::string_view, std::list<Slot>::iterator> map_;
+  Map map_;
 };
 
 }  // namespace causeway::replication::vnode

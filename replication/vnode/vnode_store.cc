@@ -57,7 +57,7 @@ Status VnodeStore::Read(const Key& key, object::Object* out,
   return Status::Ok();
 }
 
-Status VnodeStore::Write(const Key& key, const object::Object& object,
+Status VnodeStore::Write(const Key& key, object::Object object,
                          causal::ActorId replica_actor, bool sync) {
   std::string encoded = Encoded(key);
   storage::WriteBatch batch;
@@ -73,9 +73,8 @@ Status VnodeStore::Remove(const Key& key) {
 }
 
 Status VnodeStore::Apply(const Key& key, std::string encoded,
-                         const object::Object* object,
-                         causal::ActorId replica_actor, bool sync,
-                         storage::WriteBatch& batch) {
+                         object::Object* object, causal::ActorId replica_actor,
+                         bool sync, storage::WriteBatch& batch) {
   aae::Trees::Change change;
   if (trees_ != nullptr) {
     const bool known = known_valid_ && known_key_ == encoded;
@@ -91,7 +90,7 @@ Status VnodeStore::Apply(const Key& key, std::string encoded,
     cache_.Erase(encoded);
     if (!s.ok()) return s;
   } else {
-    cache_.Put(encoded, {*object, replica_actor, change.entry});
+    cache_.Put(encoded, {std::move(*object), replica_actor, change.entry});
   }
   if (trees_ != nullptr) {
     trees_->Commit(change);
@@ -113,10 +112,10 @@ Status VnodeStore::Coordinate(const Key& key,
   if (!s.ok() && !s.IsNotFound()) return s;
   if (actor == 0) actor = new_actor_();
   current.Update(context, std::move(content), actor, resolution);
-  s = Write(key, current, actor, sync);
-  if (!s.ok()) return s;
-  *result = std::move(current);
-  return Status::Ok();
+  *result = current;
+  s = Write(key, std::move(current), actor, sync);
+  if (!s.ok()) *result = object::Object();
+  return s;
 }
 
 Status VnodeStore::Merge(const Key& key, const object::Object& incoming,
@@ -126,13 +125,15 @@ Status VnodeStore::Merge(const Key& key, const object::Object& incoming,
   causal::ActorId actor = 0;
   Status s = Read(key, &current, &actor);
   if (!s.ok() && !s.IsNotFound()) return s;
-  if (!current.Descends(incoming)) {
-    current.Merge(incoming, resolution);
-    s = Write(key, current, actor, sync);
-    if (!s.ok()) return s;
+  if (current.Descends(incoming)) {
+    if (result != nullptr) *result = std::move(current);
+    return Status::Ok();
   }
-  *result = std::move(current);
-  return Status::Ok();
+  current.Merge(incoming, resolution);
+  if (result != nullptr) *result = current;
+  s = Write(key, std::move(current), actor, sync);
+  if (!s.ok() && result != nullptr) *result = object::Object();
+  return s;
 }
 
 Status VnodeStore::ListKeys(uint32_t partition, const std::string& type,

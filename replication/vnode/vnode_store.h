@@ -67,6 +67,7 @@ class VnodeStore {
                     bool sync, object::Object* result);
 
   // Folds another replica's state in; writes only if something changed.
+  // `result` (may be null: not wanted) is the replica's object afterwards.
   Status Merge(const Key& key, const object::Object& incoming,
                object::Resolution resolution, bool sync,
                object::Object* result);
@@ -92,14 +93,15 @@ class VnodeStore {
  private:
   Status Read(const Key& key, object::Object* out,
               causal::ActorId* replica_actor);
-  Status Write(const Key& key, const object::Object& object,
+  // Consumes `object`: the cache keeps it.
+  Status Write(const Key& key, object::Object object,
                causal::ActorId replica_actor, bool sync);
   // Writes `batch` (which puts `object` under `encoded`, or deletes it when
   // null) with the tree's index update, then brings the tree, the cache
-  // and the known entry up to date.
-  Status Apply(const Key& key, std::string encoded,
-               const object::Object* object, causal::ActorId replica_actor,
-               bool sync, storage::WriteBatch& batch);
+  // (which takes `object`) and the known entry up to date.
+  Status Apply(const Key& key, std::string encoded, object::Object* object,
+               causal::ActorId replica_actor, bool sync,
+               storage::WriteBatch& batch);
 
   storage::Engine& engine_;
   std::function<causal::ActorId()> new_actor_;
