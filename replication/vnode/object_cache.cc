@@ -34,58 +34,61 @@ size_t ObjectCache::Charge(const std::string& key,
 }
 
 const ObjectCache::Entry* ObjectCache::Find(const std::string& key) {
-  auto it = map_.find(key);
-  if (it == map_.end()) {
+  auto slot = Lookup(key);
+  if (slot == lru_.end()) {
     ++misses_;
     return nullptr;
   }
   ++hits_;
-  lru_.splice(lru_.begin(), lru_, it->second);
-  return &it->second->entry;
+  lru_.splice(lru_.begin(), lru_, slot);
+  last_ = slot;
+  return &slot->entry;
 }
 
 void ObjectCache::Put(const std::string& key, Entry entry) {
   const size_t charge = Charge(key, entry.object);
-  auto it = map_.find(key);
+  auto slot = Lookup(key);
   // An object bigger than the whole budget is not worth evicting for.
   if (charge > capacity_) {
-    if (it != map_.end()) Drop(it);
+    if (slot != lru_.end()) Drop(slot);
     return;
   }
-  if (it != map_.end()) {
-    // Replaced in place: one lookup, and no node or key allocated again.
-    Slot& slot = *it->second;
-    bytes_ = bytes_ - slot.charge + charge;
-    slot.entry = std::move(entry);
-    slot.charge = charge;
-    lru_.splice(lru_.begin(), lru_, it->second);
+  if (slot != lru_.end()) {
+    // Replaced in place: no node or key allocated again.
+    bytes_ = bytes_ - slot->charge + charge;
+    slot->entry = std::move(entry);
+    slot->charge = charge;
+    lru_.splice(lru_.begin(), lru_, slot);
   } else {
     lru_.push_front(Slot{key, std::move(entry), charge});
-    map_.emplace(lru_.front().key, lru_.begin());
+    slot = lru_.begin();
+    map_.emplace(slot->key, slot);
     bytes_ += charge;
   }
+  last_ = slot;
   Evict();
 }
 
 void ObjectCache::Erase(const std::string& key) {
-  auto it = map_.find(key);
-  if (it != map_.end()) Drop(it);
+  auto slot = Lookup(key);
+  if (slot != lru_.end()) Drop(slot);
 }
 
-void ObjectCache::Drop(Map::iterator it) {
-  bytes_ -= it->second->charge;
-  auto slot = it->second;
-  map_.erase(it);  // before the slot: the map's key points into it
+ObjectCache::Slots::iterator ObjectCache::Lookup(const std::string& key) {
+  if (last_ != lru_.end() && last_->key == key) return last_;
+  auto it = map_.find(key);
+  return it == map_.end() ? lru_.end() : it->second;
+}
+
+void ObjectCache::Drop(Slots::iterator slot) {
+  if (slot == last_) last_ = lru_.end();
+  bytes_ -= slot->charge;
+  map_.erase(slot->key);  // before the slot: the map's key points into it
   lru_.erase(slot);
 }
 
 void ObjectCache::Evict() {
-  while (bytes_ > capacity_ && !lru_.empty()) {
-    Slot& last = lru_.back();
-    bytes_ -= last.charge;
-    map_.erase(last.key);
-    lru_.pop_back();
-  }
+  while (bytes_ > capacity_ && !lru_.empty()) Drop(std::prev(lru_.end()));
 }
 
 }  // namespace causeway::replication::vnode

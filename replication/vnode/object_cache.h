@@ -65,16 +65,23 @@ class ObjectCache {
     Entry entry;
     size_t charge = 0;
   };
-  using Map = std::unordered_map<std::string_view, std::list<Slot>::iterator>;
-  void Drop(Map::iterator it);
+  using Slots = std::list<Slot>;
+  // The slot of `key`, or lru_.end().
+  Slots::iterator Lookup(const std::string& key);
+  void Drop(Slots::iterator slot);
   void Evict();
 
   const size_t capacity_;
   size_t bytes_ = 0;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
-  std::list<Slot> lru_;  // most recently used first
-  Map map_;
+  Slots lru_;  // most recently used first
+  std::unordered_map<std::string_view, Slots::iterator> map_;
+  // The slot Find or Put touched last (lru_.end() if none or dropped). A
+  // replica write reads its key and then writes it, so Put finds the slot
+  // here without hashing the key and walking the map again: on a cluster
+  // node under puts the map lookups were 5% of the CPU.
+  Slots::iterator last_ = lru_.end();
 };
 
 }  // namespace causeway::replication::vnode

@@ -89,6 +89,48 @@ TEST(ObjectCacheTest, ChargesContentsAndSkipsWhatCannotFit) {
   EXPECT_EQ(none.Find("s"), nullptr);
 }
 
+// A replica write reads its key and then writes it back: the second call
+// reuses the slot the first found. Replacing, dropping and erasing that
+// slot must leave the cache as if every call had looked the key up afresh.
+TEST(ObjectCacheTest, ReplacesInPlaceAndForgetsDroppedSlots) {
+  const Object small = Make("v", 1);
+  const Object bigger = Make(std::string(500, 'y'), 1);
+  const size_t one = ObjectCache::Charge("k0", small);
+  ObjectCache cache(3 * one);
+  ASSERT_LE(ObjectCache::Charge("k0", bigger), 3 * one);
+  ASSERT_GT(ObjectCache::Charge("k0", bigger) + one, 3 * one);
+  cache.Put("k0", EntryOf(small));
+  cache.Put("k1", EntryOf(small));
+  ASSERT_NE(cache.Find("k0"), nullptr);
+  // Growing k0 in place pushes out k1, the least recently used.
+  cache.Put("k0", EntryOf(bigger));
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.Find("k1"), nullptr);
+  ASSERT_NE(cache.Find("k0"), nullptr);
+  EXPECT_EQ(cache.Find("k0")->object, bigger);
+  EXPECT_EQ(cache.bytes(), ObjectCache::Charge("k0", bigger));
+
+  // A replacement too big for the budget drops the old entry.
+  cache.Put("k0", EntryOf(Make(std::string(4 * one, 'z'), 1)));
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.bytes(), 0u);
+  EXPECT_EQ(cache.Find("k0"), nullptr);
+  cache.Put("k0", EntryOf(small, 7));
+  ASSERT_NE(cache.Find("k0"), nullptr);
+  EXPECT_EQ(cache.Find("k0")->replica_actor, 7u);
+
+  // Erasing the slot just found, then putting the key again.
+  cache.Put("k1", EntryOf(small));
+  ASSERT_NE(cache.Find("k0"), nullptr);
+  cache.Erase("k0");
+  EXPECT_EQ(cache.Find("k0"), nullptr);
+  cache.Put("k0", EntryOf(small, 9));
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.bytes(), 2 * one);
+  EXPECT_EQ(cache.Find("k0")->replica_actor, 9u);
+  EXPECT_EQ(cache.Find("k1")->object, small);
+}
+
 // Everything an engine holds, for comparing two stores' engines.
 std::map<std::string, std::string> Contents(storage::Engine& engine) {
   std::map<std::string, std::string> out;
