@@ -284,10 +284,15 @@ const std::vector<Setting>& Settings() {
     top("block_cache_mb", "MB", std::to_string(d.block_cache_mb),
         "LevelDB block cache in MiB (1 to 65536)",
         UintField(&NodeOptions::block_cache_mb));
+    top("compaction_idle", "BOOL", d.compaction_idle ? "true" : "false",
+        "Run LevelDB's flush and compaction thread under SCHED_IDLE: only "
+        "on a CPU nothing else wants, yielding it at once to request "
+        "handling (false: at --compaction-nice)",
+        BoolField(&NodeOptions::compaction_idle));
     top("compaction_nice", "N", std::to_string(d.compaction_nice),
-        "Nice value (0 to 19) of LevelDB's flush and compaction thread: "
-        "above 0, request handling goes first when the CPUs are busy and "
-        "compactions take the idle time",
+        "Nice value (0 to 19) of LevelDB's flush and compaction thread "
+        "when not idle: above 0, request handling goes first when the CPUs "
+        "are busy",
         UintField(&NodeOptions::compaction_nice));
     top("object_cache_mb", "MB", std::to_string(d.object_cache_mb),
         "Recently read and written objects kept decoded in memory, in MiB "

@@ -52,8 +52,10 @@ struct NodeOptions {
   // Decoded objects kept in front of LevelDB (replication/vnode/
   // object_cache.h); 0 turns the cache off.
   uint32_t object_cache_mb = 64;
-  // Nice value of LevelDB's flush and compaction thread: request handling
-  // goes first when the CPUs are busy.
+  // LevelDB's flush and compaction thread: under SCHED_IDLE (it runs only
+  // on an otherwise idle CPU), or else at this nice value; either way
+  // request handling goes first when the CPUs are busy.
+  bool compaction_idle = true;
   uint32_t compaction_nice = 10;
 
   // Node-to-node transport. With no_peer the node opens no peer port and

@@ -226,6 +226,7 @@ Status Node::Run(bool handle_signals) {
   storage::LevelDbOptions engine_options;
   engine_options.write_buffer_bytes = size_t{o.write_buffer_mb} << 20;
   engine_options.block_cache_bytes = size_t{o.block_cache_mb} << 20;
+  engine_options.background_idle = o.compaction_idle;
   engine_options.background_nice = static_cast<int>(o.compaction_nice);
   s = storage::OpenLevelDb(db_dir, engine_options, &engine);
   if (!s.ok()) {

@@ -79,8 +79,11 @@ class Engine {
 struct LevelDbOptions {
   size_t block_cache_bytes = 64 << 20;
   size_t write_buffer_bytes = 16 << 20;
-  // Nice value (0-19) of LevelDB's flush and compaction thread; 0 leaves it
-  // as it is.
+  // LevelDB's flush and compaction thread runs under SCHED_IDLE (only when
+  // a CPU is otherwise idle); false leaves its policy as it is.
+  bool background_idle = false;
+  // Nice value (0-19) of that thread; 0 leaves it as it is. No effect on
+  // the share of a SCHED_IDLE thread.
   int background_nice = 0;
   bool create_if_missing = true;
   bool paranoid_checks = false;

@@ -103,6 +103,7 @@ TEST(NodeConfigTest, DefaultsMatchTheContract) {
   EXPECT_EQ(o.write_buffer_mb, 16u);
   EXPECT_EQ(o.block_cache_mb, 64u);
   EXPECT_EQ(o.object_cache_mb, 64u);
+  EXPECT_TRUE(o.compaction_idle);
   EXPECT_EQ(o.compaction_nice, 10u);
   EXPECT_EQ(o.bucket_defaults, replication::BucketPropsPatch{});
 }
@@ -122,6 +123,7 @@ TEST(NodeConfigTest, StorageSizesAreFlagsWithLimits) {
   EXPECT_NE(m.find("--block-cache-mb"), std::string::npos) << m;
   EXPECT_EQ(Parse({"--object-cache-mb", "0"}).options.object_cache_mb, 0u);
   EXPECT_EQ(Parse({"--compaction-nice", "0"}).options.compaction_nice, 0u);
+  EXPECT_FALSE(Parse({"--compaction-idle", "false"}).options.compaction_idle);
   m = ErrorOf({"--compaction-nice", "20"});
   EXPECT_NE(m.find("--compaction-nice"), std::string::npos) << m;
   m = ErrorOf({"--object-cache-mb", "65537"});

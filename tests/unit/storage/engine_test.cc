@@ -4,6 +4,7 @@
 #include "storage/engine.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -409,8 +410,10 @@ TEST_F(LevelDbEngineTest, ReopenAfterManyWritesKeepsEverything) {
   EXPECT_EQ(count, 3000);
 }
 
-// The nice values of this process's threads other than the calling one.
-std::vector<int> OtherThreadsNice() {
+// One numeric field of /proc/self/task/*/stat for each of this process's
+// threads other than the calling one: nice is field 19, the scheduling
+// policy field 41.
+std::vector<int> OtherThreadsStat(int wanted) {
   std::vector<int> out;
   const std::string self = std::to_string(gettid());
   std::error_code ec;
@@ -419,17 +422,33 @@ std::vector<int> OtherThreadsNice() {
     std::ifstream in(task.path() / "stat");
     std::string stat((std::istreambuf_iterator<char>(in)),
                      std::istreambuf_iterator<char>());
-    // Fields after the command (in parentheses, which may hold spaces):
-    // state is field 3, nice field 19.
+    // Fields after the command (in parentheses, which may hold spaces)
+    // start with the state, field 3.
     const size_t close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream fields(stat.substr(close + 2));
     std::string field;
-    for (int i = 3; i <= 19 && fields >> field; ++i) {
-      if (i == 19) out.push_back(std::stoi(field));
+    for (int i = 3; i <= wanted && fields >> field; ++i) {
+      if (i == wanted) out.push_back(std::stoi(field));
     }
   }
   return out;
+}
+
+// Writes until some other thread of the process shows `value` in stat
+// field `field` (LevelDB's background thread, once it has flushed).
+bool FlushUntilAThreadShows(Engine& engine, int field, int value) {
+  for (int i = 0; i < 20000; ++i) {
+    if (!engine.Put("k" + std::to_string(i), std::string(200, 'x')).ok()) {
+      return false;
+    }
+    if (i % 500 == 499) {
+      for (int v : OtherThreadsStat(field)) {
+        if (v == value) return true;
+      }
+    }
+  }
+  return false;
 }
 
 // Flushes and compactions run on LevelDB's background thread at the nice
@@ -441,16 +460,24 @@ TEST_F(LevelDbEngineTest, BackgroundWorkRunsAtTheNiceValueAskedFor) {
   options.background_nice = 7;
   std::unique_ptr<Engine> engine = Open(options);
   ASSERT_NE(engine, nullptr);
-  bool seen = false;
-  for (int i = 0; i < 20000 && !seen; ++i) {
-    ASSERT_TRUE(
-        engine->Put("k" + std::to_string(i), std::string(200, 'x')).ok());
-    if (i % 500 == 499) {
-      for (int nice : OtherThreadsNice()) seen |= nice == 7;
-    }
-  }
-  EXPECT_TRUE(seen) << "no thread at nice 7 after the flushes";
+  EXPECT_TRUE(FlushUntilAThreadShows(*engine, 19, 7))
+      << "no thread at nice 7 after the flushes";
   EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), before);
+}
+
+// With background_idle the background thread runs under SCHED_IDLE; the
+// calling thread keeps its policy.
+TEST_F(LevelDbEngineTest, BackgroundWorkRunsUnderSchedIdleWhenAsked) {
+  const int before = sched_getscheduler(0);
+  ASSERT_NE(before, SCHED_IDLE);
+  LevelDbOptions options;
+  options.write_buffer_bytes = 64 << 10;
+  options.background_idle = true;
+  std::unique_ptr<Engine> engine = Open(options);
+  ASSERT_NE(engine, nullptr);
+  EXPECT_TRUE(FlushUntilAThreadShows(*engine, 41, SCHED_IDLE))
+      << "no thread under SCHED_IDLE after the flushes";
+  EXPECT_EQ(sched_getscheduler(0), before);
 }
 
 TEST_F(LevelDbEngineTest, MissingDirectoryWithoutCreateIsAnError) {
