@@ -167,6 +167,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(bool close_after) {
+    if (server_->options.before_send) server_->options.before_send();
     stream_.expires_after(IdleTimeout());
     http::async_write(stream_, response_,
                       [self = shared_from_this(), close_after](

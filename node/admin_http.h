@@ -44,6 +44,10 @@ struct AdminHttpOptions {
   // A connection that sends nothing for this long (mid-request or between
   // keep-alive requests) is closed.
   uint32_t idle_timeout_ms = 30000;
+  // Called before every write to a socket; a node flushes its storage log
+  // here so that no reply goes out ahead of the writes it may report
+  // (storage::Engine::FlushLog). Empty: nothing.
+  std::function<void()> before_send;
 };
 
 struct HttpRequest {

@@ -11,9 +11,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -228,11 +230,26 @@ Status Node::Run(bool handle_signals) {
   engine_options.block_cache_bytes = size_t{o.block_cache_mb} << 20;
   engine_options.background_idle = o.compaction_idle;
   engine_options.background_nice = static_cast<int>(o.compaction_nice);
+  engine_options.defer_log_writes = true;
   s = storage::OpenLevelDb(db_dir, engine_options, &engine);
   if (!s.ok()) {
     return Status::IoError("cannot open database in '" + db_dir +
                            "': " + s.ToString());
   }
+  // The log records of the writes one turn of the loop made reach the OS
+  // together, before anything leaves the node: every transport calls this
+  // before it writes to a socket, so no reply reports a write a crash of
+  // this process could lose. If the log cannot be written, writes already
+  // counted as stored are not in it: the node stops before saying so.
+  const std::function<void()> before_send = [engine = engine.get(),
+                                             name = o.name] {
+    Status flushed = engine->FlushLog();
+    if (flushed.ok()) return;
+    spdlog::critical("{}: cannot write the storage log ({}); stopping", name,
+                     flushed.ToString());
+    spdlog::shutdown();
+    std::abort();
+  };
 
   AsioEnv env(m.io);
   const uint64_t started_ms = env.MonotonicMillis();
@@ -257,8 +274,11 @@ Status Node::Run(bool handle_signals) {
   // until the loop runs, and by then m.core is set.
   std::optional<PeerTransport> transport;
   if (!o.no_peer) {
+    PeerTransportOptions peer_options =
+        ToPeerTransportOptions(o, std::move(secret));
+    peer_options.before_send = before_send;
     transport.emplace(
-        m.io, ToPeerTransportOptions(o, std::move(secret)),
+        m.io, std::move(peer_options),
         [&m](const std::string& from, std::string_view payload) {
           if (m.core != nullptr && !m.closing &&
               (m.faults == nullptr || m.faults->AllowDelivery(from))) {
@@ -303,10 +323,13 @@ Status Node::Run(bool handle_signals) {
   }
 
   Stats stats;
-  PbcServer pbc(m.io, core, stats, ToPbcServerOptions(o));
+  PbcServerOptions pbc_options = ToPbcServerOptions(o);
+  pbc_options.before_send = before_send;
+  PbcServer pbc(m.io, core, stats, std::move(pbc_options));
   AdminHttpOptions http_options;
   http_options.host = o.http_host;
   http_options.port = o.http_port;
+  http_options.before_send = before_send;
   AdminHttp http(m.io, http_options);
   storage::Engine* engine_ptr = engine.get();
   PeerTransport* transport_ptr = transport ? &*transport : nullptr;

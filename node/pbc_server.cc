@@ -234,6 +234,7 @@ class Connection : public PbcResponder,
 
   void StartWrite() {
     if (writing_ || closed_ || queue_.empty()) return;
+    if (shared_->options.before_send) shared_->options.before_send();
     writing_ = true;
     std::vector<asio::const_buffer> buffers;
     size_t count = std::min(queue_.size(), kMaxWriteBatch);

@@ -40,6 +40,10 @@ struct PbcServerOptions {
   std::string server_version = "causeway";
   // How long Drain() waits for requests in flight before closing anyway.
   uint32_t drain_timeout_ms = 5000;
+  // Called before every write to a socket; a node flushes its storage log
+  // here so that no reply goes out ahead of the writes it may report
+  // (storage::Engine::FlushLog). Empty: nothing.
+  std::function<void()> before_send;
 };
 
 class PbcServer {

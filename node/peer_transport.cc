@@ -721,6 +721,7 @@ class Link : public std::enable_shared_from_this<Link> {
   // or in Hub::Send.
   void StartWrite() {
     if (writing_ || phase_ == Phase::kClosed || out_.empty()) return;
+    if (hub_->options.before_send) hub_->options.before_send();
     writing_ = true;
     const size_t count = std::min(out_.size(), kMaxWriteBatch);
     std::vector<asio::const_buffer> buffers;

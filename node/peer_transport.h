@@ -75,6 +75,11 @@ struct PeerTransportOptions {
   // other end is gone or has moved on to another connection goes quiet.
   uint64_t idle_timeout_ms = 30000;
 
+  // Called before every write to a socket; a node flushes its storage log
+  // here so that no reply goes out ahead of the writes it may report
+  // (storage::Engine::FlushLog). Empty: nothing.
+  std::function<void()> before_send;
+
   uint32_t max_frame_bytes = 64u << 20;
   // Per peer. A message that does not fit is dropped.
   uint64_t max_queue_bytes = 16u << 20;

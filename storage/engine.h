@@ -74,6 +74,15 @@ class Engine {
                       const ScanVisitor& visit) = 0;
   // Approximate bytes used on disk (0 for memory).
   virtual uint64_t ApproximateDiskBytes() { return 0; }
+
+  // Hands every write that has returned to the operating system, so that
+  // the end of this process (a crash, SIGKILL) cannot lose it; a crash of
+  // the machine still can unless the write was synced. Only an engine that
+  // defers its log writes (LevelDbOptions::defer_log_writes) has anything
+  // to do; its user calls this before anything that depends on those
+  // writes leaves the process. An error means writes that returned ok are
+  // not in the log.
+  virtual Status FlushLog() { return Status::Ok(); }
 };
 
 struct LevelDbOptions {
@@ -85,6 +94,10 @@ struct LevelDbOptions {
   // Nice value (0-19) of that thread; 0 leaves it as it is. No effect on
   // the share of a SCHED_IDLE thread.
   int background_nice = 0;
+  // The log write of each Write waits in a user-space buffer until
+  // FlushLog (or a sync write, or the buffer filling), so writes between two
+  // FlushLog calls reach the OS in one system call.
+  bool defer_log_writes = false;
   bool create_if_missing = true;
   bool paranoid_checks = false;
 };

@@ -1,7 +1,7 @@
 // The LevelDB Engine: one database per node. The engine owns the DB, its
-// block cache, its bloom filter policy and the Env wrapper that lowers the
-// background thread's priority; the DB is closed before the objects it
-// points to are freed.
+// block cache, its bloom filter policy and its Env (background priority,
+// deferred log writes); the DB is closed before the objects it points to
+// are freed.
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
@@ -15,7 +15,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "storage/engine.h"
@@ -52,31 +54,67 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
   return out;
 }
 
-// LevelDB runs memtable flushes and compactions on the one background
-// thread of its default Env. This wrapper lowers that thread's priority the
-// first time it runs work of this database, so that when the CPUs are busy
-// the threads serving requests go first and compactions take the idle
-// time. The nodes of a cluster receive the same writes and flush together;
-// at the default priority each burst took cores from the logic threads.
+// The Env every LevelDB engine runs on: LevelDB's default, with two
+// changes an engine can ask for.
 //
-// Two ways (bench/README.md has the measurements, 3 nodes on 2 cores):
-// a higher nice value only weighs the thread down, and once picked it still
-// runs its time slice while a logic thread that woke waits (put p99 at half
-// the peak rate: a median of 24 ms at nice 0, 6-16 ms at nice 10).
-// SCHED_IDLE runs it only on a core nobody else wants and gives the core
-// back as soon as another thread wakes (3-6 ms, and a higher peak). Under
-// lasting saturation compactions then fall behind until LevelDB's own write
-// slowdown (8 level-0 files) throttles writes, which idles the CPU for
-// them. Lowering priority needs no privilege; raising it back would, so a
-// thread already lower stays so (the thread serves every database of the
-// process).
-class BackgroundPriorityEnv final : public leveldb::EnvWrapper {
+// Priority. LevelDB runs memtable flushes and compactions on the one
+// background thread of its default Env. The wrapper lowers that thread's
+// priority the first time it runs work of this database, so that when the
+// CPUs are busy the threads serving requests go first and compactions take
+// the idle time. The nodes of a cluster receive the same writes and flush
+// together; at the default priority each burst took cores from the logic
+// threads. Two ways (bench/README.md has the measurements, 3 nodes on 2
+// cores): a higher nice value only weighs the thread down, and once picked
+// it still runs out its time slice while a logic thread that woke waits
+// (put p99 at half the peak rate: a median of 24 ms at nice 0, 6-16 ms at
+// nice 10). SCHED_IDLE runs it only on a core nobody else wants and gives
+// the core back as soon as another thread wakes (3-6 ms, and a higher
+// peak). Under lasting saturation compactions then fall behind until
+// LevelDB's own write slowdown (8 level-0 files) throttles writes, which
+// idles the CPU for them. Lowering priority needs no privilege; raising it
+// back would, so a thread already lower stays so (the thread serves every
+// database of the process).
+//
+// Deferred log writes. LevelDB appends each write batch to its log and
+// then calls Flush, one write() per batch. With defer_log_writes the log
+// file's Flush does nothing and the record waits in LevelDB's own 64 KiB
+// file buffer until FlushLog, a sync, the buffer filling, or the file being
+// closed when LevelDB moves to a new log. A node calls FlushLog before any
+// reply leaves it, so all the writes one turn of its event loop made reach
+// the OS together and none is acknowledged before it is there. LevelDB
+// opens, writes and closes its log from the thread calling Write, which on
+// a node is the one that calls FlushLog; the mutex keeps other uses safe.
+class EngineEnv final : public leveldb::EnvWrapper {
  public:
-  BackgroundPriorityEnv(bool idle, int nice)
-      : EnvWrapper(leveldb::Env::Default()), idle_(idle), nice_(nice) {}
+  EngineEnv(bool idle, int nice, bool defer_log_writes)
+      : EnvWrapper(leveldb::Env::Default()),
+        idle_(idle),
+        nice_(nice),
+        defer_log_writes_(defer_log_writes) {}
 
   void Schedule(void (*fn)(void*), void* arg) override {
+    if (!idle_ && nice_ <= 0) {
+      target()->Schedule(fn, arg);
+      return;
+    }
     target()->Schedule(&Run, new Task{fn, arg, idle_, nice_});
+  }
+
+  leveldb::Status NewWritableFile(const std::string& name,
+                                  leveldb::WritableFile** result) override {
+    leveldb::Status s = target()->NewWritableFile(name, result);
+    if (!s.ok() || !defer_log_writes_ || !IsLog(name)) return s;
+    auto* log = new DeferredLog(*result, this);
+    std::lock_guard<std::mutex> lock(mu_);
+    log_ = log;
+    *result = log;
+    return s;
+  }
+
+  Status FlushLog() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (log_ == nullptr) return Status::Ok();
+    return FromLevelDb(log_->FlushNow());
   }
 
  private:
@@ -104,13 +142,48 @@ class BackgroundPriorityEnv final : public leveldb::EnvWrapper {
     task->fn(task->arg);
   }
 
+  // The database's log (LevelDB names it NNNNNN.log).
+  static bool IsLog(const std::string& name) {
+    constexpr std::string_view kSuffix = ".log";
+    return name.size() > kSuffix.size() &&
+           name.compare(name.size() - kSuffix.size(), kSuffix.size(),
+                        kSuffix) == 0;
+  }
+
+  class DeferredLog final : public leveldb::WritableFile {
+   public:
+    DeferredLog(leveldb::WritableFile* target, EngineEnv* env)
+        : target_(target), env_(env) {}
+    // Deleting the target closes it, writing what waits in its buffer.
+    ~DeferredLog() override { env_->Forget(this); }
+    leveldb::Status Append(const leveldb::Slice& data) override {
+      return target_->Append(data);
+    }
+    leveldb::Status Flush() override { return leveldb::Status::OK(); }
+    leveldb::Status Sync() override { return target_->Sync(); }
+    leveldb::Status Close() override { return target_->Close(); }
+    leveldb::Status FlushNow() { return target_->Flush(); }
+
+   private:
+    std::unique_ptr<leveldb::WritableFile> target_;
+    EngineEnv* const env_;
+  };
+
+  void Forget(DeferredLog* log) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (log_ == log) log_ = nullptr;
+  }
+
   const bool idle_;
   const int nice_;
+  const bool defer_log_writes_;
+  std::mutex mu_;
+  DeferredLog* log_ = nullptr;  // the log LevelDB writes to now, if deferred
 };
 
 class LevelDbEngine final : public Engine {
  public:
-  LevelDbEngine(std::string dir, std::unique_ptr<leveldb::Env> env,
+  LevelDbEngine(std::string dir, std::unique_ptr<EngineEnv> env,
                 std::unique_ptr<leveldb::Cache> cache,
                 std::unique_ptr<const leveldb::FilterPolicy> filter,
                 std::unique_ptr<leveldb::DB> db)
@@ -163,6 +236,8 @@ class LevelDbEngine final : public Engine {
     return FromLevelDb(it->status());
   }
 
+  Status FlushLog() override { return env_->FlushLog(); }
+
   // The sum of the files in the directory: unlike GetApproximateSizes it
   // counts the log, the manifest and files awaiting deletion, which is what
   // an operator watching the disk sees.
@@ -186,7 +261,7 @@ class LevelDbEngine final : public Engine {
 
  private:
   const std::string dir_;
-  std::unique_ptr<leveldb::Env> env_;  // null: LevelDB's default
+  std::unique_ptr<EngineEnv> env_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;
@@ -201,14 +276,12 @@ Status OpenLevelDb(const std::string& dir, const LevelDbOptions& options,
   std::unique_ptr<const leveldb::FilterPolicy> filter(
       leveldb::NewBloomFilterPolicy(kBloomBitsPerKey));
 
-  std::unique_ptr<leveldb::Env> env;
-  if (options.background_idle || options.background_nice > 0) {
-    env = std::make_unique<BackgroundPriorityEnv>(options.background_idle,
-                                                  options.background_nice);
-  }
+  auto env = std::make_unique<EngineEnv>(options.background_idle,
+                                         options.background_nice,
+                                         options.defer_log_writes);
 
   leveldb::Options lopts;
-  if (env) lopts.env = env.get();
+  lopts.env = env.get();
   lopts.create_if_missing = options.create_if_missing;
   lopts.paranoid_checks = options.paranoid_checks;
   lopts.write_buffer_size = options.write_buffer_bytes;

@@ -480,6 +480,75 @@ TEST_F(LevelDbEngineTest, BackgroundWorkRunsUnderSchedIdleWhenAsked) {
   EXPECT_EQ(sched_getscheduler(0), before);
 }
 
+// The size of the database's log file (LevelDB's NNNNNN.log), as the OS
+// has it.
+uintmax_t LogBytes(const std::string& dir) {
+  uintmax_t bytes = 0;
+  for (const auto& f : fs::directory_iterator(dir)) {
+    if (f.path().extension() == ".log") bytes += fs::file_size(f.path());
+  }
+  return bytes;
+}
+
+// With deferred log writes the records wait in user space until FlushLog,
+// then reach the file together; a sync write goes out at once.
+TEST_F(LevelDbEngineTest, DeferredLogWritesReachTheFileOnFlushLog) {
+  LevelDbOptions options;
+  options.defer_log_writes = true;
+  std::unique_ptr<Engine> engine = Open(options);
+  ASSERT_NE(engine, nullptr);
+  const uintmax_t empty = LogBytes(dir_.path());
+  ASSERT_TRUE(engine->Put("a", "1").ok());
+  ASSERT_TRUE(engine->Put("b", "2").ok());
+  EXPECT_EQ(LogBytes(dir_.path()), empty);
+  std::string value;
+  ASSERT_TRUE(engine->Get("b", &value).ok());  // readable meanwhile
+  EXPECT_EQ(value, "2");
+  ASSERT_TRUE(engine->FlushLog().ok());
+  const uintmax_t two = LogBytes(dir_.path());
+  EXPECT_GT(two, empty);
+  ASSERT_TRUE(engine->FlushLog().ok());  // nothing waiting: nothing to do
+  EXPECT_EQ(LogBytes(dir_.path()), two);
+  WriteOptions sync;
+  sync.sync = true;
+  ASSERT_TRUE(engine->Put("c", "3", sync).ok());
+  EXPECT_GT(LogBytes(dir_.path()), two);
+
+  // Without the option every write reaches the file when it returns.
+  engine.reset();
+  engine = Open();
+  ASSERT_NE(engine, nullptr);
+  const uintmax_t before = LogBytes(dir_.path());
+  ASSERT_TRUE(engine->Put("d", "4").ok());
+  EXPECT_GT(LogBytes(dir_.path()), before);
+  EXPECT_TRUE(engine->FlushLog().ok());
+}
+
+// What a process hands to the OS with FlushLog survives the process
+// ending without a close (as on SIGKILL); a write made after the last
+// FlushLog is lost with it, which is why a node flushes before replying.
+TEST_F(LevelDbEngineTest, AProcessEndKeepsWhatFlushLogHandedOver) {
+  const std::string dir = dir_.path();
+  EXPECT_EXIT(
+      {
+        LevelDbOptions options;
+        options.defer_log_writes = true;
+        std::unique_ptr<Engine> engine;
+        if (!OpenLevelDb(dir, options, &engine).ok()) _exit(2);
+        if (!engine->Put("flushed", "1").ok()) _exit(3);
+        if (!engine->FlushLog().ok()) _exit(4);
+        if (!engine->Put("waiting", "2").ok()) _exit(5);
+        _exit(0);  // no close, no destructor
+      },
+      ::testing::ExitedWithCode(0), "");
+  std::unique_ptr<Engine> engine = Open();
+  ASSERT_NE(engine, nullptr);
+  std::string value;
+  ASSERT_TRUE(engine->Get("flushed", &value).ok());
+  EXPECT_EQ(value, "1");
+  EXPECT_TRUE(engine->Get("waiting", &value).IsNotFound());
+}
+
 TEST_F(LevelDbEngineTest, MissingDirectoryWithoutCreateIsAnError) {
   LevelDbOptions options;
   options.create_if_missing = false;
