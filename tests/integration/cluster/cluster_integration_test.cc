@@ -280,6 +280,27 @@ std::string ValueOf(int i) { return "value of key " + std::to_string(i); }
          << cluster.Describe();
 }
 
+// Reads every key 0..count-1 through node k with r=1 and
+// notfound_ok=false, for a node running alone: it answers from its own
+// copy, and a missing key cannot pass as a found one.
+::testing::AssertionResult AllKeysInOwnCopy(LocalCluster& cluster, int k,
+                                            const std::string& bucket,
+                                            int count) {
+  auto c = cluster.ClientFor(k);
+  int missing = 0;
+  std::string first;
+  for (int i = 0; i < count; ++i) {
+    std::vector<std::string> values;
+    Status s = GetValues(*c, bucket, KeyName(i), {1, false}, &values);
+    if (s.ok() && values == std::vector<std::string>{ValueOf(i)}) continue;
+    if (missing++ == 0) first = KeyName(i) + ": " + s.ToString();
+  }
+  if (missing == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << missing << " of " << count << " keys not in " << NodeName(k)
+         << "'s own copy (first: " << first << ")";
+}
+
 // --- the harness's peer support ------------------------------------------
 
 TEST(DaemonPeerHarnessTest, ParsesThePeerPortWhenPresent) {
@@ -645,22 +666,8 @@ TEST(ClusterTest, ReplicaAcknowledgementsSurviveKillingEveryNode) {
   }
   for (int k = 1; k <= 3; ++k) cluster.node(k).Kill();
   for (int k = 2; k <= 3; ++k) {
-    // Alone, node k answers from its own copy: r=1, and notfound_ok=false
-    // so a missing key cannot pass as a found one.
     ASSERT_TRUE(cluster.node(k).Start().ok());
-    auto c = cluster.ClientFor(k);
-    int missing = 0;
-    for (int i = 0; i < kKeys; ++i) {
-      std::vector<std::string> values;
-      Status s = GetValues(*c, "acked", KeyName(i), {1, false}, &values);
-      if (!s.ok() || values != std::vector<std::string>{ValueOf(i)}) {
-        if (++missing <= 5) {
-          ADD_FAILURE() << NodeName(k) << " " << KeyName(i) << ": "
-                        << s.ToString();
-        }
-      }
-    }
-    EXPECT_EQ(missing, 0) << NodeName(k);
+    EXPECT_TRUE(AllKeysInOwnCopy(cluster, k, "acked", kKeys));
     cluster.node(k).Kill();
   }
 }
@@ -718,20 +725,7 @@ TEST(ClusterTest, WipedNodeGetsEveryKeyBackThroughAntiEntropy) {
 
   ASSERT_TRUE(cluster.node(1).Stop().ok());
   ASSERT_TRUE(cluster.node(2).Stop().ok());
-  // Alone, node3 answers from its own copy: r=1, and notfound_ok=false so
-  // a missing key cannot pass as a found one.
-  auto c = cluster.ClientFor(3);
-  int missing = 0;
-  for (int i = 0; i < kKeys; ++i) {
-    std::vector<std::string> values;
-    Status s = GetValues(*c, "aae", KeyName(i), {1, false}, &values);
-    if (!s.ok() || values != std::vector<std::string>{ValueOf(i)}) {
-      if (++missing <= 5) {
-        ADD_FAILURE() << KeyName(i) << ": " << s.ToString();
-      }
-    }
-  }
-  EXPECT_EQ(missing, 0);
+  EXPECT_TRUE(AllKeysInOwnCopy(cluster, 3, "aae", kKeys));
 }
 
 }  // namespace
