@@ -253,20 +253,35 @@ Status GetValues(Client& c, const std::string& bucket, const std::string& key,
 std::string KeyName(int i) { return "key-" + std::to_string(i); }
 std::string ValueOf(int i) { return "value of key " + std::to_string(i); }
 
-// Reads every key 0..count-1 through node k with r=all and
-// notfound_ok=false: a replica without the key makes the read NotFound, so
-// this checks that every replica (the new and remaining owners included)
-// holds every key, not just some.
-::testing::AssertionResult AllKeysOnAllReplicas(LocalCluster& cluster, int k,
-                                                const std::string& bucket,
-                                                int count) {
+// Writes keys 0..count-1 (each with ValueOf) through node k with `w`.
+::testing::AssertionResult WriteKeys(LocalCluster& cluster, int k,
+                                     const std::string& bucket, int count,
+                                     std::optional<uint32_t> w) {
+  auto c = cluster.ClientFor(k);
+  for (int i = 0; i < count; ++i) {
+    Status s = PutValue(*c, bucket, KeyName(i), ValueOf(i), w);
+    if (!s.ok()) {
+      return ::testing::AssertionFailure()
+             << KeyName(i) << " through " << NodeName(k) << ": "
+             << s.ToString();
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Reads every key 0..count-1 through node k with `o` (notfound_ok=false:
+// a replica without the key makes the read NotFound, so a missing key
+// cannot pass as a found one); `where` names what was read in a failure.
+::testing::AssertionResult AllKeysRead(LocalCluster& cluster, int k,
+                                       const std::string& bucket, int count,
+                                       const ReadOptions& o,
+                                       const std::string& where) {
   auto c = cluster.ClientFor(k);
   int missing = 0;
   std::string first;
   for (int i = 0; i < count; ++i) {
     std::vector<std::string> values;
-    Status s = GetValues(*c, bucket, KeyName(i),
-                         {.r = kQuorumAll, .notfound_ok = false}, &values);
+    Status s = GetValues(*c, bucket, KeyName(i), o, &values);
     if (s.ok() && values == std::vector<std::string>{ValueOf(i)}) continue;
     if (missing++ == 0) {
       first = KeyName(i) + ": " + s.ToString() + " with " +
@@ -275,30 +290,27 @@ std::string ValueOf(int i) { return "value of key " + std::to_string(i); }
   }
   if (missing == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
-         << missing << " of " << count << " keys not on every replica through "
+         << missing << " of " << count << " keys not " << where << " "
          << NodeName(k) << " (first: " << first << ")\n"
          << cluster.Describe();
 }
 
-// Reads every key 0..count-1 through node k with r=1 and
-// notfound_ok=false, for a node running alone: it answers from its own
-// copy, and a missing key cannot pass as a found one.
+// With r=all: every replica (the new and remaining owners included) holds
+// every key, not just some.
+::testing::AssertionResult AllKeysOnAllReplicas(LocalCluster& cluster, int k,
+                                                const std::string& bucket,
+                                                int count) {
+  return AllKeysRead(cluster, k, bucket, count,
+                     {.r = kQuorumAll, .notfound_ok = false},
+                     "on every replica through");
+}
+
+// With r=1, for a node running alone: it answers from its own copy.
 ::testing::AssertionResult AllKeysInOwnCopy(LocalCluster& cluster, int k,
                                             const std::string& bucket,
                                             int count) {
-  auto c = cluster.ClientFor(k);
-  int missing = 0;
-  std::string first;
-  for (int i = 0; i < count; ++i) {
-    std::vector<std::string> values;
-    Status s = GetValues(*c, bucket, KeyName(i), {1, false}, &values);
-    if (s.ok() && values == std::vector<std::string>{ValueOf(i)}) continue;
-    if (missing++ == 0) first = KeyName(i) + ": " + s.ToString();
-  }
-  if (missing == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << missing << " of " << count << " keys not in " << NodeName(k)
-         << "'s own copy (first: " << first << ")";
+  return AllKeysRead(cluster, k, bucket, count, {.r = 1, .notfound_ok = false},
+                     "in the own copy of");
 }
 
 // --- the harness's peer support ------------------------------------------
@@ -472,11 +484,7 @@ TEST(ClusterTest, AddedNodeTakesPartitionsAndEveryKeyIsReadableEverywhere) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Form(3));
   constexpr int kKeys = 150;
-  auto c1 = cluster.ClientFor(1);
-  for (int i = 0; i < kKeys; ++i) {
-    Status s = PutValue(*c1, "grow", KeyName(i), ValueOf(i), kQuorumAll);
-    ASSERT_TRUE(s.ok()) << KeyName(i) << ": " << s.ToString();
-  }
+  ASSERT_TRUE(WriteKeys(cluster, 1, "grow", kKeys, kQuorumAll));
 
   ASSERT_TRUE(cluster.StartNode());
   ASSERT_TRUE(cluster.Join(4, 2));
@@ -501,11 +509,8 @@ void LeaveAndCheck(int leaver, int asked) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Form(4));
   constexpr int kKeys = 150;
-  auto c = cluster.ClientFor(asked == 1 ? 2 : 1);
-  for (int i = 0; i < kKeys; ++i) {
-    Status s = PutValue(*c, "shrink", KeyName(i), ValueOf(i), kQuorumAll);
-    ASSERT_TRUE(s.ok()) << KeyName(i) << ": " << s.ToString();
-  }
+  ASSERT_TRUE(
+      WriteKeys(cluster, asked == 1 ? 2 : 1, "shrink", kKeys, kQuorumAll));
 
   std::vector<std::string> args = {
       "--node", "127.0.0.1:" + std::to_string(cluster.node(asked).pb_port()),
@@ -657,13 +662,7 @@ TEST(ClusterTest, ReplicaAcknowledgementsSurviveKillingEveryNode) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Form(3));
   constexpr int kKeys = 300;
-  {
-    auto c = cluster.ClientFor(1);
-    for (int i = 0; i < kKeys; ++i) {
-      Status s = PutValue(*c, "acked", KeyName(i), ValueOf(i), /*w=*/3);
-      ASSERT_TRUE(s.ok()) << KeyName(i) << ": " << s.ToString();
-    }
-  }
+  ASSERT_TRUE(WriteKeys(cluster, 1, "acked", kKeys, /*w=*/3));
   for (int k = 1; k <= 3; ++k) cluster.node(k).Kill();
   for (int k = 2; k <= 3; ++k) {
     ASSERT_TRUE(cluster.node(k).Start().ok());
@@ -676,12 +675,7 @@ TEST(ClusterTest, WipedNodeGetsEveryKeyBackThroughAntiEntropy) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Form(3));
   constexpr int kKeys = 10000;
-  {
-    auto c = cluster.ClientFor(1);
-    for (int i = 0; i < kKeys; ++i) {
-      ASSERT_TRUE(PutValue(*c, "aae", KeyName(i), ValueOf(i)).ok()) << i;
-    }
-  }
+  ASSERT_TRUE(WriteKeys(cluster, 1, "aae", kKeys, std::nullopt));
   cluster.node(3).Kill();
   std::string rm = "rm -rf '" + cluster.node(3).data_dir() + "'";
   ASSERT_EQ(std::system(rm.c_str()), 0);
