@@ -81,9 +81,17 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
 // file buffer until FlushLog, a sync, the buffer filling, or the file being
 // closed when LevelDB moves to a new log. A node calls FlushLog before any
 // reply leaves it, so all the writes one turn of its event loop made reach
-// the OS together and none is acknowledged before it is there. LevelDB
-// opens, writes and closes its log from the thread calling Write, which on
-// a node is the one that calls FlushLog; the mutex keeps other uses safe.
+// the OS together and none is acknowledged before it is there.
+//
+// A failed write() of the buffer drops what it held (LevelDB's file resets
+// its buffer either way), and records of earlier writes that returned ok
+// may be among them: in an Append that overflowed the buffer, a Sync, or
+// the close of a log LevelDB moved away from. So the first such error
+// sticks and every later FlushLog returns it; the caller must not
+// acknowledge anything after that. LevelDB writes its log without holding
+// its own mutex, from the thread calling Write: FlushLog must be called
+// from that thread too. The mutex only guards which log is current and
+// the error.
 class EngineEnv final : public leveldb::EnvWrapper {
  public:
   EngineEnv(bool idle, int nice, bool defer_log_writes)
@@ -113,8 +121,8 @@ class EngineEnv final : public leveldb::EnvWrapper {
 
   Status FlushLog() {
     std::lock_guard<std::mutex> lock(mu_);
-    if (log_ == nullptr) return Status::Ok();
-    return FromLevelDb(log_->FlushNow());
+    if (error_.ok() && log_ != nullptr) error_ = log_->FlushNow();
+    return FromLevelDb(error_);
   }
 
  private:
@@ -154,19 +162,27 @@ class EngineEnv final : public leveldb::EnvWrapper {
    public:
     DeferredLog(leveldb::WritableFile* target, EngineEnv* env)
         : target_(target), env_(env) {}
-    // Deleting the target closes it, writing what waits in its buffer.
-    ~DeferredLog() override { env_->Forget(this); }
+    ~DeferredLog() override {
+      env_->Forget(this);
+      // Closing writes what waits in the buffer; LevelDB does not look.
+      if (!closed_) env_->Failed(target_->Close());
+    }
     leveldb::Status Append(const leveldb::Slice& data) override {
-      return target_->Append(data);
+      return env_->Failed(target_->Append(data));
     }
     leveldb::Status Flush() override { return leveldb::Status::OK(); }
-    leveldb::Status Sync() override { return target_->Sync(); }
-    leveldb::Status Close() override { return target_->Close(); }
+    leveldb::Status Sync() override { return env_->Failed(target_->Sync()); }
+    leveldb::Status Close() override {
+      closed_ = true;
+      return env_->Failed(target_->Close());
+    }
+    // Called with the env's mutex held.
     leveldb::Status FlushNow() { return target_->Flush(); }
 
    private:
     std::unique_ptr<leveldb::WritableFile> target_;
     EngineEnv* const env_;
+    bool closed_ = false;
   };
 
   void Forget(DeferredLog* log) {
@@ -174,11 +190,21 @@ class EngineEnv final : public leveldb::EnvWrapper {
     if (log_ == log) log_ = nullptr;
   }
 
+  // Keeps the first error of a log file operation; returns `s`.
+  leveldb::Status Failed(leveldb::Status s) {
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (error_.ok()) error_ = s;
+    }
+    return s;
+  }
+
   const bool idle_;
   const int nice_;
   const bool defer_log_writes_;
   std::mutex mu_;
   DeferredLog* log_ = nullptr;  // the log LevelDB writes to now, if deferred
+  leveldb::Status error_;       // the first failed log write, sticky
 };
 
 class LevelDbEngine final : public Engine {

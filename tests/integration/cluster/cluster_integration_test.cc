@@ -648,16 +648,12 @@ TEST(ClusterTest, ConcurrentBlindWritesThroughDifferentNodes) {
   }
 }
 
-// Anti-entropy on real processes: a node whose data directory is wiped gets
-// every key back from its peers with nobody reading, and then serves them
-// alone. Nothing reads the keys until the other two are stopped, so read
-// repair plays no part; ownership is unchanged, so handoff has nothing to
-// move.
 // A replica acknowledges a write over the peer transport; nodes defer
 // their storage log writes until something is about to leave them
 // (storage::Engine::FlushLog). With w=all every replica acknowledged every
-// write, so killing all three at once must lose none: a node restarted
-// alone still holds each of them in its own copy.
+// write, so killing all three (one after another, within milliseconds)
+// must lose none: a node restarted alone still holds each of them in its
+// own copy.
 TEST(ClusterTest, ReplicaAcknowledgementsSurviveKillingEveryNode) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Form(3));
@@ -671,6 +667,11 @@ TEST(ClusterTest, ReplicaAcknowledgementsSurviveKillingEveryNode) {
   }
 }
 
+// Anti-entropy on real processes: a node whose data directory is wiped gets
+// every key back from its peers with nobody reading, and then serves them
+// alone. Nothing reads the keys until the other two are stopped, so read
+// repair plays no part; ownership is unchanged, so handoff has nothing to
+// move.
 TEST(ClusterTest, WipedNodeGetsEveryKeyBackThroughAntiEntropy) {
   LocalCluster cluster;
   ASSERT_TRUE(cluster.Form(3));

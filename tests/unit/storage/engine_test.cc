@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -527,26 +528,90 @@ TEST_F(LevelDbEngineTest, DeferredLogWritesReachTheFileOnFlushLog) {
 // What a process hands to the OS with FlushLog survives the process
 // ending without a close (as on SIGKILL); a write made after the last
 // FlushLog is lost with it, which is why a node flushes before replying.
+// The small memtable makes LevelDB move to a new log several times on the
+// way, and records overflow the file buffer: neither may lose a record.
+// The child is a fresh process (threadsafe death test style), so LevelDB's
+// background thread runs in it; it finds the directory in the environment.
 TEST_F(LevelDbEngineTest, AProcessEndKeepsWhatFlushLogHandedOver) {
-  const std::string dir = dir_.path();
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  constexpr int kKeys = 3000;
+  // Not overwritten: the child runs this line again, with its own dir_.
+  ASSERT_EQ(setenv("CAUSEWAY_TEST_DB_DIR", dir_.path().c_str(), 0), 0);
   EXPECT_EXIT(
       {
         LevelDbOptions options;
         options.defer_log_writes = true;
+        options.write_buffer_bytes = 64 << 10;
         std::unique_ptr<Engine> engine;
-        if (!OpenLevelDb(dir, options, &engine).ok()) _exit(2);
-        if (!engine->Put("flushed", "1").ok()) _exit(3);
+        const char* dir = getenv("CAUSEWAY_TEST_DB_DIR");
+        if (dir == nullptr || !OpenLevelDb(dir, options, &engine).ok()) {
+          _exit(2);
+        }
+        // The child's own fixture directory is not used (and _exit skips
+        // its destructor).
+        std::error_code ec;
+        if (dir_.path() != dir) fs::remove_all(dir_.path(), ec);
+        for (int i = 0; i < kKeys; ++i) {
+          if (!engine->Put("k" + std::to_string(i), std::string(100, 'v'))
+                   .ok()) {
+            _exit(3);
+          }
+        }
         if (!engine->FlushLog().ok()) _exit(4);
         if (!engine->Put("waiting", "2").ok()) _exit(5);
         _exit(0);  // no close, no destructor
       },
       ::testing::ExitedWithCode(0), "");
+  unsetenv("CAUSEWAY_TEST_DB_DIR");
   std::unique_ptr<Engine> engine = Open();
   ASSERT_NE(engine, nullptr);
+  int found = 0;
   std::string value;
-  ASSERT_TRUE(engine->Get("flushed", &value).ok());
-  EXPECT_EQ(value, "1");
+  for (int i = 0; i < kKeys; ++i) {
+    found += engine->Get("k" + std::to_string(i), &value).ok();
+  }
+  EXPECT_EQ(found, kKeys);
   EXPECT_TRUE(engine->Get("waiting", &value).IsNotFound());
+}
+
+// A failed log write may have dropped records of writes that returned ok
+// (LevelDB's file buffer is reset either way), so FlushLog reports the
+// first failure from then on, even once writing works again. The child
+// caps its file size (RLIMIT_FSIZE) so that a record overflowing the file
+// buffer cannot be written.
+TEST_F(LevelDbEngineTest, AFailedLogWriteMakesEveryLaterFlushLogFail) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        LevelDbOptions options;
+        options.defer_log_writes = true;
+        std::unique_ptr<Engine> engine;
+        if (!OpenLevelDb(dir_.path(), options, &engine).ok()) _exit(2);
+        if (!engine->Put("a", "1").ok() || !engine->FlushLog().ok()) {
+          _exit(3);
+        }
+        signal(SIGXFSZ, SIG_IGN);
+        rlimit limit{};
+        if (getrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(4);
+        const rlimit saved = limit;
+        limit.rlim_cur = LogBytes(dir_.path()) + 1000;
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(5);
+        bool failed = false;
+        for (int i = 0; i < 100 && !failed; ++i) {
+          failed = !engine->Put("k" + std::to_string(i), std::string(1000, 'v'))
+                        .ok();
+        }
+        if (!failed) _exit(6);  // the cap did not bite
+        if (setrlimit(RLIMIT_FSIZE, &saved) != 0) _exit(7);
+        int code = 0;
+        if (engine->FlushLog().ok()) code = 8;
+        if (engine->FlushLog().ok()) code = 9;
+        engine.reset();
+        std::error_code ec;
+        fs::remove_all(dir_.path(), ec);  // _exit skips the fixture's cleanup
+        _exit(code);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(LevelDbEngineTest, MissingDirectoryWithoutCreateIsAnError) {
