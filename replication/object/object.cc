@@ -15,10 +15,11 @@
 #include "replication/object/object.h"
 
 #include <algorithm>
-#include <array>
+#include <cstring>
 #include <tuple>
 
 #include "proto/records.pb.h"
+#include "replication/object/crc32c.h"
 
 namespace causeway::replication::object {
 namespace {
@@ -36,24 +37,6 @@ constexpr uint64_t kMaxContextCounter = uint64_t{1} << 62;
 // (fixed32), then four little-endian bytes.
 constexpr char kChecksumTag = (15 << 3) | 5;
 constexpr size_t kTrailerBytes = 5;
-
-// CRC-32C, reflected polynomial 0x82F63B78, one table lookup per byte.
-uint32_t Crc32c(std::string_view data) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ ((c & 1) ? 0x82F63B78u : 0);
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t crc = 0xFFFFFFFFu;
-  for (char ch : data) {
-    crc = table[(crc ^ static_cast<uint8_t>(ch)) & 0xFF] ^ (crc >> 8);
-  }
-  return crc ^ 0xFFFFFFFFu;
-}
 
 // A total order on sibling contents. Dots are unique by construction, so two
 // replicas holding one dot with different contents means corruption
@@ -98,25 +81,121 @@ VersionVector CappedContext(const VersionVector& context) {
   return capped;
 }
 
-void ToRecord(const Metadata& m, records::SiblingRecord* r) {
-  if (!m.content_type.empty()) r->set_content_type(m.content_type);
-  if (!m.charset.empty()) r->set_charset(m.charset);
-  if (!m.content_encoding.empty()) r->set_content_encoding(m.content_encoding);
-  for (const auto& [k, v] : m.usermeta) {
-    auto* p = r->add_usermeta();
-    p->set_key(k);
-    p->set_value(v);
+// Object records are written field by field in protobuf's wire format
+// rather than built as a records::ObjectRecord and serialized: that built
+// a heap object per clock entry and sibling and copied every value twice,
+// on every replica write. The bytes are the ones protobuf would write for
+// the same record (fields in number order, every field this writer sets
+// present), which the codec tests check by parsing and re-serializing.
+// Decode still goes through the generated parser. Every field number here
+// is below 16, so each tag is one byte.
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
   }
-  for (const auto& [k, v] : m.indexes) {
-    auto* p = r->add_indexes();
-    p->set_key(k);
-    p->set_value(v);
+  return n;
+}
+size_t VarintFieldSize(uint64_t v) { return 1 + VarintSize(v); }
+size_t BytesFieldSize(std::string_view b) {
+  return 1 + VarintSize(b.size()) + b.size();
+}
+// A nested message of `size` bytes, with its tag and length.
+size_t EmbeddedSize(size_t size) { return 1 + VarintSize(size) + size; }
+
+size_t ClockEntrySize(ActorId actor, uint64_t counter) {
+  return VarintFieldSize(actor) + VarintFieldSize(counter);
+}
+
+size_t PairsSize(const Pairs& pairs) {
+  size_t size = 0;
+  for (const auto& [k, v] : pairs) {
+    size += EmbeddedSize(BytesFieldSize(k) + BytesFieldSize(v));
   }
+  return size;
+}
+
+size_t LinkSize(const Link& l) {
+  return BytesFieldSize(l.bucket) + BytesFieldSize(l.key) +
+         BytesFieldSize(l.tag);
+}
+
+// records::SiblingRecord. Empty metadata strings are left out, as the
+// record has always had them.
+size_t SiblingSize(const Sibling& s) {
+  const Metadata& m = s.meta;
+  size_t size = VarintFieldSize(s.dot.actor) + VarintFieldSize(s.dot.counter) +
+                VarintFieldSize(s.timestamp.Pack()) + BytesFieldSize(s.value);
+  if (s.deleted) size += VarintFieldSize(1);
+  if (!m.content_type.empty()) size += BytesFieldSize(m.content_type);
+  if (!m.charset.empty()) size += BytesFieldSize(m.charset);
+  if (!m.content_encoding.empty()) size += BytesFieldSize(m.content_encoding);
+  size += PairsSize(m.usermeta) + PairsSize(m.indexes);
+  for (const Link& l : m.links) size += EmbeddedSize(LinkSize(l));
+  return size;
+}
+
+// Writes into a buffer already sized by the functions above.
+class WireWriter {
+ public:
+  explicit WireWriter(char* p) : p_(p) {}
+
+  void Byte(char c) { *p_++ = c; }
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      Byte(static_cast<char>((v & 0x7F) | 0x80));
+      v >>= 7;
+    }
+    Byte(static_cast<char>(v));
+  }
+  void Tag(int field, int wire_type) {
+    Byte(static_cast<char>((field << 3) | wire_type));
+  }
+  void VarintField(int field, uint64_t v) {
+    Tag(field, 0);
+    Varint(v);
+  }
+  // A length-delimited field's tag and length; its bytes follow.
+  void Header(int field, size_t length) {
+    Tag(field, 2);
+    Varint(length);
+  }
+  void BytesField(int field, std::string_view b) {
+    Header(field, b.size());
+    std::memcpy(p_, b.data(), b.size());
+    p_ += b.size();
+  }
+
+ private:
+  char* p_;
+};
+
+void WritePairs(int field, const Pairs& pairs, WireWriter& w) {
+  for (const auto& [k, v] : pairs) {
+    w.Header(field, BytesFieldSize(k) + BytesFieldSize(v));
+    w.BytesField(1, k);
+    w.BytesField(2, v);
+  }
+}
+
+void WriteSibling(const Sibling& s, WireWriter& w) {
+  const Metadata& m = s.meta;
+  w.VarintField(1, s.dot.actor);
+  w.VarintField(2, s.dot.counter);
+  w.VarintField(3, s.timestamp.Pack());
+  if (s.deleted) w.VarintField(4, 1);
+  w.BytesField(5, s.value);
+  if (!m.content_type.empty()) w.BytesField(6, m.content_type);
+  if (!m.charset.empty()) w.BytesField(7, m.charset);
+  if (!m.content_encoding.empty()) w.BytesField(8, m.content_encoding);
+  WritePairs(9, m.usermeta, w);
+  WritePairs(10, m.indexes, w);
   for (const Link& l : m.links) {
-    auto* p = r->add_links();
-    p->set_bucket(l.bucket);
-    p->set_key(l.key);
-    p->set_tag(l.tag);
+    w.Header(11, LinkSize(l));
+    w.BytesField(1, l.bucket);
+    w.BytesField(2, l.key);
+    w.BytesField(3, l.tag);
   }
 }
 
@@ -295,31 +374,32 @@ void Object::Restamp() {
 }
 
 std::string Object::Encode(ActorId replica_actor) const {
-  records::ObjectRecord rec;
-  rec.set_format_version(kFormatVersion);
-  if (replica_actor != 0) rec.set_replica_actor(replica_actor);
+  size_t size = VarintFieldSize(kFormatVersion);
   for (const auto& [actor, counter] : clock_.entries()) {
-    auto* e = rec.add_clock();
-    e->set_actor(actor);
-    e->set_counter(counter);
+    size += EmbeddedSize(ClockEntrySize(actor, counter));
+  }
+  for (const Sibling& s : siblings_) size += EmbeddedSize(SiblingSize(s));
+  if (replica_actor != 0) size += VarintFieldSize(replica_actor);
+  size += kTrailerBytes;
+
+  std::string out(size, '\0');
+  WireWriter w(out.data());
+  w.VarintField(1, kFormatVersion);
+  for (const auto& [actor, counter] : clock_.entries()) {
+    w.Header(2, ClockEntrySize(actor, counter));
+    w.VarintField(1, actor);
+    w.VarintField(2, counter);
   }
   for (const Sibling& s : siblings_) {
-    auto* r = rec.add_siblings();
-    r->set_actor(s.dot.actor);
-    r->set_counter(s.dot.counter);
-    r->set_hlc(s.timestamp.Pack());
-    if (s.deleted) r->set_deleted(true);
-    r->set_value(s.value);
-    ToRecord(s.meta, r);
+    w.Header(3, SiblingSize(s));
+    WriteSibling(s, w);
   }
-  std::string out = rec.SerializeAsString();
-  // Appended by hand rather than set on `rec`: the checksum covers the bytes
-  // before it, which only exist once the rest is serialized. The result is
-  // exactly what protobuf would write for the field, so the record stays a
-  // plain ObjectRecord to any reader.
-  uint32_t crc = Crc32c(out);
-  out.push_back(kChecksumTag);
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
+  if (replica_actor != 0) w.VarintField(4, replica_actor);
+  // The checksum covers every byte before its field, so it goes last.
+  const size_t body = size - kTrailerBytes;
+  uint32_t crc = Crc32c(std::string_view(out.data(), body));
+  w.Byte(kChecksumTag);
+  for (int i = 0; i < 4; ++i) w.Byte(static_cast<char>(crc >> (8 * i)));
   return out;
 }
 
