@@ -16,9 +16,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <tuple>
 
-#include "proto/records.pb.h"
 #include "replication/object/crc32c.h"
 
 namespace causeway::replication::object {
@@ -199,12 +199,184 @@ void WriteSibling(const Sibling& s, WireWriter& w) {
   }
 }
 
-Pairs FromRecord(
-    const google::protobuf::RepeatedPtrField<records::PairRecord>& in) {
-  Pairs out;
-  out.reserve(in.size());
-  for (const auto& p : in) out.emplace_back(p.key(), p.value());
-  return out;
+// The reading side of the wire format, for Decode. Bytes come from disk and
+// from peers: every length is checked against what is left before it is
+// used, and anything that is not well-formed protobuf is refused. Unknown
+// field numbers are skipped, as protobuf would (fields are only ever
+// added); a known field with another wire type, a group, or a varint of
+// more than 64 bits is refused, where protobuf would skip or truncate: no
+// writer of this format produces them.
+constexpr int kVarint = 0;
+constexpr int kFixed64 = 1;
+constexpr int kLengthDelimited = 2;
+constexpr int kFixed32 = 5;
+
+struct WireField {
+  uint64_t number = 0;
+  int wire_type = 0;
+  uint64_t varint = 0;     // kVarint
+  std::string_view bytes;  // kLengthDelimited
+};
+
+class WireReader {
+ public:
+  explicit WireReader(std::string_view in) : in_(in) {}
+
+  bool done() const { return in_.empty(); }
+
+  bool Varint(uint64_t* v) {
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in_.empty()) return false;
+      auto byte = static_cast<uint8_t>(in_.front());
+      in_.remove_prefix(1);
+      if (shift == 63 && byte > 1) return false;
+      result |= uint64_t{byte & 0x7Fu} << shift;
+      if (byte < 0x80) {
+        *v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool Field(WireField* f) {
+    uint64_t tag = 0;
+    if (!Varint(&tag)) return false;
+    f->number = tag >> 3;
+    f->wire_type = static_cast<int>(tag & 7);
+    if (f->number == 0 || f->number > kMaxFieldNumber) return false;
+    switch (f->wire_type) {
+      case kVarint:
+        return Varint(&f->varint);
+      case kLengthDelimited: {
+        uint64_t length = 0;
+        if (!Varint(&length) || length > in_.size()) return false;
+        f->bytes = in_.substr(0, length);
+        in_.remove_prefix(length);
+        return true;
+      }
+      case kFixed64:
+        return Skip(8);
+      case kFixed32:
+        return Skip(4);
+      default:
+        return false;
+    }
+  }
+
+ private:
+  static constexpr uint64_t kMaxFieldNumber = (uint64_t{1} << 29) - 1;
+
+  bool Skip(size_t n) {
+    if (n > in_.size()) return false;
+    in_.remove_prefix(n);
+    return true;
+  }
+
+  std::string_view in_;
+};
+
+// Calls on(field) for every field of one message, in order; stops at the
+// first malformed field or the first on() that returns false.
+template <typename OnField>
+bool ForEachField(std::string_view message, OnField&& on) {
+  WireReader r(message);
+  while (!r.done()) {
+    WireField f;
+    if (!r.Field(&f) || !on(f)) return false;
+  }
+  return true;
+}
+
+bool SetVarint(const WireField& f, uint64_t* out, bool* present = nullptr) {
+  if (f.wire_type != kVarint) return false;
+  *out = f.varint;
+  if (present != nullptr) *present = true;
+  return true;
+}
+
+bool SetBytes(const WireField& f, std::string* out) {
+  if (f.wire_type != kLengthDelimited) return false;
+  out->assign(f.bytes);
+  return true;
+}
+
+// records::ClockEntry. `complete`: both fields were present.
+bool ParseClockEntry(std::string_view in, Dot* out, bool* complete) {
+  bool actor = false;
+  bool counter = false;
+  bool ok = ForEachField(in, [&](const WireField& f) {
+    if (f.number == 1) return SetVarint(f, &out->actor, &actor);
+    if (f.number == 2) return SetVarint(f, &out->counter, &counter);
+    return true;
+  });
+  *complete = actor && counter;
+  return ok;
+}
+
+bool ParsePair(std::string_view in, Pairs* out) {
+  std::pair<std::string, std::string>& pair = out->emplace_back();
+  return ForEachField(in, [&pair](const WireField& f) {
+    if (f.number == 1) return SetBytes(f, &pair.first);
+    if (f.number == 2) return SetBytes(f, &pair.second);
+    return true;
+  });
+}
+
+bool ParseLink(std::string_view in, std::vector<Link>* out) {
+  Link& l = out->emplace_back();
+  return ForEachField(in, [&](const WireField& f) {
+    if (f.number == 1) return SetBytes(f, &l.bucket);
+    if (f.number == 2) return SetBytes(f, &l.key);
+    if (f.number == 3) return SetBytes(f, &l.tag);
+    return true;
+  });
+}
+
+// records::SiblingRecord. `complete`: its dot and timestamp were present.
+bool ParseSibling(std::string_view in, Sibling* s, bool* complete) {
+  Metadata& m = s->meta;
+  bool actor = false;
+  bool counter = false;
+  bool hlc = false;
+  bool ok = ForEachField(in, [&](const WireField& f) {
+    uint64_t v = 0;
+    switch (f.number) {
+      case 1:
+        return SetVarint(f, &s->dot.actor, &actor);
+      case 2:
+        return SetVarint(f, &s->dot.counter, &counter);
+      case 3:
+        if (!SetVarint(f, &v, &hlc)) return false;
+        s->timestamp = HlcTimestamp::Unpack(v);
+        return true;
+      case 4:
+        if (!SetVarint(f, &v)) return false;
+        s->deleted = v != 0;
+        return true;
+      case 5:
+        return SetBytes(f, &s->value);
+      case 6:
+        return SetBytes(f, &m.content_type);
+      case 7:
+        return SetBytes(f, &m.charset);
+      case 8:
+        return SetBytes(f, &m.content_encoding);
+      case 9:
+        return f.wire_type == kLengthDelimited &&
+               ParsePair(f.bytes, &m.usermeta);
+      case 10:
+        return f.wire_type == kLengthDelimited &&
+               ParsePair(f.bytes, &m.indexes);
+      case 11:
+        return f.wire_type == kLengthDelimited && ParseLink(f.bytes, &m.links);
+      default:
+        return true;
+    }
+  });
+  *complete = actor && counter && hlc;
+  return ok;
 }
 
 // Both sides' siblings, one per dot (the same survivor Merge picks).
@@ -421,66 +593,81 @@ Status Object::Decode(std::string_view bytes, Object* out,
   if (Crc32c(body) != stored) {
     return Status::Corruption("object record: checksum mismatch");
   }
-  records::ObjectRecord rec;
-  if (!rec.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-    return Status::Corruption("object record does not parse");
-  }
-  if (rec.has_checksum()) {
-    return Status::Corruption("object record: checksum not last");
-  }
-  if (!rec.has_format_version() || rec.format_version() != kFormatVersion) {
-    return Status::Corruption("object record: unknown format version");
-  }
-  if (static_cast<size_t>(rec.clock_size()) > VersionVector::kMaxEntries) {
-    return Status::Corruption("object record: clock too large");
-  }
-  if (static_cast<size_t>(rec.siblings_size()) > kMaxSiblings) {
-    return Status::Corruption("object record: too many siblings");
-  }
 
   Object obj;
-  for (const auto& e : rec.clock()) {
-    if (!e.has_actor() || !e.has_counter() || e.counter() == 0) {
-      return Status::Corruption("object record: bad clock entry");
+  const char* error = nullptr;
+  auto fail = [&error](const char* why) {
+    error = why;
+    return false;
+  };
+  std::optional<uint64_t> version;
+  ActorId actor_of_copy = 0;
+  bool parsed = ForEachField(body, [&](const WireField& f) {
+    switch (f.number) {
+      case 1:
+        version = f.varint;
+        return f.wire_type == kVarint;
+      case 2: {
+        if (f.wire_type != kLengthDelimited) return false;
+        if (obj.clock_.entries().size() >= VersionVector::kMaxEntries) {
+          return fail("object record: clock too large");
+        }
+        Dot entry;
+        bool complete = false;
+        if (!ParseClockEntry(f.bytes, &entry, &complete)) return false;
+        if (!complete || entry.counter == 0) {
+          return fail("object record: bad clock entry");
+        }
+        if (!obj.clock_.empty() &&
+            obj.clock_.entries().back().first >= entry.actor) {
+          return fail("object record: clock unsorted");
+        }
+        // Appends, since actors arrive in increasing order.
+        obj.clock_.Add(entry);
+        return true;
+      }
+      case 3: {
+        if (f.wire_type != kLengthDelimited) return false;
+        if (obj.siblings_.size() >= kMaxSiblings) {
+          return fail("object record: too many siblings");
+        }
+        bool complete = false;
+        Sibling& s = obj.siblings_.emplace_back();
+        if (!ParseSibling(f.bytes, &s, &complete)) return false;
+        if (!complete || s.dot.counter == 0) {
+          return fail("object record: bad sibling");
+        }
+        return true;
+      }
+      case 4:
+        actor_of_copy = f.varint;
+        return f.wire_type == kVarint;
+      case 15:
+        return fail("object record: checksum not last");
+      default:
+        return true;  // a field from a newer writer
     }
-    if (!obj.clock_.empty() && obj.clock_.entries().back().first >= e.actor()) {
-      return Status::Corruption("object record: clock unsorted");
-    }
-    // Appends, since actors arrive in increasing order.
-    obj.clock_.Add(Dot{e.actor(), e.counter()});
+  });
+  if (!parsed) {
+    return Status::Corruption(
+        error != nullptr ? error : "object record does not parse");
   }
-
-  obj.siblings_.reserve(rec.siblings_size());
-  for (const auto& r : rec.siblings()) {
-    if (!r.has_actor() || !r.has_counter() || !r.has_hlc() ||
-        r.counter() == 0) {
-      return Status::Corruption("object record: bad sibling");
-    }
-    Sibling s;
-    s.dot = Dot{r.actor(), r.counter()};
-    if (!obj.siblings_.empty() && !(obj.siblings_.back().dot < s.dot)) {
+  if (version != kFormatVersion) {
+    return Status::Corruption("object record: unknown format version");
+  }
+  // Checked once every field is in: a writer may order them as it likes.
+  for (size_t i = 0; i < obj.siblings_.size(); ++i) {
+    const Sibling& s = obj.siblings_[i];
+    if (i > 0 && !(obj.siblings_[i - 1].dot < s.dot)) {
       return Status::Corruption("object record: siblings unsorted");
     }
     if (!obj.clock_.Covers(s.dot)) {
       return Status::Corruption("object record: sibling outside clock");
     }
-    s.timestamp = HlcTimestamp::Unpack(r.hlc());
-    s.deleted = r.deleted();
-    s.value = r.value();
-    s.meta.content_type = r.content_type();
-    s.meta.charset = r.charset();
-    s.meta.content_encoding = r.content_encoding();
-    s.meta.usermeta = FromRecord(r.usermeta());
-    s.meta.indexes = FromRecord(r.indexes());
-    s.meta.links.reserve(r.links_size());
-    for (const auto& l : r.links()) {
-      s.meta.links.push_back(Link{l.bucket(), l.key(), l.tag()});
-    }
-    obj.siblings_.push_back(std::move(s));
   }
   obj.Restamp();
   *out = std::move(obj);
-  if (replica_actor != nullptr) *replica_actor = rec.replica_actor();
+  if (replica_actor != nullptr) *replica_actor = actor_of_copy;
   return Status::Ok();
 }
 
