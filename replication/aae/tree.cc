@@ -248,19 +248,22 @@ Status Trees::Stage(uint32_t partition, std::string_view type,
   }
   uint64_t h = segs[segment];
   if (old) h ^= EntryHash(type, bucket, key, old->version);
-  const std::string tomb_key =
-      storage::AaeTombstoneKey(partition, type, bucket, key);
+  // Built only when needed: most writes neither make nor replace a
+  // tombstone.
+  auto tomb_key = [&] {
+    return storage::AaeTombstoneKey(partition, type, bucket, key);
+  };
   if (now) {
     h ^= EntryHash(type, bucket, key, now->version);
     batch->Put(index_key, EncodeEntry(*now));
     if (now->tombstone_ms != 0) {
-      batch->Put(tomb_key, EncodeEntry(*now));
+      batch->Put(tomb_key(), EncodeEntry(*now));
     } else if (old && old->tombstone_ms != 0) {
-      batch->Delete(tomb_key);
+      batch->Delete(tomb_key());
     }
   } else {
     batch->Delete(index_key);
-    if (old && old->tombstone_ms != 0) batch->Delete(tomb_key);
+    if (old && old->tombstone_ms != 0) batch->Delete(tomb_key());
   }
   *change = Change{true, partition, segment, h, now};
   return Status::Ok();
