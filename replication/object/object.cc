@@ -87,8 +87,8 @@ VersionVector CappedContext(const VersionVector& context) {
 // on every replica write. The bytes are the ones protobuf would write for
 // the same record (fields in number order, every field this writer sets
 // present), which the codec tests check by parsing and re-serializing.
-// Decode still goes through the generated parser. Every field number here
-// is below 16, so each tag is one byte.
+// Decode reads it back the same way (WireReader below). Every field number
+// here is below 16, so each tag is one byte.
 size_t VarintSize(uint64_t v) {
   size_t n = 1;
   while (v >= 0x80) {
