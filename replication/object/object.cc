@@ -89,6 +89,11 @@ VersionVector CappedContext(const VersionVector& context) {
 // present), which the codec tests check by parsing and re-serializing.
 // Decode reads it back the same way (WireReader below). Every field number
 // here is below 16, so each tag is one byte.
+constexpr int kVarint = 0;  // wire types, for the writer and the reader
+constexpr int kFixed64 = 1;
+constexpr int kLengthDelimited = 2;
+constexpr int kFixed32 = 5;
+
 size_t VarintSize(uint64_t v) {
   size_t n = 1;
   while (v >= 0x80) {
@@ -153,12 +158,12 @@ class WireWriter {
     Byte(static_cast<char>((field << 3) | wire_type));
   }
   void VarintField(int field, uint64_t v) {
-    Tag(field, 0);
+    Tag(field, kVarint);
     Varint(v);
   }
   // A length-delimited field's tag and length; its bytes follow.
   void Header(int field, size_t length) {
-    Tag(field, 2);
+    Tag(field, kLengthDelimited);
     Varint(length);
   }
   void BytesField(int field, std::string_view b) {
@@ -206,11 +211,6 @@ void WriteSibling(const Sibling& s, WireWriter& w) {
 // added); a known field with another wire type, a group, or a varint of
 // more than 64 bits is refused, where protobuf would skip or truncate: no
 // writer of this format produces them.
-constexpr int kVarint = 0;
-constexpr int kFixed64 = 1;
-constexpr int kLengthDelimited = 2;
-constexpr int kFixed32 = 5;
-
 struct WireField {
   uint64_t number = 0;
   int wire_type = 0;
