@@ -279,7 +279,9 @@ const std::vector<Setting>& Settings() {
         BoolField(&NodeOptions::sync_writes));
     top("write_buffer_mb", "MB", std::to_string(d.write_buffer_mb),
         "LevelDB memtable size in MiB (1 to 1024): larger flushes less "
-        "often, smaller keeps each write's skip-list walk in cache",
+        "often, smaller keeps each write's skip-list walk in cache; each "
+        "node draws its own within 20% of it, so that nodes do not flush "
+        "together",
         UintField(&NodeOptions::write_buffer_mb));
     top("block_cache_mb", "MB", std::to_string(d.block_cache_mb),
         "LevelDB block cache in MiB (1 to 65536)",
@@ -287,7 +289,8 @@ const std::vector<Setting>& Settings() {
     top("compaction_idle", "BOOL", d.compaction_idle ? "true" : "false",
         "Run LevelDB's flush and compaction thread under SCHED_IDLE: only "
         "on a CPU nothing else wants, yielding it at once to request "
-        "handling (false: at --compaction-nice)",
+        "handling, and pausing briefly every half millisecond so that its "
+        "CPU takes over waiting threads (false: at --compaction-nice)",
         BoolField(&NodeOptions::compaction_idle));
     top("compaction_nice", "N", std::to_string(d.compaction_nice),
         "Nice value (0 to 19) of LevelDB's flush and compaction thread "

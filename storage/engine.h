@@ -8,6 +8,7 @@
 // Keys are opaque here; storage/keys.h gives them structure (partition first,
 // so a partition is one contiguous range).
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -94,6 +95,11 @@ struct LevelDbOptions {
   // Nice value (0-19) of that thread; 0 leaves it as it is. No effect on
   // the share of a SCHED_IDLE thread.
   int background_nice = 0;
+  // Above zero, that thread writes tables (flushes and compactions) in
+  // slices of this length and sleeps for background_pause after each, so
+  // that a CPU it holds goes idle now and then (leveldb_engine.cc says why).
+  std::chrono::microseconds background_slice{0};
+  std::chrono::microseconds background_pause{50};
   // The log write of each Write waits in a user-space buffer until
   // FlushLog (or a sync write, or the buffer filling), so writes between two
   // FlushLog calls reach the OS in one system call.

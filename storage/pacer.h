@@ -1,0 +1,55 @@
+// Divides a long stretch of background work into slices with a short sleep
+// after each; storage/leveldb_engine.cc says why LevelDB's flushes and
+// compactions need it.
+
+#ifndef CAUSEWAY_STORAGE_PACER_H_
+#define CAUSEWAY_STORAGE_PACER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <utility>
+
+namespace causeway::storage {
+
+class Pacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using NowFn = std::function<Clock::time_point()>;
+  using SleepFn = std::function<void(Clock::duration)>;
+
+  // The first slice starts now. `now` and `sleep` are the real clock and
+  // sleep unless a test replaces them.
+  Pacer(
+      Clock::duration slice, Clock::duration pause, NowFn now = Clock::now,
+      SleepFn sleep = [](Clock::duration d) { std::this_thread::sleep_for(d); })
+      : slice_(slice),
+        pause_(pause),
+        now_(std::move(now)),
+        sleep_(std::move(sleep)),
+        slice_start_(now_()) {}
+
+  // Called between small units of work: once a slice has passed since the
+  // slice started, sleeps for the pause and starts the next slice.
+  void Tick() {
+    if (now_() - slice_start_ < slice_) return;
+    sleep_(pause_);
+    ++pauses_;
+    slice_start_ = now_();
+  }
+
+  uint64_t pauses() const { return pauses_; }
+
+ private:
+  const Clock::duration slice_;
+  const Clock::duration pause_;
+  const NowFn now_;
+  const SleepFn sleep_;
+  Clock::time_point slice_start_;
+  uint64_t pauses_ = 0;
+};
+
+}  // namespace causeway::storage
+
+#endif  // CAUSEWAY_STORAGE_PACER_H_
