@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -280,8 +281,8 @@ const std::vector<Setting>& Settings() {
     top("write_buffer_mb", "MB", std::to_string(d.write_buffer_mb),
         "LevelDB memtable size in MiB (1 to 1024): larger flushes less "
         "often, smaller keeps each write's skip-list walk in cache; each "
-        "node draws its own within 20% of it, so that nodes do not flush "
-        "together",
+        "node takes its own between 80% and 100% of it, so that nodes do "
+        "not flush together",
         UintField(&NodeOptions::write_buffer_mb));
     top("block_cache_mb", "MB", std::to_string(d.block_cache_mb),
         "LevelDB block cache in MiB (1 to 65536)",
@@ -917,6 +918,36 @@ Status ReadClusterSecret(const std::string& path, std::string* secret,
   }
   *secret = std::move(content);
   return Status::Ok();
+}
+
+// The nodes of a cluster receive the same writes, so memtables of one size
+// fill, flush and compact at the same moments on every node, and those
+// moments made the slowest puts on a shared machine. Each node therefore
+// takes its own size from the top fifth below the configured one (never
+// above it, so write_buffer_mb stays the most memory a memtable takes), as
+// Riak spreads its LevelDB write buffers for the same reason. Under
+// --compaction-idle, flushes and compactions work in slices of 0.5 ms with
+// a 50 us sleep after each (storage/leveldb_engine.cc says why).
+constexpr double kWriteBufferSpread = 0.2;
+constexpr std::chrono::microseconds kCompactionSlice{500};
+constexpr std::chrono::microseconds kCompactionPause{50};
+
+storage::LevelDbOptions ToLevelDbOptions(const NodeOptions& options,
+                                         double draw) {
+  draw = std::clamp(draw, 0.0, 1.0);
+  const size_t configured = size_t{options.write_buffer_mb} << 20;
+  storage::LevelDbOptions engine;
+  engine.write_buffer_bytes = static_cast<size_t>(
+      static_cast<double>(configured) * (1 - kWriteBufferSpread * draw));
+  engine.block_cache_bytes = size_t{options.block_cache_mb} << 20;
+  engine.background_idle = options.compaction_idle;
+  engine.background_nice = static_cast<int>(options.compaction_nice);
+  if (options.compaction_idle) {
+    engine.background_slice = kCompactionSlice;
+    engine.background_pause = kCompactionPause;
+  }
+  engine.defer_log_writes = true;
+  return engine;
 }
 
 PbcServerOptions ToPbcServerOptions(const NodeOptions& options) {

@@ -23,6 +23,7 @@
 #include "node/peer_transport.h"
 #include "replication/buckets/bucket_props.h"
 #include "replication/core.h"
+#include "storage/engine.h"
 #include "storage/status.h"
 
 namespace causeway::node {
@@ -121,6 +122,12 @@ std::string HelpText();
 // settles (see PeerAddress).
 replication::NodeConfig ToNodeConfig(const NodeOptions& options);
 PbcServerOptions ToPbcServerOptions(const NodeOptions& options);
+
+// The storage engine's settings. `draw`, from [0, 1), picks this node's
+// memtable size between 80% and 100% of write_buffer_mb (see config.cc);
+// a node draws it at random when it starts.
+storage::LevelDbOptions ToLevelDbOptions(const NodeOptions& options,
+                                         double draw);
 
 // The peer transport's settings: listen address, names, `secret`, and
 // limits that let through any object a client could write (see config.cc).

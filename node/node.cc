@@ -47,24 +47,6 @@ constexpr std::chrono::seconds kDrainTimeout{2};
 // and may exit.
 constexpr std::chrono::milliseconds kExitCheckInterval{500};
 
-// With --compaction-idle, flushes and compactions work in slices of this
-// length with a short sleep after each (storage/leveldb_engine.cc).
-constexpr std::chrono::microseconds kCompactionSlice{500};
-
-// The nodes of a cluster receive the same writes, so memtables of one size
-// fill, flush and compact at the same moments on every node, and those
-// moments were the slowest puts on a shared machine. Each node therefore
-// draws its memtable size at start from within this fraction of the
-// configured one, as Riak does for its LevelDB instances.
-constexpr double kWriteBufferSpread = 0.2;
-
-size_t SpreadWriteBuffer(size_t configured) {
-  std::uniform_real_distribution<double> factor(1 - kWriteBufferSpread,
-                                                1 + kWriteBufferSpread);
-  std::mt19937_64 rng(std::random_device{}());
-  return static_cast<size_t>(static_cast<double>(configured) * factor(rng));
-}
-
 }  // namespace
 
 struct Node::Impl {
@@ -243,14 +225,11 @@ Status Node::Run(bool handle_signals) {
   }
   const std::string db_dir = (fs::path(o.data_dir) / "db").string();
   std::unique_ptr<storage::Engine> engine;
-  storage::LevelDbOptions engine_options;
-  engine_options.write_buffer_bytes =
-      SpreadWriteBuffer(size_t{o.write_buffer_mb} << 20);
-  engine_options.block_cache_bytes = size_t{o.block_cache_mb} << 20;
-  engine_options.background_idle = o.compaction_idle;
-  engine_options.background_nice = static_cast<int>(o.compaction_nice);
-  if (o.compaction_idle) engine_options.background_slice = kCompactionSlice;
-  engine_options.defer_log_writes = true;
+  std::mt19937_64 rng(std::random_device{}());
+  const storage::LevelDbOptions engine_options =
+      ToLevelDbOptions(o, std::uniform_real_distribution<double>(0, 1)(rng));
+  spdlog::info("{}: memtable of {} KiB", o.name,
+               engine_options.write_buffer_bytes >> 10);
   s = storage::OpenLevelDb(db_dir, engine_options, &engine);
   if (!s.ok()) {
     return Status::IoError("cannot open database in '" + db_dir +

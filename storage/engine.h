@@ -8,7 +8,9 @@
 // Keys are opaque here; storage/keys.h gives them structure (partition first,
 // so a partition is one contiguous range).
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -96,10 +98,14 @@ struct LevelDbOptions {
   // the share of a SCHED_IDLE thread.
   int background_nice = 0;
   // Above zero, that thread writes tables (flushes and compactions) in
-  // slices of this length and sleeps for background_pause after each, so
-  // that a CPU it holds goes idle now and then (leveldb_engine.cc says why).
+  // slices of this much wall time and sleeps for background_pause after
+  // each, so that a CPU it holds goes idle now and then (leveldb_engine.cc
+  // says why). The kernel's timer slack (50 us by default) lengthens short
+  // sleeps.
   std::chrono::microseconds background_slice{0};
   std::chrono::microseconds background_pause{50};
+  // If set, counts those pauses (for tests and diagnostics).
+  std::atomic<uint64_t>* background_pauses = nullptr;
   // The log write of each Write waits in a user-space buffer until
   // FlushLog (or a sync write, or the buffer filling), so writes between two
   // FlushLog calls reach the OS in one system call.

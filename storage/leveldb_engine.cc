@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -55,7 +56,7 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
   return out;
 }
 
-// The Env every LevelDB engine runs on: LevelDB's default, with two
+// The Env every LevelDB engine runs on: LevelDB's default, with three
 // changes an engine can ask for.
 //
 // Priority. LevelDB runs memtable flushes and compactions on the one
@@ -85,9 +86,12 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
 // ran compaction threads, and those moments made most of the put p99. So
 // with background_slice the thread writes tables in slices and sleeps
 // briefly after each: a core that goes idle pulls waiting threads over at
-// once. The pacer ticks on each table block appended (every few KiB of
-// output), only on the background thread, while it runs this database's
-// work; tables written elsewhere (recovery in DB::Open) are not paced.
+// once. The pacer ticks on every append to a table (each block of a few
+// KiB and its trailer), only on the background thread while it runs this
+// database's work, never with LevelDB's mutex held; tables written
+// elsewhere (recovery in DB::Open) are not paced. Slices are wall time, so
+// a thread that was preempted or waited for the disk may pause at its
+// next append; cheap, and it keeps the clock read to a vDSO call.
 //
 // Deferred log writes. LevelDB appends each write batch to its log and
 // then calls Flush, one write() per batch. With defer_log_writes the log
@@ -114,6 +118,7 @@ class EngineEnv final : public leveldb::EnvWrapper {
         nice_(options.background_nice),
         slice_(options.background_slice),
         pause_(options.background_pause),
+        pauses_(options.background_pauses),
         defer_log_writes_(options.defer_log_writes) {}
 
   void Schedule(void (*fn)(void*), void* arg) override {
@@ -153,9 +158,25 @@ class EngineEnv final : public leveldb::EnvWrapper {
     const EngineEnv* env;
   };
 
-  // The pacer of the background work running on this thread, if any.
-  static inline thread_local Pacer* current_pacer = nullptr;
+  // The pacing of the background task running on this thread, if any.
+  struct Pacing {
+    Pacer pacer;
+    std::atomic<uint64_t>* counter;  // LevelDbOptions::background_pauses
+  };
+  static inline thread_local Pacing* current_pacing = nullptr;
 
+  // Sets current_pacing for the life of one task.
+  class PacingScope {
+   public:
+    explicit PacingScope(Pacing* pacing) { current_pacing = pacing; }
+    ~PacingScope() { current_pacing = nullptr; }
+    PacingScope(const PacingScope&) = delete;
+    PacingScope& operator=(const PacingScope&) = delete;
+  };
+
+  // Runs one task of LevelDB's background thread. The env is read only
+  // before the task runs: once it returns, LevelDB may let the DB, and with
+  // it this env, be destroyed.
   static void Run(void* p) {
     std::unique_ptr<Task> task(static_cast<Task*>(p));
     const EngineEnv& env = *task->env;
@@ -176,10 +197,9 @@ class EngineEnv final : public leveldb::EnvWrapper {
       task->fn(task->arg);
       return;
     }
-    Pacer pacer(env.slice_, env.pause_);
-    current_pacer = &pacer;
+    Pacing pacing{Pacer(env.slice_, env.pause_), env.pauses_};
+    PacingScope scope(&pacing);
     task->fn(task->arg);
-    current_pacer = nullptr;
   }
 
   // LevelDB names its log NNNNNN.log and its tables NNNNNN.ldb.
@@ -189,12 +209,16 @@ class EngineEnv final : public leveldb::EnvWrapper {
   }
 
   // A table file that gives the background thread's pacer a tick before
-  // each block it appends.
+  // each append.
   class PacedTable final : public leveldb::WritableFile {
    public:
     explicit PacedTable(leveldb::WritableFile* target) : target_(target) {}
     leveldb::Status Append(const leveldb::Slice& data) override {
-      if (current_pacer != nullptr) current_pacer->Tick();
+      Pacing* pacing = current_pacing;
+      if (pacing != nullptr && pacing->pacer.Tick() &&
+          pacing->counter != nullptr) {
+        pacing->counter->fetch_add(1, std::memory_order_relaxed);
+      }
       return target_->Append(data);
     }
     leveldb::Status Flush() override { return target_->Flush(); }
@@ -250,6 +274,7 @@ class EngineEnv final : public leveldb::EnvWrapper {
   const int nice_;
   const std::chrono::microseconds slice_;
   const std::chrono::microseconds pause_;
+  std::atomic<uint64_t>* const pauses_;
   const bool defer_log_writes_;
   std::mutex mu_;
   DeferredLog* log_ = nullptr;  // the log LevelDB writes to now, if deferred

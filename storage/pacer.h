@@ -31,12 +31,14 @@ class Pacer {
         slice_start_(now_()) {}
 
   // Called between small units of work: once a slice has passed since the
-  // slice started, sleeps for the pause and starts the next slice.
-  void Tick() {
-    if (now_() - slice_start_ < slice_) return;
+  // slice started, sleeps for the pause, starts the next slice and returns
+  // true.
+  bool Tick() {
+    if (now_() - slice_start_ < slice_) return false;
     sleep_(pause_);
     ++pauses_;
     slice_start_ = now_();
+    return true;
   }
 
   uint64_t pauses() const { return pauses_; }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -133,6 +134,48 @@ TEST(NodeConfigTest, StorageSizesAreFlagsWithLimits) {
             size_t{3} << 20);
   EXPECT_NE(HelpText().find("--write-buffer-mb"), std::string::npos);
   EXPECT_NE(HelpText().find("--block-cache-mb"), std::string::npos);
+}
+
+// Each node's memtable is between 80% and 100% of --write-buffer-mb, never
+// above it, and within LevelDB's range at both ends of the flag's range.
+TEST(NodeConfigTest, TheMemtableSizeIsDrawnFromTheTopFifthBelowTheFlag) {
+  NodeOptions o;
+  o.write_buffer_mb = 100;
+  const size_t configured = size_t{100} << 20;
+  EXPECT_EQ(ToLevelDbOptions(o, 0).write_buffer_bytes, configured);
+  EXPECT_EQ(ToLevelDbOptions(o, 0.5).write_buffer_bytes, configured * 9 / 10);
+  const size_t top = ToLevelDbOptions(o, 0.999999).write_buffer_bytes;
+  EXPECT_GE(top, configured * 8 / 10);
+  EXPECT_LT(top, configured * 8 / 10 + 1024);
+  // A draw outside [0, 1) cannot leave the range.
+  EXPECT_EQ(ToLevelDbOptions(o, -3).write_buffer_bytes, configured);
+  EXPECT_EQ(ToLevelDbOptions(o, 7).write_buffer_bytes, configured * 8 / 10);
+  for (uint32_t mb : {1u, 1024u}) {
+    o.write_buffer_mb = mb;
+    for (double draw : {0.0, 0.999999}) {
+      size_t bytes = ToLevelDbOptions(o, draw).write_buffer_bytes;
+      EXPECT_GE(bytes, size_t{64} << 10) << mb << " MiB, draw " << draw;
+      EXPECT_LE(bytes, size_t{1} << 30) << mb << " MiB, draw " << draw;
+    }
+  }
+}
+
+// Under --compaction-idle the background thread works in slices; at a nice
+// value instead it does not pause. Every node defers its log writes.
+TEST(NodeConfigTest, EngineSettingsFollowTheCompactionFlags) {
+  NodeOptions o = Parse({"--block-cache-mb", "7"}).options;
+  storage::LevelDbOptions idle = ToLevelDbOptions(o, 0);
+  EXPECT_TRUE(idle.background_idle);
+  EXPECT_EQ(idle.background_slice, std::chrono::microseconds(500));
+  EXPECT_EQ(idle.background_pause, std::chrono::microseconds(50));
+  EXPECT_EQ(idle.block_cache_bytes, size_t{7} << 20);
+  EXPECT_TRUE(idle.defer_log_writes);
+  o = Parse({"--compaction-idle", "false", "--compaction-nice", "12"}).options;
+  storage::LevelDbOptions nice = ToLevelDbOptions(o, 0);
+  EXPECT_FALSE(nice.background_idle);
+  EXPECT_EQ(nice.background_nice, 12);
+  EXPECT_EQ(nice.background_slice.count(), 0);
+  EXPECT_TRUE(nice.defer_log_writes);
 }
 
 TEST(NodeConfigTest, FlagsSetEverySetting) {
