@@ -224,10 +224,13 @@ Status Node::Run(bool handle_signals) {
                            "': " + ec.message());
   }
   const std::string db_dir = (fs::path(o.data_dir) / "db").string();
-  std::unique_ptr<storage::Engine> engine;
   std::mt19937_64 rng(std::random_device{}());
-  const storage::LevelDbOptions engine_options =
+  storage::LevelDbOptions engine_options =
       ToLevelDbOptions(o, std::uniform_real_distribution<double>(0, 1)(rng));
+  // Declared before the engine, which counts into it until it is closed.
+  storage::LevelDbOptions::Counters engine_counters;
+  engine_options.counters = &engine_counters;
+  std::unique_ptr<storage::Engine> engine;
   spdlog::info("{}: memtable of {} KiB", o.name,
                engine_options.write_buffer_bytes >> 10);
   s = storage::OpenLevelDb(db_dir, engine_options, &engine);
@@ -348,13 +351,16 @@ Status Node::Run(bool handle_signals) {
   };
   AddStatsRoutes(
       http, o.name, stats,
-      [&env, &core, engine_ptr, started_ms](Stats& st) {
+      [&env, &core, engine_ptr, &engine_counters, started_ms](Stats& st) {
         st.uptime_seconds = (env.MonotonicMillis() - started_ms) / 1000;
         st.disk_bytes = engine_ptr->ApproximateDiskBytes();
         st.rss_bytes = ReadProcessRssBytes();
         const auto& cache = core.ObjectCacheView();
         st.object_cache = {cache.bytes(), cache.size(), cache.hits(),
                            cache.misses()};
+        st.storage = {engine_counters.background_pauses.load(),
+                      engine_counters.writer_stalls.load(),
+                      engine_counters.background_raises.load()};
       },
       std::move(extras));
   http.Handle("GET", "/cluster", [&core, transport_ptr](const HttpRequest&) {

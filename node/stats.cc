@@ -231,6 +231,14 @@ std::string Stats::ToJson(const std::string& node_name) const {
     c.Uint("misses", object_cache.misses);
     c.Close();
   }
+  o.Key("storage");
+  {
+    JsonObject c(&out);
+    c.Uint("background_pauses", storage.background_pauses);
+    c.Uint("writer_stalls", storage.writer_stalls);
+    c.Uint("background_raises", storage.background_raises);
+    c.Close();
+  }
   o.Close();
   return out;
 }
@@ -285,6 +293,15 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
             "Object reads served by the object cache.", object_cache.hits);
   w.Counter("causeway_object_cache_misses_total",
             "Object reads that went to the engine.", object_cache.misses);
+  w.Counter("causeway_storage_background_pauses_total",
+            "Sleeps of LevelDB's background thread between slices of work.",
+            storage.background_pauses);
+  w.Counter("causeway_storage_writer_stalls_total",
+            "Writes that waited for LevelDB's background thread.",
+            storage.writer_stalls);
+  w.Counter("causeway_storage_background_raises_total",
+            "Stalls that raised the background thread out of SCHED_IDLE.",
+            storage.background_raises);
   return out;
 }
 

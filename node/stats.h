@@ -61,6 +61,10 @@ struct Stats {
   struct {
     uint64_t bytes = 0, entries = 0, hits = 0, misses = 0;
   } object_cache;
+  // LevelDB's background thread (storage::LevelDbOptions::Counters).
+  struct {
+    uint64_t background_pauses = 0, writer_stalls = 0, background_raises = 0;
+  } storage;
 
   std::string ToJson(const std::string& node_name) const;
   std::string ToPrometheus(const std::string& node_name) const;

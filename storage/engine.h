@@ -104,8 +104,17 @@ struct LevelDbOptions {
   // sleeps.
   std::chrono::microseconds background_slice{0};
   std::chrono::microseconds background_pause{50};
-  // If set, counts those pauses (for tests and diagnostics).
-  std::atomic<uint64_t>* background_pauses = nullptr;
+  // If set, counts what the background thread's handling did (for tests
+  // and diagnostics); it must outlive the engine.
+  struct Counters {
+    std::atomic<uint64_t> background_pauses{0};  // sleeps between slices
+    // Times a write waited for the background thread (memtable full, or
+    // too many level-0 files), and times that raised the thread from
+    // SCHED_IDLE to SCHED_OTHER for the rest of its task.
+    std::atomic<uint64_t> writer_stalls{0};
+    std::atomic<uint64_t> background_raises{0};
+  };
+  Counters* counters = nullptr;
   // The log write of each Write waits in a user-space buffer until
   // FlushLog (or a sync write, or the buffer filling), so writes between two
   // FlushLog calls reach the OS in one system call.

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdarg>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -56,8 +57,8 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
   return out;
 }
 
-// The Env every LevelDB engine runs on: LevelDB's default, with three
-// changes an engine can ask for.
+// The Env every LevelDB engine runs on: LevelDB's default, with the
+// changes below that an engine can ask for.
 //
 // Priority. LevelDB runs memtable flushes and compactions on the one
 // background thread of its default Env. The wrapper lowers that thread's
@@ -93,6 +94,19 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
 // a thread that was preempted or waited for the disk may pause at its
 // next append; cheap, and it keeps the clock read to a vDSO call.
 //
+// Stalls. A write waits for the background thread when the memtable is
+// full and the one before is still being flushed, or when level 0 has too
+// many files. Under SCHED_IDLE that thread then runs only when a CPU has
+// nothing else to do, and on a machine kept busy by other processes (on
+// one machine: the other nodes of a local cluster and their clients) the
+// write waited seconds. LevelDB logs "... waiting" from the writing thread
+// just before it waits, so the engine watches its info log and then
+// switches the background thread to SCHED_OTHER (at its nice value) until
+// its task ends; the next task starts under SCHED_IDLE again. Leaving
+// SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE that allows the nice
+// value; without either the raise fails and the write waits as before
+// (counted: writer_stalls without background_raises).
+//
 // Deferred log writes. LevelDB appends each write batch to its log and
 // then calls Flush, one write() per batch. With defer_log_writes the log
 // file's Flush does nothing and the record waits in LevelDB's own 64 KiB
@@ -118,7 +132,7 @@ class EngineEnv final : public leveldb::EnvWrapper {
         nice_(options.background_nice),
         slice_(options.background_slice),
         pause_(options.background_pause),
-        pauses_(options.background_pauses),
+        counters_(options.counters),
         defer_log_writes_(options.defer_log_writes) {}
 
   void Schedule(void (*fn)(void*), void* arg) override {
@@ -145,6 +159,15 @@ class EngineEnv final : public leveldb::EnvWrapper {
     return s;
   }
 
+  // LevelDB's info log, watched for writes that wait on the background
+  // thread.
+  leveldb::Status NewLogger(const std::string& name,
+                            leveldb::Logger** result) override {
+    leveldb::Status s = target()->NewLogger(name, result);
+    if (s.ok()) *result = new WatchedLog(*result, this);
+    return s;
+  }
+
   Status FlushLog() {
     std::lock_guard<std::mutex> lock(mu_);
     if (error_.ok() && log_ != nullptr) error_ = log_->FlushNow();
@@ -155,13 +178,13 @@ class EngineEnv final : public leveldb::EnvWrapper {
   struct Task {
     void (*fn)(void*);
     void* arg;
-    const EngineEnv* env;
+    EngineEnv* env;
   };
 
   // The pacing of the background task running on this thread, if any.
   struct Pacing {
     Pacer pacer;
-    std::atomic<uint64_t>* counter;  // LevelDbOptions::background_pauses
+    LevelDbOptions::Counters* counters;
   };
   static inline thread_local Pacing* current_pacing = nullptr;
 
@@ -179,14 +202,14 @@ class EngineEnv final : public leveldb::EnvWrapper {
   // it this env, be destroyed.
   static void Run(void* p) {
     std::unique_ptr<Task> task(static_cast<Task*>(p));
-    const EngineEnv& env = *task->env;
-    thread_local bool idle_applied = false;
+    EngineEnv& env = *task->env;
+    env.background_tid_.store(gettid(), std::memory_order_relaxed);
     thread_local int nice_applied = 0;
-    if (env.idle_ && !idle_applied) {
+    // Also after a stall raised the thread for the task before.
+    if (env.idle_ && sched_getscheduler(0) != SCHED_IDLE) {
       sched_param param{};
       param.sched_priority = 0;
-      idle_applied =
-          pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
+      pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
     }
     if (env.nice_ > nice_applied &&
         setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), env.nice_) ==
@@ -197,7 +220,7 @@ class EngineEnv final : public leveldb::EnvWrapper {
       task->fn(task->arg);
       return;
     }
-    Pacing pacing{Pacer(env.slice_, env.pause_), env.pauses_};
+    Pacing pacing{Pacer(env.slice_, env.pause_), env.counters_};
     PacingScope scope(&pacing);
     task->fn(task->arg);
   }
@@ -216,8 +239,9 @@ class EngineEnv final : public leveldb::EnvWrapper {
     leveldb::Status Append(const leveldb::Slice& data) override {
       Pacing* pacing = current_pacing;
       if (pacing != nullptr && pacing->pacer.Tick() &&
-          pacing->counter != nullptr) {
-        pacing->counter->fetch_add(1, std::memory_order_relaxed);
+          pacing->counters != nullptr) {
+        pacing->counters->background_pauses.fetch_add(
+            1, std::memory_order_relaxed);
       }
       return target_->Append(data);
     }
@@ -228,6 +252,43 @@ class EngineEnv final : public leveldb::EnvWrapper {
    private:
     std::unique_ptr<leveldb::WritableFile> target_;
   };
+
+  // LevelDB's info log, passed through; a message that says a write is
+  // about to wait for the background thread raises that thread first.
+  class WatchedLog final : public leveldb::Logger {
+   public:
+    WatchedLog(leveldb::Logger* target, EngineEnv* env)
+        : target_(target), env_(env) {}
+    void Logv(const char* format, std::va_list ap) override {
+      if (IsStall(format)) env_->OnWriterStall();
+      target_->Logv(format, ap);
+    }
+
+    // LevelDB 1.23's words, from DBImpl::MakeRoomForWrite.
+    static bool IsStall(std::string_view format) {
+      return format.rfind("Current memtable full; waiting", 0) == 0 ||
+             format.rfind("Too many L0 files; waiting", 0) == 0;
+    }
+
+   private:
+    std::unique_ptr<leveldb::Logger> target_;
+    EngineEnv* const env_;
+  };
+
+  // On the writing thread, before it waits for the background thread.
+  void OnWriterStall() {
+    if (counters_ != nullptr) {
+      counters_->writer_stalls.fetch_add(1, std::memory_order_relaxed);
+    }
+    const pid_t tid = background_tid_.load(std::memory_order_relaxed);
+    if (!idle_ || tid == 0) return;
+    sched_param param{};
+    param.sched_priority = 0;
+    if (sched_setscheduler(tid, SCHED_OTHER, &param) == 0 &&
+        counters_ != nullptr) {
+      counters_->background_raises.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 
   class DeferredLog final : public leveldb::WritableFile {
    public:
@@ -274,7 +335,9 @@ class EngineEnv final : public leveldb::EnvWrapper {
   const int nice_;
   const std::chrono::microseconds slice_;
   const std::chrono::microseconds pause_;
-  std::atomic<uint64_t>* const pauses_;
+  LevelDbOptions::Counters* const counters_;
+  // LevelDB's background thread, once it has run a task of this database.
+  std::atomic<pid_t> background_tid_{0};
   const bool defer_log_writes_;
   std::mutex mu_;
   DeferredLog* log_ = nullptr;  // the log LevelDB writes to now, if deferred

@@ -293,6 +293,7 @@ Stats SampleStats() {
   s.disk_bytes = 123456;
   s.rss_bytes = 987654;
   s.object_cache = {1000, 10, 30, 40};
+  s.storage = {50, 2, 1};
   return s;
 }
 
@@ -327,6 +328,11 @@ TEST(StatsJsonTest, IsWellFormedAndCarriesTheValues) {
   EXPECT_EQ(cache.object.at("entries").number, 10);
   EXPECT_EQ(cache.object.at("hits").number, 30);
   EXPECT_EQ(cache.object.at("misses").number, 40);
+
+  const JsonValue& storage = v.object.at("storage");
+  EXPECT_EQ(storage.object.at("background_pauses").number, 50);
+  EXPECT_EQ(storage.object.at("writer_stalls").number, 2);
+  EXPECT_EQ(storage.object.at("background_raises").number, 1);
 
   const JsonValue& conns = v.object.at("connections");
   EXPECT_EQ(conns.object.at("open").number, 11);
@@ -465,6 +471,10 @@ TEST(StatsPrometheusTest, IsWellFormed) {
       << text;
   EXPECT_NE(text.find("# TYPE causeway_connections_open gauge\n"),
             std::string::npos);
+  EXPECT_NE(text.find("causeway_storage_writer_stalls_total{node=\"node1@"
+                      "127.0.0.1\"} 2\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(StatsPrometheusTest, EscapesTheNodeLabel) {
