@@ -290,9 +290,14 @@ const std::vector<Setting>& Settings() {
     top("compaction_idle", "BOOL", d.compaction_idle ? "true" : "false",
         "Run LevelDB's flush and compaction thread under SCHED_IDLE: only "
         "on a CPU nothing else wants, yielding it at once to request "
-        "handling, and pausing briefly every half millisecond so that its "
-        "CPU takes over waiting threads (false: at --compaction-nice)",
+        "handling (false: at --compaction-nice)",
         BoolField(&NodeOptions::compaction_idle));
+    top("compaction_slices", "BOOL", d.compaction_slices ? "true" : "false",
+        "With --compaction-idle, pause that thread for 50 us after every "
+        "0.5 ms of writing tables, so its CPU takes over waiting threads: "
+        "a lower put tail on busy CPUs, but on saturated ones flushes can "
+        "fall behind and peers time out (experimental; docs/design-notes.md)",
+        BoolField(&NodeOptions::compaction_slices));
     top("compaction_nice", "N", std::to_string(d.compaction_nice),
         "Nice value (0 to 19) of LevelDB's flush and compaction thread "
         "when not idle: above 0, request handling goes first when the CPUs "
@@ -925,12 +930,15 @@ Status ReadClusterSecret(const std::string& path, std::string* secret,
 // moments made the slowest puts on a shared machine. Each node therefore
 // takes its own size from the top fifth below the configured one (never
 // above it, so write_buffer_mb stays the most memory a memtable takes), as
-// Riak spreads its LevelDB write buffers for the same reason. Under
-// --compaction-idle, flushes and compactions work in slices of 0.5 ms with
-// a 50 us sleep after each (storage/leveldb_engine.cc says why).
+// Riak spreads its LevelDB write buffers for the same reason. With
+// --compaction-slices, flushes and compactions work in slices of 0.5 ms
+// with a 50 us sleep after each, until a sleep overruns 1 ms
+// (storage/leveldb_engine.cc says why; off by default, see
+// docs/design-notes.md).
 constexpr double kWriteBufferSpread = 0.2;
 constexpr std::chrono::microseconds kCompactionSlice{500};
 constexpr std::chrono::microseconds kCompactionPause{50};
+constexpr std::chrono::microseconds kCompactionOverrun{1000};
 
 storage::LevelDbOptions ToLevelDbOptions(const NodeOptions& options,
                                          double draw) {
@@ -942,9 +950,10 @@ storage::LevelDbOptions ToLevelDbOptions(const NodeOptions& options,
   engine.block_cache_bytes = size_t{options.block_cache_mb} << 20;
   engine.background_idle = options.compaction_idle;
   engine.background_nice = static_cast<int>(options.compaction_nice);
-  if (options.compaction_idle) {
+  if (options.compaction_idle && options.compaction_slices) {
     engine.background_slice = kCompactionSlice;
     engine.background_pause = kCompactionPause;
+    engine.background_overrun = kCompactionOverrun;
   }
   engine.defer_log_writes = true;
   return engine;

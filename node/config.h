@@ -57,6 +57,7 @@ struct NodeOptions {
   // on an otherwise idle CPU), or else at this nice value; either way
   // request handling goes first when the CPUs are busy.
   bool compaction_idle = true;
+  bool compaction_slices = false;
   uint32_t compaction_nice = 10;
 
   // Node-to-node transport. With no_peer the node opens no peer port and

@@ -104,6 +104,10 @@ struct LevelDbOptions {
   // sleeps.
   std::chrono::microseconds background_slice{0};
   std::chrono::microseconds background_pause{50};
+  // A pause that lasts longer than this (the thread then waited for a CPU:
+  // they are saturated) ends the pauses for the rest of the task, so that
+  // flushes and compactions are not starved further.
+  std::chrono::microseconds background_overrun{1000};
   // If set, counts what the background thread's handling did (for tests
   // and diagnostics); it must outlive the engine.
   struct Counters {

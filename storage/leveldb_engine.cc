@@ -92,7 +92,13 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
 // database's work, never with LevelDB's mutex held; tables written
 // elsewhere (recovery in DB::Open) are not paced. Slices are wall time, so
 // a thread that was preempted or waited for the disk may pause at its
-// next append; cheap, and it keeps the clock read to a vDSO call.
+// next append; cheap, and it keeps the clock read to a vDSO call. A
+// SCHED_IDLE thread that sleeps runs again only when a CPU is idle: when
+// the CPUs are saturated (a flat-out load), a pause can last far longer
+// than asked, and pausing on starved the flushes until writers waited for
+// them and peers' queues overflowed (a 1M-key fill had 16 puts time out
+// against none without pauses). So a pause that overruns ends the pauses
+// for the rest of the task.
 //
 // Stalls. A write waits for the background thread when the memtable is
 // full and the one before is still being flushed, or when level 0 has too
@@ -132,6 +138,7 @@ class EngineEnv final : public leveldb::EnvWrapper {
         nice_(options.background_nice),
         slice_(options.background_slice),
         pause_(options.background_pause),
+        overrun_(options.background_overrun),
         counters_(options.counters),
         defer_log_writes_(options.defer_log_writes) {}
 
@@ -220,7 +227,7 @@ class EngineEnv final : public leveldb::EnvWrapper {
       task->fn(task->arg);
       return;
     }
-    Pacing pacing{Pacer(env.slice_, env.pause_), env.counters_};
+    Pacing pacing{Pacer(env.slice_, env.pause_, env.overrun_), env.counters_};
     PacingScope scope(&pacing);
     task->fn(task->arg);
   }
@@ -335,6 +342,7 @@ class EngineEnv final : public leveldb::EnvWrapper {
   const int nice_;
   const std::chrono::microseconds slice_;
   const std::chrono::microseconds pause_;
+  const std::chrono::microseconds overrun_;
   LevelDbOptions::Counters* const counters_;
   // LevelDB's background thread, once it has run a task of this database.
   std::atomic<pid_t> background_tid_{0};

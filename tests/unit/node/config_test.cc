@@ -160,17 +160,26 @@ TEST(NodeConfigTest, TheMemtableSizeIsDrawnFromTheTopFifthBelowTheFlag) {
   }
 }
 
-// Under --compaction-idle the background thread works in slices; at a nice
-// value instead it does not pause. Every node defers its log writes.
+// The background thread works in slices only under --compaction-idle and
+// --compaction-slices; by default, or at a nice value, it does not pause.
+// Every node defers its log writes.
 TEST(NodeConfigTest, EngineSettingsFollowTheCompactionFlags) {
   NodeOptions o = Parse({"--block-cache-mb", "7"}).options;
+  EXPECT_FALSE(o.compaction_slices);
+  storage::LevelDbOptions plain = ToLevelDbOptions(o, 0);
+  EXPECT_TRUE(plain.background_idle);
+  EXPECT_EQ(plain.background_slice.count(), 0);
+  o = Parse({"--compaction-slices", "true"}).options;
   storage::LevelDbOptions idle = ToLevelDbOptions(o, 0);
   EXPECT_TRUE(idle.background_idle);
   EXPECT_EQ(idle.background_slice, std::chrono::microseconds(500));
   EXPECT_EQ(idle.background_pause, std::chrono::microseconds(50));
-  EXPECT_EQ(idle.block_cache_bytes, size_t{7} << 20);
+  EXPECT_EQ(idle.background_overrun, std::chrono::milliseconds(1));
+  EXPECT_EQ(plain.block_cache_bytes, size_t{7} << 20);
   EXPECT_TRUE(idle.defer_log_writes);
-  o = Parse({"--compaction-idle", "false", "--compaction-nice", "12"}).options;
+  o = Parse({"--compaction-idle", "false", "--compaction-nice", "12",
+             "--compaction-slices", "true"})
+          .options;
   storage::LevelDbOptions nice = ToLevelDbOptions(o, 0);
   EXPECT_FALSE(nice.background_idle);
   EXPECT_EQ(nice.background_nice, 12);

@@ -16,12 +16,16 @@ struct FakeTime {
   Clock::time_point now{};
   std::vector<Clock::duration> sleeps;
 
-  Pacer MakePacer(Clock::duration slice, Clock::duration pause) {
+  // Each sleep takes as long as asked plus `late`.
+  Clock::duration late{0};
+
+  Pacer MakePacer(Clock::duration slice, Clock::duration pause,
+                  Clock::duration overrun = std::chrono::milliseconds(1)) {
     return Pacer(
-        slice, pause, [this] { return now; },
+        slice, pause, overrun, [this] { return now; },
         [this](Clock::duration d) {
           sleeps.push_back(d);
-          now += d;
+          now += d + late;
         });
   }
 };
@@ -78,6 +82,28 @@ TEST(PacerTest, SteadyWorkPausesOncePerSlice) {
   // 200 ms of work in 500 us slices.
   EXPECT_EQ(pacer.pauses(), 400u);
   EXPECT_EQ(t.sleeps.size(), 400u);
+}
+
+// A pause that comes back late by more than the overrun (the CPUs were
+// saturated) ends the pauses; one late by less does not.
+TEST(PacerTest, AnOverrunEndsThePauses) {
+  FakeTime t;
+  Pacer pacer = t.MakePacer(microseconds(500), microseconds(50),
+                            std::chrono::milliseconds(1));
+  t.late = microseconds(900);  // 950 us in all: within the overrun
+  t.now += microseconds(500);
+  EXPECT_TRUE(pacer.Tick());
+  EXPECT_FALSE(pacer.stopped());
+  t.late = microseconds(1000);  // 1050 us
+  t.now += microseconds(500);
+  EXPECT_TRUE(pacer.Tick());
+  EXPECT_TRUE(pacer.stopped());
+  t.late = microseconds(0);
+  for (int i = 0; i < 100; ++i) {
+    t.now += microseconds(500);
+    EXPECT_FALSE(pacer.Tick());
+  }
+  EXPECT_EQ(pacer.pauses(), 2u);
 }
 
 }  // namespace
