@@ -93,12 +93,12 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
 // elsewhere (recovery in DB::Open) are not paced. Slices are wall time, so
 // a thread that was preempted or waited for the disk may pause at its
 // next append; cheap, and it keeps the clock read to a vDSO call. A
-// SCHED_IDLE thread that sleeps runs again only when a CPU is idle: when
-// the CPUs are saturated (a flat-out load), a pause can last far longer
-// than asked, and pausing on starved the flushes until writers waited for
-// them and peers' queues overflowed (a 1M-key fill had 16 puts time out
-// against none without pauses). So a pause that overruns ends the pauses
-// for the rest of the task.
+// SCHED_IDLE thread that sleeps runs again only when a CPU is idle, so on
+// saturated CPUs a pause can last far longer than asked; a pause that
+// overruns background_overrun ends the pauses for the rest of the task.
+// That was not enough: in flat-out fills with slices, nodes now and then
+// stopped serving their peers for 1-2 s (docs/design-notes.md), so the
+// node leaves slices off unless asked (--compaction-slices).
 //
 // Stalls. A write waits for the background thread when the memtable is
 // full and the one before is still being flushed, or when level 0 has too
