@@ -1,6 +1,8 @@
 // Divides a long stretch of background work into slices with a short sleep
 // after each; storage/leveldb_engine.cc says why LevelDB's flushes and
-// compactions need it.
+// compactions may want it. Only LevelDB's own background thread sleeps on
+// it: the memory engine the simulator runs has no background work, and
+// the deterministic core never sees a Pacer.
 
 #ifndef CAUSEWAY_STORAGE_PACER_H_
 #define CAUSEWAY_STORAGE_PACER_H_
