@@ -82,6 +82,12 @@ int main(int argc, char** argv) {
                  "connections (0: as fast as they go); latency counts from "
                  "when each request was due")
       ->capture_default_str();
+  app.add_option("--pace-tick-us", config.pace_tick_us,
+                 "with --rate, release requests in ticks of this many "
+                 "microseconds, each at the start of the tick it falls due "
+                 "in (0: each at its own due time)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1'000'000u));
   app.add_option("--threads", config.threads,
                  "threads running the shared event loop")
       ->capture_default_str()

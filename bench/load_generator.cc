@@ -94,6 +94,8 @@ struct Shared {
   const BenchConfig& config;
   std::vector<tcp::resolver::results_type> endpoints;
   std::atomic<uint64_t> next_preload_key{0};
+  // The timed run's start (where pacing ticks are counted from) and end.
+  Clock::time_point start;
   Clock::time_point deadline;
 
   std::mutex mu;
@@ -388,6 +390,7 @@ class Connection {
       interval = std::chrono::duration_cast<Clock::duration>(
           std::chrono::duration<double>(config_.connections / config_.rate));
     }
+    const std::chrono::microseconds tick{config_.pace_tick_us};
     Clock::time_point due = Clock::now();
     if (interval.count() > 0) due += interval * (rng_() % 1000) / 1000;
     while (Clock::now() < deadline) {
@@ -401,8 +404,13 @@ class Connection {
       Clock::time_point start = Clock::now();
       if (interval.count() > 0) {
         if (due >= deadline) break;
-        if (start < due) co_await Sleep(due - start);
-        start = due;
+        const Clock::time_point release =
+            PacedRelease(due, shared_.start, tick);
+        if (start < release) {
+          co_await Sleep(release - start);
+          start = Clock::now();
+        }
+        start = std::min(start, due);
         due += interval;
       }
       int kind = rng_() % total_weight < config_.mix.put ? kPut : kGet;
@@ -442,6 +450,9 @@ Status Validate(const BenchConfig& c) {
   }
   if (!(c.rate >= 0) || !std::isfinite(c.rate)) {
     return Status::InvalidArgument("rate must be a number of ops/s >= 0");
+  }
+  if (c.pace_tick_us > 1'000'000) {
+    return Status::InvalidArgument("pace tick must be at most 1000000 us");
   }
   if (!(c.duration_seconds > 0) || !std::isfinite(c.duration_seconds) ||
       c.duration_seconds > 365 * 24 * 3600.0) {
@@ -485,6 +496,12 @@ double RunToCompletion(asio::io_context& io, uint32_t threads) {
 
 }  // namespace
 
+Clock::time_point PacedRelease(Clock::time_point due, Clock::time_point origin,
+                               std::chrono::microseconds tick) {
+  if (tick.count() <= 0 || due < origin) return due;
+  return origin + ((due - origin) / tick) * tick;
+}
+
 Status RunBench(const BenchConfig& config, BenchResult* result) {
   Status s = Validate(config);
   if (!s.ok()) return s;
@@ -516,7 +533,8 @@ Status RunBench(const BenchConfig& config, BenchResult* result) {
   }
 
   PhaseStats stats;
-  shared.deadline = Clock::now() +
+  shared.start = Clock::now();
+  shared.deadline = shared.start +
                     std::chrono::duration_cast<Clock::duration>(
                         std::chrono::duration<double>(config.duration_seconds));
   for (auto& c : connections) c->StartRun(&stats);

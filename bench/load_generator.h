@@ -13,6 +13,7 @@
 // RpbErrorResp, a timeout, an I/O error or an unexpected reply is an error.
 // A get that finds nothing is a success, counted also as notfound.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,6 +49,12 @@ struct BenchConfig {
   // it was sent, so a server that falls behind is not flattered by the
   // requests it delayed (no coordinated omission).
   double rate = 0;
+  // Paced runs release requests in ticks of this many microseconds: a
+  // request goes out at the start of the tick it falls due in (0: at its
+  // own due time). Its latency counts from when it was sent, or from when
+  // it was due if it went out late. The generator then wakes once a tick
+  // instead of once a request; see bench/README.md for what that changes.
+  uint32_t pace_tick_us = 0;
   uint32_t request_timeout_ms = 5000;
   uint64_t seed = 1;
   uint32_t max_frame_bytes = pbc::kDefaultMaxFrameBytes;
@@ -87,6 +94,14 @@ struct BenchResult {
   // The first few distinct error messages, each prefixed by its operation.
   std::vector<std::string> error_samples;
 };
+
+// When a paced request due at `due` is released: the start of its tick,
+// ticks counted from `origin` (the run's start, shared by every
+// connection); `due` itself for a zero tick or a time before `origin`.
+std::chrono::steady_clock::time_point PacedRelease(
+    std::chrono::steady_clock::time_point due,
+    std::chrono::steady_clock::time_point origin,
+    std::chrono::microseconds tick);
 
 // Checks the config (InvalidArgument naming the bad field) and resolves the
 // nodes, then runs the preload (if asked) and the timed phase. Errors during

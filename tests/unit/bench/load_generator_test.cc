@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <set>
 #include <string>
 
@@ -88,6 +89,37 @@ TEST(LoadGeneratorTest, RateCapsTheRequestsSent) {
   EXPECT_EQ(server.puts() + server.gets(), result.run.ops());
 
   config.rate = -1;
+  EXPECT_FALSE(RunBench(config, &result).ok());
+}
+
+// Released in ticks, a request may go out up to one tick before it is due,
+// never later, and the cap still holds: the schedule of due times decides
+// how many are sent.
+TEST(LoadGeneratorTest, PacedRequestsGoOutAtTheStartOfTheirTick) {
+  using std::chrono::microseconds;
+  using Time = std::chrono::steady_clock::time_point;
+  const Time origin(microseconds(1'000'250));
+  const Time due(microseconds(7'654'321));
+  EXPECT_EQ(PacedRelease(due, origin, microseconds(1000)),
+            Time(microseconds(7'654'250)));
+  EXPECT_EQ(PacedRelease(due, origin, microseconds(0)), due);
+  const Time on_tick(microseconds(9'000'250));
+  EXPECT_EQ(PacedRelease(on_tick, origin, microseconds(1000)), on_tick);
+  const Time before(microseconds(250));
+  EXPECT_EQ(PacedRelease(before, origin, microseconds(1000)), before);
+
+  FakePbcServer server;
+  BenchConfig config = ShortRun(server);
+  config.duration_seconds = 0.5;
+  config.rate = 40;
+  config.pace_tick_us = 50'000;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
+  EXPECT_GT(result.run.ops(), 0u);
+  EXPECT_LE(result.run.ops(), 20u);
+
+  config.pace_tick_us = 1'000'001;
   EXPECT_FALSE(RunBench(config, &result).ok());
 }
 
