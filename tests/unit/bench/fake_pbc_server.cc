@@ -1,6 +1,7 @@
 #include "fake_pbc_server.h"
 
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <memory>
 
@@ -35,7 +36,12 @@ class FakePbcServer::Session
     : public std::enable_shared_from_this<FakePbcServer::Session> {
  public:
   Session(FakePbcServer* server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)) {}
+      : server_(server),
+        socket_(std::move(socket)),
+        pause_(socket_.get_executor()) {
+    boost::system::error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+  }
 
   void ReadHeader() {
     auto self = shared_from_this();
@@ -69,6 +75,7 @@ class FakePbcServer::Session
   }
 
   void Write() {
+    if (server_->mode_ == Mode::kTrickle) return Trickle(0);
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(reply_),
                       [self](boost::system::error_code ec, size_t) {
@@ -76,8 +83,26 @@ class FakePbcServer::Session
                       });
   }
 
+  // Writes reply_ from `offset` in pieces of 3 bytes, each its own segment,
+  // so the client sees frames arrive split anywhere.
+  void Trickle(size_t offset) {
+    if (offset >= reply_.size()) return ReadHeader();
+    const size_t n = std::min<size_t>(3, reply_.size() - offset);
+    auto self = shared_from_this();
+    asio::async_write(
+        socket_, asio::buffer(reply_.data() + offset, n),
+        [self, offset, n](boost::system::error_code ec, size_t) {
+          if (ec) return;
+          self->pause_.expires_after(std::chrono::milliseconds(1));
+          self->pause_.async_wait([self, offset, n](boost::system::error_code) {
+            self->Trickle(offset + n);
+          });
+        });
+  }
+
   FakePbcServer* server_;
   tcp::socket socket_;
+  asio::steady_timer pause_;
   unsigned char header_[pbc::kLengthPrefixBytes];
   std::string body_;
   std::string reply_;
@@ -109,6 +134,7 @@ void FakePbcServer::Accept() {
 std::string FakePbcServer::Handle(uint8_t code, std::string_view body) {
   switch (mode_) {
     case Mode::kNormal:
+    case Mode::kTrickle:
       break;
     case Mode::kErrorAll:
       return ErrorFrame("fake refuses code " + std::to_string(code));

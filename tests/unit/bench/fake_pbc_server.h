@@ -26,6 +26,7 @@ class FakePbcServer {
     kSilent,     // requests are read and never answered
     kBadFrame,   // every reply is a frame of length 0
     kWrongCode,  // every reply is an RpbPingResp
+    kTrickle,    // normal replies, written 3 bytes at a time, 1 ms apart
   };
 
   explicit FakePbcServer(Mode mode = Mode::kNormal);

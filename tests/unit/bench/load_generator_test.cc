@@ -295,6 +295,36 @@ TEST(LoadGeneratorTest, MalformedReplyFrameClosesAndReconnects) {
   EXPECT_GT(server.connections(), config.connections);
 }
 
+// A reply frame that arrives in pieces is put together, and a large one
+// is read whole.
+TEST(LoadGeneratorTest, RepliesSplitIntoPiecesAreReassembled) {
+  FakePbcServer server(FakePbcServer::Mode::kTrickle);
+  BenchConfig config = ShortRun(server);
+  config.keys = 4;
+  config.preload = true;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_EQ(result.preload->errors(), 0u) << Samples(result);
+  EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
+  EXPECT_GT(result.run.get.ops, 0u);
+  EXPECT_EQ(result.run.get.notfound, 0u);
+  EXPECT_EQ(server.gets(), result.run.get.ops);
+}
+
+TEST(LoadGeneratorTest, RepliesLargerThanTheReadBufferArrive) {
+  FakePbcServer server;
+  BenchConfig config = ShortRun(server);
+  config.keys = 20;
+  config.value_size = 100'000;
+  config.preload = true;
+  config.mix = {0, 1};
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
+  EXPECT_GT(result.run.get.ops, 0u);
+  EXPECT_EQ(result.run.get.notfound, 0u);
+}
+
 TEST(LoadGeneratorTest, ReplyWithWrongCodeIsAnError) {
   FakePbcServer server(FakePbcServer::Mode::kWrongCode);
   BenchConfig config = ShortRun(server);
