@@ -326,7 +326,8 @@ class Connection {
   }
 
   // Returns true if the operation succeeded.
-  // `start` is when the operation was due (now, unless paced).
+  // `start` is when its latency counts from: now, unless paced; paced, the
+  // earlier of when it was sent and when it was due.
   awaitable<bool> DoOp(int kind, const std::string& key, PhaseStats* stats,
                        Clock::time_point start) {
     std::string error;
