@@ -22,7 +22,7 @@
 #include "bench/key_chooser.h"
 #include "bench/options.h"
 #include "proto/pbc_codes.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::bench {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "proto/pbc_codes.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::bench {
 

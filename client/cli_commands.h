@@ -16,7 +16,7 @@
 
 #include "client/cli.h"
 #include "client/client.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace CLI {
 class App;

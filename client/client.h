@@ -30,7 +30,7 @@
 #include "proto/admin.pb.h"
 #include "proto/pbc_codes.h"
 #include "proto/riak.pb.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::client {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "proto/riak.pb.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::client {
 

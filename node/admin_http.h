@@ -25,7 +25,7 @@
 
 #include "node/peer_transport.h"
 #include "replication/core.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace boost::asio {
 class io_context;

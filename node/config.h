@@ -24,7 +24,7 @@
 #include "replication/buckets/bucket_props.h"
 #include "replication/core.h"
 #include "storage/engine.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::node {
 

@@ -36,7 +36,7 @@
 
 #include "replication/env.h"
 #include "replication/network.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::node {
 

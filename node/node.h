@@ -22,7 +22,7 @@
 #include <string>
 
 #include "node/config.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::node {
 

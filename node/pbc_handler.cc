@@ -15,7 +15,7 @@
 #include "replication/causal/version_vector.h"
 #include "replication/core.h"
 #include "replication/object/object.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::node {
 

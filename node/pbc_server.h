@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace boost::asio {
 class io_context;

@@ -45,7 +45,7 @@
 #include <vector>
 
 #include "replication/network.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace boost::asio {
 class io_context;

@@ -20,7 +20,7 @@
 
 #include "replication/buckets/bucket_props.h"
 #include "storage/engine.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::replication {
 

@@ -24,7 +24,7 @@
 #include "replication/object/object.h"
 #include "replication/vnode/object_cache.h"
 #include "storage/engine.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::replication {
 

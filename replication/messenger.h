@@ -14,7 +14,7 @@
 
 #include "replication/env.h"
 #include "replication/network.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::peer {
 class Envelope;

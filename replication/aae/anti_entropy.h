@@ -43,7 +43,7 @@
 #include "replication/aae/tree.h"
 #include "replication/env.h"
 #include "replication/object/object.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::peer {
 class Envelope;

@@ -51,7 +51,7 @@
 
 #include "replication/object/object.h"
 #include "storage/engine.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::replication::aae {
 

@@ -17,7 +17,7 @@
 
 #include "replication/causal/dot.h"
 #include "replication/causal/hlc.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::replication::causal {
 

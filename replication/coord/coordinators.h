@@ -17,7 +17,7 @@
 #include "replication/env.h"
 #include "replication/object/object.h"
 #include "replication/vnode/vnode_store.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::replication::coord {
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "replication/buckets/bucket_props.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::replication::coord {
 

@@ -23,7 +23,7 @@
 #include "replication/membership/ring_state.h"
 #include "replication/messenger.h"
 #include "storage/engine.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::peer {
 class Envelope;

@@ -23,7 +23,7 @@
 #include "replication/causal/dot.h"
 #include "replication/causal/hlc.h"
 #include "replication/causal/version_vector.h"
-#include "storage/status.h"
+#include "base/status.h"
 
 namespace causeway::replication::object {
 
