@@ -1,10 +1,12 @@
 #include "replication/bucket_registry.h"
 
-#include "replication/core.h"
+#include "base/coding.h"
 #include "storage/keys.h"
 
 namespace causeway::replication {
 namespace {
+
+using buckets::kDefaultType;
 
 constexpr std::string_view kPrefix = "bucket-props/";
 
@@ -24,11 +26,7 @@ Status NoSuchType(const std::string& type) {
 
 // Stored value: 8-byte big-endian timestamp, then the encoded patch.
 std::string EncodeRecord(const BucketRegistry::Record& r) {
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) {
-    out[i] = static_cast<char>(r.timestamp >> (56 - 8 * i));
-  }
-  return out + r.patch.Encode();
+  return coding::EncodeFixed64(r.timestamp) + r.patch.Encode();
 }
 
 }  // namespace
@@ -53,16 +51,14 @@ Status BucketRegistry::Load() {
         std::string_view name = k.substr(begin.size());
         size_t slash = name.find('/');
         Record r;
-        if (slash == std::string_view::npos || v.size() < 8) {
+        if (slash == std::string_view::npos ||
+            !coding::GetFixed64(&v, &r.timestamp)) {
           failure = Status::Corruption("malformed bucket properties record");
           return false;
         }
         r.type = std::string(name.substr(0, slash));
         r.bucket = std::string(name.substr(slash + 1));
-        for (int i = 0; i < 8; ++i) {
-          r.timestamp = (r.timestamp << 8) | static_cast<uint8_t>(v[i]);
-        }
-        Status d = buckets::BucketPropsPatch::Decode(v.substr(8), &r.patch);
+        Status d = buckets::BucketPropsPatch::Decode(v, &r.patch);
         if (!d.ok()) {
           failure =
               Status::Corruption("bucket properties record: " + d.message());

@@ -12,17 +12,6 @@ namespace {
 
 enum Level : uint32_t { kRoot = 0, kBranchLevel = 1, kSegmentLevel = 2 };
 
-Status ResultOf(const peer::Result& r) {
-  if (r.code() == 0) return Status::Ok();
-  return Status::Unavailable(r.message().empty() ? "peer refused"
-                                                 : r.message());
-}
-
-void SetResult(const Status& s, peer::Result* r) {
-  r->set_code(static_cast<uint32_t>(s.code()));
-  r->set_message(s.message());
-}
-
 auto Name(const KeyVersion& k) { return std::tie(k.type, k.bucket, k.key); }
 
 KeyVersion FromItem(const peer::AaeRepairItem& i) {
@@ -62,15 +51,15 @@ class AntiEntropy::Exchange
   using Hashes = std::function<void(std::vector<uint64_t>)>;
 
   // Sends a request; `next` runs only if this exchange is still wanted and
-  // the reply is a well-formed answer.
+  // the peer answered it with success.
   void Ask(peer::Envelope m, std::function<void(const peer::Envelope&)> next) {
     auto self = shared_from_this();
     ae_.Send(
         peer_, std::move(m),
         [self, next = std::move(next)](Status s, const peer::Envelope* reply) {
           if (!*self->alive_) return;
+          if (reply != nullptr) self->ae_.CountReceived(reply->ByteSizeLong());
           if (!s.ok()) return self->Finish(s);
-          self->ae_.CountReceived(reply->ByteSizeLong());
           next(*reply);
         });
   }
@@ -83,11 +72,6 @@ class AntiEntropy::Exchange
     r->set_level(level);
     for (uint32_t b : branches) r->add_branches(b);
     Ask(std::move(m), [this, next = std::move(next)](const peer::Envelope& e) {
-      if (!e.has_aae_tree_reply()) {
-        return Finish(Status::Unavailable("unexpected reply"));
-      }
-      Status s = ResultOf(e.aae_tree_reply().result());
-      if (!s.ok()) return Finish(s);
       const auto& h = e.aae_tree_reply().hashes();
       next(std::vector<uint64_t>(h.begin(), h.end()));
     });
@@ -142,11 +126,6 @@ class AntiEntropy::Exchange
     r->set_partition(partition_);
     for (size_t i = from; i < to; ++i) r->add_segments(segments_[i]);
     Ask(std::move(m), [this, from, to](const peer::Envelope& e) {
-      if (!e.has_aae_keys_reply()) {
-        return Finish(Status::Unavailable("unexpected reply"));
-      }
-      Status s = ResultOf(e.aae_keys_reply().result());
-      if (!s.ok()) return Finish(s);
       std::vector<KeyVersion> theirs;
       for (const auto& k : e.aae_keys_reply().keys()) {
         theirs.push_back(
@@ -154,7 +133,7 @@ class AntiEntropy::Exchange
       }
       std::vector<KeyVersion> ours;
       for (size_t i = from; i < to; ++i) {
-        s = ae_.trees_.SegmentKeys(partition_, segments_[i], &ours);
+        Status s = ae_.trees_.SegmentKeys(partition_, segments_[i], &ours);
         if (!s.ok()) return Finish(s);
       }
       Compare(std::move(ours), std::move(theirs));
@@ -216,11 +195,6 @@ class AntiEntropy::Exchange
       }
     }
     Ask(std::move(m), [this, from, to](const peer::Envelope& e) {
-      if (!e.has_aae_repair_reply()) {
-        return Finish(Status::Unavailable("unexpected reply"));
-      }
-      Status s = ResultOf(e.aae_repair_reply().result());
-      if (!s.ok()) return Finish(s);
       for (const auto& item : e.aae_repair_reply().items()) {
         object::Object incoming, merged;
         KeyVersion k = FromItem(item);
@@ -231,7 +205,7 @@ class AntiEntropy::Exchange
         }
         if (!asked) continue;
         if (!object::Object::Decode(item.object(), &incoming).ok()) continue;
-        s = ae_.host_.Merge(partition_, k, incoming, &merged);
+        Status s = ae_.host_.Merge(partition_, k, incoming, &merged);
         if (!s.ok()) return Finish(s);
       }
       repaired_ += to - from;
@@ -326,12 +300,7 @@ class AntiEntropy::Exchange
         node, std::move(m),
         [self, next = std::move(next)](Status s, const peer::Envelope* reply) {
           if (!*self->alive_) return;
-          if (!s.ok()) return self->Finish(s);
-          self->ae_.CountReceived(reply->ByteSizeLong());
-          if (!reply->has_aae_reap_reply()) {
-            return self->Finish(Status::Unavailable("unexpected reply"));
-          }
-          s = ResultOf(reply->aae_reap_reply().result());
+          if (reply != nullptr) self->ae_.CountReceived(reply->ByteSizeLong());
           if (!s.ok()) return self->Finish(s);
           const auto& h = reply->aae_reap_reply().held();
           next(std::vector<uint32_t>(h.begin(), h.end()));
@@ -482,101 +451,79 @@ void AntiEntropy::Send(const std::string& to, peer::Envelope message,
                 std::move(on_reply));
 }
 
-bool AntiEntropy::HandleRequest(const std::string& from,
-                                const peer::Envelope& message,
-                                peer::Envelope* reply) {
-  switch (message.body_case()) {
-    case peer::Envelope::kAaeTree:
-    case peer::Envelope::kAaeKeys:
-    case peer::Envelope::kAaeRepair:
-    case peer::Envelope::kAaeReap:
-      totals_.bytes_received += message.ByteSizeLong();
-      break;
-    default:
-      return false;
-  }
-  uint32_t partition = 0;
-  switch (message.body_case()) {
-    case peer::Envelope::kAaeTree:
-      partition = message.aae_tree().partition();
-      break;
-    case peer::Envelope::kAaeKeys:
-      partition = message.aae_keys().partition();
-      break;
-    case peer::Envelope::kAaeRepair:
-      partition = message.aae_repair().partition();
-      break;
-    default:
-      partition = message.aae_reap().partition();
-  }
-  if (partition >= host_.RingSize()) {
-    // Refused before anything is loaded for it: a peer cannot make this
-    // node hold trees for partitions that do not exist.
-    Status bad = Status::InvalidArgument("no such partition");
-    switch (message.body_case()) {
-      case peer::Envelope::kAaeTree:
-        SetResult(bad, reply->mutable_aae_tree_reply()->mutable_result());
-        break;
-      case peer::Envelope::kAaeKeys:
-        SetResult(bad, reply->mutable_aae_keys_reply()->mutable_result());
-        break;
-      case peer::Envelope::kAaeRepair:
-        SetResult(bad, reply->mutable_aae_repair_reply()->mutable_result());
-        break;
-      default:
-        SetResult(bad, reply->mutable_aae_reap_reply()->mutable_result());
-    }
-    totals_.bytes_sent += reply->ByteSizeLong();
-    return true;
-  }
-  switch (message.body_case()) {
-    case peer::Envelope::kAaeTree: {
-      const peer::AaeTreeRequest& r = message.aae_tree();
-      peer::AaeTreeReply* out = reply->mutable_aae_tree_reply();
-      Status s;
-      if (!trees_.Ready(r.partition())) {
-        s = Status::Unavailable("tree is being rebuilt");
-      } else if (r.level() == kRoot) {
-        out->add_hashes(trees_.Root(r.partition()));
-      } else if (r.level() == kBranchLevel) {
-        for (uint64_t h : trees_.Branches(r.partition())) out->add_hashes(h);
-      } else if (r.level() == kSegmentLevel &&
-                 static_cast<size_t>(r.branches_size()) <= kBranches) {
-        for (uint32_t b : r.branches()) {
-          if (b >= kBranches) {
-            s = Status::InvalidArgument("no such branch");
-            break;
-          }
-          for (uint64_t h : trees_.BranchSegments(r.partition(), b)) {
-            out->add_hashes(h);
-          }
+template <typename ReplyBody>
+void AntiEntropy::Answer(const peer::Envelope& request, uint32_t partition,
+                         ReplyBody* (peer::Envelope::*reply_body)(),
+                         const Messenger::Respond& respond,
+                         const std::function<Status(ReplyBody*)>& serve) {
+  totals_.bytes_received += request.ByteSizeLong();
+  peer::Envelope reply;
+  ReplyBody* out = (reply.*reply_body)();
+  // A partition the ring does not have is refused before anything is loaded
+  // for it: a peer cannot make this node hold trees that do not exist.
+  Status s = partition < host_.RingSize()
+                 ? serve(out)
+                 : Status::InvalidArgument("no such partition");
+  if (!s.ok()) out->Clear();
+  ToPeerResult(s, out->mutable_result());
+  totals_.bytes_sent += reply.ByteSizeLong();
+  respond(std::move(reply));
+}
+
+void AntiEntropy::ServeTree(const NodeName&, const peer::Envelope& request,
+                            Messenger::Respond respond) {
+  const peer::AaeTreeRequest& r = request.aae_tree();
+  Answer<peer::AaeTreeReply>(
+      request, r.partition(), &peer::Envelope::mutable_aae_tree_reply, respond,
+      [&](peer::AaeTreeReply* out) {
+        if (!trees_.Ready(r.partition())) {
+          return Status::Unavailable("tree is being rebuilt");
         }
-      } else {
-        s = Status::InvalidArgument("bad tree request");
-      }
-      if (!s.ok()) out->clear_hashes();
-      SetResult(s, out->mutable_result());
-      break;
-    }
-    case peer::Envelope::kAaeKeys: {
-      const peer::AaeKeysRequest& r = message.aae_keys();
-      peer::AaeKeysReply* out = reply->mutable_aae_keys_reply();
-      Status s;
-      if (!trees_.Ready(r.partition())) {
-        s = Status::Unavailable("tree is being rebuilt");
-      } else if (static_cast<size_t>(r.segments_size()) > kSegments) {
-        s = Status::InvalidArgument("too many segments");
-      }
-      std::vector<KeyVersion> keys;
-      for (uint32_t seg : r.segments()) {
-        if (!s.ok()) break;
-        if (seg >= kSegments) {
-          s = Status::InvalidArgument("no such segment");
-          break;
+        switch (r.level()) {
+          case kRoot:
+            out->add_hashes(trees_.Root(r.partition()));
+            return Status::Ok();
+          case kBranchLevel:
+            for (uint64_t h : trees_.Branches(r.partition())) {
+              out->add_hashes(h);
+            }
+            return Status::Ok();
+          case kSegmentLevel:
+            if (static_cast<size_t>(r.branches_size()) > kBranches) break;
+            for (uint32_t b : r.branches()) {
+              if (b >= kBranches) {
+                return Status::InvalidArgument("no such branch");
+              }
+              for (uint64_t h : trees_.BranchSegments(r.partition(), b)) {
+                out->add_hashes(h);
+              }
+            }
+            return Status::Ok();
         }
-        s = trees_.SegmentKeys(r.partition(), seg, &keys);
-      }
-      if (s.ok()) {
+        return Status::InvalidArgument("bad tree request");
+      });
+}
+
+void AntiEntropy::ServeKeys(const NodeName&, const peer::Envelope& request,
+                            Messenger::Respond respond) {
+  const peer::AaeKeysRequest& r = request.aae_keys();
+  Answer<peer::AaeKeysReply>(
+      request, r.partition(), &peer::Envelope::mutable_aae_keys_reply, respond,
+      [&](peer::AaeKeysReply* out) {
+        if (!trees_.Ready(r.partition())) {
+          return Status::Unavailable("tree is being rebuilt");
+        }
+        if (static_cast<size_t>(r.segments_size()) > kSegments) {
+          return Status::InvalidArgument("too many segments");
+        }
+        std::vector<KeyVersion> keys;
+        for (uint32_t seg : r.segments()) {
+          if (seg >= kSegments) {
+            return Status::InvalidArgument("no such segment");
+          }
+          Status s = trees_.SegmentKeys(r.partition(), seg, &keys);
+          if (!s.ok()) return s;
+        }
         for (const auto& k : keys) {
           peer::AaeKeyVersion* kv = out->add_keys();
           kv->set_type(k.type);
@@ -584,80 +531,105 @@ bool AntiEntropy::HandleRequest(const std::string& from,
           kv->set_key(k.key);
           kv->set_version(k.version);
         }
-      }
-      SetResult(s, out->mutable_result());
-      break;
-    }
-    case peer::Envelope::kAaeRepair: {
-      const peer::AaeRepairRequest& r = message.aae_repair();
-      peer::AaeRepairReply* out = reply->mutable_aae_repair_reply();
-      Status s;
-      for (const auto& item : r.items()) {
-        KeyVersion k = FromItem(item);
-        object::Object result;
-        std::optional<uint64_t> sent;
-        if (!item.object().empty()) {
-          object::Object incoming;
-          // A malformed object is skipped; the rest of the batch proceeds.
-          if (!object::Object::Decode(item.object(), &incoming).ok()) continue;
-          sent = VersionHash(incoming);
-          if (!host_.ShouldHold(host_.self(), r.partition(), k)) continue;
-          s = host_.Merge(r.partition(), k, incoming, &result);
-        } else {
-          s = host_.Read(r.partition(), k, &result);
-          if (s.IsNotFound()) {
-            s = Status::Ok();
-            continue;
-          }
+        return Status::Ok();
+      });
+}
+
+void AntiEntropy::ServeRepair(const NodeName&, const peer::Envelope& request,
+                              Messenger::Respond respond) {
+  const peer::AaeRepairRequest& r = request.aae_repair();
+  Answer<peer::AaeRepairReply>(
+      request, r.partition(), &peer::Envelope::mutable_aae_repair_reply,
+      respond, [&](peer::AaeRepairReply* out) {
+        for (const auto& item : r.items()) {
+          Status s = RepairOne(r.partition(), item, out);
+          if (!s.ok()) return s;
         }
-        if (!s.ok()) break;
-        if (!result.empty() && (!sent || *sent != VersionHash(result))) {
-          peer::AaeRepairItem* back = out->add_items();
-          back->set_type(item.type());
-          back->set_bucket(item.bucket());
-          back->set_key(item.key());
-          back->set_object(result.Encode());
-        }
-      }
-      if (!s.ok()) out->clear_items();
-      SetResult(s, out->mutable_result());
-      break;
+        return Status::Ok();
+      });
+}
+
+// Merges what the peer sent for one key (or reads this replica's copy when
+// it sent nothing) and adds this replica's object to `out` when it differs
+// from what was sent.
+Status AntiEntropy::RepairOne(uint32_t partition,
+                              const peer::AaeRepairItem& item,
+                              peer::AaeRepairReply* out) {
+  KeyVersion k = FromItem(item);
+  object::Object result;
+  std::optional<uint64_t> sent;
+  if (!item.object().empty()) {
+    object::Object incoming;
+    // A malformed object is skipped; the rest of the batch proceeds.
+    if (!object::Object::Decode(item.object(), &incoming).ok()) {
+      return Status::Ok();
     }
-    case peer::Envelope::kAaeReap: {
-      const peer::AaeReapRequest& r = message.aae_reap();
-      peer::AaeReapReply* out = reply->mutable_aae_reap_reply();
-      Status s;
-      for (int i = 0; i < r.keys_size(); ++i) {
-        const auto& kv = r.keys(i);
-        KeyVersion k{kv.type(), kv.bucket(), kv.key(), kv.version()};
-        object::Object o;
-        Status read = host_.Read(r.partition(), k, &o);
-        if (read.IsNotFound()) {
-          // No copy: fine for a node that is no replica of the key; a
-          // replica without the tombstone has yet to receive it.
-          if (!host_.ShouldHold(host_.self(), r.partition(), k)) {
+    sent = VersionHash(incoming);
+    if (!host_.ShouldHold(host_.self(), partition, k)) return Status::Ok();
+    Status s = host_.Merge(partition, k, incoming, &result);
+    if (!s.ok()) return s;
+  } else {
+    Status s = host_.Read(partition, k, &result);
+    if (s.IsNotFound()) return Status::Ok();
+    if (!s.ok()) return s;
+  }
+  if (!result.empty() && (!sent || *sent != VersionHash(result))) {
+    peer::AaeRepairItem* back = out->add_items();
+    back->set_type(item.type());
+    back->set_bucket(item.bucket());
+    back->set_key(item.key());
+    back->set_object(result.Encode());
+  }
+  return Status::Ok();
+}
+
+void AntiEntropy::ServeReap(const NodeName&, const peer::Envelope& request,
+                            Messenger::Respond respond) {
+  const peer::AaeReapRequest& r = request.aae_reap();
+  Answer<peer::AaeReapReply>(
+      request, r.partition(), &peer::Envelope::mutable_aae_reap_reply, respond,
+      [&](peer::AaeReapReply* out) {
+        for (int i = 0; i < r.keys_size(); ++i) {
+          if (HoldsTombstone(r.partition(), r.keys(i), r.remove())) {
             out->add_held(static_cast<uint32_t>(i));
           }
-          continue;
         }
-        if (!read.ok()) continue;
-        if (!o.IsTombstone() || VersionHash(o) != kv.version()) continue;
-        if (r.remove()) {
-          if (!host_.Remove(r.partition(), k).ok()) continue;
-          ++totals_.tombstones_reaped;
-          ++partitions_[r.partition()].tombstones_reaped;
-          partitions_[r.partition()].partition = r.partition();
-        }
-        out->add_held(static_cast<uint32_t>(i));
-      }
-      SetResult(s, out->mutable_result());
-      break;
-    }
-    default:
-      return false;
+        return Status::Ok();
+      });
+}
+
+// Whether this node may let the tombstone `kv` go: it holds exactly that
+// tombstone (removing it too when `remove`), or, being no replica of the
+// key, no copy at all.
+bool AntiEntropy::HoldsTombstone(uint32_t partition,
+                                 const peer::AaeKeyVersion& kv, bool remove) {
+  KeyVersion k{kv.type(), kv.bucket(), kv.key(), kv.version()};
+  object::Object o;
+  Status read = host_.Read(partition, k, &o);
+  if (read.IsNotFound()) {
+    // No copy: fine for a node that is no replica of the key; a replica
+    // without the tombstone has yet to receive it.
+    return !host_.ShouldHold(host_.self(), partition, k);
   }
-  totals_.bytes_sent += reply->ByteSizeLong();
+  if (!read.ok()) return false;
+  if (!o.IsTombstone() || VersionHash(o) != kv.version()) return false;
+  if (remove) {
+    if (!host_.Remove(partition, k).ok()) return false;
+    ++totals_.tombstones_reaped;
+    PartitionAae& p = partitions_[partition];
+    ++p.tombstones_reaped;
+    p.partition = partition;
+  }
   return true;
+}
+
+std::optional<uint64_t> AaeStatus::RootOf(uint32_t partition) const {
+  for (const PartitionAae& p : partitions) {
+    if (p.partition == partition) {
+      return p.ready ? std::optional<uint64_t>(p.root) : std::nullopt;
+    }
+  }
+  return std::nullopt;
 }
 
 AaeStatus AntiEntropy::status() {

@@ -40,14 +40,18 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "replication/aae/tree.h"
 #include "replication/env.h"
+#include "replication/messenger.h"
 #include "replication/object/object.h"
-#include "base/status.h"
 
 namespace causeway::peer {
 class Envelope;
-}
+class AaeRepairItem;
+class AaeRepairReply;
+class AaeKeyVersion;
+}  // namespace causeway::peer
 
 namespace causeway::replication::aae {
 
@@ -78,7 +82,7 @@ struct AaeTiming {
 // What AntiEntropy needs from the node around it.
 class Host {
  public:
-  using ReplyFn = std::function<void(Status, const peer::Envelope*)>;
+  using ReplyFn = Messenger::ReplyFn;
   virtual ~Host() = default;
   virtual std::string self() const = 0;
   // Partitions in the ring; requests naming others are refused.
@@ -133,6 +137,10 @@ struct AaeStatus {
   uint64_t rebuilds_done = 0;
   uint32_t rebuilds_pending = 0;
   std::vector<PartitionAae> partitions;  // held now, or exchanged before
+
+  // The root hash of `partition`'s tree; nullopt when the partition is not
+  // listed or its tree is being rebuilt.
+  std::optional<uint64_t> RootOf(uint32_t partition) const;
 };
 
 class AntiEntropy {
@@ -144,9 +152,16 @@ class AntiEntropy {
 
   // Starts rebuild ticks and, when enabled, exchanges.
   void Start();
-  // Answers an anti-entropy request; false if `message` is not one.
-  bool HandleRequest(const std::string& from, const peer::Envelope& message,
-                     peer::Envelope* reply);
+  // The anti-entropy requests a peer sends during its exchanges (rows of
+  // the Messenger's table).
+  void ServeTree(const NodeName& from, const peer::Envelope& request,
+                 Messenger::Respond respond);
+  void ServeKeys(const NodeName& from, const peer::Envelope& request,
+                 Messenger::Respond respond);
+  void ServeRepair(const NodeName& from, const peer::Envelope& request,
+                   Messenger::Respond respond);
+  void ServeReap(const NodeName& from, const peer::Envelope& request,
+                 Messenger::Respond respond);
   // Counts a message received (for bytes_received).
   void CountReceived(size_t bytes) { totals_.bytes_received += bytes; }
   AaeStatus status();
@@ -166,6 +181,17 @@ class AntiEntropy {
                 uint64_t repaired, uint64_t reaped);
   void Send(const std::string& to, peer::Envelope message,
             Host::ReplyFn on_reply);
+  // Answers `request` (about `partition`) with the reply body `serve` fills
+  // in, counting the bytes both ways.
+  template <typename ReplyBody>
+  void Answer(const peer::Envelope& request, uint32_t partition,
+              ReplyBody* (peer::Envelope::*reply_body)(),
+              const Messenger::Respond& respond,
+              const std::function<Status(ReplyBody*)>& serve);
+  Status RepairOne(uint32_t partition, const peer::AaeRepairItem& item,
+                   peer::AaeRepairReply* out);
+  bool HoldsTombstone(uint32_t partition, const peer::AaeKeyVersion& kv,
+                      bool remove);
 
   Env& env_;
   Trees& trees_;

@@ -11,6 +11,9 @@
 
 namespace causeway::replication::buckets {
 
+// The bucket type every node has from the start.
+inline constexpr const char* kDefaultType = "default";
+
 // A quorum setting: a number of replicas or one of Riak's symbolic values.
 class Quorum {
  public:
@@ -23,7 +26,9 @@ class Quorum {
   enum class Kind { kDefault, kOne, kQuorum, kAll, kNumber };
 
   constexpr Quorum() = default;
-  static constexpr Quorum Number(uint32_t n) { return Quorum(Kind::kNumber, n); }
+  static constexpr Quorum Number(uint32_t n) {
+    return Quorum(Kind::kNumber, n);
+  }
   static constexpr Quorum One() { return Quorum(Kind::kOne, 0); }
   static constexpr Quorum Majority() { return Quorum(Kind::kQuorum, 0); }
   static constexpr Quorum All() { return Quorum(Kind::kAll, 0); }

@@ -263,23 +263,22 @@ void Cluster::MergeGossip(const NodeName& from, const peer::Envelope& message) {
   MergeProps(g.props());
 }
 
-bool Cluster::OnMessage(const NodeName& from, const peer::Envelope& message) {
+void Cluster::NoteHeard(const NodeName& from) {
   last_heard_[from] = env_.MonotonicMillis();
-  switch (message.body_case()) {
-    case peer::Envelope::kHeartbeat:
-      return true;
-    case peer::Envelope::kGossip:
-      MergeGossip(from, message);
-      return true;
-    case peer::Envelope::kJoin:
-      HandleJoin(message);
-      return true;
-    default:
-      return false;
-  }
 }
 
-void Cluster::HandleJoin(const peer::Envelope& message) {
+void Cluster::ServeHeartbeat(const NodeName&, const peer::Envelope&,
+                             Messenger::Respond) {
+  // Hearing from the peer at all is what counts (NoteHeard).
+}
+
+void Cluster::ServeGossip(const NodeName& from, const peer::Envelope& message,
+                          Messenger::Respond) {
+  MergeGossip(from, message);
+}
+
+void Cluster::ServeJoin(const NodeName&, const peer::Envelope& message,
+                        Messenger::Respond) {
   const peer::Member& pm = message.join().member();
   Status s;
   const Member* known = state_.Find(pm.name());
@@ -306,6 +305,8 @@ void Cluster::HandleJoin(const peer::Envelope& message) {
     Adopt(next);
     last_heard_[pm.name()] = env_.MonotonicMillis();
   }
+  // Answered at the address the joiner gave: a node not yet a member has
+  // none in this node's ring.
   peer::Envelope reply;
   reply.set_request_id(message.request_id());
   ToPeerResult(s, reply.mutable_join_reply()->mutable_result());
@@ -342,21 +343,16 @@ void Cluster::RequestJoin(const std::string& seed_address, uint64_t version,
       "", seed_address, std::move(m), timing_.request_timeout_ms,
       [this, done = std::move(done), seed_address, may_retry](
           Status s, const peer::Envelope* reply) {
-        if (!s.ok()) {
+        if (reply == nullptr) {
           done(Status::Unavailable(
               "no answer from seed " + seed_address + " (" + s.message() +
               "); if it did take the join, this node completes it when the "
               "cluster's gossip reaches it"));
           return;
         }
-        if (!reply->has_join_reply()) {
-          done(Status::Unavailable("unexpected reply from seed"));
-          return;
-        }
         RingState joined;
         const bool ring_ok =
             RingState::FromProto(reply->join_reply().ring(), &joined);
-        s = FromPeerResult(reply->join_reply().result());
         const Member* was = ring_ok ? joined.Find(self_.name) : nullptr;
         if (s.code() == Status::Code::kPreconditionFailed && may_retry &&
             was != nullptr && was->status == MemberStatus::kRemoved) {

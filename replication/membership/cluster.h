@@ -18,12 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "replication/bucket_registry.h"
 #include "replication/env.h"
 #include "replication/membership/ring_state.h"
 #include "replication/messenger.h"
 #include "storage/engine.h"
-#include "base/status.h"
 
 namespace causeway::peer {
 class Envelope;
@@ -70,9 +70,16 @@ class Cluster {
   std::vector<PeerView> Peers() const;
   bool removed() const;
 
-  // Called for every message from a peer (liveness), and for the kinds this
-  // class owns. Returns true if it consumed the message.
-  bool OnMessage(const NodeName& from, const peer::Envelope& message);
+  // Any message from `from` counts as a heartbeat.
+  void NoteHeard(const NodeName& from);
+  // The peer messages this class answers (rows of the Messenger's table).
+  void ServeHeartbeat(const NodeName& from, const peer::Envelope& message,
+                      Messenger::Respond respond);
+  void ServeGossip(const NodeName& from, const peer::Envelope& message,
+                   Messenger::Respond respond);
+  // Answers a join request (which may be a late or duplicated copy).
+  void ServeJoin(const NodeName& from, const peer::Envelope& message,
+                 Messenger::Respond respond);
 
   // Joins the cluster that the node at `seed_address` belongs to. If the
   // answer is lost, the join may still have been recorded there; the node
@@ -105,8 +112,6 @@ class Cluster {
   void MergeProps(
       const google::protobuf::RepeatedPtrField<peer::PropsEntry>& in);
   void MergeGossip(const NodeName& from, const peer::Envelope& message);
-  // Answers a join request (which may be a late or duplicated copy).
-  void HandleJoin(const peer::Envelope& message);
   void RequestJoin(const std::string& seed_address, uint64_t version,
                    bool may_retry, std::function<void(Status)> done);
   // True while this node knows of no other node at all: it never joined a

@@ -66,11 +66,15 @@ class AaeSim : public ::testing::Test {
   // With three nodes and n_val 3 every node holds every partition: trees
   // and objects must be identical everywhere.
   bool Identical() {
+    std::vector<replication::aae::AaeStatus> views;
+    for (size_t i = 1; i <= names_.size(); ++i) {
+      views.push_back(N(i).core().AaeView());
+    }
     for (uint32_t p = 0; p < kRing; ++p) {
-      auto root = N(1).core().AaeRoot(p);
+      auto root = views[0].RootOf(p);
       if (!root) return false;
-      for (size_t i = 2; i <= names_.size(); ++i) {
-        if (N(i).core().AaeRoot(p) != root) return false;
+      for (const auto& view : views) {
+        if (view.RootOf(p) != root) return false;
       }
     }
     auto objects = Objects(N(1));

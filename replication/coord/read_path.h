@@ -1,0 +1,35 @@
+#pragma once
+// ReadPath: a client read from request to answer. It plans the replicas
+// (Router), resolves r and pr against the bucket's properties, and runs the
+// get coordinator (coordinators.h), which also repairs stale replicas once
+// every one has answered.
+
+#include <functional>
+
+#include "replication/coord/replicas.h"
+#include "replication/coord/route.h"
+#include "replication/env.h"
+#include "replication/requests.h"
+
+namespace causeway::replication::coord {
+
+class ReadPath {
+ public:
+  // Every reference must outlive this object.
+  ReadPath(Env& env, const Router& router, Replicas& replicas,
+           uint64_t timeout_ms)
+      : env_(env),
+        router_(router),
+        replicas_(replicas),
+        timeout_ms_(timeout_ms) {}
+
+  void Get(GetRequest request, std::function<void(GetResult)> done);
+
+ private:
+  Env& env_;
+  const Router& router_;
+  Replicas& replicas_;
+  const uint64_t timeout_ms_;
+};
+
+}  // namespace causeway::replication::coord
