@@ -19,6 +19,9 @@
 #include <sstream>
 #include <vector>
 
+#include "base/host_port.h"
+#include "base/printable.h"
+
 namespace causeway::node {
 namespace {
 
@@ -536,13 +539,6 @@ Status CheckQuorum(const char* name, const char* flag,
   return Status::Ok();
 }
 
-bool HasSpaceOrControl(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7F;
-  });
-}
-
 // An IP literal that means "every interface": peers cannot dial it.
 bool IsWildcardAddress(std::string_view host) {
   std::string h(host);
@@ -862,9 +858,7 @@ std::string PeerAddress(const NodeOptions& options, uint16_t bound_port) {
   const std::string& host = options.peer_advertise_host.empty()
                                 ? options.peer_host
                                 : options.peer_advertise_host;
-  const bool bare_v6 = host.find(':') != std::string::npos &&
-                       !(host.front() == '[' && host.back() == ']');
-  return (bare_v6 ? "[" + host + "]" : host) + ":" + std::to_string(bound_port);
+  return FormatHostPort(host, bound_port);
 }
 
 Status ReadClusterSecret(const std::string& path, std::string* secret,

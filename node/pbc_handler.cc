@@ -1,13 +1,15 @@
 #include "node/pbc_handler.h"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "base/host_port.h"
+#include "base/printable.h"
+#include "base/status.h"
 #include "node/stats.h"
 #include "proto/admin.pb.h"
 #include "proto/riak.pb.h"
@@ -15,7 +17,6 @@
 #include "replication/causal/version_vector.h"
 #include "replication/core.h"
 #include "replication/object/object.h"
-#include "base/status.h"
 
 namespace causeway::node {
 
@@ -60,30 +61,15 @@ uint64_t SteadyClockUs() {
 
 // Bucket and key names are arbitrary bytes; an error message quotes them in
 // a form any terminal or log can show.
-std::string Printable(std::string_view s) {
-  std::string out;
-  bool cut = s.size() > kMaxQuotedName;
-  if (cut) s = s.substr(0, kMaxQuotedName);
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[5];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-      out += buf;
-    }
-  }
-  if (cut) out += "...";
-  return out;
-}
+std::string Quote(std::string_view s) { return Printable(s, kMaxQuotedName); }
 
 std::string Describe(const ObjectId& id) {
-  return "'" + Printable(id.type) + "/" + Printable(id.bucket) + "/" +
-         Printable(id.key) + "'";
+  return "'" + Quote(id.type) + "/" + Quote(id.bucket) + "/" + Quote(id.key) +
+         "'";
 }
 
 std::string DescribeBucket(const std::string& type, const std::string& bucket) {
-  return "'" + Printable(type) + "/" + Printable(bucket) + "'";
+  return "'" + Quote(type) + "/" + Quote(bucket) + "'";
 }
 
 std::string TypeOrDefault(bool has_type, const std::string& type) {
@@ -516,7 +502,7 @@ void HandleListBuckets(const StatePtr& st, const Frame& f,
   // Room for the frame's own overhead under the limit.
   size_t limit =
       st->options.max_frame_bytes > 64 ? st->options.max_frame_bytes - 64 : 0;
-  std::string what = "listing the buckets of type '" + Printable(type) + "'";
+  std::string what = "listing the buckets of type '" + Quote(type) + "'";
   st->core.ListBuckets(type, [st, r, listing, stream, add, limit, what](
                                  const Status& status,
                                  std::vector<std::string> items, bool done) {
@@ -682,12 +668,12 @@ void HandleGetBucketType(PbcHandler::State& st, const Frame& f,
   Status s = st.core.GetBucketTypeProps(req.type(), &props);
   if (s.IsNotFound()) {
     return Finish(r, EncodeErrorFrame(pbc::ErrorCode::kNotFound,
-                                      "bucket type '" + Printable(req.type()) +
+                                      "bucket type '" + Quote(req.type()) +
                                           "' does not exist"));
   }
   if (!s.ok()) {
     return FinishWithStatus(
-        r, "reading bucket type '" + Printable(req.type()) + "'", s);
+        r, "reading bucket type '" + Quote(req.type()) + "'", s);
   }
   pbc::RpbGetBucketResp resp;
   ToRpbBucketProps(props, resp.mutable_props());
@@ -703,7 +689,7 @@ void HandleSetBucketType(PbcHandler::State& st, const Frame& f,
   if (req.type().empty()) {
     return FinishBadRequest(st, r, "set bucket type: the type name is empty");
   }
-  std::string what = "setting bucket type '" + Printable(req.type()) + "'";
+  std::string what = "setting bucket type '" + Quote(req.type()) + "'";
   BucketPropsPatch patch;
   if (!PatchOrReject(st, r, req.props(), what, &patch)) return;
   ++st.stats.other_requests;
@@ -747,15 +733,8 @@ void HandlePreflist(PbcHandler::State& st, const Frame& f, PbcResponder& r) {
 constexpr size_t kMaxNodeNameBytes = 255;
 constexpr size_t kMaxAddressBytes = 255 + 1 + 5;
 
-bool HasSpaceOrControl(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u <= 0x20 || u == 0x7f;
-  });
-}
-
-// HOST:PORT (a bracketed IPv6 host is fine) with a port in 1..65535; the
-// empty string when it is acceptable, else what is wrong with it.
+// HOST:PORT (base/host_port.h) within the length limit; the empty string
+// when it is acceptable, else what is wrong with it.
 std::string CheckPeerAddress(std::string_view a) {
   if (a.empty()) return "the seed address is empty";
   if (a.size() > kMaxAddressBytes) {
@@ -763,22 +742,13 @@ std::string CheckPeerAddress(std::string_view a) {
            std::to_string(kMaxAddressBytes) + " bytes";
   }
   if (HasSpaceOrControl(a)) {
-    return "the seed address '" + Printable(a) +
+    return "the seed address '" + Quote(a) +
            "' contains spaces or control characters";
   }
-  size_t colon = a.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return "the seed address '" + Printable(a) +
-           "' is not HOST:PORT (the seed's peer port)";
-  }
-  std::string_view port = a.substr(colon + 1);
-  uint32_t value = 0;
-  auto [end, ec] =
-      std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || port.size() > 5 || ec != std::errc() ||
-      end != port.data() + port.size() || value == 0 || value > 65535) {
-    return "the seed address '" + Printable(a) +
-           "' does not end in a port number 1-65535";
+  HostPort parsed;
+  if (Status s = ParseHostPort(a, &parsed); !s.ok()) {
+    return "the seed address '" + Quote(a) +
+           "' is not HOST:PORT with the seed's peer port (" + s.message() + ")";
   }
   return "";
 }
@@ -794,7 +764,7 @@ void HandleClusterJoin(const StatePtr& st, const Frame& f,
     return FinishBadRequest(*st, *r, "cluster join: " + problem);
   }
   ++st->stats.other_requests;
-  std::string what = "joining the cluster of " + Printable(req.seed());
+  std::string what = "joining the cluster of " + Quote(req.seed());
   st->core.Join(req.seed(), [r, what](Status status) {
     if (!status.ok()) return FinishWithStatus(*r, what, status);
     Finish(*r, EncodeFrame(pbc::Code::kClusterJoinResp));
@@ -812,15 +782,15 @@ void HandleClusterLeave(const StatePtr& st, const Frame& f,
   if (node.size() > kMaxNodeNameBytes || HasSpaceOrControl(node)) {
     return FinishBadRequest(
         *st, *r,
-        "cluster leave: '" + Printable(node) +
+        "cluster leave: '" + Quote(node) +
             "' is not a node name (at most 255 bytes, no spaces or control "
             "characters)");
   }
   ++st->stats.other_requests;
   std::string what =
-      node.empty() ? "leaving the cluster (node " +
-                         Printable(st->core.config().name) + ")"
-                   : "making node " + Printable(node) + " leave the cluster";
+      node.empty()
+          ? "leaving the cluster (node " + Quote(st->core.config().name) + ")"
+          : "making node " + Quote(node) + " leave the cluster";
   st->core.Leave(node, [r, what](Status status) {
     if (!status.ok()) return FinishWithStatus(*r, what, status);
     Finish(*r, EncodeFrame(pbc::Code::kClusterLeaveResp));

@@ -8,13 +8,15 @@
 
 #include <algorithm>
 #include <boost/asio.hpp>
-#include <charconv>
 #include <chrono>
 #include <deque>
 #include <random>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
+
+#include "base/host_port.h"
+#include "base/printable.h"
 
 namespace causeway::node {
 
@@ -239,44 +241,7 @@ std::chrono::milliseconds Ms(uint64_t ms) {
 
 // Names and cluster names come from unauthenticated peers: keep control
 // characters and length out of the log.
-std::string Printable(std::string_view s) {
-  constexpr size_t kMax = 80;
-  std::string out;
-  for (char c : s.substr(0, kMax)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f) {
-      out.push_back(c);
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
-  if (s.size() > kMax) out += "...";
-  return out;
-}
-
-// HOST:PORT or [V6HOST]:PORT.
-bool ParseAddress(std::string_view address, std::string* host,
-                  std::string* port) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  std::string_view h = address.substr(0, colon);
-  std::string_view p = address.substr(colon + 1);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
-    h = h.substr(1, h.size() - 2);
-  }
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-  if (h.empty() || p.empty() || ec != std::errc() ||
-      end != p.data() + p.size() || value == 0 || value > 65535) {
-    return false;
-  }
-  host->assign(h);
-  port->assign(p);
-  return true;
-}
+constexpr size_t kMaxShownBytes = 80;
 
 struct Outgoing {
   std::array<char, 4> header{};
@@ -511,7 +476,7 @@ class Link : public std::enable_shared_from_this<Link> {
       }
       if (!quiet) {
         spdlog::info("peer: connection {} {} ({}) closed: {}", direction,
-                     Printable(peer_name_), remote_, reason);
+                     Printable(peer_name_, kMaxShownBytes), remote_, reason);
       }
     }
     hub_->OnLinkClosed(*this, kind, reason);
@@ -587,7 +552,7 @@ class Link : public std::enable_shared_from_this<Link> {
           // Not routine like a peer going away: say it louder.
           ++hub_->stats.frames_rejected;
           spdlog::warn("peer: closing connection with {} ({}): {}",
-                       Printable(peer_name_), remote_, reason);
+                       Printable(peer_name_, kMaxShownBytes), remote_, reason);
           Close(reason, /*quiet=*/true);
         } else {
           Close(reason);  // a handshake failure, logged as one
@@ -638,17 +603,19 @@ class Link : public std::enable_shared_from_this<Link> {
     }
     const PeerTransportOptions& o = hub_->options;
     if (hello.cluster != o.cluster_name) {
-      Close("peer '" + Printable(hello.node) + "' is in cluster '" +
-            Printable(hello.cluster) + "', not '" + o.cluster_name + "'");
+      Close("peer '" + Printable(hello.node, kMaxShownBytes) +
+            "' is in cluster '" + Printable(hello.cluster, kMaxShownBytes) +
+            "', not '" + o.cluster_name + "'");
       return;
     }
     if (hello.node == o.node_name) {
-      Close("peer claims this node's own name '" + Printable(hello.node) + "'");
+      Close("peer claims this node's own name '" +
+            Printable(hello.node, kMaxShownBytes) + "'");
       return;
     }
     if (!expected_name_.empty() && hello.node != expected_name_) {
-      Close("expected node '" + Printable(expected_name_) + "', found '" +
-            Printable(hello.node) + "'");
+      Close("expected node '" + Printable(expected_name_, kMaxShownBytes) +
+            "', found '" + Printable(hello.node, kMaxShownBytes) + "'");
       return;
     }
     if (hello.nonce == own_nonce_) {
@@ -677,7 +644,7 @@ class Link : public std::enable_shared_from_this<Link> {
         peer_wire::ComputeMac(o.secret, peer_role, o.cluster_name, peer_name_,
                               o.node_name, peer_nonce_, own_nonce_);
     if (!peer_wire::MacEquals(mac, expected)) {
-      Close("peer '" + Printable(peer_name_) +
+      Close("peer '" + Printable(peer_name_, kMaxShownBytes) +
             "' failed to prove the cluster secret (secrets differ?)");
       return;
     }
@@ -694,7 +661,7 @@ class Link : public std::enable_shared_from_this<Link> {
     spdlog::info(
         "peer: authenticated {} {} ({})",
         role_ == Role::kInitiator ? "connection to" : "connection from",
-        Printable(peer_name_), remote_);
+        Printable(peer_name_, kMaxShownBytes), remote_);
     hub_->OnLinkReady(*this);
   }
 
@@ -810,21 +777,24 @@ std::shared_ptr<Peer> Hub::FindOrCreatePeer(const std::string& to,
   if (it != map.end()) {
     Peer& peer = *it->second;
     if (!to.empty() && !address.empty() && address != peer.address) {
-      std::string host, port;
-      if (ParseAddress(address, &host, &port)) {
+      HostPort parsed;
+      if (ParseHostPort(address, &parsed).ok()) {
         // The member moved. A live connection stays (the name was proved);
         // the next one dials the new address.
-        spdlog::info("peer: {} is now at {} (was {})", Printable(to),
-                     Printable(address), Printable(peer.address));
+        spdlog::info("peer: {} is now at {} (was {})",
+                     Printable(to, kMaxShownBytes),
+                     Printable(address, kMaxShownBytes),
+                     Printable(peer.address, kMaxShownBytes));
         peer.address = address;
       }
     }
     return it->second;
   }
-  std::string host, port;
-  if (!ParseAddress(address, &host, &port)) {
-    spdlog::warn("peer: cannot send to '{}': bad address '{}'", Printable(to),
-                 Printable(address));
+  HostPort parsed;
+  if (!ParseHostPort(address, &parsed).ok()) {
+    spdlog::warn("peer: cannot send to '{}': bad address '{}'",
+                 Printable(to, kMaxShownBytes),
+                 Printable(address, kMaxShownBytes));
     return nullptr;
   }
   auto peer = std::make_shared<Peer>(io);
@@ -971,9 +941,9 @@ void Hub::ArmBackoff(const std::shared_ptr<Peer>& peer) {
 }
 
 void Hub::Connect(const std::shared_ptr<Peer>& peer) {
-  std::string host, port;
+  HostPort target;
   // Checked when the address was recorded.
-  ParseAddress(peer->address, &host, &port);
+  ParseHostPort(peer->address, &target);
   peer->phase = Peer::Phase::kConnecting;
   ++stats.connects_attempted;
   const uint64_t id = next_link_id++;
@@ -981,7 +951,7 @@ void Hub::Connect(const std::shared_ptr<Peer>& peer) {
                                      peer->address, peer->name, peer);
   links.emplace(id, link);
   peer->link = link;
-  link->Connect(host, port);
+  link->Connect(target.host, std::to_string(target.port));
 }
 
 void Hub::OnLinkReady(Link& link) {
@@ -1039,14 +1009,14 @@ void Hub::OnLinkClosed(Link& link, CloseKind kind, const std::string& reason) {
     ReportUnreachable(*peer);
     if (kind == CloseKind::kConnectFailed) {
       const std::string who =
-          peer->name.empty() ? "seed" : Printable(peer->name);
+          peer->name.empty() ? "seed" : Printable(peer->name, kMaxShownBytes);
       if (!peer->reported_unreachable) {
         peer->reported_unreachable = true;
         spdlog::warn("peer: cannot reach {} at {}: {}; retrying with backoff",
-                     who, Printable(peer->address), reason);
+                     who, Printable(peer->address, kMaxShownBytes), reason);
       } else {
         spdlog::debug("peer: still cannot reach {} at {}: {}", who,
-                      Printable(peer->address), reason);
+                      Printable(peer->address, kMaxShownBytes), reason);
       }
     }
   }
