@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "node/json.h"
+#include "node/prometheus.h"
 #include "node/stats.h"
 
 namespace causeway::node {
@@ -392,90 +393,6 @@ void AddStatsRoutes(AdminHttp& http, std::string node_name, Stats& stats,
 
 namespace {
 
-// A JSON writer for the admin pages: objects and arrays nest, commas are
-// placed for the caller, strings are escaped.
-class JsonWriter {
- public:
-  explicit JsonWriter(std::string* out) : out_(out) {}
-
-  void BeginObject() { Open('{'); }
-  void EndObject() { Close('}'); }
-  void BeginArray() { Open('['); }
-  void EndArray() { Close(']'); }
-  // The key of the next value inside an object.
-  void Key(std::string_view key) {
-    Separate();
-    AppendJsonString(out_, key);
-    out_->push_back(':');
-    after_key_ = true;
-  }
-  void String(std::string_view v) {
-    Separate();
-    AppendJsonString(out_, v);
-  }
-  void Uint(uint64_t v) {
-    Separate();
-    out_->append(std::to_string(v));
-  }
-  void Bool(bool v) {
-    Separate();
-    out_->append(v ? "true" : "false");
-  }
-  void Null() {
-    Separate();
-    out_->append("null");
-  }
-  // A value already rendered as JSON.
-  void Raw(std::string_view json) {
-    Separate();
-    out_->append(json);
-  }
-  void Strings(const std::vector<std::string>& values) {
-    BeginArray();
-    for (const auto& v : values) String(v);
-    EndArray();
-  }
-
- private:
-  void Separate() {
-    if (after_key_) {
-      after_key_ = false;
-    } else if (!first_.empty()) {
-      if (!first_.back()) out_->push_back(',');
-      first_.back() = false;
-    }
-  }
-  void Open(char c) {
-    Separate();
-    out_->push_back(c);
-    first_.push_back(true);
-  }
-  void Close(char c) {
-    out_->push_back(c);
-    first_.pop_back();
-  }
-
-  std::string* out_;
-  std::vector<bool> first_;  // per open container: nothing written in it yet
-  bool after_key_ = false;
-};
-
-std::string PromLabel(std::string_view text) {
-  std::string out;
-  for (char c : SanitizeUtf8(text)) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // One number shown in /stats (`json`, when the caller renders JSON from
 // the list) and /metrics (`metric`, one sample).
 struct Figure {
@@ -557,14 +474,14 @@ std::string PeerStatsJson(const PeerTransportStats& stats) {
 // Families of one sample each, labelled with the node name.
 std::string FiguresPrometheus(const std::vector<Figure>& figures,
                               const std::string& node_name) {
-  const std::string label = "{node=\"" + PromLabel(node_name) + "\"} ";
   std::string out;
+  PrometheusWriter w(&out, node_name);
   for (const Figure& f : figures) {
-    out.append("# HELP ").append(f.metric).append(" ").append(f.help);
-    out.append("\n# TYPE ").append(f.metric);
-    out.append(f.counter ? " counter\n" : " gauge\n");
-    out.append(f.metric).append(label).append(std::to_string(f.value));
-    out.push_back('\n');
+    if (f.counter) {
+      w.Counter(f.metric, f.help, f.value);
+    } else {
+      w.Gauge(f.metric, f.help, f.value);
+    }
   }
   return out;
 }

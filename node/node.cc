@@ -26,6 +26,7 @@
 #include "node/admin_http.h"
 #include "node/asio_env.h"
 #include "node/faults.h"
+#include "node/json.h"
 #include "node/pbc_server.h"
 #include "node/peer_transport.h"
 #include "node/stats.h"
@@ -482,12 +483,22 @@ Status SetUpLogging(const NodeOptions& options) {
 
 Status WritePortsFile(const std::string& path, uint16_t pb_port,
                       uint16_t http_port, uint16_t peer_port) {
+  std::string json;
+  JsonWriter w(&json);
+  w.BeginObject();
+  w.Key("pb");
+  w.Uint(pb_port);
+  w.Key("http");
+  w.Uint(http_port);
+  if (peer_port != 0) {
+    w.Key("peer");
+    w.Uint(peer_port);
+  }
+  w.EndObject();
   const std::string temp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << "{\"pb\":" << pb_port << ",\"http\":" << http_port;
-    if (peer_port != 0) out << ",\"peer\":" << peer_port;
-    out << "}\n";
+    out << json << "\n";
     out.flush();
     if (!out) {
       std::error_code ignored;
