@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -295,12 +294,6 @@ const std::vector<Setting>& Settings() {
         "on a CPU nothing else wants, yielding it at once to request "
         "handling (false: at --compaction-nice)",
         BoolField(&NodeOptions::compaction_idle));
-    top("compaction_slices", "BOOL", d.compaction_slices ? "true" : "false",
-        "With --compaction-idle, pause that thread for 50 us after every "
-        "0.5 ms of writing tables, so its CPU takes over waiting threads: "
-        "a lower put tail on busy CPUs, but on saturated ones flushes can "
-        "fall behind and peers time out (experimental; docs/design-notes.md)",
-        BoolField(&NodeOptions::compaction_slices));
     top("compaction_nice", "N", std::to_string(d.compaction_nice),
         "Nice value (0 to 19) of LevelDB's flush and compaction thread "
         "when not idle: above 0, request handling goes first when the CPUs "
@@ -920,19 +913,11 @@ Status ReadClusterSecret(const std::string& path, std::string* secret,
 }
 
 // The nodes of a cluster receive the same writes, so memtables of one size
-// fill, flush and compact at the same moments on every node, and those
-// moments made the slowest puts on a shared machine. Each node therefore
-// takes its own size from the top fifth below the configured one (never
-// above it, so write_buffer_mb stays the most memory a memtable takes), as
-// Riak spreads its LevelDB write buffers for the same reason. With
-// --compaction-slices, flushes and compactions work in slices of 0.5 ms
-// with a 50 us sleep after each, until a sleep overruns 1 ms
-// (storage/leveldb_engine.cc says why; off by default, see
-// docs/design-notes.md).
+// would fill and flush at the same moments on every node. Each node takes
+// its own size from the top fifth below the configured one (never above
+// it, so write_buffer_mb stays the most memory a memtable takes);
+// docs/design-notes.md has the measurements.
 constexpr double kWriteBufferSpread = 0.2;
-constexpr std::chrono::microseconds kCompactionSlice{500};
-constexpr std::chrono::microseconds kCompactionPause{50};
-constexpr std::chrono::microseconds kCompactionOverrun{1000};
 
 storage::LevelDbOptions ToLevelDbOptions(const NodeOptions& options,
                                          double draw) {
@@ -944,11 +929,6 @@ storage::LevelDbOptions ToLevelDbOptions(const NodeOptions& options,
   engine.block_cache_bytes = size_t{options.block_cache_mb} << 20;
   engine.background_idle = options.compaction_idle;
   engine.background_nice = static_cast<int>(options.compaction_nice);
-  if (options.compaction_idle && options.compaction_slices) {
-    engine.background_slice = kCompactionSlice;
-    engine.background_pause = kCompactionPause;
-    engine.background_overrun = kCompactionOverrun;
-  }
   engine.defer_log_writes = true;
   return engine;
 }

@@ -359,8 +359,7 @@ Status Node::Run(bool handle_signals) {
         const auto& cache = core.ObjectCacheView();
         st.object_cache = {cache.bytes(), cache.size(), cache.hits(),
                            cache.misses()};
-        st.storage = {engine_counters.background_pauses.load(),
-                      engine_counters.writer_stalls.load(),
+        st.storage = {engine_counters.writer_stalls.load(),
                       engine_counters.background_raises.load()};
       },
       std::move(extras));

@@ -151,7 +151,6 @@ std::string Stats::ToJson(const std::string& node_name) const {
   w.EndObject();
   w.Key("storage");
   w.BeginObject();
-  uint("background_pauses", storage.background_pauses);
   uint("writer_stalls", storage.writer_stalls);
   uint("background_raises", storage.background_raises);
   w.EndObject();
@@ -210,9 +209,6 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
             "Object reads served by the object cache.", object_cache.hits);
   w.Counter("causeway_object_cache_misses_total",
             "Object reads that went to the engine.", object_cache.misses);
-  w.Counter("causeway_storage_background_pauses_total",
-            "Sleeps of LevelDB's background thread between slices of work.",
-            storage.background_pauses);
   w.Counter("causeway_storage_writer_stalls_total",
             "Writes that waited for LevelDB's background thread.",
             storage.writer_stalls);

@@ -291,7 +291,7 @@ Stats SampleStats() {
   s.disk_bytes = 123456;
   s.rss_bytes = 987654;
   s.object_cache = {1000, 10, 30, 40};
-  s.storage = {50, 2, 1};
+  s.storage = {2, 1};
   return s;
 }
 
@@ -328,7 +328,7 @@ TEST(StatsJsonTest, IsWellFormedAndCarriesTheValues) {
   EXPECT_EQ(cache.object.at("misses").number, 40);
 
   const JsonValue& storage = v.object.at("storage");
-  EXPECT_EQ(storage.object.at("background_pauses").number, 50);
+  EXPECT_EQ(storage.object.count("background_pauses"), 0u);
   EXPECT_EQ(storage.object.at("writer_stalls").number, 2);
   EXPECT_EQ(storage.object.at("background_raises").number, 1);
 
