@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "node/peer_transport.h"
+#include "node/peer_wire.h"
 #include "tests/fuzz/fuzz_target.h"
 
 namespace causeway::fuzz {

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "node/peer_transport.h"
+#include "node/peer_wire.h"
 
 namespace causeway::node::peer_wire {
 namespace {
