@@ -471,6 +471,8 @@ std::string PeerStatsJson(const PeerTransportStats& stats) {
   return out;
 }
 
+namespace {
+
 // Families of one sample each, labelled with the node name.
 std::string FiguresPrometheus(const std::vector<Figure>& figures,
                               const std::string& node_name) {
@@ -485,6 +487,8 @@ std::string FiguresPrometheus(const std::vector<Figure>& figures,
   }
   return out;
 }
+
+}  // namespace
 
 std::string PeerStatsPrometheus(const PeerTransportStats& stats,
                                 const std::string& node_name) {
@@ -592,25 +596,12 @@ std::string AaeStatsJson(const replication::aae::AaeStatus& a) {
   return out;
 }
 
-std::string ClusterJson(const ClusterPage& page) {
-  const replication::ClusterView& v = page.view;
-  std::string out;
-  out.reserve(1024 + 32 * v.owners.size());
-  JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("node");
-  w.String(v.self);
-  w.Key("cluster_name");
-  w.String(page.cluster_name);
-  w.Key("claimant");
-  w.String(v.claimant);
-  w.Key("ring_version");
-  w.Uint(v.ring_version);
-  w.Key("ring_size");
-  w.Uint(v.ring_size);
-  w.Key("members");
+namespace {
+
+void WriteMembers(JsonWriter& w,
+                  const std::vector<replication::MemberView>& members) {
   w.BeginArray();
-  for (const replication::MemberView& m : v.members) {
+  for (const replication::MemberView& m : members) {
     w.BeginObject();
     w.Key("name");
     w.String(m.name);
@@ -629,12 +620,10 @@ std::string ClusterJson(const ClusterPage& page) {
     w.EndObject();
   }
   w.EndArray();
-  w.Key("pending_transfers");
-  w.Uint(v.pending_transfers);
-  w.Key("transfers_done");
-  w.Strings(v.transfers_done);
-  const auto& h = v.handoff;
-  w.Key("handoff");
+}
+
+void WriteHandoff(JsonWriter& w,
+                  const replication::handoff::HandoffProgress& h) {
   w.BeginObject();
   w.Key("hints_pending");
   w.Uint(h.hints_pending);
@@ -655,6 +644,60 @@ std::string ClusterJson(const ClusterPage& page) {
   w.Key("cleanup_keys_done");
   w.Uint(h.cleanup_keys_done);
   w.EndObject();
+}
+
+// The outbound peers, or null for a node without a peer transport.
+void WritePeers(JsonWriter& w, const std::vector<PeerView>* peers) {
+  if (peers == nullptr) {
+    w.Null();
+    return;
+  }
+  w.BeginArray();
+  for (const PeerView& p : *peers) {
+    w.BeginObject();
+    w.Key("name");
+    w.String(p.name);
+    w.Key("address");
+    w.String(p.address);
+    w.Key("state");
+    w.String(p.state);
+    w.Key("queued_messages");
+    w.Uint(p.queued_messages);
+    w.Key("queued_bytes");
+    w.Uint(p.queued_bytes);
+    w.Key("consecutive_failures");
+    w.Uint(p.consecutive_failures);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+std::string ClusterJson(const ClusterPage& page) {
+  const replication::ClusterView& v = page.view;
+  std::string out;
+  out.reserve(1024 + 32 * v.owners.size());
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("node");
+  w.String(v.self);
+  w.Key("cluster_name");
+  w.String(page.cluster_name);
+  w.Key("claimant");
+  w.String(v.claimant);
+  w.Key("ring_version");
+  w.Uint(v.ring_version);
+  w.Key("ring_size");
+  w.Uint(v.ring_size);
+  w.Key("members");
+  WriteMembers(w, v.members);
+  w.Key("pending_transfers");
+  w.Uint(v.pending_transfers);
+  w.Key("transfers_done");
+  w.Strings(v.transfers_done);
+  w.Key("handoff");
+  WriteHandoff(w, v.handoff);
   w.Key("owners");
   w.Strings(v.owners);
   w.Key("next_owners");
@@ -668,28 +711,7 @@ std::string ClusterJson(const ClusterPage& page) {
     w.Null();
   }
   w.Key("peers");
-  if (page.peers == nullptr) {
-    w.Null();
-  } else {
-    w.BeginArray();
-    for (const PeerView& p : *page.peers) {
-      w.BeginObject();
-      w.Key("name");
-      w.String(p.name);
-      w.Key("address");
-      w.String(p.address);
-      w.Key("state");
-      w.String(p.state);
-      w.Key("queued_messages");
-      w.Uint(p.queued_messages);
-      w.Key("queued_bytes");
-      w.Uint(p.queued_bytes);
-      w.Key("consecutive_failures");
-      w.Uint(p.consecutive_failures);
-      w.EndObject();
-    }
-    w.EndArray();
-  }
+  WritePeers(w, page.peers);
   w.EndObject();
   return out;
 }

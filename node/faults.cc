@@ -411,102 +411,120 @@ HttpResponse Reply(const FaultPolicy& policy, const Status& s) {
   return r;
 }
 
+// One POST endpoint's change to the policy: from the decoded query and the
+// body, the change made or why not.
+using Change = Status (*)(const Params& params, const std::string& body,
+                          FaultPolicy& policy);
+
+Status ChangePartition(const Params& params, const std::string& body,
+                       FaultPolicy& p) {
+  std::string groups = Trim(body);
+  if (groups.empty()) {
+    auto it = params.find("groups");
+    if (it != params.end()) groups = it->second;
+  }
+  return p.SetPartition(groups);
+}
+
+Status ChangeHeal(const Params&, const std::string&, FaultPolicy& p) {
+  p.Heal();
+  return Status::Ok();
+}
+
+Status ChangeClear(const Params&, const std::string&, FaultPolicy& p) {
+  p.Clear();
+  return Status::Ok();
+}
+
+Status ChangeDrop(const Params& params, const std::string&, FaultPolicy& p) {
+  uint32_t pct = 0;
+  Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
+  return s.ok() ? p.SetDrop(pct, NodeParam(params)) : s;
+}
+
+Status ChangeDuplicate(const Params& params, const std::string&,
+                       FaultPolicy& p) {
+  uint32_t pct = 0;
+  Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
+  return s.ok() ? p.SetDuplicate(pct, NodeParam(params)) : s;
+}
+
+Status ChangeReorder(const Params& params, const std::string&, FaultPolicy& p) {
+  uint32_t pct = 0;
+  uint64_t ms = 0;
+  Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
+  if (s.ok()) {
+    s = GetNumber<uint64_t>(params, "ms", FaultPolicy::kDefaultReorderMs, 1,
+                            FaultPolicy::kMaxDelayMs, &ms);
+  }
+  return s.ok() ? p.SetReorder(pct, ms, NodeParam(params)) : s;
+}
+
+Status ChangeDelay(const Params& params, const std::string&, FaultPolicy& p) {
+  uint64_t ms = 0, jitter = 0;
+  Status s = GetNumber<uint64_t>(params, "ms", std::nullopt, 0,
+                                 FaultPolicy::kMaxDelayMs, &ms);
+  if (s.ok()) {
+    s = GetNumber<uint64_t>(params, "jitter", uint64_t{0}, 0,
+                            FaultPolicy::kMaxDelayMs, &jitter);
+  }
+  return s.ok() ? p.SetDelay(ms, jitter, NodeParam(params)) : s;
+}
+
+Status ChangeSkew(const Params& params, const std::string&, FaultPolicy& p) {
+  int64_t ms = 0;
+  Status s =
+      GetNumber<int64_t>(params, "ms", std::nullopt, -FaultPolicy::kMaxSkewMs,
+                         FaultPolicy::kMaxSkewMs, &ms);
+  return s.ok() ? p.SetSkew(ms) : s;
+}
+
+Status ChangeSeed(const Params& params, const std::string&, FaultPolicy& p) {
+  uint64_t seed = 0;
+  Status s =
+      GetNumber<uint64_t>(params, "value", std::nullopt, 0, UINT64_MAX, &seed);
+  if (s.ok()) p.Reseed(seed);
+  return s;
+}
+
+// The POST endpoints (faults.h lists them with their parameters).
+constexpr struct {
+  const char* path;
+  Change change;
+} kChanges[] = {
+    {"/faults/partition", ChangePartition}, {"/faults/heal", ChangeHeal},
+    {"/faults/clear", ChangeClear},         {"/faults/drop", ChangeDrop},
+    {"/faults/duplicate", ChangeDuplicate}, {"/faults/reorder", ChangeReorder},
+    {"/faults/delay", ChangeDelay},         {"/faults/skew", ChangeSkew},
+    {"/faults/seed", ChangeSeed},
+};
+
 }  // namespace
 
 void AddFaultRoutes(AdminHttp& http, FaultPolicy& policy,
                     std::function<void(int64_t)> apply_skew) {
   auto skew = std::make_shared<std::function<void(int64_t)>>(
       apply_skew ? std::move(apply_skew) : [](int64_t) {});
-  // Every change: parse, apply, push the skew, log, answer with the state.
   // Handlers outlive this call: they hold the policy by pointer.
   FaultPolicy* pp = &policy;
-  auto post = [&http, pp, skew](
-                  const std::string& path,
-                  std::function<Status(const Params&, const std::string& body,
-                                       FaultPolicy&)>
-                      change) {
-    http.Handle("POST", path, [pp, skew, path, change](const HttpRequest& req) {
-      Params params;
-      Status s = ParseQuery(req.query, &params);
-      if (s.ok()) s = change(params, req.body, *pp);
-      if (s.ok()) {
-        (*skew)(pp->skew_ms());
-        spdlog::warn("fault injection: {} {} -> {}", path, Printable(req.query),
-                     pp->StatusJson());
-      }
-      return Reply(*pp, s);
-    });
-  };
-
   http.Handle("GET", "/faults",
               [pp](const HttpRequest&) { return Reply(*pp, Status::Ok()); });
-  post("/faults/partition",
-       [](const Params& params, const std::string& body, FaultPolicy& p) {
-         std::string groups = Trim(body);
-         if (groups.empty()) {
-           auto it = params.find("groups");
-           if (it != params.end()) groups = it->second;
-         }
-         return p.SetPartition(groups);
-       });
-  post("/faults/heal", [](const Params&, const std::string&, FaultPolicy& p) {
-    p.Heal();
-    return Status::Ok();
-  });
-  post("/faults/clear", [](const Params&, const std::string&, FaultPolicy& p) {
-    p.Clear();
-    return Status::Ok();
-  });
-  post("/faults/drop", [](const Params& params, const std::string&,
-                          FaultPolicy& p) {
-    uint32_t pct = 0;
-    Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
-    return s.ok() ? p.SetDrop(pct, NodeParam(params)) : s;
-  });
-  post("/faults/duplicate", [](const Params& params, const std::string&,
-                               FaultPolicy& p) {
-    uint32_t pct = 0;
-    Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
-    return s.ok() ? p.SetDuplicate(pct, NodeParam(params)) : s;
-  });
-  post("/faults/reorder", [](const Params& params, const std::string&,
-                             FaultPolicy& p) {
-    uint32_t pct = 0;
-    uint64_t ms = 0;
-    Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
-    if (s.ok()) {
-      s = GetNumber<uint64_t>(params, "ms", FaultPolicy::kDefaultReorderMs, 1,
-                              FaultPolicy::kMaxDelayMs, &ms);
-    }
-    return s.ok() ? p.SetReorder(pct, ms, NodeParam(params)) : s;
-  });
-  post("/faults/delay",
-       [](const Params& params, const std::string&, FaultPolicy& p) {
-         uint64_t ms = 0, jitter = 0;
-         Status s = GetNumber<uint64_t>(params, "ms", std::nullopt, 0,
-                                        FaultPolicy::kMaxDelayMs, &ms);
-         if (s.ok()) {
-           s = GetNumber<uint64_t>(params, "jitter", uint64_t{0}, 0,
-                                   FaultPolicy::kMaxDelayMs, &jitter);
-         }
-         return s.ok() ? p.SetDelay(ms, jitter, NodeParam(params)) : s;
-       });
-  post("/faults/skew",
-       [](const Params& params, const std::string&, FaultPolicy& p) {
-         int64_t ms = 0;
-         Status s = GetNumber<int64_t>(params, "ms", std::nullopt,
-                                       -FaultPolicy::kMaxSkewMs,
-                                       FaultPolicy::kMaxSkewMs, &ms);
-         return s.ok() ? p.SetSkew(ms) : s;
-       });
-  post("/faults/seed",
-       [](const Params& params, const std::string&, FaultPolicy& p) {
-         uint64_t seed = 0;
-         Status s = GetNumber<uint64_t>(params, "value", std::nullopt, 0,
-                                        UINT64_MAX, &seed);
-         if (s.ok()) p.Reseed(seed);
-         return s;
-       });
+  // Every change: parse, apply, push the skew, log, answer with the state.
+  for (const auto& [path, change] : kChanges) {
+    http.Handle("POST", path,
+                [pp, skew, path = std::string(path),
+                 change = change](const HttpRequest& req) {
+                  Params params;
+                  Status s = ParseQuery(req.query, &params);
+                  if (s.ok()) s = change(params, req.body, *pp);
+                  if (s.ok()) {
+                    (*skew)(pp->skew_ms());
+                    spdlog::warn("fault injection: {} {} -> {}", path,
+                                 Printable(req.query), pp->StatusJson());
+                  }
+                  return Reply(*pp, s);
+                });
+  }
 }
 
 }  // namespace causeway::node
