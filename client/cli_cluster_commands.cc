@@ -6,6 +6,7 @@
 #include <memory>
 #include <ostream>
 
+#include "base/host_port.h"
 #include "client/cli_commands.h"
 #include "client/cluster_format.h"
 #include "client/format.h"
@@ -21,15 +22,6 @@ struct ClusterArgs {
   std::string node;  // empty: the node the tool talks to
 };
 
-// ParseEndpoint defaults a bare HOST to the client port; a seed names a peer
-// port, which has no default, so it must be given.
-bool HasExplicitPort(const std::string& text) {
-  if (!text.empty() && text[0] == '[') {
-    return text.find("]:") != std::string::npos;
-  }
-  return text.find(':') != std::string::npos;
-}
-
 void PrintOk(CliContext& ctx, const std::string& text) {
   if (ctx.json()) {
     ctx.out() << "{\"ok\":true}\n";
@@ -39,13 +31,13 @@ void PrintOk(CliContext& ctx, const std::string& text) {
 }
 
 int RunJoin(CliContext& ctx, const ClusterArgs& a) {
-  std::string host;
-  uint16_t port = 0;
-  Status s = ParseEndpoint(a.seed, &host, &port);
-  if (!s.ok() || !HasExplicitPort(a.seed)) {
+  // A seed names a peer port, which has no default: it must be given.
+  HostPort seed;
+  Status s = ParseHostPort(a.seed, &seed);
+  if (!s.ok()) {
     return ctx.UsageError(
-        "SEED must be a member's peer address HOST:PORT, got '" + a.seed + "'" +
-        (s.ok() ? std::string() : " (" + s.message() + ")"));
+        "SEED must be a member's peer address HOST:PORT, got '" + a.seed +
+        "' (" + s.message() + ")");
   }
   Client* client;
   s = ctx.GetClient(&client);

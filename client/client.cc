@@ -12,6 +12,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <utility>
+
+#include "base/host_port.h"
 
 namespace causeway::client {
 namespace {
@@ -46,18 +49,6 @@ int WaitFor(int fd, short events, int64_t deadline_ms) {
   }
 }
 
-bool ParsePort(std::string_view text, uint16_t* port) {
-  if (text.empty() || text.size() > 5) return false;
-  uint32_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (value == 0 || value > 65535) return false;
-  *port = static_cast<uint16_t>(value);
-  return true;
-}
-
 Status MapServerCode(uint32_t errcode, std::string message) {
   switch (static_cast<pbc::ErrorCode>(errcode)) {
     case pbc::ErrorCode::kNotFound:
@@ -79,43 +70,15 @@ Status MapServerCode(uint32_t errcode, std::string message) {
 }  // namespace
 
 Status ParseEndpoint(std::string_view text, std::string* host, uint16_t* port) {
-  auto bad = [&](const char* why) {
+  HostPort parsed;
+  Status s = ParseHostPort(text, &parsed, kDefaultPort);
+  if (!s.ok()) {
     return Status::InvalidArgument(
-        "bad node address '" + std::string(text) + "': " + why +
+        "bad node address '" + std::string(text) + "': " + s.message() +
         " (expected HOST:PORT, e.g. 127.0.0.1:8087)");
-  };
-  if (text.empty()) return bad("empty");
-  std::string_view h;
-  std::string_view p;
-  if (text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos) return bad("missing ']'");
-    h = text.substr(1, close - 1);
-    std::string_view rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return bad("junk after ']'");
-      p = rest.substr(1);
-      if (p.empty()) return bad("empty port");
-    }
-  } else {
-    size_t colon = text.find(':');
-    if (colon != std::string_view::npos &&
-        text.find(':', colon + 1) == std::string_view::npos) {
-      h = text.substr(0, colon);
-      p = text.substr(colon + 1);
-      if (p.empty()) return bad("empty port");
-    } else {
-      // No colon, or several: a bare host name or IPv6 address.
-      h = text;
-    }
   }
-  if (h.empty()) return bad("empty host");
-  uint16_t parsed = kDefaultPort;
-  if (!p.empty() && !ParsePort(p, &parsed)) {
-    return bad("port must be a number from 1 to 65535");
-  }
-  *host = std::string(h);
-  *port = parsed;
+  *host = std::move(parsed.host);
+  *port = parsed.port;
   return Status::Ok();
 }
 
@@ -207,10 +170,7 @@ void Client::Close() {
 }
 
 std::string Client::endpoint() const {
-  if (options_.host.find(':') != std::string::npos) {
-    return "[" + options_.host + "]:" + std::to_string(options_.port);
-  }
-  return options_.host + ":" + std::to_string(options_.port);
+  return FormatHostPort(options_.host, options_.port);
 }
 
 Status Client::Unreachable(const std::string& what) {

@@ -27,10 +27,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "proto/admin.pb.h"
 #include "proto/pbc_codes.h"
 #include "proto/riak.pb.h"
-#include "base/status.h"
 
 namespace causeway::client {
 
@@ -48,7 +48,8 @@ struct ClientOptions {
   uint32_t max_frame_bytes = pbc::kDefaultMaxFrameBytes;
 };
 
-// Parses "HOST:PORT", "[V6ADDR]:PORT" or a bare "HOST" (port 8087).
+// Parses "HOST:PORT", "[V6ADDR]:PORT" or a bare "HOST" (port 8087), by
+// the rule of base/host_port.h.
 Status ParseEndpoint(std::string_view text, std::string* host, uint16_t* port);
 
 enum class ErrorKind {

@@ -186,34 +186,6 @@ std::vector<std::string> NextOwners(const admin::CwClusterStatusResp& status) {
   return out;
 }
 
-std::string Printable(std::string_view bytes) {
-  std::string out;
-  size_t i = 0;
-  while (i < bytes.size()) {
-    const unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-      ++i;
-      continue;
-    }
-    if (c >= 0x80) {
-      // Keep a whole well-formed multi-byte sequence.
-      const size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-      if (len > 1 && i + len <= bytes.size() &&
-          IsValidUtf8(bytes.substr(i, len))) {
-        out.append(bytes.substr(i, len));
-        i += len;
-        continue;
-      }
-    }
-    char buf[8];
-    std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-    out += buf;
-    ++i;
-  }
-  return out;
-}
-
 std::string RenderMembersText(const admin::CwClusterStatusResp& status) {
   std::vector<std::vector<std::string>> rows;
   for (const admin::CwMember* m : VisibleMembers(status)) {

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/printable.h"
 #include "proto/admin.pb.h"
 
 namespace causeway::client {
@@ -35,8 +36,9 @@ std::vector<const admin::CwMember*> VisibleMembers(
 std::vector<std::string> NextOwners(const admin::CwClusterStatusResp& status);
 
 // Bytes as shown on a terminal: printable ASCII and valid UTF-8 as is,
-// control characters and invalid bytes as \xNN.
-std::string Printable(std::string_view bytes);
+// control characters, the backslash and invalid bytes as \xNN
+// (base/printable.h).
+using causeway::Printable;
 
 // `cluster members`: one line per member, columns aligned:
 // "NAME STATUS PARTITIONS ADDRESS", plus "(next N)" when a pending change

@@ -9,8 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "proto/riak.pb.h"
 #include "base/status.h"
+#include "base/utf8.h"
+#include "proto/riak.pb.h"
 
 namespace causeway::client {
 
@@ -22,8 +23,8 @@ std::string Base64Encode(std::string_view bytes);
 Status Base64Decode(std::string_view text, std::string* out);
 
 // Well-formed UTF-8: no overlong forms, surrogates or code points past
-// U+10FFFF.
-bool IsValidUtf8(std::string_view bytes);
+// U+10FFFF (base/utf8.h).
+using causeway::IsValidUtf8;
 
 // A JSON string literal (quotes included). `text` must be valid UTF-8;
 // control characters are escaped.

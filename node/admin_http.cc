@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "node/json.h"
+#include "node/prometheus.h"
 #include "node/stats.h"
 
 namespace causeway::node {
@@ -392,90 +393,6 @@ void AddStatsRoutes(AdminHttp& http, std::string node_name, Stats& stats,
 
 namespace {
 
-// A JSON writer for the admin pages: objects and arrays nest, commas are
-// placed for the caller, strings are escaped.
-class JsonWriter {
- public:
-  explicit JsonWriter(std::string* out) : out_(out) {}
-
-  void BeginObject() { Open('{'); }
-  void EndObject() { Close('}'); }
-  void BeginArray() { Open('['); }
-  void EndArray() { Close(']'); }
-  // The key of the next value inside an object.
-  void Key(std::string_view key) {
-    Separate();
-    AppendJsonString(out_, key);
-    out_->push_back(':');
-    after_key_ = true;
-  }
-  void String(std::string_view v) {
-    Separate();
-    AppendJsonString(out_, v);
-  }
-  void Uint(uint64_t v) {
-    Separate();
-    out_->append(std::to_string(v));
-  }
-  void Bool(bool v) {
-    Separate();
-    out_->append(v ? "true" : "false");
-  }
-  void Null() {
-    Separate();
-    out_->append("null");
-  }
-  // A value already rendered as JSON.
-  void Raw(std::string_view json) {
-    Separate();
-    out_->append(json);
-  }
-  void Strings(const std::vector<std::string>& values) {
-    BeginArray();
-    for (const auto& v : values) String(v);
-    EndArray();
-  }
-
- private:
-  void Separate() {
-    if (after_key_) {
-      after_key_ = false;
-    } else if (!first_.empty()) {
-      if (!first_.back()) out_->push_back(',');
-      first_.back() = false;
-    }
-  }
-  void Open(char c) {
-    Separate();
-    out_->push_back(c);
-    first_.push_back(true);
-  }
-  void Close(char c) {
-    out_->push_back(c);
-    first_.pop_back();
-  }
-
-  std::string* out_;
-  std::vector<bool> first_;  // per open container: nothing written in it yet
-  bool after_key_ = false;
-};
-
-std::string PromLabel(std::string_view text) {
-  std::string out;
-  for (char c : SanitizeUtf8(text)) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // One number shown in /stats (`json`, when the caller renders JSON from
 // the list) and /metrics (`metric`, one sample).
 struct Figure {
@@ -554,20 +471,24 @@ std::string PeerStatsJson(const PeerTransportStats& stats) {
   return out;
 }
 
+namespace {
+
 // Families of one sample each, labelled with the node name.
 std::string FiguresPrometheus(const std::vector<Figure>& figures,
                               const std::string& node_name) {
-  const std::string label = "{node=\"" + PromLabel(node_name) + "\"} ";
   std::string out;
+  PrometheusWriter w(&out, node_name);
   for (const Figure& f : figures) {
-    out.append("# HELP ").append(f.metric).append(" ").append(f.help);
-    out.append("\n# TYPE ").append(f.metric);
-    out.append(f.counter ? " counter\n" : " gauge\n");
-    out.append(f.metric).append(label).append(std::to_string(f.value));
-    out.push_back('\n');
+    if (f.counter) {
+      w.Counter(f.metric, f.help, f.value);
+    } else {
+      w.Gauge(f.metric, f.help, f.value);
+    }
   }
   return out;
 }
+
+}  // namespace
 
 std::string PeerStatsPrometheus(const PeerTransportStats& stats,
                                 const std::string& node_name) {
@@ -675,25 +596,12 @@ std::string AaeStatsJson(const replication::aae::AaeStatus& a) {
   return out;
 }
 
-std::string ClusterJson(const ClusterPage& page) {
-  const replication::ClusterView& v = page.view;
-  std::string out;
-  out.reserve(1024 + 32 * v.owners.size());
-  JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("node");
-  w.String(v.self);
-  w.Key("cluster_name");
-  w.String(page.cluster_name);
-  w.Key("claimant");
-  w.String(v.claimant);
-  w.Key("ring_version");
-  w.Uint(v.ring_version);
-  w.Key("ring_size");
-  w.Uint(v.ring_size);
-  w.Key("members");
+namespace {
+
+void WriteMembers(JsonWriter& w,
+                  const std::vector<replication::MemberView>& members) {
   w.BeginArray();
-  for (const replication::MemberView& m : v.members) {
+  for (const replication::MemberView& m : members) {
     w.BeginObject();
     w.Key("name");
     w.String(m.name);
@@ -712,12 +620,10 @@ std::string ClusterJson(const ClusterPage& page) {
     w.EndObject();
   }
   w.EndArray();
-  w.Key("pending_transfers");
-  w.Uint(v.pending_transfers);
-  w.Key("transfers_done");
-  w.Strings(v.transfers_done);
-  const auto& h = v.handoff;
-  w.Key("handoff");
+}
+
+void WriteHandoff(JsonWriter& w,
+                  const replication::handoff::HandoffProgress& h) {
   w.BeginObject();
   w.Key("hints_pending");
   w.Uint(h.hints_pending);
@@ -738,6 +644,60 @@ std::string ClusterJson(const ClusterPage& page) {
   w.Key("cleanup_keys_done");
   w.Uint(h.cleanup_keys_done);
   w.EndObject();
+}
+
+// The outbound peers, or null for a node without a peer transport.
+void WritePeers(JsonWriter& w, const std::vector<PeerView>* peers) {
+  if (peers == nullptr) {
+    w.Null();
+    return;
+  }
+  w.BeginArray();
+  for (const PeerView& p : *peers) {
+    w.BeginObject();
+    w.Key("name");
+    w.String(p.name);
+    w.Key("address");
+    w.String(p.address);
+    w.Key("state");
+    w.String(p.state);
+    w.Key("queued_messages");
+    w.Uint(p.queued_messages);
+    w.Key("queued_bytes");
+    w.Uint(p.queued_bytes);
+    w.Key("consecutive_failures");
+    w.Uint(p.consecutive_failures);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+std::string ClusterJson(const ClusterPage& page) {
+  const replication::ClusterView& v = page.view;
+  std::string out;
+  out.reserve(1024 + 32 * v.owners.size());
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("node");
+  w.String(v.self);
+  w.Key("cluster_name");
+  w.String(page.cluster_name);
+  w.Key("claimant");
+  w.String(v.claimant);
+  w.Key("ring_version");
+  w.Uint(v.ring_version);
+  w.Key("ring_size");
+  w.Uint(v.ring_size);
+  w.Key("members");
+  WriteMembers(w, v.members);
+  w.Key("pending_transfers");
+  w.Uint(v.pending_transfers);
+  w.Key("transfers_done");
+  w.Strings(v.transfers_done);
+  w.Key("handoff");
+  WriteHandoff(w, v.handoff);
   w.Key("owners");
   w.Strings(v.owners);
   w.Key("next_owners");
@@ -751,28 +711,7 @@ std::string ClusterJson(const ClusterPage& page) {
     w.Null();
   }
   w.Key("peers");
-  if (page.peers == nullptr) {
-    w.Null();
-  } else {
-    w.BeginArray();
-    for (const PeerView& p : *page.peers) {
-      w.BeginObject();
-      w.Key("name");
-      w.String(p.name);
-      w.Key("address");
-      w.String(p.address);
-      w.Key("state");
-      w.String(p.state);
-      w.Key("queued_messages");
-      w.Uint(p.queued_messages);
-      w.Key("queued_bytes");
-      w.Uint(p.queued_bytes);
-      w.Key("consecutive_failures");
-      w.Uint(p.consecutive_failures);
-      w.EndObject();
-    }
-    w.EndArray();
-  }
+  WritePeers(w, page.peers);
   w.EndObject();
   return out;
 }

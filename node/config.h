@@ -19,12 +19,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "node/pbc_server.h"
 #include "node/peer_transport.h"
 #include "replication/buckets/bucket_props.h"
 #include "replication/core.h"
 #include "storage/engine.h"
-#include "base/status.h"
 
 namespace causeway::node {
 
@@ -57,7 +57,6 @@ struct NodeOptions {
   // on an otherwise idle CPU), or else at this nice value; either way
   // request handling goes first when the CPUs are busy.
   bool compaction_idle = true;
-  bool compaction_slices = false;
   uint32_t compaction_nice = 10;
 
   // Node-to-node transport. With no_peer the node opens no peer port and

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "base/printable.h"
 #include "node/admin_http.h"
 #include "node/json.h"
 
@@ -67,26 +68,13 @@ Status PercentDecode(std::string_view in, std::string* out) {
   return Status::Ok();
 }
 
-void AppendField(std::string* out, bool* first, const char* name,
-                 uint64_t value) {
-  if (!*first) out->push_back(',');
-  *first = false;
-  out->push_back('"');
-  out->append(name);
-  out->append("\":");
-  out->append(std::to_string(value));
-}
-
 // Only the fields that are set, or all of them (0 for unset) with `full`.
-std::string LinkJson(const LinkFaults& f, bool full) {
-  std::string out = "{";
-  bool first = true;
+void WriteLink(JsonWriter& w, const LinkFaults& f, bool full) {
+  w.BeginObject();
   auto field = [&](const char* name, const auto& v, uint64_t fallback) {
-    if (v) {
-      AppendField(&out, &first, name, *v);
-    } else if (full) {
-      AppendField(&out, &first, name, fallback);
-    }
+    if (!v && !full) return;
+    w.Key(name);
+    w.Uint(v ? *v : fallback);
   };
   field("drop_pct", f.drop_pct, 0);
   field("duplicate_pct", f.duplicate_pct, 0);
@@ -94,8 +82,21 @@ std::string LinkJson(const LinkFaults& f, bool full) {
   field("reorder_ms", f.reorder_ms, FaultPolicy::kDefaultReorderMs);
   field("delay_ms", f.delay_ms, 0);
   field("jitter_ms", f.jitter_ms, 0);
-  out.push_back('}');
-  return out;
+  w.EndObject();
+}
+
+void WriteCounters(JsonWriter& w, const FaultCounters& c) {
+  w.BeginObject();
+  for (const auto& [name, value] :
+       {std::pair{"dropped_partition_out", c.dropped_partition_out},
+        std::pair{"dropped_partition_in", c.dropped_partition_in},
+        std::pair{"dropped_random", c.dropped_random},
+        std::pair{"duplicated", c.duplicated},
+        std::pair{"reordered", c.reordered}, std::pair{"delayed", c.delayed}}) {
+    w.Key(name);
+    w.Uint(value);
+  }
+  w.EndObject();
 }
 
 Status CheckPct(uint32_t pct) {
@@ -134,11 +135,11 @@ Status FaultPolicy::SetPartition(std::string_view text) {
       std::string name = Trim(name_text);
       if (name.empty()) {
         return Status::InvalidArgument("partition: empty node name in '" +
-                                       Trim(text) +
+                                       Printable(Trim(text)) +
                                        "' (expected groups like n1,n2/n3)");
       }
       if (!seen.insert(name).second) {
-        return Status::InvalidArgument("partition: '" + name +
+        return Status::InvalidArgument("partition: '" + Printable(name) +
                                        "' is in more than one group");
       }
       group.push_back(std::move(name));
@@ -148,7 +149,7 @@ Status FaultPolicy::SetPartition(std::string_view text) {
   if (groups.size() < 2) {
     return Status::InvalidArgument(
         "partition: needs at least two groups separated by '/', got '" +
-        Trim(text) + "'");
+        Printable(Trim(text)) + "'");
   }
   groups_ = std::move(groups);
   return Status::Ok();
@@ -287,40 +288,31 @@ std::vector<uint64_t> FaultPolicy::PlanSend(const std::string& peer) {
 }
 
 std::string FaultPolicy::StatusJson() const {
-  std::string out = "{\"node\":";
-  AppendJsonString(&out, self_);
-  out += ",\"seed\":" + std::to_string(seed_);
-  out += ",\"partition\":[";
-  for (size_t i = 0; i < groups_.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('[');
-    for (size_t j = 0; j < groups_[i].size(); ++j) {
-      if (j > 0) out.push_back(',');
-      AppendJsonString(&out, groups_[i][j]);
-    }
-    out.push_back(']');
-  }
-  out += "],\"skew_ms\":" + std::to_string(skew_ms_);
-  out += ",\"all\":" + LinkJson(all_, true);
-  out += ",\"nodes\":{";
-  bool first = true;
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("node");
+  w.String(self_);
+  w.Key("seed");
+  w.Uint(seed_);
+  w.Key("partition");
+  w.BeginArray();
+  for (const auto& group : groups_) w.Strings(group);
+  w.EndArray();
+  w.Key("skew_ms");
+  w.Int(skew_ms_);
+  w.Key("all");
+  WriteLink(w, all_, true);
+  w.Key("nodes");
+  w.BeginObject();
   for (const auto& [name, faults] : nodes_) {
-    if (!first) out.push_back(',');
-    first = false;
-    AppendJsonString(&out, name);
-    out.push_back(':');
-    out += LinkJson(faults, false);
+    w.Key(name);
+    WriteLink(w, faults, false);
   }
-  const FaultCounters& c = counters_;
-  out += "},\"counters\":{";
-  first = true;
-  AppendField(&out, &first, "dropped_partition_out", c.dropped_partition_out);
-  AppendField(&out, &first, "dropped_partition_in", c.dropped_partition_in);
-  AppendField(&out, &first, "dropped_random", c.dropped_random);
-  AppendField(&out, &first, "duplicated", c.duplicated);
-  AppendField(&out, &first, "reordered", c.reordered);
-  AppendField(&out, &first, "delayed", c.delayed);
-  out += "}}";
+  w.EndObject();
+  w.Key("counters");
+  WriteCounters(w, counters_);
+  w.EndObject();
   return out;
 }
 
@@ -391,7 +383,7 @@ Status GetNumber(const Params& params, const std::string& key,
       std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
     return Status::InvalidArgument(key + " must be an integer, got '" +
-                                   SanitizeUtf8(text) + "'");
+                                   Printable(text) + "'");
   }
   if (value < min || value > max) {
     return Status::InvalidArgument(key + " must be from " +
@@ -419,102 +411,120 @@ HttpResponse Reply(const FaultPolicy& policy, const Status& s) {
   return r;
 }
 
+// One POST endpoint's change to the policy: from the decoded query and the
+// body, the change made or why not.
+using Change = Status (*)(const Params& params, const std::string& body,
+                          FaultPolicy& policy);
+
+Status ChangePartition(const Params& params, const std::string& body,
+                       FaultPolicy& p) {
+  std::string groups = Trim(body);
+  if (groups.empty()) {
+    auto it = params.find("groups");
+    if (it != params.end()) groups = it->second;
+  }
+  return p.SetPartition(groups);
+}
+
+Status ChangeHeal(const Params&, const std::string&, FaultPolicy& p) {
+  p.Heal();
+  return Status::Ok();
+}
+
+Status ChangeClear(const Params&, const std::string&, FaultPolicy& p) {
+  p.Clear();
+  return Status::Ok();
+}
+
+Status ChangeDrop(const Params& params, const std::string&, FaultPolicy& p) {
+  uint32_t pct = 0;
+  Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
+  return s.ok() ? p.SetDrop(pct, NodeParam(params)) : s;
+}
+
+Status ChangeDuplicate(const Params& params, const std::string&,
+                       FaultPolicy& p) {
+  uint32_t pct = 0;
+  Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
+  return s.ok() ? p.SetDuplicate(pct, NodeParam(params)) : s;
+}
+
+Status ChangeReorder(const Params& params, const std::string&, FaultPolicy& p) {
+  uint32_t pct = 0;
+  uint64_t ms = 0;
+  Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
+  if (s.ok()) {
+    s = GetNumber<uint64_t>(params, "ms", FaultPolicy::kDefaultReorderMs, 1,
+                            FaultPolicy::kMaxDelayMs, &ms);
+  }
+  return s.ok() ? p.SetReorder(pct, ms, NodeParam(params)) : s;
+}
+
+Status ChangeDelay(const Params& params, const std::string&, FaultPolicy& p) {
+  uint64_t ms = 0, jitter = 0;
+  Status s = GetNumber<uint64_t>(params, "ms", std::nullopt, 0,
+                                 FaultPolicy::kMaxDelayMs, &ms);
+  if (s.ok()) {
+    s = GetNumber<uint64_t>(params, "jitter", uint64_t{0}, 0,
+                            FaultPolicy::kMaxDelayMs, &jitter);
+  }
+  return s.ok() ? p.SetDelay(ms, jitter, NodeParam(params)) : s;
+}
+
+Status ChangeSkew(const Params& params, const std::string&, FaultPolicy& p) {
+  int64_t ms = 0;
+  Status s =
+      GetNumber<int64_t>(params, "ms", std::nullopt, -FaultPolicy::kMaxSkewMs,
+                         FaultPolicy::kMaxSkewMs, &ms);
+  return s.ok() ? p.SetSkew(ms) : s;
+}
+
+Status ChangeSeed(const Params& params, const std::string&, FaultPolicy& p) {
+  uint64_t seed = 0;
+  Status s =
+      GetNumber<uint64_t>(params, "value", std::nullopt, 0, UINT64_MAX, &seed);
+  if (s.ok()) p.Reseed(seed);
+  return s;
+}
+
+// The POST endpoints (faults.h lists them with their parameters).
+constexpr struct {
+  const char* path;
+  Change change;
+} kChanges[] = {
+    {"/faults/partition", ChangePartition}, {"/faults/heal", ChangeHeal},
+    {"/faults/clear", ChangeClear},         {"/faults/drop", ChangeDrop},
+    {"/faults/duplicate", ChangeDuplicate}, {"/faults/reorder", ChangeReorder},
+    {"/faults/delay", ChangeDelay},         {"/faults/skew", ChangeSkew},
+    {"/faults/seed", ChangeSeed},
+};
+
 }  // namespace
 
 void AddFaultRoutes(AdminHttp& http, FaultPolicy& policy,
                     std::function<void(int64_t)> apply_skew) {
   auto skew = std::make_shared<std::function<void(int64_t)>>(
       apply_skew ? std::move(apply_skew) : [](int64_t) {});
-  // Every change: parse, apply, push the skew, log, answer with the state.
   // Handlers outlive this call: they hold the policy by pointer.
   FaultPolicy* pp = &policy;
-  auto post = [&http, pp, skew](
-                  const std::string& path,
-                  std::function<Status(const Params&, const std::string& body,
-                                       FaultPolicy&)>
-                      change) {
-    http.Handle("POST", path, [pp, skew, path, change](const HttpRequest& req) {
-      Params params;
-      Status s = ParseQuery(req.query, &params);
-      if (s.ok()) s = change(params, req.body, *pp);
-      if (s.ok()) {
-        (*skew)(pp->skew_ms());
-        spdlog::warn("fault injection: {} {} -> {}", path,
-                     SanitizeUtf8(req.query), pp->StatusJson());
-      }
-      return Reply(*pp, s);
-    });
-  };
-
   http.Handle("GET", "/faults",
               [pp](const HttpRequest&) { return Reply(*pp, Status::Ok()); });
-  post("/faults/partition",
-       [](const Params& params, const std::string& body, FaultPolicy& p) {
-         std::string groups = Trim(body);
-         if (groups.empty()) {
-           auto it = params.find("groups");
-           if (it != params.end()) groups = it->second;
-         }
-         return p.SetPartition(groups);
-       });
-  post("/faults/heal", [](const Params&, const std::string&, FaultPolicy& p) {
-    p.Heal();
-    return Status::Ok();
-  });
-  post("/faults/clear", [](const Params&, const std::string&, FaultPolicy& p) {
-    p.Clear();
-    return Status::Ok();
-  });
-  post("/faults/drop", [](const Params& params, const std::string&,
-                          FaultPolicy& p) {
-    uint32_t pct = 0;
-    Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
-    return s.ok() ? p.SetDrop(pct, NodeParam(params)) : s;
-  });
-  post("/faults/duplicate", [](const Params& params, const std::string&,
-                               FaultPolicy& p) {
-    uint32_t pct = 0;
-    Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
-    return s.ok() ? p.SetDuplicate(pct, NodeParam(params)) : s;
-  });
-  post("/faults/reorder", [](const Params& params, const std::string&,
-                             FaultPolicy& p) {
-    uint32_t pct = 0;
-    uint64_t ms = 0;
-    Status s = GetNumber<uint32_t>(params, "pct", std::nullopt, 0, 100, &pct);
-    if (s.ok()) {
-      s = GetNumber<uint64_t>(params, "ms", FaultPolicy::kDefaultReorderMs, 1,
-                              FaultPolicy::kMaxDelayMs, &ms);
-    }
-    return s.ok() ? p.SetReorder(pct, ms, NodeParam(params)) : s;
-  });
-  post("/faults/delay",
-       [](const Params& params, const std::string&, FaultPolicy& p) {
-         uint64_t ms = 0, jitter = 0;
-         Status s = GetNumber<uint64_t>(params, "ms", std::nullopt, 0,
-                                        FaultPolicy::kMaxDelayMs, &ms);
-         if (s.ok()) {
-           s = GetNumber<uint64_t>(params, "jitter", uint64_t{0}, 0,
-                                   FaultPolicy::kMaxDelayMs, &jitter);
-         }
-         return s.ok() ? p.SetDelay(ms, jitter, NodeParam(params)) : s;
-       });
-  post("/faults/skew",
-       [](const Params& params, const std::string&, FaultPolicy& p) {
-         int64_t ms = 0;
-         Status s = GetNumber<int64_t>(params, "ms", std::nullopt,
-                                       -FaultPolicy::kMaxSkewMs,
-                                       FaultPolicy::kMaxSkewMs, &ms);
-         return s.ok() ? p.SetSkew(ms) : s;
-       });
-  post("/faults/seed",
-       [](const Params& params, const std::string&, FaultPolicy& p) {
-         uint64_t seed = 0;
-         Status s = GetNumber<uint64_t>(params, "value", std::nullopt, 0,
-                                        UINT64_MAX, &seed);
-         if (s.ok()) p.Reseed(seed);
-         return s;
-       });
+  // Every change: parse, apply, push the skew, log, answer with the state.
+  for (const auto& [path, change] : kChanges) {
+    http.Handle("POST", path,
+                [pp, skew, path = std::string(path),
+                 change = change](const HttpRequest& req) {
+                  Params params;
+                  Status s = ParseQuery(req.query, &params);
+                  if (s.ok()) s = change(params, req.body, *pp);
+                  if (s.ok()) {
+                    (*skew)(pp->skew_ms());
+                    spdlog::warn("fault injection: {} {} -> {}", path,
+                                 Printable(req.query), pp->StatusJson());
+                  }
+                  return Reply(*pp, s);
+                });
+  }
 }
 
 }  // namespace causeway::node

@@ -2,39 +2,47 @@
 
 #include <cstdint>
 
+#include "base/utf8.h"
+
 namespace causeway::node {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// Length of the well-formed UTF-8 sequence starting at text[i], or 0 when the
-// bytes there are not one (overlong forms, surrogates and code points above
-// U+10FFFF are rejected, as RFC 3629 requires).
-size_t Utf8SequenceLength(std::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[i + k]); };
-  const uint8_t lead = byte(0);
-  if (lead < 0x80) return 1;
-  size_t length;
-  uint32_t min_second = 0x80, max_second = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) min_second = 0xA0;  // overlong
-    if (lead == 0xED) max_second = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) min_second = 0x90;  // overlong
-    if (lead == 0xF4) max_second = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
+// Appends the escape for ASCII byte `c`, or `c` itself.
+void AppendAsciiEscaped(std::string* out, uint8_t c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (c) {
+    case '"':
+      out->append("\\\"");
+      return;
+    case '\\':
+      out->append("\\\\");
+      return;
+    case '\n':
+      out->append("\\n");
+      return;
+    case '\r':
+      out->append("\\r");
+      return;
+    case '\t':
+      out->append("\\t");
+      return;
+    case '\b':
+      out->append("\\b");
+      return;
+    case '\f':
+      out->append("\\f");
+      return;
+    default:
+      if (c < 0x20 || c == 0x7F) {
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xF]);
+      } else {
+        out->push_back(static_cast<char>(c));
+      }
   }
-  if (text.size() - i < length) return 0;
-  if (byte(1) < min_second || byte(1) > max_second) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if ((byte(k) & 0xC0) != 0x80) return 0;
-  }
-  return length;
 }
 
 }  // namespace
@@ -56,55 +64,87 @@ std::string SanitizeUtf8(std::string_view text) {
 }
 
 void AppendJsonString(std::string* out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<uint8_t>(text[i]);
-    if (c >= 0x80) {
-      size_t n = Utf8SequenceLength(text, i);
-      if (n == 0) {
-        out->append(kReplacement);
-        ++i;
-      } else {
-        out->append(text.substr(i, n));
-        i += n;
-      }
+    if (c < 0x80) {
+      AppendAsciiEscaped(out, c);
+      ++i;
       continue;
     }
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
+    const size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) {
+      out->append(kReplacement);
+      ++i;
+    } else {
+      out->append(text.substr(i, n));
+      i += n;
     }
-    ++i;
   }
   out->push_back('"');
+}
+
+void JsonWriter::Key(std::string_view key) {
+  Separate();
+  AppendJsonString(out_, key);
+  out_->push_back(':');
+  after_key_ = true;
+}
+
+void JsonWriter::String(std::string_view v) {
+  Separate();
+  AppendJsonString(out_, v);
+}
+
+void JsonWriter::Uint(uint64_t v) {
+  Separate();
+  out_->append(std::to_string(v));
+}
+
+void JsonWriter::Int(int64_t v) {
+  Separate();
+  out_->append(std::to_string(v));
+}
+
+void JsonWriter::Bool(bool v) {
+  Separate();
+  out_->append(v ? "true" : "false");
+}
+
+void JsonWriter::Null() {
+  Separate();
+  out_->append("null");
+}
+
+void JsonWriter::Raw(std::string_view json) {
+  Separate();
+  out_->append(json);
+}
+
+void JsonWriter::Strings(const std::vector<std::string>& values) {
+  BeginArray();
+  for (const auto& v : values) String(v);
+  EndArray();
+}
+
+void JsonWriter::Separate() {
+  if (after_key_) {
+    after_key_ = false;
+  } else if (!first_.empty()) {
+    if (!first_.back()) out_->push_back(',');
+    first_.back() = false;
+  }
+}
+
+void JsonWriter::Open(char c) {
+  Separate();
+  out_->push_back(c);
+  first_.push_back(true);
+}
+
+void JsonWriter::Close(char c) {
+  out_->push_back(c);
+  first_.pop_back();
 }
 
 }  // namespace causeway::node

@@ -26,6 +26,7 @@
 #include "node/admin_http.h"
 #include "node/asio_env.h"
 #include "node/faults.h"
+#include "node/json.h"
 #include "node/pbc_server.h"
 #include "node/peer_transport.h"
 #include "node/stats.h"
@@ -122,6 +123,48 @@ struct Node::Impl {
     io.stop();
   }
 
+  // What Run() builds, in the order it builds it. Members are destroyed in
+  // reverse, so every part outlives the parts that refer to it; the whole
+  // lives in Run()'s frame.
+  struct Parts {
+    std::optional<net::signal_set> signals;
+    std::string secret;  // moved into the transport's options
+    // Declared before the engine, which counts into it until it is closed.
+    storage::LevelDbOptions::Counters engine_counters;
+    std::unique_ptr<storage::Engine> engine;
+    std::function<void()> before_send;  // flushes the engine's log
+    std::optional<AsioEnv> env;
+    uint64_t started_ms = 0;
+    // Declared before the transport so that it outlives every delivery.
+    std::optional<FaultPolicy> faults;
+    std::optional<PeerTransport> transport;
+    // Declared before the core, which keeps a pointer to it.
+    std::optional<FaultyNetwork> faulty;
+    std::optional<replication::NodeCore> core;
+    Stats stats;
+    std::optional<PbcServer> pbc;
+    std::optional<AdminHttp> http;
+    std::optional<net::steady_timer> exit_timer;
+  };
+
+  // The steps of Run(), in order. A step that fails has undone what it
+  // started; the parts are freed when Run() returns.
+  void HandleSignals(Parts& p);
+  Status ReadSecret(Parts& p);
+  Status OpenStorage(Parts& p);
+  void EnableFaults(Parts& p);
+  Status StartTransport(Parts& p, replication::NodeConfig* config);
+  Status OpenCore(Parts& p, replication::NodeConfig config);
+  void MakeServers(Parts& p);
+  void AddStatsPages(Parts& p);
+  void AddClusterPage(Parts& p);
+  Status StartServers(Parts& p);
+  void Serve(Parts& p);
+  // Sets the pointers below for the loop's handlers.
+  void Publish(Parts& p);
+  // Clears them: no path out of Run() may leave them set.
+  void Forget();
+
   NodeOptions options;
   net::io_context io{1};
   // Set when shutdown begins: no new work (operator actions, exit checks).
@@ -172,51 +215,65 @@ void Node::Leave(std::string node, std::function<void(Status)> done) {
 
 Status Node::Run(bool handle_signals) {
   Impl& m = *impl_;
-  const NodeOptions& o = m.options;
-
-  Status s = SetUpLogging(o);
+  Status s = SetUpLogging(m.options);
   if (!s.ok()) return s;
-
-  // The pointers in Impl name objects of this frame; no path out of it may
-  // leave them set.
   struct ForgetOnExit {
     Impl& m;
-    ~ForgetOnExit() {
-      m.signals = nullptr;
-      m.pbc = nullptr;
-      m.http = nullptr;
-      m.transport = nullptr;
-      m.faults = nullptr;
-      m.exit_timer = nullptr;
-      m.core = nullptr;
-      m.env = nullptr;
-    }
+    ~ForgetOnExit() { m.Forget(); }
   } forget{m};
-
-  // Before anything slow: a SIGTERM that arrives while the node starts is
-  // then a graceful stop once the loop runs, not the default death.
-  std::optional<net::signal_set> signals;
-  if (handle_signals) {
-    signals.emplace(m.io, SIGINT, SIGTERM);
-    signals->async_wait(
-        [&m](const boost::system::error_code& wait_ec, int signal) {
-          if (wait_ec) return;
-          spdlog::info("{}: received signal {}", m.options.name, signal);
-          m.Shutdown();
-        });
-    m.signals = &*signals;
+  Impl::Parts p;
+  if (handle_signals) m.HandleSignals(p);
+  s = m.ReadSecret(p);
+  if (s.ok()) s = m.OpenStorage(p);
+  if (!s.ok()) return s;
+  p.env.emplace(m.io);
+  p.started_ms = p.env->MonotonicMillis();
+  replication::NodeConfig config = ToNodeConfig(m.options);
+  m.EnableFaults(p);
+  s = m.StartTransport(p, &config);
+  if (s.ok()) s = m.OpenCore(p, std::move(config));
+  if (!s.ok()) return s;
+  m.MakeServers(p);
+  m.AddStatsPages(p);
+  m.AddClusterPage(p);
+  if (p.faults) {
+    AddFaultRoutes(*p.http, *p.faults, [env = &*p.env](int64_t skew_ms) {
+      env->SetWallOffsetMillis(skew_ms);
+    });
   }
+  s = m.StartServers(p);
+  if (!s.ok()) return s;
+  m.Serve(p);
+  return Status::Ok();
+}
 
-  // Read before anything is opened: a node that cannot prove itself to its
-  // peers must not start half a cluster member.
-  std::string secret;
-  if (!o.no_peer) {
-    std::string warning;
-    s = ReadClusterSecret(o.cluster_secret_file, &secret, &warning);
-    if (!s.ok()) return s;
-    if (!warning.empty()) spdlog::warn("{}: {}", o.name, warning);
-  }
+// Before anything slow: a SIGTERM that arrives while the node starts is
+// then a graceful stop once the loop runs, not the default death.
+void Node::Impl::HandleSignals(Parts& p) {
+  p.signals.emplace(io, SIGINT, SIGTERM);
+  p.signals->async_wait(
+      [this](const boost::system::error_code& wait_ec, int signal) {
+        if (wait_ec) return;
+        spdlog::info("{}: received signal {}", options.name, signal);
+        Shutdown();
+      });
+  signals = &*p.signals;
+}
 
+// Read before anything is opened: a node that cannot prove itself to its
+// peers must not start half a cluster member.
+Status Node::Impl::ReadSecret(Parts& p) {
+  if (options.no_peer) return Status::Ok();
+  std::string warning;
+  Status s =
+      ReadClusterSecret(options.cluster_secret_file, &p.secret, &warning);
+  if (!s.ok()) return s;
+  if (!warning.empty()) spdlog::warn("{}: {}", options.name, warning);
+  return Status::Ok();
+}
+
+Status Node::Impl::OpenStorage(Parts& p) {
+  const NodeOptions& o = options;
   std::error_code ec;
   fs::create_directories(o.data_dir, ec);
   if (ec) {
@@ -227,13 +284,10 @@ Status Node::Run(bool handle_signals) {
   std::mt19937_64 rng(std::random_device{}());
   storage::LevelDbOptions engine_options =
       ToLevelDbOptions(o, std::uniform_real_distribution<double>(0, 1)(rng));
-  // Declared before the engine, which counts into it until it is closed.
-  storage::LevelDbOptions::Counters engine_counters;
-  engine_options.counters = &engine_counters;
-  std::unique_ptr<storage::Engine> engine;
+  engine_options.counters = &p.engine_counters;
   spdlog::info("{}: memtable of {} KiB", o.name,
                engine_options.write_buffer_bytes >> 10);
-  s = storage::OpenLevelDb(db_dir, engine_options, &engine);
+  Status s = storage::OpenLevelDb(db_dir, engine_options, &p.engine);
   if (!s.ok()) {
     return Status::IoError("cannot open database in '" + db_dir +
                            "': " + s.ToString());
@@ -243,8 +297,7 @@ Status Node::Run(bool handle_signals) {
   // before it writes to a socket, so no reply reports a write a crash of
   // this process could lose. If the log cannot be written, writes already
   // counted as stored are not in it: the node stops before saying so.
-  const std::function<void()> before_send = [engine = engine.get(),
-                                             name = o.name] {
+  p.before_send = [engine = p.engine.get(), name = o.name] {
     Status flushed = engine->FlushLog();
     if (flushed.ok()) return;
     spdlog::critical("{}: cannot write the storage log ({}); stopping", name,
@@ -252,197 +305,219 @@ Status Node::Run(bool handle_signals) {
     spdlog::shutdown();
     std::abort();
   };
+  return Status::Ok();
+}
 
-  AsioEnv env(m.io);
-  const uint64_t started_ms = env.MonotonicMillis();
-  replication::NodeConfig config = ToNodeConfig(o);
+void Node::Impl::EnableFaults(Parts& p) {
+  if (!options.enable_fault_injection) return;
+  const uint64_t seed = std::random_device{}();
+  p.faults.emplace(options.name, seed);
+  faults = &*p.faults;
+  spdlog::warn(
+      "{}: *** FAULT INJECTION IS ENABLED (--enable-fault-injection) ***: "
+      "POST /faults/* on the admin port drops, delays, duplicates and "
+      "reorders peer messages, partitions the cluster and skews the clock. "
+      "Never run a production node like this. Fault seed {}",
+      options.name, seed);
+}
 
-  // Declared before the transport so that it outlives every delivery.
-  std::optional<FaultPolicy> faults;
-  if (o.enable_fault_injection) {
-    const uint64_t seed = std::random_device{}();
-    faults.emplace(o.name, seed);
-    m.faults = &*faults;
-    spdlog::warn(
-        "{}: *** FAULT INJECTION IS ENABLED (--enable-fault-injection) ***: "
-        "POST /faults/* on the admin port drops, delays, duplicates and "
-        "reorders peer messages, partitions the cluster and skews the clock. "
-        "Never run a production node like this. Fault seed {}",
-        o.name, seed);
-  }
-
-  // Bound before the core exists, because the core records the address
-  // peers reach it at (which port 0 settles only now). Nothing is delivered
-  // until the loop runs, and by then m.core is set.
-  std::optional<PeerTransport> transport;
-  if (!o.no_peer) {
-    PeerTransportOptions peer_options =
-        ToPeerTransportOptions(o, std::move(secret));
-    peer_options.before_send = before_send;
-    transport.emplace(
-        m.io, std::move(peer_options),
-        [&m](const std::string& from, std::string_view payload) {
-          if (m.core != nullptr && !m.closing &&
-              (m.faults == nullptr || m.faults->AllowDelivery(from))) {
-            m.core->OnPeerMessage(from, payload);
-          }
-        });
-    transport->OnUnreachable([&m](const std::string& name,
-                                  const std::string& address,
-                                  const std::string& reason) {
-      if (m.core != nullptr && !m.closing) {
-        m.core->OnPeerUnreachable(name, address, reason);
-      }
-    });
-    s = transport->Start();
-    if (!s.ok()) {
-      spdlog::error("{}: cannot start: {}", o.name, s.ToString());
-      transport->Stop();
-      m.io.poll();  // let the cancelled accept unwind while its owner lives
-      return s;
+// Bound before the core exists, because the core records the address peers
+// reach it at (which port 0 settles only now). Nothing is delivered until
+// the loop runs, and by then `core` is set.
+Status Node::Impl::StartTransport(Parts& p, replication::NodeConfig* config) {
+  if (options.no_peer) return Status::Ok();
+  PeerTransportOptions peer_options =
+      ToPeerTransportOptions(options, std::move(p.secret));
+  peer_options.before_send = p.before_send;
+  p.transport.emplace(
+      io, std::move(peer_options),
+      [this](const std::string& from, std::string_view payload) {
+        if (core != nullptr && !closing &&
+            (faults == nullptr || faults->AllowDelivery(from))) {
+          core->OnPeerMessage(from, payload);
+        }
+      });
+  p.transport->OnUnreachable([this](const std::string& name,
+                                    const std::string& address,
+                                    const std::string& reason) {
+    if (core != nullptr && !closing) {
+      core->OnPeerUnreachable(name, address, reason);
     }
-    config.peer_address = PeerAddress(o, transport->port());
-  }
-  const std::string peer_address = config.peer_address;
-
-  // With fault injection the core sends through the faults, which forward
-  // to the transport (delayed copies wait in env timers). Declared before
-  // the core, which keeps a pointer to it.
-  std::optional<FaultyNetwork> faulty;
-  if (transport && faults) faulty.emplace(*faults, *transport, env);
-
-  replication::NodeCore core(env, *engine, std::move(config));
-  s = core.Open();
+  });
+  Status s = p.transport->Start();
   if (!s.ok()) {
-    if (transport) transport->Stop();
-    m.io.poll();
+    spdlog::error("{}: cannot start: {}", options.name, s.ToString());
+    p.transport->Stop();
+    io.poll();  // let the cancelled accept unwind while its owner lives
+    return s;
+  }
+  config->peer_address = PeerAddress(options, p.transport->port());
+  return Status::Ok();
+}
+
+// With fault injection the core sends through the faults, which forward to
+// the transport (delayed copies wait in env timers).
+Status Node::Impl::OpenCore(Parts& p, replication::NodeConfig config) {
+  if (p.transport && p.faults)
+    p.faulty.emplace(*p.faults, *p.transport, *p.env);
+  p.core.emplace(*p.env, *p.engine, std::move(config));
+  Status s = p.core->Open();
+  if (!s.ok()) {
+    if (p.transport) p.transport->Stop();
+    io.poll();
     return Status::IoError("cannot open node state: " + s.ToString());
   }
-  if (faulty) {
-    core.AttachNetwork(&*faulty);
-  } else if (transport) {
-    core.AttachNetwork(&*transport);
+  if (p.faulty) {
+    p.core->AttachNetwork(&*p.faulty);
+  } else if (p.transport) {
+    p.core->AttachNetwork(&*p.transport);
   }
+  return Status::Ok();
+}
 
-  Stats stats;
-  PbcServerOptions pbc_options = ToPbcServerOptions(o);
-  pbc_options.before_send = before_send;
-  PbcServer pbc(m.io, core, stats, std::move(pbc_options));
+void Node::Impl::MakeServers(Parts& p) {
+  PbcServerOptions pbc_options = ToPbcServerOptions(options);
+  pbc_options.before_send = p.before_send;
+  p.pbc.emplace(io, *p.core, p.stats, std::move(pbc_options));
   AdminHttpOptions http_options;
-  http_options.host = o.http_host;
-  http_options.port = o.http_port;
-  http_options.before_send = before_send;
-  AdminHttp http(m.io, http_options);
-  storage::Engine* engine_ptr = engine.get();
-  PeerTransport* transport_ptr = transport ? &*transport : nullptr;
+  http_options.host = options.http_host;
+  http_options.port = options.http_port;
+  http_options.before_send = p.before_send;
+  p.http.emplace(io, http_options);
+}
+
+// /ping, /stats and /metrics: the node's Stats, refreshed with what lives
+// elsewhere, plus the anti-entropy and peer transport figures.
+void Node::Impl::AddStatsPages(Parts& p) {
+  replication::NodeCore* node_core = &*p.core;
+  PeerTransport* transport_ptr = p.transport ? &*p.transport : nullptr;
   StatsExtras extras;
-  extras.json["aae"] = [&core] { return AaeStatsJson(core.AaeView()); };
+  extras.json["aae"] = [node_core] {
+    return AaeStatsJson(node_core->AaeView());
+  };
   if (transport_ptr != nullptr) {
     extras.json["peer"] = [transport_ptr] {
       return PeerStatsJson(transport_ptr->stats());
     };
   }
-  extras.prometheus = [&core, transport_ptr, name = o.name] {
-    std::string out = AaeStatsPrometheus(core.AaeView(), name);
+  extras.prometheus = [node_core, transport_ptr, name = options.name] {
+    std::string out = AaeStatsPrometheus(node_core->AaeView(), name);
     if (transport_ptr != nullptr) {
       out += PeerStatsPrometheus(transport_ptr->stats(), name);
     }
     return out;
   };
   AddStatsRoutes(
-      http, o.name, stats,
-      [&env, &core, engine_ptr, &engine_counters, started_ms](Stats& st) {
-        st.uptime_seconds = (env.MonotonicMillis() - started_ms) / 1000;
-        st.disk_bytes = engine_ptr->ApproximateDiskBytes();
+      *p.http, options.name, p.stats,
+      [env = &*p.env, node_core, engine = p.engine.get(),
+       counters = &p.engine_counters, started_ms = p.started_ms](Stats& st) {
+        st.uptime_seconds = (env->MonotonicMillis() - started_ms) / 1000;
+        st.disk_bytes = engine->ApproximateDiskBytes();
         st.rss_bytes = ReadProcessRssBytes();
-        const auto& cache = core.ObjectCacheView();
+        const auto& cache = node_core->ObjectCacheView();
         st.object_cache = {cache.bytes(), cache.size(), cache.hits(),
                            cache.misses()};
-        st.storage = {engine_counters.background_pauses.load(),
-                      engine_counters.writer_stalls.load(),
-                      engine_counters.background_raises.load()};
+        st.storage = {counters->writer_stalls.load(),
+                      counters->background_raises.load()};
       },
       std::move(extras));
-  http.Handle("GET", "/cluster", [&core, transport_ptr](const HttpRequest&) {
-    std::vector<PeerView> peers;
-    ClusterPage page;
-    page.view = core.View();
-    page.cluster_name = core.config().cluster_name;
-    page.ready_to_exit = core.ReadyToExit();
-    page.aae = core.AaeView();
-    if (transport_ptr != nullptr) {
-      peers = transport_ptr->Peers();
-      page.peers = &peers;
-    }
-    HttpResponse r;
-    r.content_type = "application/json";
-    r.body = ClusterJson(page);
-    return r;
-  });
+}
 
-  if (faults) {
-    AddFaultRoutes(http, *faults, [&env](int64_t skew_ms) {
-      env.SetWallOffsetMillis(skew_ms);
-    });
-  }
+void Node::Impl::AddClusterPage(Parts& p) {
+  replication::NodeCore* node_core = &*p.core;
+  PeerTransport* transport_ptr = p.transport ? &*p.transport : nullptr;
+  p.http->Handle("GET", "/cluster",
+                 [node_core, transport_ptr](const HttpRequest&) {
+                   std::vector<PeerView> peers;
+                   ClusterPage page;
+                   page.view = node_core->View();
+                   page.cluster_name = node_core->config().cluster_name;
+                   page.ready_to_exit = node_core->ReadyToExit();
+                   page.aae = node_core->AaeView();
+                   if (transport_ptr != nullptr) {
+                     peers = transport_ptr->Peers();
+                     page.peers = &peers;
+                   }
+                   HttpResponse r;
+                   r.content_type = "application/json";
+                   r.body = ClusterJson(page);
+                   return r;
+                 });
+}
 
-  // From here on a failure must still close the core, so that its persisted
-  // state (the HLC high-water mark) is written.
-  s = pbc.Start();
+// From here on a failure must still close the core, so that its persisted
+// state (the HLC high-water mark) is written.
+Status Node::Impl::StartServers(Parts& p) {
+  Status s = p.pbc->Start();
   if (s.ok()) {
-    s = http.Start();
-    if (s.ok() && !o.ports_file.empty()) {
-      s = WritePortsFile(o.ports_file, pbc.port(), http.port(),
-                         transport ? transport->port() : 0);
+    s = p.http->Start();
+    if (s.ok() && !options.ports_file.empty()) {
+      s = WritePortsFile(options.ports_file, p.pbc->port(), p.http->port(),
+                         p.transport ? p.transport->port() : 0);
     }
     if (!s.ok()) {
-      http.Stop();
-      pbc.Stop();
+      p.http->Stop();
+      p.pbc->Stop();
     }
   }
-  if (!s.ok()) {
-    spdlog::error("{}: cannot start: {}", o.name, s.ToString());
-    if (transport) transport->Stop();
-    core.Close();
-    env.CancelAll();
-    m.io.poll();  // let the cancelled accepts unwind while their owners live
-    return s;
-  }
+  if (s.ok()) return s;
+  spdlog::error("{}: cannot start: {}", options.name, s.ToString());
+  if (p.transport) p.transport->Stop();
+  p.core->Close();
+  p.env->CancelAll();
+  io.poll();  // let the cancelled accepts unwind while their owners live
+  return s;
+}
 
-  net::steady_timer exit_timer(m.io);
-  m.pbc = &pbc;
-  m.http = &http;
-  m.transport = transport_ptr;
-  m.exit_timer = &exit_timer;
-  m.core = &core;
-  m.env = &env;
-
+// Runs the loop until a graceful shutdown has finished, then lets cancelled
+// operations unwind while the objects they refer to still exist; after that
+// nothing may run again.
+void Node::Impl::Serve(Parts& p) {
+  p.exit_timer.emplace(io);
+  Publish(p);
   // Heartbeats, gossip and handoff begin only now, when nothing above can
   // fail any more and leave their timers behind.
-  core.Start();
-  m.WatchForExit();
-
+  p.core->Start();
+  WatchForExit();
+  const NodeOptions& o = options;
   std::string peers_text = "no peer port (standalone)";
-  if (transport) {
+  if (p.transport) {
     const std::string bound =
-        o.peer_host + ":" + std::to_string(transport->port());
+        o.peer_host + ":" + std::to_string(p.transport->port());
+    const std::string& advertised = p.core->config().peer_address;
     peers_text = "peers on " + bound +
-                 (bound == peer_address ? "" : " as " + peer_address) +
+                 (bound == advertised ? "" : " as " + advertised) +
                  " (cluster " + o.cluster_name + ")";
   }
   spdlog::info(
       "{}: serving clients on {}:{}, admin http on {}:{}, {}, data in {}, "
       "ring size {}",
-      o.name, o.pb_host, pbc.port(), o.http_host, http.port(), peers_text,
+      o.name, o.pb_host, p.pbc->port(), o.http_host, p.http->port(), peers_text,
       o.data_dir, o.ring_size);
-  m.io.run();
-
-  // Let cancelled operations unwind while the objects they refer to still
-  // exist; after that nothing below may run again.
-  m.io.restart();
-  m.io.run_for(kDrainTimeout);
+  io.run();
+  io.restart();
+  io.run_for(kDrainTimeout);
   spdlog::info("{}: stopped", o.name);
-  return Status::Ok();
+}
+
+void Node::Impl::Publish(Parts& p) {
+  pbc = &*p.pbc;
+  http = &*p.http;
+  transport = p.transport ? &*p.transport : nullptr;
+  exit_timer = &*p.exit_timer;
+  core = &*p.core;
+  env = &*p.env;
+}
+
+void Node::Impl::Forget() {
+  signals = nullptr;
+  pbc = nullptr;
+  http = nullptr;
+  transport = nullptr;
+  faults = nullptr;
+  exit_timer = nullptr;
+  core = nullptr;
+  env = nullptr;
 }
 
 Status SetUpLogging(const NodeOptions& options) {
@@ -482,12 +557,22 @@ Status SetUpLogging(const NodeOptions& options) {
 
 Status WritePortsFile(const std::string& path, uint16_t pb_port,
                       uint16_t http_port, uint16_t peer_port) {
+  std::string json;
+  JsonWriter w(&json);
+  w.BeginObject();
+  w.Key("pb");
+  w.Uint(pb_port);
+  w.Key("http");
+  w.Uint(http_port);
+  if (peer_port != 0) {
+    w.Key("peer");
+    w.Uint(peer_port);
+  }
+  w.EndObject();
   const std::string temp = path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << "{\"pb\":" << pb_port << ",\"http\":" << http_port;
-    if (peer_port != 0) out << ",\"peer\":" << peer_port;
-    out << "}\n";
+    out << json << "\n";
     out.flush();
     if (!out) {
       std::error_code ignored;

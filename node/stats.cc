@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "node/json.h"
+#include "node/prometheus.h"
 
 namespace causeway::node {
 
@@ -71,182 +72,96 @@ struct Quantile {
 constexpr Quantile kQuantiles[] = {
     {0.50, "p50", "0.5"}, {0.95, "p95", "0.95"}, {0.99, "p99", "0.99"}};
 
-void AppendUint(std::string* out, uint64_t v) {
-  out->append(std::to_string(v));
+// {"count", "p50", "p95", "p99", "max", "mean"} of one histogram.
+void WriteHistogram(JsonWriter& w, std::string_view name, const Histogram& h) {
+  w.Key(name);
+  w.BeginObject();
+  w.Key("count");
+  w.Uint(h.count());
+  for (const Quantile& q : kQuantiles) {
+    w.Key(q.json_name);
+    w.Uint(h.Percentile(q.q));
+  }
+  w.Key("max");
+  w.Uint(h.max());
+  w.Key("mean");
+  w.Uint(h.count() == 0 ? 0 : h.sum() / h.count());
+  w.EndObject();
 }
 
-// "name":value with a comma before it unless it opens the object.
-class JsonObject {
- public:
-  explicit JsonObject(std::string* out) : out_(out) { out_->push_back('{'); }
-  void Key(std::string_view name) {
-    if (!first_) out_->push_back(',');
-    first_ = false;
-    AppendJsonString(out_, name);
-    out_->push_back(':');
-  }
-  void Uint(std::string_view name, uint64_t v) {
-    Key(name);
-    AppendUint(out_, v);
-  }
-  void String(std::string_view name, std::string_view v) {
-    Key(name);
-    AppendJsonString(out_, v);
-  }
-  void Histo(std::string_view name, const Histogram& h) {
-    Key(name);
-    JsonObject inner(out_);
-    inner.Uint("count", h.count());
-    for (const Quantile& q : kQuantiles)
-      inner.Uint(q.json_name, h.Percentile(q.q));
-    inner.Uint("max", h.max());
-    inner.Uint("mean", h.count() == 0 ? 0 : h.sum() / h.count());
-    inner.Close();
-  }
-  void Close() { out_->push_back('}'); }
-
- private:
-  std::string* out_;
-  bool first_ = true;
-};
-
-// Prometheus text exposition: label values escape backslash, quote and
-// newline; HELP text escapes backslash and newline.
-std::string PromLabelValue(std::string_view text) {
-  std::string out;
-  for (char c : SanitizeUtf8(text)) {
-    switch (c) {
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
-class PromWriter {
- public:
-  PromWriter(std::string* out, const std::string& node)
-      : out_(out), node_label_("node=\"" + PromLabelValue(node) + "\"") {}
-
-  void Counter(std::string_view name, std::string_view help, uint64_t v) {
-    Family(name, help, "counter");
-    Sample(name, "", v);
-  }
-  void Gauge(std::string_view name, std::string_view help, uint64_t v) {
-    Family(name, help, "gauge");
-    Sample(name, "", v);
-  }
-  // A summary (quantiles, _sum, _count) plus a <name>_max gauge, since a
-  // summary has no place for the maximum.
-  void Summary(std::string_view name, std::string_view help,
-               const Histogram& h) {
-    Family(name, help, "summary");
-    for (const Quantile& q : kQuantiles) {
-      Sample(name, std::string(",quantile=\"") + q.label + "\"",
+// A summary (quantiles, _sum, _count) plus a <name>_max gauge, since a
+// summary has no place for the maximum.
+void WriteSummary(PrometheusWriter& w, std::string_view name,
+                  std::string_view help, const Histogram& h) {
+  w.Family(name, help, "summary");
+  for (const Quantile& q : kQuantiles) {
+    w.Sample(name, std::string(",quantile=\"") + q.label + "\"",
              h.Percentile(q.q));
-    }
-    const std::string base(name);
-    Sample(base + "_sum", "", h.sum());
-    Sample(base + "_count", "", h.count());
-    Gauge(base + "_max", std::string("Largest value of ") + base + ".",
+  }
+  const std::string base(name);
+  w.Sample(base + "_sum", "", h.sum());
+  w.Sample(base + "_count", "", h.count());
+  w.Gauge(base + "_max", std::string("Largest value of ") + base + ".",
           h.max());
-  }
-
- private:
-  void Family(std::string_view name, std::string_view help,
-              std::string_view type) {
-    out_->append("# HELP ").append(name).push_back(' ');
-    for (char c : help) {
-      if (c == '\\') {
-        out_->append("\\\\");
-      } else if (c == '\n') {
-        out_->append("\\n");
-      } else {
-        out_->push_back(c);
-      }
-    }
-    out_->append("\n# TYPE ").append(name).push_back(' ');
-    out_->append(type).push_back('\n');
-  }
-  void Sample(std::string_view name, std::string_view extra_labels,
-              uint64_t v) {
-    out_->append(name).push_back('{');
-    out_->append(node_label_).append(extra_labels).append("} ");
-    AppendUint(out_, v);
-    out_->push_back('\n');
-  }
-
-  std::string* out_;
-  std::string node_label_;
-};
+}
 
 }  // namespace
 
 std::string Stats::ToJson(const std::string& node_name) const {
   std::string out;
   out.reserve(2048);
-  JsonObject o(&out);
-  o.String("node", node_name);
-  o.Uint("uptime_seconds", uptime_seconds);
-  o.Uint("gets", gets);
-  o.Uint("get_not_found", get_not_found);
-  o.Uint("get_errors", get_errors);
-  o.Uint("puts", puts);
-  o.Uint("put_errors", put_errors);
-  o.Uint("deletes", deletes);
-  o.Uint("delete_errors", delete_errors);
-  o.Uint("list_requests", list_requests);
-  o.Uint("other_requests", other_requests);
-  o.Uint("bad_requests", bad_requests);
-  o.Histo("get_latency_us", get_latency_us);
-  o.Histo("put_latency_us", put_latency_us);
-  o.Histo("delete_latency_us", delete_latency_us);
-  o.Histo("siblings", siblings);
-  o.Histo("object_bytes", object_bytes);
-  o.Key("connections");
-  {
-    JsonObject c(&out);
-    c.Uint("open", connections_open);
-    c.Uint("total", connections_total);
-    c.Uint("rejected", connections_rejected);
-    c.Close();
-  }
-  o.Uint("disk_bytes", disk_bytes);
-  o.Uint("rss_bytes", rss_bytes);
-  o.Key("object_cache");
-  {
-    JsonObject c(&out);
-    c.Uint("bytes", object_cache.bytes);
-    c.Uint("entries", object_cache.entries);
-    c.Uint("hits", object_cache.hits);
-    c.Uint("misses", object_cache.misses);
-    c.Close();
-  }
-  o.Key("storage");
-  {
-    JsonObject c(&out);
-    c.Uint("background_pauses", storage.background_pauses);
-    c.Uint("writer_stalls", storage.writer_stalls);
-    c.Uint("background_raises", storage.background_raises);
-    c.Close();
-  }
-  o.Close();
+  JsonWriter w(&out);
+  const auto uint = [&w](std::string_view key, uint64_t v) {
+    w.Key(key);
+    w.Uint(v);
+  };
+  w.BeginObject();
+  w.Key("node");
+  w.String(node_name);
+  uint("uptime_seconds", uptime_seconds);
+  uint("gets", gets);
+  uint("get_not_found", get_not_found);
+  uint("get_errors", get_errors);
+  uint("puts", puts);
+  uint("put_errors", put_errors);
+  uint("deletes", deletes);
+  uint("delete_errors", delete_errors);
+  uint("list_requests", list_requests);
+  uint("other_requests", other_requests);
+  uint("bad_requests", bad_requests);
+  WriteHistogram(w, "get_latency_us", get_latency_us);
+  WriteHistogram(w, "put_latency_us", put_latency_us);
+  WriteHistogram(w, "delete_latency_us", delete_latency_us);
+  WriteHistogram(w, "siblings", siblings);
+  WriteHistogram(w, "object_bytes", object_bytes);
+  w.Key("connections");
+  w.BeginObject();
+  uint("open", connections_open);
+  uint("total", connections_total);
+  uint("rejected", connections_rejected);
+  w.EndObject();
+  uint("disk_bytes", disk_bytes);
+  uint("rss_bytes", rss_bytes);
+  w.Key("object_cache");
+  w.BeginObject();
+  uint("bytes", object_cache.bytes);
+  uint("entries", object_cache.entries);
+  uint("hits", object_cache.hits);
+  uint("misses", object_cache.misses);
+  w.EndObject();
+  w.Key("storage");
+  w.BeginObject();
+  uint("writer_stalls", storage.writer_stalls);
+  uint("background_raises", storage.background_raises);
+  w.EndObject();
+  w.EndObject();
   return out;
 }
 
 std::string Stats::ToPrometheus(const std::string& node_name) const {
   std::string out;
   out.reserve(8192);
-  PromWriter w(&out, node_name);
+  PrometheusWriter w(&out, node_name);
   w.Gauge("causeway_uptime_seconds", "Seconds since the node started.",
           uptime_seconds);
   w.Counter("causeway_gets_total", "Get requests served.", gets);
@@ -267,15 +182,16 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
             other_requests);
   w.Counter("causeway_bad_requests_total",
             "Malformed requests and unknown message codes.", bad_requests);
-  w.Summary("causeway_get_latency_microseconds", "Get request latency.",
-            get_latency_us);
-  w.Summary("causeway_put_latency_microseconds", "Put request latency.",
-            put_latency_us);
-  w.Summary("causeway_delete_latency_microseconds", "Delete request latency.",
-            delete_latency_us);
-  w.Summary("causeway_siblings", "Live siblings per successful get.", siblings);
-  w.Summary("causeway_object_bytes", "Value bytes per successful get and put.",
-            object_bytes);
+  WriteSummary(w, "causeway_get_latency_microseconds", "Get request latency.",
+               get_latency_us);
+  WriteSummary(w, "causeway_put_latency_microseconds", "Put request latency.",
+               put_latency_us);
+  WriteSummary(w, "causeway_delete_latency_microseconds",
+               "Delete request latency.", delete_latency_us);
+  WriteSummary(w, "causeway_siblings", "Live siblings per successful get.",
+               siblings);
+  WriteSummary(w, "causeway_object_bytes",
+               "Value bytes per successful get and put.", object_bytes);
   w.Gauge("causeway_connections_open", "Client connections open now.",
           connections_open);
   w.Counter("causeway_connections_total", "Client connections accepted.",
@@ -293,9 +209,6 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
             "Object reads served by the object cache.", object_cache.hits);
   w.Counter("causeway_object_cache_misses_total",
             "Object reads that went to the engine.", object_cache.misses);
-  w.Counter("causeway_storage_background_pauses_total",
-            "Sleeps of LevelDB's background thread between slices of work.",
-            storage.background_pauses);
   w.Counter("causeway_storage_writer_stalls_total",
             "Writes that waited for LevelDB's background thread.",
             storage.writer_stalls);

@@ -63,7 +63,7 @@ struct Stats {
   } object_cache;
   // LevelDB's background thread (storage::LevelDbOptions::Counters).
   struct {
-    uint64_t background_pauses = 0, writer_stalls = 0, background_raises = 0;
+    uint64_t writer_stalls = 0, background_raises = 0;
   } storage;
 
   std::string ToJson(const std::string& node_name) const;

@@ -9,7 +9,6 @@
 // so a partition is one contiguous range).
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -97,21 +96,9 @@ struct LevelDbOptions {
   // Nice value (0-19) of that thread; 0 leaves it as it is. No effect on
   // the share of a SCHED_IDLE thread.
   int background_nice = 0;
-  // Above zero, that thread writes tables (flushes and compactions) in
-  // slices of this much wall time and sleeps for background_pause after
-  // each, so that a CPU it holds goes idle now and then (leveldb_engine.cc
-  // says why). The kernel's timer slack (50 us by default) lengthens short
-  // sleeps.
-  std::chrono::microseconds background_slice{0};
-  std::chrono::microseconds background_pause{50};
-  // A pause that lasts longer than this (the thread then waited for a CPU:
-  // they are saturated) ends the pauses for the rest of the task, so that
-  // flushes and compactions are not starved further.
-  std::chrono::microseconds background_overrun{1000};
   // If set, counts what the background thread's handling did (for tests
   // and diagnostics); it must outlive the engine.
   struct Counters {
-    std::atomic<uint64_t> background_pauses{0};  // sleeps between slices
     // Times a write waited for the background thread (memtable full, or
     // too many level-0 files), and times that raised the thread from
     // SCHED_IDLE to SCHED_OTHER for the rest of its task.

@@ -1,7 +1,7 @@
 // The LevelDB Engine: one database per node. The engine owns the DB, its
-// block cache, its bloom filter policy and its Env (background priority
-// and slices, deferred log writes); the DB is closed before the objects it
-// points to are freed.
+// block cache, its bloom filter policy and its Env (background priority,
+// deferred log writes); the DB is closed before the objects it points to
+// are freed.
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
@@ -23,7 +23,6 @@
 #include <system_error>
 
 #include "storage/engine.h"
-#include "storage/pacer.h"
 
 namespace causeway::storage {
 namespace {
@@ -58,60 +57,27 @@ leveldb::WriteOptions ToLevelDb(const WriteOptions& options) {
 }
 
 // The Env every LevelDB engine runs on: LevelDB's default, with the
-// changes below that an engine can ask for.
+// changes below that an engine can ask for (docs/design-notes.md, "LevelDB's
+// background thread", has the measurements behind them).
 //
 // Priority. LevelDB runs memtable flushes and compactions on the one
 // background thread of its default Env. The wrapper lowers that thread's
-// priority the first time it runs work of this database, so that when the
-// CPUs are busy the threads serving requests go first and compactions take
-// the idle time. The nodes of a cluster receive the same writes and flush
-// together; at the default priority each burst took cores from the logic
-// threads. Two ways (bench/README.md has the measurements, 3 nodes on 2
-// cores): a higher nice value only weighs the thread down, and once picked
-// it still runs out its time slice while a logic thread that woke waits
-// (put p99 at half the peak rate: a median of 24 ms at nice 0, 6-16 ms at
-// nice 10). SCHED_IDLE runs it only on a core nobody else wants and gives
-// the core back as soon as another thread wakes (3-6 ms, and a higher
-// peak). Under lasting saturation compactions then fall behind until
-// LevelDB's own write slowdown (8 level-0 files) throttles writes, which
-// idles the CPU for them. Lowering priority needs no privilege; raising it
-// back would, so a thread already lower stays so (the thread serves every
-// database of the process).
-//
-// Slices. A CPU running only SCHED_IDLE work still counts as busy when
-// the kernel places a thread that wakes, and it takes over threads waiting
-// on the other CPUs only at its next periodic balance (the 4 ms tick here).
-// A scheduler trace of 3 nodes on 2 cores at half the peak put rate showed
-// just that during flushes and compactions: every logic thread and the
-// load generator queued on one core for 1-4 ms at a time while the other
-// ran compaction threads, and those moments made most of the put p99. So
-// with background_slice the thread writes tables in slices and sleeps
-// briefly after each: a core that goes idle pulls waiting threads over at
-// once. The pacer ticks on every append to a table (each block of a few
-// KiB and its trailer), only on the background thread while it runs this
-// database's work, never with LevelDB's mutex held; tables written
-// elsewhere (recovery in DB::Open) are not paced. Slices are wall time, so
-// a thread that was preempted or waited for the disk may pause at its
-// next append; cheap, and it keeps the clock read to a vDSO call. A
-// SCHED_IDLE thread that sleeps runs again only when a CPU is idle, so on
-// saturated CPUs a pause can last far longer than asked; a pause that
-// overruns background_overrun ends the pauses for the rest of the task.
-// That was not enough: in flat-out fills with slices, nodes now and then
-// stopped serving their peers for 1-2 s (docs/design-notes.md), so the
-// node leaves slices off unless asked (--compaction-slices).
+// priority the first time it runs work of this database (SCHED_IDLE, or a
+// nice value), so that when the CPUs are busy the threads serving requests
+// go first and compactions take the idle time. Lowering priority needs no
+// privilege; raising it back would, so a thread already lower stays so
+// (the thread serves every database of the process).
 //
 // Stalls. A write waits for the background thread when the memtable is
 // full and the one before is still being flushed, or when level 0 has too
-// many files. Under SCHED_IDLE that thread then runs only when a CPU has
-// nothing else to do, and on a machine kept busy by other processes (on
-// one machine: the other nodes of a local cluster and their clients) the
-// write waited seconds. LevelDB logs "... waiting" from the writing thread
-// just before it waits, so the engine watches its info log and then
-// switches the background thread to SCHED_OTHER (at its nice value) until
-// its task ends; the next task starts under SCHED_IDLE again. Leaving
-// SCHED_IDLE needs CAP_SYS_NICE or an RLIMIT_NICE that allows the nice
-// value; without either the raise fails and the write waits as before
-// (counted: writer_stalls without background_raises).
+// many files; under SCHED_IDLE that thread may then get no CPU for
+// seconds. LevelDB logs "... waiting" from the writing thread just before
+// it waits, so the engine watches its info log and then switches the
+// background thread to SCHED_OTHER (at its nice value) until its task
+// ends; the next task starts under SCHED_IDLE again. Leaving SCHED_IDLE
+// needs CAP_SYS_NICE or an RLIMIT_NICE that allows the nice value; without
+// either the raise fails and the write waits as before (counted:
+// writer_stalls without background_raises).
 //
 // Deferred log writes. LevelDB appends each write batch to its log and
 // then calls Flush, one write() per batch. With defer_log_writes the log
@@ -136,14 +102,11 @@ class EngineEnv final : public leveldb::EnvWrapper {
       : EnvWrapper(leveldb::Env::Default()),
         idle_(options.background_idle),
         nice_(options.background_nice),
-        slice_(options.background_slice),
-        pause_(options.background_pause),
-        overrun_(options.background_overrun),
         counters_(options.counters),
         defer_log_writes_(options.defer_log_writes) {}
 
   void Schedule(void (*fn)(void*), void* arg) override {
-    if (!idle_ && nice_ <= 0 && slice_.count() <= 0) {
+    if (!idle_ && nice_ <= 0) {
       target()->Schedule(fn, arg);
       return;
     }
@@ -154,10 +117,6 @@ class EngineEnv final : public leveldb::EnvWrapper {
                                   leveldb::WritableFile** result) override {
     leveldb::Status s = target()->NewWritableFile(name, result);
     if (!s.ok()) return s;
-    if (slice_.count() > 0 && HasSuffix(name, ".ldb")) {
-      *result = new PacedTable(*result);
-      return s;
-    }
     if (!defer_log_writes_ || !HasSuffix(name, ".log")) return s;
     auto* log = new DeferredLog(*result, this);
     std::lock_guard<std::mutex> lock(mu_);
@@ -188,22 +147,6 @@ class EngineEnv final : public leveldb::EnvWrapper {
     EngineEnv* env;
   };
 
-  // The pacing of the background task running on this thread, if any.
-  struct Pacing {
-    Pacer pacer;
-    LevelDbOptions::Counters* counters;
-  };
-  static inline thread_local Pacing* current_pacing = nullptr;
-
-  // Sets current_pacing for the life of one task.
-  class PacingScope {
-   public:
-    explicit PacingScope(Pacing* pacing) { current_pacing = pacing; }
-    ~PacingScope() { current_pacing = nullptr; }
-    PacingScope(const PacingScope&) = delete;
-    PacingScope& operator=(const PacingScope&) = delete;
-  };
-
   // Runs one task of LevelDB's background thread. The env is read only
   // before the task runs: once it returns, LevelDB may let the DB, and with
   // it this env, be destroyed.
@@ -223,42 +166,14 @@ class EngineEnv final : public leveldb::EnvWrapper {
             0) {
       nice_applied = env.nice_;
     }
-    if (env.slice_.count() <= 0) {
-      task->fn(task->arg);
-      return;
-    }
-    Pacing pacing{Pacer(env.slice_, env.pause_, env.overrun_), env.counters_};
-    PacingScope scope(&pacing);
     task->fn(task->arg);
   }
 
-  // LevelDB names its log NNNNNN.log and its tables NNNNNN.ldb.
+  // LevelDB names its log NNNNNN.log.
   static bool HasSuffix(std::string_view name, std::string_view suffix) {
     return name.size() > suffix.size() &&
            name.substr(name.size() - suffix.size()) == suffix;
   }
-
-  // A table file that gives the background thread's pacer a tick before
-  // each append.
-  class PacedTable final : public leveldb::WritableFile {
-   public:
-    explicit PacedTable(leveldb::WritableFile* target) : target_(target) {}
-    leveldb::Status Append(const leveldb::Slice& data) override {
-      Pacing* pacing = current_pacing;
-      if (pacing != nullptr && pacing->pacer.Tick() &&
-          pacing->counters != nullptr) {
-        pacing->counters->background_pauses.fetch_add(
-            1, std::memory_order_relaxed);
-      }
-      return target_->Append(data);
-    }
-    leveldb::Status Flush() override { return target_->Flush(); }
-    leveldb::Status Sync() override { return target_->Sync(); }
-    leveldb::Status Close() override { return target_->Close(); }
-
-   private:
-    std::unique_ptr<leveldb::WritableFile> target_;
-  };
 
   // LevelDB's info log, passed through; a message that says a write is
   // about to wait for the background thread raises that thread first.
@@ -340,9 +255,6 @@ class EngineEnv final : public leveldb::EnvWrapper {
 
   const bool idle_;
   const int nice_;
-  const std::chrono::microseconds slice_;
-  const std::chrono::microseconds pause_;
-  const std::chrono::microseconds overrun_;
   LevelDbOptions::Counters* const counters_;
   // LevelDB's background thread, once it has run a task of this database.
   std::atomic<pid_t> background_tid_{0};

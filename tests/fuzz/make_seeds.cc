@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "node/pbc_codec.h"
-#include "node/peer_transport.h"
+#include "node/peer_wire.h"
 #include "proto/admin.pb.h"
 #include "proto/peer.pb.h"
 #include "proto/riak.pb.h"

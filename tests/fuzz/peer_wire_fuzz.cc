@@ -1,5 +1,5 @@
-// Target "peer_wire": the peer transport's pure parsing (node/peer_transport.h
-// peer_wire): hello and proof bodies, and the incremental frame reader. The
+// Target "peer_wire": the peer transport's pure parsing (node/peer_wire.h):
+// hello and proof bodies, and the incremental frame reader. The
 // first byte picks what the rest is:
 //   0 mod 3: a hello body. Accepted: names within bounds, a node named, and
 //            EncodeHello of the result decodes to the same hello.
@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "node/peer_transport.h"
+#include "node/peer_wire.h"
 #include "tests/fuzz/fuzz_target.h"
 
 namespace causeway::fuzz {

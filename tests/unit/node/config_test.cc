@@ -160,31 +160,22 @@ TEST(NodeConfigTest, TheMemtableSizeIsDrawnFromTheTopFifthBelowTheFlag) {
   }
 }
 
-// The background thread works in slices only under --compaction-idle and
-// --compaction-slices; by default, or at a nice value, it does not pause.
-// Every node defers its log writes.
+// The background thread runs under SCHED_IDLE by default, at a nice value
+// with --compaction-idle false; the flag that made it pause between slices
+// of work is gone. Every node defers its log writes.
 TEST(NodeConfigTest, EngineSettingsFollowTheCompactionFlags) {
   NodeOptions o = Parse({"--block-cache-mb", "7"}).options;
-  EXPECT_FALSE(o.compaction_slices);
-  storage::LevelDbOptions plain = ToLevelDbOptions(o, 0);
-  EXPECT_TRUE(plain.background_idle);
-  EXPECT_EQ(plain.background_slice.count(), 0);
-  o = Parse({"--compaction-slices", "true"}).options;
   storage::LevelDbOptions idle = ToLevelDbOptions(o, 0);
   EXPECT_TRUE(idle.background_idle);
-  EXPECT_EQ(idle.background_slice, std::chrono::microseconds(500));
-  EXPECT_EQ(idle.background_pause, std::chrono::microseconds(50));
-  EXPECT_EQ(idle.background_overrun, std::chrono::milliseconds(1));
-  EXPECT_EQ(plain.block_cache_bytes, size_t{7} << 20);
+  EXPECT_EQ(idle.block_cache_bytes, size_t{7} << 20);
   EXPECT_TRUE(idle.defer_log_writes);
-  o = Parse({"--compaction-idle", "false", "--compaction-nice", "12",
-             "--compaction-slices", "true"})
-          .options;
+  o = Parse({"--compaction-idle", "false", "--compaction-nice", "12"}).options;
   storage::LevelDbOptions nice = ToLevelDbOptions(o, 0);
   EXPECT_FALSE(nice.background_idle);
   EXPECT_EQ(nice.background_nice, 12);
-  EXPECT_EQ(nice.background_slice.count(), 0);
   EXPECT_TRUE(nice.defer_log_writes);
+  ParsedCommandLine p = Parse({"--compaction-slices", "true"});
+  EXPECT_EQ(p.action, ParsedCommandLine::Action::kError);
 }
 
 TEST(NodeConfigTest, FlagsSetEverySetting) {

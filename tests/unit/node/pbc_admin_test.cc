@@ -20,32 +20,13 @@
 #include "replication/network.h"
 #include "storage/engine.h"
 #include "tests/support/manual_env.h"
+#include "tests/unit/node/pbc_recorder.h"
 
 namespace causeway::node {
 namespace {
 
 using replication::NodeCore;
 using replication::NodeName;
-
-// Keeps what the handler sends, decoded back with the real decoder.
-class Recorder : public PbcResponder {
- public:
-  void Send(std::string frame) override {
-    ASSERT_FALSE(closed) << "frame sent after Close()";
-    ASSERT_TRUE(decoder.Feed(frame));
-    Frame f;
-    ASSERT_TRUE(decoder.Next(&f));
-    ASSERT_EQ(decoder.pending_frames(), 0u) << "one Send, one frame";
-    frames.push_back(std::move(f));
-  }
-  void Close() override { closed = true; }
-  void RequestDone() override { ++done; }
-
-  FrameDecoder decoder;
-  std::vector<Frame> frames;
-  bool closed = false;
-  int done = 0;
-};
 
 // Peer messages between cores in one test, delivered when the test pumps.
 class Wire {

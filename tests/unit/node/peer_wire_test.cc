@@ -2,11 +2,11 @@
 // reassembly, hello and proof encodings (every truncation refused), and the
 // MAC binding everything the handshake claims.
 
+#include "node/peer_wire.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "node/peer_transport.h"
 
 namespace causeway::node::peer_wire {
 namespace {

@@ -1,6 +1,8 @@
 // FrameDecoder and the frame encoders: frames survive any split of the byte
 // stream, and hostile lengths are refused before they cost memory.
 
+#include "node/pbc_codec.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "node/pbc_codec.h"
 #include "proto/riak.pb.h"
 
 // The largest single allocation made while tracking is on. Replacing the

@@ -1,6 +1,8 @@
 // PbcHandler against a real NodeCore over the in-memory engine: the client
 // protocol's semantics, frame in, frames out, no sockets.
 
+#include "node/pbc_handler.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "node/pbc_handler.h"
 #include "node/stats.h"
 #include "proto/riak.pb.h"
 #include "replication/causal/version_vector.h"
 #include "replication/core.h"
 #include "storage/engine.h"
 #include "tests/support/manual_env.h"
+#include "tests/unit/node/pbc_recorder.h"
 
 namespace causeway::node {
 namespace {
@@ -26,28 +28,6 @@ using google::protobuf::MessageLite;
 constexpr uint32_t kQuorumOne = 0xFFFFFFFE;
 constexpr uint32_t kQuorumAll = 0xFFFFFFFC;
 constexpr uint32_t kQuorumQuorum = 0xFFFFFFFD;
-
-// A connection that keeps what the handler sends, decoded back from wire
-// bytes with the real decoder.
-class Recorder : public PbcResponder {
- public:
-  void Send(std::string frame) override {
-    ASSERT_FALSE(closed) << "frame sent after Close()";
-    ASSERT_TRUE(decoder.Feed(frame));
-    Frame f;
-    ASSERT_TRUE(decoder.Next(&f));
-    ASSERT_EQ(decoder.pending_frames(), 0u) << "one Send, one frame";
-    ASSERT_EQ(decoder.partial_bytes(), 0u) << "Send carried a partial frame";
-    frames.push_back(std::move(f));
-  }
-  void Close() override { closed = true; }
-  void RequestDone() override { ++done; }
-
-  FrameDecoder decoder;
-  std::vector<Frame> frames;
-  bool closed = false;
-  int done = 0;
-};
 
 template <typename M>
 M ParseAs(const Frame& f) {

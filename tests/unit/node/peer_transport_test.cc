@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "node/peer_wire.h"
+
 namespace causeway::node {
 namespace {
 

@@ -3,6 +3,8 @@
 // The server runs on its own io_context thread; the test is a plain
 // blocking client (with a receive timeout so a bug fails instead of hangs).
 
+#include "node/pbc_server.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -21,7 +23,6 @@
 #include <thread>
 
 #include "node/pbc_codec.h"
-#include "node/pbc_server.h"
 #include "node/stats.h"
 #include "proto/admin.pb.h"
 #include "proto/riak.pb.h"
