@@ -30,7 +30,8 @@
 //   random_sim_test --gtest_filter=RandomSimReplay.OneSeed --seed=N -v
 // (or CAUSEWAY_SIM_SEED=N instead of --seed). A failing seed prints this
 // command, with any --faults, --nodes, --workload-ms or --reap-delay-ms it
-// ran with.
+// ran with; so does a failed CAUSEWAY_ASSERT during a seed's run, on stderr
+// just before the abort (seed_replay.h).
 // A long campaign: tests/sim/soak --seeds N [--faults LIST].
 #include <gtest/gtest.h>
 
@@ -45,9 +46,11 @@
 #include <utility>
 #include <vector>
 
+#include "base/assert.h"
 #include "tests/sim/checker.h"
 #include "tests/sim/nemesis.h"
 #include "tests/sim/run_context.h"
+#include "tests/sim/seed_replay.h"
 #include "tests/sim/sim.h"
 #include "tests/sim/workload.h"
 
@@ -73,6 +76,9 @@ struct SimOptions {
       replication::aae::AaeTiming{}.tombstone_reap_delay_ms;
   bool verbose = false;
   std::string trace_key;  // print every storage write of this key
+  // Only for the test of the assertion hook: a CAUSEWAY_ASSERT fails at
+  // this virtual time (0: never). Not part of the replay command.
+  uint64_t fail_assertion_at_ms = 0;
 };
 
 // Set by main() from the command line.
@@ -131,6 +137,11 @@ class RandomRun {
                                       const std::string* v) {
       checker_.OnStorageWrite(node, k, v);
     };
+    if (o_.fail_assertion_at_ms != 0) {
+      world().After(o_.fail_assertion_at_ms, [] {
+        CAUSEWAY_ASSERT_MSG(false, "failed on purpose by the test");
+      });
+    }
     const int nodes = o_.nodes ? o_.nodes : 3 + static_cast<int>(Pick(5));
     const int clients = o_.clients ? o_.clients : 2 + static_cast<int>(Pick(3));
     result_.nodes = nodes;
@@ -310,6 +321,8 @@ class RandomRun {
 };
 
 RunResult RunSeed(const SimOptions& options) {
+  // A failed CAUSEWAY_ASSERT during the run names this seed and its replay.
+  CurrentSeed current(options.seed, ReplayCommand(options));
   return RandomRun(options).Run();
 }
 
@@ -376,6 +389,31 @@ TEST(RandomSimReplay, FaultsMakeWritesIndeterminate) {
     indeterminate += f.indeterminate;
   }
   EXPECT_GT(indeterminate, 0u);
+}
+
+// `text` as a regular expression that matches only itself.
+std::string Literally(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string::npos) {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out;
+}
+
+// A failed CAUSEWAY_ASSERT in the middle of a seed's run fails the seed:
+// stderr says which seed it was and the command that replays it.
+TEST(RandomSimReplayDeathTest, FailedAssertionPrintsTheSeedsReplayCommand) {
+  SimOptions o = OptionsFor(31);
+  o.verbose = false;
+  o.fail_assertion_at_ms = 1000;
+  EXPECT_DEATH(RunSeed(o),
+               "assertion failed at .*random_sim_test.cc:[0-9]+: false: "
+               "failed on purpose by the test\n"
+               "seed 31 failed an assertion; replay: " +
+                   Literally(ReplayCommand(o)) + "\n");
 }
 
 // The campaign: blocks of seeds, one CTest entry per block so CTest can run
