@@ -7,7 +7,7 @@
 
 #include "proto/records.pb.h"
 #include "replication/object/object.h"
-#include "tests/unit/object/world.h"
+#include "tests/unit/replication/object/world.h"
 
 namespace causeway::replication::object {
 namespace {

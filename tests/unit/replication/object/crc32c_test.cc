@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "tests/unit/object/world.h"
+#include "tests/unit/replication/object/world.h"
 
 namespace causeway::replication::object {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "proto/records.pb.h"
-#include "tests/unit/object/world.h"
+#include "tests/unit/replication/object/world.h"
 
 namespace causeway::replication::object {
 namespace {

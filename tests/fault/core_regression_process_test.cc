@@ -144,7 +144,7 @@ class CoreBugs : public ::testing::Test {
 // acknowledged adds to set-1, each written through node1 within a few
 // seconds of healing a partition that had isolated node1, were missing from
 // every node's final value. It is the core bug
-// tests/sim/core_bugs_test.cc NodeThatDroppedACopyNeverReusesItsDots
+// tests/sim/core_regression_sim_test.cc NodeThatDroppedACopyNeverReusesItsDots
 // describes, here on real
 // processes: a node that coordinated a write as a fallback delivers its hint
 // and drops its copy; the next write it coordinates for that key has no local
