@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "base/assert.h"
+
 namespace causeway::replication::coord {
 namespace {
 
@@ -54,6 +56,9 @@ class GetState : public std::enable_shared_from_this<GetState> {
       ++errors_;
       last_error_ = r.status;
     }
+    CAUSEWAY_ASSERT(arrived_ <= replies_.size());
+    CAUSEWAY_ASSERT(found_ + notfound_ + errors_ == arrived_);
+    CAUSEWAY_ASSERT(primary_ok_ <= arrived_);
     Decide();
     if (arrived_ == replies_.size()) {
       if (timer_ != 0) env_.Cancel(timer_);
@@ -175,10 +180,16 @@ class PutState : public std::enable_shared_from_this<PutState> {
 
   void Start() {
     const size_t n = plan_.targets.size();
-    // The coordinator's own replica already holds the write.
-    acked_ = 1;
-    replied_ = 1;
-    if (plan_.targets[plan_.coordinator_index].primary) primary_acked_ = 1;
+    CAUSEWAY_ASSERT(plan_.coordinator_index < n);
+    // The coordinator's own replica already holds the write. It counts
+    // unless it is only an extra copy (a node gaining the key in a pending
+    // ownership change), like any other replica's acknowledgement.
+    const Target& own = plan_.targets[plan_.coordinator_index];
+    if (own.counts) {
+      acked_ = 1;
+      replied_ = 1;
+      if (own.primary) primary_acked_ = 1;
+    }
     auto self = shared_from_this();
     Decide();
     for (size_t i = 0; i < n; ++i) {
@@ -202,6 +213,8 @@ class PutState : public std::enable_shared_from_this<PutState> {
     } else {
       last_error_ = s;
     }
+    CAUSEWAY_ASSERT(replied_ <= counting());
+    CAUSEWAY_ASSERT(primary_acked_ <= acked_ && acked_ <= replied_);
     Decide();
     if (replied_ == counting() && timer_ != 0) env_.Cancel(timer_);
   }

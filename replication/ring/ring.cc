@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cassert>
 
 namespace causeway::replication::ring {
 namespace {
@@ -49,7 +48,7 @@ uint64_t HashKey(std::string_view type, std::string_view bucket,
 }
 
 Ring::Ring(std::vector<NodeName> owners) : owners_(std::move(owners)) {
-  assert(!owners_.empty() && std::has_single_bit(owners_.size()));
+  CAUSEWAY_ASSERT(!owners_.empty() && std::has_single_bit(owners_.size()));
   shift_ = 64 - std::countr_zero(owners_.size());
 }
 
@@ -64,6 +63,7 @@ uint32_t Ring::PartitionOf(uint64_t hash) const {
 
 std::vector<PreflistMember> Ring::Preflist(uint32_t partition,
                                            uint32_t n_val) const {
+  CAUSEWAY_ASSERT(partition < size());
   std::vector<PreflistMember> list;
   const uint32_t n = size();
   for (uint32_t step = 0; step < n && list.size() < n_val; ++step) {

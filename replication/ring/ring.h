@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/assert.h"
 #include "replication/env.h"
 
 namespace causeway::replication::ring {
@@ -36,8 +37,13 @@ class Ring {
 
   uint32_t size() const { return static_cast<uint32_t>(owners_.size()); }
   uint32_t PartitionOf(uint64_t hash) const;
-  const NodeName& Owner(uint32_t partition) const { return owners_[partition]; }
+  // REQUIRES: partition < size().
+  const NodeName& Owner(uint32_t partition) const {
+    CAUSEWAY_ASSERT(partition < size());
+    return owners_[partition];
+  }
   // Distinct nodes, in order of first appearance from `partition`.
+  // REQUIRES: partition < size().
   std::vector<PreflistMember> Preflist(uint32_t partition,
                                        uint32_t n_val) const;
 
