@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/coding.h"
 #include "storage/keys.h"
 
 namespace causeway::replication::handoff {
@@ -12,25 +13,20 @@ std::string HintKey(const vnode::Key& key) {
          storage::EncodeObjectKey(key.partition, key.type, key.bucket, key.key);
 }
 
-// Marker value: the primaries still owed the object, each length-prefixed.
+// Marker value: the primaries still owed the object, each with a two-byte
+// length; a cut-off last entry is ignored.
 std::vector<NodeName> DecodePrimaries(std::string_view v) {
   std::vector<NodeName> out;
-  while (v.size() >= 2) {
-    size_t n = (static_cast<uint8_t>(v[0]) << 8) | static_cast<uint8_t>(v[1]);
-    if (v.size() < 2 + n) break;
-    out.emplace_back(v.substr(2, n));
-    v.remove_prefix(2 + n);
-  }
+  std::string_view name;
+  while (coding::GetLengthPrefixed16(&v, &name)) out.emplace_back(name);
   return out;
 }
 
+// A name too long for its length is cut (node names are far shorter).
 std::string EncodePrimaries(const std::vector<NodeName>& names) {
   std::string out;
   for (const auto& n : names) {
-    size_t len = std::min<size_t>(n.size(), 0xffff);
-    out.push_back(static_cast<char>(len >> 8));
-    out.push_back(static_cast<char>(len & 0xff));
-    out.append(n, 0, len);
+    coding::PutLengthPrefixed16(&out, std::string_view(n).substr(0, 0xffff));
   }
   return out;
 }
