@@ -118,9 +118,8 @@ Status Trees::Open() {
                      [&](std::string_view k, std::string_view) {
                        std::string_view rest = k.substr(prefix.size());
                        if (rest.size() == 4) {
-                         uint32_t p = 0;
-                         for (char c : rest) p = (p << 8) | uint8_t(c);
-                         StartRebuild(p, /*verify=*/true);
+                         StartRebuild(coding::DecodeFixed32(rest.data()),
+                                      /*verify=*/true);
                        }
                        return true;
                      });
