@@ -19,6 +19,7 @@
 #include <optional>
 #include <tuple>
 
+#include "base/coding.h"
 #include "replication/object/crc32c.h"
 
 namespace causeway::replication::object {
@@ -36,7 +37,8 @@ constexpr uint64_t kMaxContextCounter = uint64_t{1} << 62;
 // The checksum trailer: field 15 (ObjectRecord.checksum), wire type 5
 // (fixed32), then four little-endian bytes.
 constexpr char kChecksumTag = (15 << 3) | 5;
-constexpr size_t kTrailerBytes = 5;
+constexpr size_t kChecksumBytes = 4;
+constexpr size_t kTrailerBytes = 1 + kChecksumBytes;
 
 // A total order on sibling contents. Dots are unique by construction, so two
 // replicas holding one dot with different contents means corruption
@@ -94,20 +96,14 @@ constexpr int kFixed64 = 1;
 constexpr int kLengthDelimited = 2;
 constexpr int kFixed32 = 5;
 
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-size_t VarintFieldSize(uint64_t v) { return 1 + VarintSize(v); }
+size_t VarintFieldSize(uint64_t v) { return 1 + coding::VarintLength(v); }
 size_t BytesFieldSize(std::string_view b) {
-  return 1 + VarintSize(b.size()) + b.size();
+  return 1 + coding::VarintLength(b.size()) + b.size();
 }
 // A nested message of `size` bytes, with its tag and length.
-size_t EmbeddedSize(size_t size) { return 1 + VarintSize(size) + size; }
+size_t EmbeddedSize(size_t size) {
+  return 1 + coding::VarintLength(size) + size;
+}
 
 size_t ClockEntrySize(ActorId actor, uint64_t counter) {
   return VarintFieldSize(actor) + VarintFieldSize(counter);
@@ -147,13 +143,7 @@ class WireWriter {
   explicit WireWriter(char* p) : p_(p) {}
 
   void Byte(char c) { *p_++ = c; }
-  void Varint(uint64_t v) {
-    while (v >= 0x80) {
-      Byte(static_cast<char>((v & 0x7F) | 0x80));
-      v >>= 7;
-    }
-    Byte(static_cast<char>(v));
-  }
+  void Varint(uint64_t v) { p_ = coding::EncodeVarint64(p_, v); }
   void Tag(int field, int wire_type) {
     Byte(static_cast<char>((field << 3) | wire_type));
   }
@@ -224,21 +214,9 @@ class WireReader {
 
   bool done() const { return in_.empty(); }
 
-  bool Varint(uint64_t* v) {
-    uint64_t result = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (in_.empty()) return false;
-      auto byte = static_cast<uint8_t>(in_.front());
-      in_.remove_prefix(1);
-      if (shift == 63 && byte > 1) return false;
-      result |= uint64_t{byte & 0x7Fu} << shift;
-      if (byte < 0x80) {
-        *v = result;
-        return true;
-      }
-    }
-    return false;
-  }
+  // Padded varints are read, as protobuf reads them; more than 64 bits are
+  // not.
+  bool Varint(uint64_t* v) { return coding::GetVarint64(&in_, v); }
 
   bool Field(WireField* f) {
     uint64_t tag = 0;
@@ -554,7 +532,9 @@ std::string Object::Encode(ActorId replica_actor) const {
   if (replica_actor != 0) size += VarintFieldSize(replica_actor);
   size += kTrailerBytes;
 
-  std::string out(size, '\0');
+  std::string out;
+  out.reserve(size);
+  out.resize(size - kChecksumBytes);
   WireWriter w(out.data());
   w.VarintField(1, kFormatVersion);
   for (const auto& [actor, counter] : clock_.entries()) {
@@ -571,7 +551,7 @@ std::string Object::Encode(ActorId replica_actor) const {
   const size_t body = size - kTrailerBytes;
   uint32_t crc = Crc32c(std::string_view(out.data(), body));
   w.Byte(kChecksumTag);
-  for (int i = 0; i < 4; ++i) w.Byte(static_cast<char>(crc >> (8 * i)));
+  coding::PutFixed32LE(&out, crc);
   return out;
 }
 
@@ -585,11 +565,7 @@ Status Object::Decode(std::string_view bytes, Object* out,
     return Status::Corruption("object record: no checksum");
   }
   std::string_view body = bytes.substr(0, bytes.size() - kTrailerBytes);
-  uint32_t stored = 0;
-  for (int i = 0; i < 4; ++i) {
-    stored |= uint32_t{static_cast<uint8_t>(bytes[body.size() + 1 + i])}
-              << (8 * i);
-  }
+  const uint32_t stored = coding::DecodeFixed32LE(&bytes[body.size() + 1]);
   if (Crc32c(body) != stored) {
     return Status::Corruption("object record: checksum mismatch");
   }
