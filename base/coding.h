@@ -16,6 +16,7 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -159,6 +160,15 @@ bool GetCanonicalVarint64(std::string_view* in, uint64_t* v);
 
 namespace internal {
 
+// A length written by `put_length`, then the bytes.
+template <typename Length>
+void PutLengthPrefixed(std::string* out, std::string_view s,
+                       void (*put_length)(std::string*, Length)) {
+  assert(s.size() <= std::numeric_limits<Length>::max());
+  put_length(out, static_cast<Length>(s.size()));
+  out->append(s);
+}
+
 // A length read by `get_length`, then that many bytes.
 template <typename Length>
 bool GetLengthPrefixed(std::string_view* in, std::string_view* s,
@@ -178,9 +188,7 @@ bool GetLengthPrefixed(std::string_view* in, std::string_view* s,
 // one length sorted together, which storage keys rely on.
 // REQUIRES: `s` is shorter than 4 GiB.
 inline void PutLengthPrefixed32(std::string* out, std::string_view s) {
-  assert(s.size() <= UINT32_MAX);
-  PutFixed32(out, static_cast<uint32_t>(s.size()));
-  out->append(s);
+  internal::PutLengthPrefixed<uint32_t>(out, s, PutFixed32);
 }
 
 inline bool GetLengthPrefixed32(std::string_view* in, std::string_view* s) {
@@ -190,9 +198,7 @@ inline bool GetLengthPrefixed32(std::string_view* in, std::string_view* s) {
 // A fixed16 length, then the bytes: for short names.
 // REQUIRES: `s` is shorter than 64 KiB.
 inline void PutLengthPrefixed16(std::string* out, std::string_view s) {
-  assert(s.size() <= UINT16_MAX);
-  PutFixed16(out, static_cast<uint16_t>(s.size()));
-  out->append(s);
+  internal::PutLengthPrefixed<uint16_t>(out, s, PutFixed16);
 }
 
 inline bool GetLengthPrefixed16(std::string_view* in, std::string_view* s) {
@@ -201,8 +207,7 @@ inline bool GetLengthPrefixed16(std::string_view* in, std::string_view* s) {
 
 // A varint length, then the bytes: the compact form for records.
 inline void PutLengthPrefixedVarint(std::string* out, std::string_view s) {
-  PutVarint64(out, s.size());
-  out->append(s);
+  internal::PutLengthPrefixed<uint64_t>(out, s, PutVarint64);
 }
 
 inline bool GetLengthPrefixedVarint(std::string_view* in, std::string_view* s) {
