@@ -2,17 +2,21 @@
 // Byte coding: the one codec every hand-written encoder uses (storage keys,
 // records, hash-tree entries, hints, version vectors).
 //
-// - Fixed-width integers are big-endian, so encoded keys sort as numbers.
+// - Fixed-width integers are big-endian, so encoded keys sort as numbers;
+//   the *LE forms are for formats defined little-endian (protobuf's
+//   fixed32 and fixed64, and records that predate this library).
 // - Varints are LEB128 (7 bits a byte, low group first), as protobuf's.
-// - Length-prefixed strings carry a fixed32 or a varint length.
+// - Length-prefixed strings carry a fixed16, fixed32 or varint length.
 //
 // Put* append to a string. Get* read from the front of `*in` and advance it
 // past what they read; on malformed or short input they return false and
 // leave `*in` and the output unchanged. Input is untrusted: every length is
 // checked against what is left before anything is copied or allocated.
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -85,6 +89,33 @@ inline bool GetFixed64(std::string_view* in, uint64_t* v) {
   return true;
 }
 
+// --- Fixed-width, little-endian ------------------------------------------
+
+inline void PutFixed32LE(std::string* out, uint32_t v) {
+  for (int shift = 0; shift < 32; shift += 8) {
+    out->push_back(static_cast<char>(v >> shift));
+  }
+}
+
+inline void PutFixed64LE(std::string* out, uint64_t v) {
+  for (int shift = 0; shift < 64; shift += 8) {
+    out->push_back(static_cast<char>(v >> shift));
+  }
+}
+
+// REQUIRES: `p` points at at least 4 or 8 readable bytes.
+inline uint32_t DecodeFixed32LE(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+inline uint64_t DecodeFixed64LE(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
 // --- Varints ---------------------------------------------------------------
 
 inline size_t VarintLength(uint64_t v) {
@@ -127,37 +158,60 @@ bool GetCanonicalVarint64(std::string_view* in, uint64_t* v);
 
 // --- Length-prefixed strings ------------------------------------------------
 
-// A fixed32 length, then the bytes. Fixed-width lengths keep every string of
-// one length sorted together, which storage keys rely on.
-inline void PutLengthPrefixed32(std::string* out, std::string_view s) {
-  PutFixed32(out, static_cast<uint32_t>(s.size()));
+namespace internal {
+
+// A length written by `put_length`, then the bytes.
+template <typename Length>
+void PutLengthPrefixed(std::string* out, std::string_view s,
+                       void (*put_length)(std::string*, Length)) {
+  assert(s.size() <= std::numeric_limits<Length>::max());
+  put_length(out, static_cast<Length>(s.size()));
   out->append(s);
 }
 
-inline bool GetLengthPrefixed32(std::string_view* in, std::string_view* s) {
+// A length read by `get_length`, then that many bytes.
+template <typename Length>
+bool GetLengthPrefixed(std::string_view* in, std::string_view* s,
+                       bool (*get_length)(std::string_view*, Length*)) {
   std::string_view rest = *in;
-  uint32_t n = 0;
-  if (!GetFixed32(&rest, &n) || n > rest.size()) return false;
+  Length n = 0;
+  if (!get_length(&rest, &n) || n > rest.size()) return false;
   *s = rest.substr(0, n);
   rest.remove_prefix(n);
   *in = rest;
   return true;
+}
+
+}  // namespace internal
+
+// A fixed32 length, then the bytes. Fixed-width lengths keep every string of
+// one length sorted together, which storage keys rely on.
+// REQUIRES: `s` is shorter than 4 GiB.
+inline void PutLengthPrefixed32(std::string* out, std::string_view s) {
+  internal::PutLengthPrefixed<uint32_t>(out, s, PutFixed32);
+}
+
+inline bool GetLengthPrefixed32(std::string_view* in, std::string_view* s) {
+  return internal::GetLengthPrefixed<uint32_t>(in, s, GetFixed32);
+}
+
+// A fixed16 length, then the bytes: for short names.
+// REQUIRES: `s` is shorter than 64 KiB.
+inline void PutLengthPrefixed16(std::string* out, std::string_view s) {
+  internal::PutLengthPrefixed<uint16_t>(out, s, PutFixed16);
+}
+
+inline bool GetLengthPrefixed16(std::string_view* in, std::string_view* s) {
+  return internal::GetLengthPrefixed<uint16_t>(in, s, GetFixed16);
 }
 
 // A varint length, then the bytes: the compact form for records.
 inline void PutLengthPrefixedVarint(std::string* out, std::string_view s) {
-  PutVarint64(out, s.size());
-  out->append(s);
+  internal::PutLengthPrefixed<uint64_t>(out, s, PutVarint64);
 }
 
 inline bool GetLengthPrefixedVarint(std::string_view* in, std::string_view* s) {
-  std::string_view rest = *in;
-  uint64_t n = 0;
-  if (!GetCanonicalVarint64(&rest, &n) || n > rest.size()) return false;
-  *s = rest.substr(0, n);
-  rest.remove_prefix(n);
-  *in = rest;
-  return true;
+  return internal::GetLengthPrefixed<uint64_t>(in, s, GetCanonicalVarint64);
 }
 
 }  // namespace causeway::coding

@@ -3,67 +3,41 @@
 
 #include "storage/keys.h"
 
-#include <cassert>
 #include <cstddef>
-#include <limits>
+
+#include "base/coding.h"
 
 namespace causeway::storage {
 namespace {
 
 constexpr size_t kU32Bytes = 4;
 
-void AppendU32(std::string* out, uint32_t v) {
-  out->push_back(static_cast<char>((v >> 24) & 0xff));
-  out->push_back(static_cast<char>((v >> 16) & 0xff));
-  out->push_back(static_cast<char>((v >> 8) & 0xff));
-  out->push_back(static_cast<char>(v & 0xff));
-}
-
-// The format cannot express a component of 4 GiB or more; such a key would be
-// far beyond any frame limit, so reaching here with one is a caller bug.
-void AppendLengthPrefixed(std::string* out, std::string_view s) {
-  assert(s.size() <= std::numeric_limits<uint32_t>::max());
-  AppendU32(out, static_cast<uint32_t>(s.size()));
-  out->append(s.data(), s.size());
-}
-
-// Reads a u32 from the front of `in` and drops it; false if too short.
-bool ConsumeU32(std::string_view* in, uint32_t* v) {
-  if (in->size() < kU32Bytes) return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(in->data());
-  *v = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) |
-       uint32_t{p[3]};
-  in->remove_prefix(kU32Bytes);
-  return true;
-}
-
-// The length is checked against what is left before anything is copied, so
-// a garbage length can neither read past the end nor force a large
-// allocation.
-bool ConsumeLengthPrefixed(std::string_view* in, std::string* out) {
-  uint32_t len = 0;
-  if (!ConsumeU32(in, &len)) return false;
-  if (len > in->size()) return false;
-  out->assign(in->data(), len);
-  in->remove_prefix(len);
-  return true;
-}
-
-// The (type, bucket, key) that ends object, index and tombstone keys.
+// The (type, bucket, key) that ends object, index and tombstone keys. The
+// format cannot express a component of 4 GiB or more; such a key would be far
+// beyond any frame limit, so reaching here with one is a caller bug.
 void AppendNames(std::string* out, std::string_view type,
                  std::string_view bucket, std::string_view key) {
-  AppendLengthPrefixed(out, type);
-  AppendLengthPrefixed(out, bucket);
-  AppendLengthPrefixed(out, key);
+  coding::PutLengthPrefixed32(out, type);
+  coding::PutLengthPrefixed32(out, bucket);
+  coding::PutLengthPrefixed32(out, key);
 }
 
 // Reads the three names and requires that nothing follows them: trailing
-// bytes mean this is not a key we wrote.
+// bytes mean this is not a key we wrote. Each length is checked against what
+// is left before anything is copied, so a garbage length can neither read
+// past the end nor force a large allocation.
 bool ConsumeNamesToEnd(std::string_view in, std::string* type,
                        std::string* bucket, std::string* key) {
-  return ConsumeLengthPrefixed(&in, type) &&
-         ConsumeLengthPrefixed(&in, bucket) &&
-         ConsumeLengthPrefixed(&in, key) && in.empty();
+  std::string_view t, b, k;
+  if (!coding::GetLengthPrefixed32(&in, &t) ||
+      !coding::GetLengthPrefixed32(&in, &b) ||
+      !coding::GetLengthPrefixed32(&in, &k) || !in.empty()) {
+    return false;
+  }
+  type->assign(t);
+  bucket->assign(b);
+  key->assign(k);
+  return true;
 }
 
 }  // namespace
@@ -73,7 +47,7 @@ std::string EncodeObjectKey(uint32_t partition, std::string_view type,
   std::string out;
   out.reserve(1 + 4 * kU32Bytes + type.size() + bucket.size() + key.size());
   out.push_back(kObjectSpace);
-  AppendU32(&out, partition);
+  coding::PutFixed32(&out, partition);
   AppendNames(&out, type, bucket, key);
   return out;
 }
@@ -82,7 +56,7 @@ bool DecodeObjectKey(std::string_view encoded, ObjectKeyParts* out) {
   if (encoded.empty() || encoded.front() != kObjectSpace) return false;
   encoded.remove_prefix(1);
   ObjectKeyParts parts;
-  if (!ConsumeU32(&encoded, &parts.partition)) return false;
+  if (!coding::GetFixed32(&encoded, &parts.partition)) return false;
   if (!ConsumeNamesToEnd(encoded, &parts.type, &parts.bucket, &parts.key)) {
     return false;
   }
@@ -93,7 +67,7 @@ bool DecodeObjectKey(std::string_view encoded, ObjectKeyParts* out) {
 std::string PartitionBegin(uint32_t partition) {
   std::string out;
   out.push_back(kObjectSpace);
-  AppendU32(&out, partition);
+  coding::PutFixed32(&out, partition);
   return out;
 }
 
@@ -105,8 +79,8 @@ std::string PartitionEnd(uint32_t partition) {
 std::string BucketPrefix(uint32_t partition, std::string_view type,
                          std::string_view bucket) {
   std::string out = PartitionBegin(partition);
-  AppendLengthPrefixed(&out, type);
-  AppendLengthPrefixed(&out, bucket);
+  coding::PutLengthPrefixed32(&out, type);
+  coding::PutLengthPrefixed32(&out, bucket);
   return out;
 }
 
@@ -151,7 +125,7 @@ std::string AaeRebuildPrefix() { return AaeHead(kAaeRebuild); }
 
 std::string AaeRebuildKey(uint32_t partition) {
   std::string out = AaeHead(kAaeRebuild);
-  AppendU32(&out, partition);
+  coding::PutFixed32(&out, partition);
   return out;
 }
 
@@ -159,13 +133,13 @@ std::string AaeRetiredSegmentSpace() { return AaeHead(kAaeSegment); }
 
 std::string AaeIndexPrefix(uint32_t partition) {
   std::string out = AaeHead(kAaeIndex);
-  AppendU32(&out, partition);
+  coding::PutFixed32(&out, partition);
   return out;
 }
 
 std::string AaeIndexPrefix(uint32_t partition, uint32_t segment) {
   std::string out = AaeIndexPrefix(partition);
-  AppendU32(&out, segment);
+  coding::PutFixed32(&out, segment);
   return out;
 }
 
@@ -186,8 +160,8 @@ bool DecodeAaeIndexKey(std::string_view encoded, AaeIndexKeyParts* out) {
   }
   encoded.remove_prefix(2);
   AaeIndexKeyParts parts;
-  if (!ConsumeU32(&encoded, &parts.partition)) return false;
-  if (!ConsumeU32(&encoded, &parts.segment)) return false;
+  if (!coding::GetFixed32(&encoded, &parts.partition)) return false;
+  if (!coding::GetFixed32(&encoded, &parts.segment)) return false;
   if (!ConsumeNamesToEnd(encoded, &parts.type, &parts.bucket, &parts.key)) {
     return false;
   }
@@ -197,7 +171,7 @@ bool DecodeAaeIndexKey(std::string_view encoded, AaeIndexKeyParts* out) {
 
 std::string AaeTombstonePrefix(uint32_t partition) {
   std::string out = AaeHead(kAaeTombstone);
-  AppendU32(&out, partition);
+  coding::PutFixed32(&out, partition);
   return out;
 }
 
@@ -215,7 +189,7 @@ bool DecodeAaeTombstoneKey(std::string_view encoded, AaeIndexKeyParts* out) {
   }
   encoded.remove_prefix(2);
   AaeIndexKeyParts parts;
-  if (!ConsumeU32(&encoded, &parts.partition)) return false;
+  if (!coding::GetFixed32(&encoded, &parts.partition)) return false;
   if (!ConsumeNamesToEnd(encoded, &parts.type, &parts.bucket, &parts.key)) {
     return false;
   }

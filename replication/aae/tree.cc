@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/coding.h"
 #include "replication/aae/hash.h"
 #include "storage/keys.h"
 
@@ -18,31 +19,25 @@ constexpr uint64_t kEntrySeed = 0x656e747279686173ULL;    // "entryhas"
 constexpr std::string_view kFormatVersion = "2";
 constexpr std::string_view kFormatWithSegmentRecords = "1";
 
-std::string EncodeU64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (8 * i));
-  return out;
-}
-
-bool DecodeU64(std::string_view in, uint64_t* v) {
-  if (in.size() != 8) return false;
-  *v = 0;
-  for (int i = 7; i >= 0; --i) *v = (*v << 8) | static_cast<uint8_t>(in[i]);
-  return true;
-}
-
+// An index entry: the version hash, then for a tombstone its wall ms, each
+// eight bytes little-endian.
 std::string EncodeEntry(const IndexEntry& e) {
-  if (e.tombstone_ms == 0) return EncodeU64(e.version);
-  return EncodeU64(e.version) + EncodeU64(e.tombstone_ms);
+  std::string out;
+  coding::PutFixed64LE(&out, e.version);
+  if (e.tombstone_ms != 0) coding::PutFixed64LE(&out, e.tombstone_ms);
+  return out;
 }
 
 bool DecodeEntry(std::string_view in, IndexEntry* e) {
   if (in.size() == 8) {
-    *e = IndexEntry{};
-    return DecodeU64(in, &e->version);
+    *e = IndexEntry{coding::DecodeFixed64LE(in.data()), 0};
+    return true;
   }
-  return in.size() == 16 && DecodeU64(in.substr(0, 8), &e->version) &&
-         DecodeU64(in.substr(8), &e->tombstone_ms) && e->tombstone_ms != 0;
+  if (in.size() != 16) return false;
+  const uint64_t tombstone_ms = coding::DecodeFixed64LE(in.data() + 8);
+  if (tombstone_ms == 0) return false;
+  *e = IndexEntry{coding::DecodeFixed64LE(in.data()), tombstone_ms};
+  return true;
 }
 
 void AddPairs(Hasher& h, const object::Pairs& pairs) {
@@ -123,9 +118,8 @@ Status Trees::Open() {
                      [&](std::string_view k, std::string_view) {
                        std::string_view rest = k.substr(prefix.size());
                        if (rest.size() == 4) {
-                         uint32_t p = 0;
-                         for (char c : rest) p = (p << 8) | uint8_t(c);
-                         StartRebuild(p, /*verify=*/true);
+                         StartRebuild(coding::DecodeFixed32(rest.data()),
+                                      /*verify=*/true);
                        }
                        return true;
                      });

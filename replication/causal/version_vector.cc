@@ -2,42 +2,14 @@
 
 #include <algorithm>
 
+#include "base/coding.h"
+
 namespace causeway::replication::causal {
 namespace {
 
 constexpr uint8_t kFormatVersion = 1;
 // Format 1 followed by the stamp (HlcTimestamp::Pack, nonzero) as a varint.
 constexpr uint8_t kStampedFormatVersion = 2;
-constexpr size_t kMaxVarintBytes = 10;
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-// Reads one varint from the front of `in`. Only the shortest encoding of a
-// value is accepted, so every accepted input re-encodes to the same bytes and
-// two encodings of one clock can never compare unequal.
-bool GetVarint(std::string_view* in, uint64_t* v) {
-  uint64_t result = 0;
-  for (size_t i = 0; i < kMaxVarintBytes && i < in->size(); ++i) {
-    uint8_t byte = static_cast<uint8_t>((*in)[i]);
-    // The tenth byte may only carry the top bit of a 64-bit value.
-    if (i == kMaxVarintBytes - 1 && byte > 1) return false;
-    result |= uint64_t{byte & 0x7Fu} << (7 * i);
-    if ((byte & 0x80) == 0) {
-      if (byte == 0 && i > 0) return false;  // padded, not shortest form
-      in->remove_prefix(i + 1);
-      *v = result;
-      return true;
-    }
-  }
-  return false;  // truncated or longer than ten bytes
-}
-
 }  // namespace
 
 uint64_t VersionVector::Get(ActorId actor) const {
@@ -99,15 +71,18 @@ std::string VersionVector::Encode() const {
   out.reserve(2 + entries_.size() * 6 + (stamped ? 9 : 0));
   out.push_back(
       static_cast<char>(stamped ? kStampedFormatVersion : kFormatVersion));
-  PutVarint(&out, entries_.size());
+  coding::PutVarint64(&out, entries_.size());
   for (const Entry& e : entries_) {
-    PutVarint(&out, e.first);
-    PutVarint(&out, e.second);
+    coding::PutVarint64(&out, e.first);
+    coding::PutVarint64(&out, e.second);
   }
-  if (stamped) PutVarint(&out, stamp_.Pack());
+  if (stamped) coding::PutVarint64(&out, stamp_.Pack());
   return out;
 }
 
+// Varints are read in their shortest form only, so every accepted input
+// re-encodes to the same bytes and two encodings of one clock can never
+// compare unequal.
 Status VersionVector::Decode(std::string_view bytes, VersionVector* out) {
   // A blind write carries no vclock at all.
   if (bytes.empty()) {
@@ -120,7 +95,7 @@ Status VersionVector::Decode(std::string_view bytes, VersionVector* out) {
   }
   bytes.remove_prefix(1);
   uint64_t count;
-  if (!GetVarint(&bytes, &count)) {
+  if (!coding::GetCanonicalVarint64(&bytes, &count)) {
     return Status::InvalidArgument("vclock: bad entry count");
   }
   if (count > kMaxEntries) {
@@ -135,7 +110,8 @@ Status VersionVector::Decode(std::string_view bytes, VersionVector* out) {
   entries.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {
     Entry e;
-    if (!GetVarint(&bytes, &e.first) || !GetVarint(&bytes, &e.second)) {
+    if (!coding::GetCanonicalVarint64(&bytes, &e.first) ||
+        !coding::GetCanonicalVarint64(&bytes, &e.second)) {
       return Status::InvalidArgument("vclock: truncated or malformed entry");
     }
     if (e.second == 0) {
@@ -149,7 +125,7 @@ Status VersionVector::Decode(std::string_view bytes, VersionVector* out) {
   HlcTimestamp stamp;
   if (format == kStampedFormatVersion) {
     uint64_t packed;
-    if (!GetVarint(&bytes, &packed)) {
+    if (!coding::GetCanonicalVarint64(&bytes, &packed)) {
       return Status::InvalidArgument("vclock: truncated or malformed stamp");
     }
     // A zero stamp is written as format 1; accepting it here would give one

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/coding.h"
 #include "storage/keys.h"
 
 namespace causeway::replication::handoff {
@@ -12,25 +13,20 @@ std::string HintKey(const vnode::Key& key) {
          storage::EncodeObjectKey(key.partition, key.type, key.bucket, key.key);
 }
 
-// Marker value: the primaries still owed the object, each length-prefixed.
+// Marker value: the primaries still owed the object, each with a two-byte
+// length; a cut-off last entry is ignored.
 std::vector<NodeName> DecodePrimaries(std::string_view v) {
   std::vector<NodeName> out;
-  while (v.size() >= 2) {
-    size_t n = (static_cast<uint8_t>(v[0]) << 8) | static_cast<uint8_t>(v[1]);
-    if (v.size() < 2 + n) break;
-    out.emplace_back(v.substr(2, n));
-    v.remove_prefix(2 + n);
-  }
+  std::string_view name;
+  while (coding::GetLengthPrefixed16(&v, &name)) out.emplace_back(name);
   return out;
 }
 
+// A name too long for its length is cut (node names are far shorter).
 std::string EncodePrimaries(const std::vector<NodeName>& names) {
   std::string out;
   for (const auto& n : names) {
-    size_t len = std::min<size_t>(n.size(), 0xffff);
-    out.push_back(static_cast<char>(len >> 8));
-    out.push_back(static_cast<char>(len & 0xff));
-    out.append(n, 0, len);
+    coding::PutLengthPrefixed16(&out, std::string_view(n).substr(0, 0xffff));
   }
   return out;
 }
@@ -164,10 +160,7 @@ Handoff::~Handoff() {
 }
 
 void Handoff::Start() {
-  std::weak_ptr<bool> alive = alive_;
-  env_.After(timing_.hint_scan_ms, [this, alive] {
-    if (alive.lock() && *alive_) ScanHints();
-  });
+  ScheduleHintScan();
   OnRingChange();
 }
 
@@ -214,112 +207,128 @@ Status Handoff::RecordHint(const NodeName& primary, const vnode::Key& key) {
   return engine_.Put(marker, EncodePrimaries(owed));
 }
 
-void Handoff::ScanHints() {
+void Handoff::ScheduleHintScan() {
   std::weak_ptr<bool> alive = alive_;
-  auto again = [this, alive] {
-    env_.After(timing_.hint_scan_ms, [this, alive] {
-      if (alive.lock() && *alive_) ScanHints();
-    });
-  };
-  if (hint_scan_busy_) return again();
-  std::string begin(1, storage::kHintSpace);
-  std::string end = storage::PrefixEnd(begin);
-  struct Owed {
-    std::string marker;
-    vnode::Key key;
-    std::vector<NodeName> primaries;
-  };
-  std::vector<Owed> owed;
-  uint64_t pending = 0;
-  engine_.Scan(begin, end, [&](std::string_view k, std::string_view v) {
-    ++pending;
-    storage::ObjectKeyParts parts;
-    if (owed.size() >= 1000 || !storage::DecodeObjectKey(k.substr(1), &parts)) {
-      return true;
-    }
-    owed.push_back(
-        Owed{std::string(k),
-             vnode::Key{parts.partition, parts.type, parts.bucket, parts.key},
-             DecodePrimaries(v)});
-    return true;
+  env_.After(timing_.hint_scan_ms, [this, alive] {
+    if (alive.lock() && *alive_) ScanHints();
   });
-  hints_pending_ = pending;
-  for (Owed& o : owed) {
+}
+
+// Each hint's object goes to the primaries owed it that are up; markers of
+// objects no longer stored, or owed to no one, are dropped.
+void Handoff::ScanHints() {
+  if (hint_scan_busy_) return ScheduleHintScan();
+  for (Hint& hint : ReadHints()) {
     object::Object object;
-    Status s = store_.Read(o.key, &object);
+    Status s = store_.Read(hint.key, &object);
     if (!s.ok()) {
-      if (s.IsNotFound()) engine_.Delete(o.marker);
+      if (s.IsNotFound()) engine_.Delete(hint.marker);
       continue;
     }
-    // A hint owed to a node that is no longer a member is owed to the
-    // key's holders now.
-    std::vector<NodeName> owed_to;
-    bool redirected = false;
-    for (const NodeName& p : o.primaries) {
-      const membership::Member* m = cluster_.state().Find(p);
-      bool gone =
-          m == nullptr || m->status == membership::MemberStatus::kRemoved;
-      if (p == cluster_.self() || gone) {
-        redirected = true;
-        if (!gone) continue;
-        for (const NodeName& h : Holders(cluster_.current_ring(), o.key)) {
-          if (h != cluster_.self() && !Contains(owed_to, h)) {
-            owed_to.push_back(h);
-          }
+    if (RedirectHint(&hint)) SendHint(hint, object);
+  }
+  ScheduleHintScan();
+}
+
+// Reads the markers, a bounded number of them a scan, and counts them all.
+std::vector<Handoff::Hint> Handoff::ReadHints() {
+  constexpr size_t kMaxHintsPerScan = 1000;
+  const std::string begin(1, storage::kHintSpace);
+  std::vector<Hint> hints;
+  uint64_t pending = 0;
+  engine_.Scan(begin, storage::PrefixEnd(begin),
+               [&](std::string_view k, std::string_view v) {
+                 ++pending;
+                 storage::ObjectKeyParts parts;
+                 if (hints.size() >= kMaxHintsPerScan ||
+                     !storage::DecodeObjectKey(k.substr(1), &parts)) {
+                   return true;
+                 }
+                 hints.push_back(Hint{
+                     std::string(k),
+                     vnode::Key{parts.partition, std::move(parts.type),
+                                std::move(parts.bucket), std::move(parts.key)},
+                     DecodePrimaries(v)});
+                 return true;
+               });
+  hints_pending_ = pending;
+  return hints;
+}
+
+// A hint owed to this node itself is dropped, and one owed to a node that is
+// no longer a member is owed to the key's holders now; the marker is
+// rewritten if either happened. False: it is owed to no one and is gone.
+bool Handoff::RedirectHint(Hint* hint) {
+  std::vector<NodeName> owed_to;
+  bool redirected = false;
+  for (const NodeName& p : hint->primaries) {
+    const membership::Member* m = cluster_.state().Find(p);
+    bool gone = m == nullptr || m->status == membership::MemberStatus::kRemoved;
+    if (p == cluster_.self() || gone) {
+      redirected = true;
+      if (!gone) continue;
+      for (const NodeName& h : Holders(cluster_.current_ring(), hint->key)) {
+        if (h != cluster_.self() && !Contains(owed_to, h)) {
+          owed_to.push_back(h);
         }
-      } else if (!Contains(owed_to, p)) {
-        owed_to.push_back(p);
       }
-    }
-    if (redirected) {
-      if (owed_to.empty()) {
-        engine_.Delete(o.marker);
-        continue;
-      }
-      engine_.Put(o.marker, EncodePrimaries(owed_to));
-      o.primaries = owed_to;
-    }
-    buckets::BucketProps props;
-    registry_.Props(o.key.type, o.key.bucket, &props);
-    // A removed node hears no heartbeats and judges everyone down; it
-    // still owes its hints, so it tries every primary.
-    const bool removed = cluster_.removed();
-    for (const NodeName& primary : o.primaries) {
-      if (!removed && !cluster_.IsUp(primary)) continue;
-      std::string marker = o.marker;
-      vnode::Key key = o.key;
-      std::string sent = object.Encode();
-      replicas_.Write(
-          coord::Target{primary, true, "", true}, o.key, object,
-          props.resolution(),
-          [this, alive, marker, key, primary, sent](Status s) {
-            if (!alive.lock() || !*alive_ || !s.ok()) return;
-            // A write that arrived while the copy was in flight is owed to
-            // the primary too: keep the hint, the next scan sends again.
-            object::Object now;
-            if (!store_.Read(key, &now).ok() || now.Encode() != sent) return;
-            std::string value;
-            if (!engine_.Get(marker, &value).ok()) return;
-            std::vector<NodeName> left = DecodePrimaries(value);
-            std::erase(left, primary);
-            ++hints_delivered_;
-            if (!left.empty()) {
-              engine_.Put(marker, EncodePrimaries(left));
-              return;
-            }
-            engine_.Delete(marker);
-            if (hints_pending_ > 0) --hints_pending_;
-            // Drop the stand-in copy unless this node is a real holder.
-            if (Contains(Holders(cluster_.current_ring(), key),
-                         cluster_.self()) ||
-                Contains(Holders(cluster_.next_ring(), key), cluster_.self())) {
-              return;
-            }
-            store_.Remove(key);
-          });
+    } else if (!Contains(owed_to, p)) {
+      owed_to.push_back(p);
     }
   }
-  again();
+  if (!redirected) return true;
+  if (owed_to.empty()) {
+    engine_.Delete(hint->marker);
+    return false;
+  }
+  engine_.Put(hint->marker, EncodePrimaries(owed_to));
+  hint->primaries = std::move(owed_to);
+  return true;
+}
+
+void Handoff::SendHint(const Hint& hint, const object::Object& object) {
+  buckets::BucketProps props;
+  registry_.Props(hint.key.type, hint.key.bucket, &props);
+  // A removed node hears no heartbeats and judges everyone down; it
+  // still owes its hints, so it tries every primary.
+  const bool removed = cluster_.removed();
+  std::weak_ptr<bool> alive = alive_;
+  for (const NodeName& primary : hint.primaries) {
+    if (!removed && !cluster_.IsUp(primary)) continue;
+    replicas_.Write(coord::Target{primary, true, "", true}, hint.key, object,
+                    props.resolution(),
+                    [this, alive, marker = hint.marker, key = hint.key, primary,
+                     sent = object.Encode()](Status s) {
+                      if (!alive.lock() || !*alive_ || !s.ok()) return;
+                      HintDelivered(marker, key, primary, sent);
+                    });
+  }
+}
+
+// `primary` acknowledged the copy `sent`: it is owed the object no more,
+// unless a write arrived while the copy was in flight (the hint stays, and
+// the next scan sends again). Once no one is owed, the marker goes, and the
+// stand-in copy with it unless this node is a real holder.
+void Handoff::HintDelivered(const std::string& marker, const vnode::Key& key,
+                            const NodeName& primary, const std::string& sent) {
+  object::Object now;
+  if (!store_.Read(key, &now).ok() || now.Encode() != sent) return;
+  std::string value;
+  if (!engine_.Get(marker, &value).ok()) return;
+  std::vector<NodeName> left = DecodePrimaries(value);
+  std::erase(left, primary);
+  ++hints_delivered_;
+  if (!left.empty()) {
+    engine_.Put(marker, EncodePrimaries(left));
+    return;
+  }
+  engine_.Delete(marker);
+  if (hints_pending_ > 0) --hints_pending_;
+  if (Contains(Holders(cluster_.current_ring(), key), cluster_.self()) ||
+      Contains(Holders(cluster_.next_ring(), key), cluster_.self())) {
+    return;
+  }
+  store_.Remove(key);
 }
 
 bool Handoff::idle() const {

@@ -79,7 +79,20 @@ class Handoff {
 
  private:
   class Sweep;
+  // A hint marker as a scan read it: the primaries still owed `key`.
+  struct Hint {
+    std::string marker;
+    vnode::Key key;
+    std::vector<NodeName> primaries;
+  };
+  void ScheduleHintScan();
   void ScanHints();
+  std::vector<Hint> ReadHints();
+  bool RedirectHint(Hint* hint);
+  // Sends the object to each primary owed it that is up.
+  void SendHint(const Hint& hint, const object::Object& object);
+  void HintDelivered(const std::string& marker, const vnode::Key& key,
+                     const NodeName& primary, const std::string& sent);
   void StartTransfer();
   void StartCleanup();
   void Retry();

@@ -20,10 +20,10 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "replication/causal/dot.h"
 #include "replication/causal/hlc.h"
 #include "replication/causal/version_vector.h"
-#include "base/status.h"
 
 namespace causeway::replication::object {
 
@@ -100,9 +100,9 @@ class Object {
 
   bool operator==(const Object&) const = default;
 
-  // The on-disk and on-the-wire record (proto/records.proto, versioned).
-  // `replica_actor` is set only in a replica's stored copy (see the record's
-  // comment); 0 leaves it out.
+  // The on-disk and on-the-wire record (proto/records.proto's ObjectRecord;
+  // record_codec.h describes the bytes). `replica_actor` is set only in a
+  // replica's stored copy (see the record's comment); 0 leaves it out.
   std::string Encode(ActorId replica_actor = 0) const;
   // Rejects malformed input with Corruption; `out` is left unchanged then.
   // `replica_actor`, when given, receives the stored copy's minting actor

@@ -48,6 +48,25 @@ TEST(CodingTest, FixedIntsRoundTripAndRefuseShortInput) {
   EXPECT_FALSE(GetFixed64(&short_in, &v64));
 }
 
+TEST(CodingTest, LittleEndianFixedIntsPutTheLowByteFirst) {
+  std::string s;
+  PutFixed32LE(&s, 0x01020304);
+  EXPECT_EQ(s, std::string("\x04\x03\x02\x01", 4));
+  EXPECT_EQ(DecodeFixed32LE(s.data()), 0x01020304u);
+  s.clear();
+  PutFixed64LE(&s, 0x0102030405060708ull);
+  EXPECT_EQ(s, std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8));
+  EXPECT_EQ(DecodeFixed64LE(s.data()), 0x0102030405060708ull);
+  for (uint64_t v : {uint64_t{0}, uint64_t{0xff}, ~uint64_t{0}}) {
+    std::string b;
+    PutFixed32LE(&b, static_cast<uint32_t>(v));
+    PutFixed64LE(&b, v);
+    ASSERT_EQ(b.size(), 12u);
+    EXPECT_EQ(DecodeFixed32LE(b.data()), static_cast<uint32_t>(v));
+    EXPECT_EQ(DecodeFixed64LE(b.data() + 4), v);
+  }
+}
+
 TEST(CodingTest, VarintsRoundTripAtEveryLength) {
   for (int bits = 0; bits <= 64; ++bits) {
     const uint64_t v = bits == 64 ? std::numeric_limits<uint64_t>::max()
@@ -117,6 +136,36 @@ TEST(CodingTest, LengthPrefixedStringsRoundTripAndCheckTheLength) {
   std::string_view vlie_in = vlie;
   EXPECT_FALSE(GetLengthPrefixedVarint(&vlie_in, &a));
   EXPECT_EQ(vlie_in.size(), vlie.size());
+}
+
+TEST(CodingTest, SixteenBitLengthPrefixes) {
+  std::string s;
+  PutLengthPrefixed16(&s, "ab");
+  PutLengthPrefixed16(&s, std::string(0xffff, 'x'));
+  EXPECT_EQ(s.substr(0, 6), std::string("\x00\x02"
+                                        "ab"
+                                        "\xff\xff",
+                                        6));
+  std::string_view in = s;
+  for (std::string_view want :
+       {std::string_view("ab"), std::string_view(s).substr(6)}) {
+    std::string_view got;
+    ASSERT_TRUE(GetLengthPrefixed16(&in, &got));
+    EXPECT_EQ(got, want);
+  }
+  EXPECT_TRUE(in.empty());
+
+  // Short lengths and lengths beyond the input are refused, consuming
+  // nothing.
+  for (std::string_view bad :
+       {std::string_view("\x00", 1), std::string_view("\x00\x03"
+                                                      "ab",
+                                                      4)}) {
+    std::string_view bad_in = bad;
+    std::string_view got;
+    EXPECT_FALSE(GetLengthPrefixed16(&bad_in, &got));
+    EXPECT_EQ(bad_in, bad);
+  }
 }
 
 }  // namespace

@@ -36,6 +36,34 @@ TEST(KeysTest, EncodingIsTheDocumentedLayout) {
   EXPECT_EQ(ObjectSpaceEnd(), "p");
 }
 
+// The anti-entropy key space's exact bytes, as keys.h lays them out: trees
+// written by one version are read by the next.
+TEST(KeysTest, AaeKeysAreTheDocumentedLayout) {
+  EXPECT_EQ(AaeFormatKey(), "aV");
+  EXPECT_EQ(AaeRebuildPrefix(), "aR");
+  EXPECT_EQ(AaeRebuildKey(0x01020304), Bytes({'a', 'R', 1, 2, 3, 4}));
+  EXPECT_EQ(AaeRetiredSegmentSpace(), "aS");
+  EXPECT_EQ(AaeIndexPrefix(0x0a0b0c0d), Bytes({'a', 'K', 10, 11, 12, 13}));
+  EXPECT_EQ(AaeIndexPrefix(5, 0x0102),
+            Bytes({'a', 'K', 0, 0, 0, 5, 0, 0, 1, 2}));
+  const std::string index =
+      Bytes({'a', 'K', 0, 0, 0, 5,   0,   0, 1, 2, 0, 0,   0,   1,
+             't', 0,   0, 0, 2, 'b', 'k', 0, 0, 0, 3, 'k', 'e', 'y'});
+  EXPECT_EQ(AaeIndexKey(5, 0x0102, "t", "bk", "key"), index);
+  AaeIndexKeyParts parts;
+  ASSERT_TRUE(DecodeAaeIndexKey(index, &parts));
+  EXPECT_EQ(parts, (AaeIndexKeyParts{5, 0x0102, "t", "bk", "key"}));
+
+  EXPECT_EQ(AaeTombstonePrefix(7), Bytes({'a', 'T', 0, 0, 0, 7}));
+  const std::string tombstone = Bytes(
+      {'a', 'T', 0, 0, 0, 7, 0, 0, 0, 1, 't', 0, 0, 0, 0, 0, 0, 0, 1, 'k'});
+  EXPECT_EQ(AaeTombstoneKey(7, "t", "", "k"), tombstone);
+  ASSERT_TRUE(DecodeAaeTombstoneKey(tombstone, &parts));
+  EXPECT_EQ(parts, (AaeIndexKeyParts{7, 0, "t", "", "k"}));
+  EXPECT_FALSE(DecodeAaeTombstoneKey(tombstone + "x", &parts));
+  EXPECT_FALSE(DecodeAaeTombstoneKey(index, &parts));
+}
+
 TEST(KeysTest, RoundTrip) {
   const std::string binary("\x00\xff\x00\x01", 4);
   std::vector<ObjectKeyParts> cases = {

@@ -554,6 +554,69 @@ TEST(TreeTest, TombstonesAreListedUntilOverwrittenOrRemoved) {
   ExpectConsistent(*engine, trees, 1);
 }
 
+// The exact bytes of index and tombstone entries: the version hash, then
+// for a tombstone its wall ms, each eight bytes, least significant first.
+// Trees written by one version are summed at start by the next.
+TEST(TreeTest, IndexEntriesHaveTheirFixedLayout) {
+  auto engine = storage::NewMemoryEngine();
+  Trees trees(*engine);
+  ASSERT_TRUE(trees.Open().ok());
+  vnode::VnodeStore store(*engine, Actor(1));
+  store.AttachTrees(&trees);
+  const vnode::Key live_key{0, "default", "b", "live"};
+  const vnode::Key dead_key{0, "default", "b", "dead"};
+  Object out;
+  ASSERT_TRUE(
+      store
+          .Merge(live_key, Make("v", 3), Resolution::kKeepSiblings, false, &out)
+          .ok());
+  Object dead = Make("v", 3);
+  Sibling del = Value("", 0x1388);  // wall ms 5000
+  del.deleted = true;
+  dead.Update(dead.clock(), del, 3, Resolution::kKeepSiblings);
+  ASSERT_TRUE(
+      store.Merge(dead_key, dead, Resolution::kKeepSiblings, false, &out).ok());
+
+  auto little_endian = [](uint64_t v) {
+    std::string s;
+    for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>(v >> (8 * i)));
+    return s;
+  };
+  auto raw = [&](const std::string& key) {
+    std::string v;
+    EXPECT_TRUE(engine->Get(key, &v).ok());
+    return v;
+  };
+  auto index_key = [](const vnode::Key& k) {
+    return storage::AaeIndexKey(k.partition, SegmentOf(k.type, k.bucket, k.key),
+                                k.type, k.bucket, k.key);
+  };
+  Object live;
+  ASSERT_TRUE(store.Read(live_key, &live).ok());
+  EXPECT_EQ(raw(index_key(live_key)), little_endian(VersionHash(live)));
+  ASSERT_TRUE(store.Read(dead_key, &dead).ok());
+  const std::string dead_entry =
+      little_endian(VersionHash(dead)) +
+      std::string("\x88\x13\x00\x00\x00\x00\x00\x00", 8);
+  EXPECT_EQ(raw(index_key(dead_key)), dead_entry);
+  EXPECT_EQ(raw(storage::AaeTombstoneKey(0, "default", "b", "dead")),
+            dead_entry);
+
+  // And the reading side, from bytes written by hand.
+  ASSERT_TRUE(engine
+                  ->Put(storage::AaeTombstoneKey(1, "t", "b", "k"),
+                        std::string("\x08\x07\x06\x05\x04\x03\x02\x01"
+                                    "\xe8\x03\x00\x00\x00\x00\x00\x00",
+                                    16))
+                  .ok());
+  std::vector<KeyVersion> listed;
+  ASSERT_TRUE(trees.Tombstones(1, 999, 10, &listed).ok());
+  EXPECT_TRUE(listed.empty());  // stamped at 1000 ms
+  ASSERT_TRUE(trees.Tombstones(1, 1000, 10, &listed).ok());
+  EXPECT_EQ(listed,
+            (std::vector<KeyVersion>{{"t", "b", "k", 0x0102030405060708ULL}}));
+}
+
 TEST(AaeKeysTest, IndexKeysRoundTripAndRejectGarbage) {
   std::string k = storage::AaeIndexKey(5, 1023, "t", "bu", "key");
   storage::AaeIndexKeyParts parts;

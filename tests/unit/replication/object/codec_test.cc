@@ -110,6 +110,38 @@ TEST(ObjectCodecTest, EncodingIsAnObjectRecordEndingInItsChecksum) {
   }
 }
 
+// One small record's every byte: the ObjectRecord fields in number order,
+// then the checksum field (15, fixed32) holding the CRC-32C of the bytes
+// before it, least significant byte first.
+const std::string kGoldenRecord(
+    "\x08\x01"                  // format_version 1
+    "\x12\x04\x08\x05\x10\x01"  // clock {actor 5, counter 1}
+    "\x1a\x0b"                  // sibling, 11 bytes:
+    "\x08\x05\x10\x01"          //   dot (5, 1)
+    "\x18\x80\x80\x04"          //   hlc (1 ms, 0) packed
+    "\x2a\x01v"                 //   value "v"
+    "\x20\x09"                  // replica_actor 9
+    "\x7d\x08\xfe\x28\x39",     // checksum 0x3928fe08
+    28);
+
+Object GoldenObject() {
+  Object o;
+  Sibling s;
+  s.value = "v";
+  s.timestamp = HlcTimestamp{1, 0};
+  o.Update({}, s, 5, Resolution::kKeepSiblings);
+  return o;
+}
+
+TEST(ObjectCodecTest, EncodingIsExactlyTheGoldenBytes) {
+  EXPECT_EQ(GoldenObject().Encode(9), kGoldenRecord);
+  Object back;
+  ActorId actor = 0;
+  ASSERT_TRUE(Object::Decode(kGoldenRecord, &back, &actor).ok());
+  EXPECT_EQ(back, GoldenObject());
+  EXPECT_EQ(actor, 9u);
+}
+
 // Varints of every length (one to ten bytes), and lengths that need two
 // bytes, in every field that carries them.
 TEST(ObjectCodecTest, EncodingIsCanonicalAtTheEdgesOfEveryVarint) {
@@ -363,6 +395,29 @@ TEST(ObjectCodecTest, FieldOrderAndUnknownFieldsAtEveryLevelAreTolerated) {
   ASSERT_EQ(expected.siblings()[0].dot, (Dot{5, 2}));
   EXPECT_EQ(out, expected);
   EXPECT_EQ(out.Encode(99), expected.Encode(99));
+}
+
+// Protobuf reads a varint written in more bytes than it needs (up to ten),
+// so the decoder does too: in tags, values and lengths, at every level.
+TEST(ObjectCodecTest, PaddedVarintsAreAccepted) {
+  const std::string five_in_ten("\x85\x80\x80\x80\x80\x80\x80\x80\x80\x00", 10);
+  // The golden record's sibling and fields, every varint padded: a tag (dot
+  // actor, field 1), a value (the actor 5, in ten bytes), the hlc, a length.
+  const std::string sibling =
+      std::string("\x88\x00", 2) + five_in_ten + VarintField(2, 1) +
+      std::string("\x18\x80\x80\x84\x00", 5) + std::string("\x2a\x81\x00v", 4);
+  const std::string body =
+      std::string("\x08\x81\x00", 3) +
+      BytesField(2, VarintField(1, 5) + std::string("\x10\x81\x00", 3)) +
+      std::string("\x1a\x97\x00", 3) + sibling + "\x20" + five_in_ten;
+  ASSERT_EQ(sibling.size(), 0x17u);
+  Object out;
+  ActorId actor = 0;
+  ASSERT_TRUE(Object::Decode(SealBody(body), &out, &actor).ok());
+  EXPECT_EQ(out, GoldenObject());
+  EXPECT_EQ(actor, 5u);
+  // Re-encoding writes the shortest form.
+  EXPECT_EQ(out.Encode(9), kGoldenRecord);
 }
 
 // Malformed wire bytes under a valid checksum, at each level.
