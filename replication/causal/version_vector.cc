@@ -1,7 +1,9 @@
 #include "replication/causal/version_vector.h"
 
 #include <algorithm>
+#include <iterator>
 
+#include "base/assert.h"
 #include "base/coding.h"
 
 namespace causeway::replication::causal {
@@ -27,8 +29,12 @@ void VersionVector::Add(const Dot& dot) {
   if (it != entries_.end() && it->first == dot.actor) {
     it->second = std::max(it->second, dot.counter);
   } else {
-    entries_.insert(it, Entry{dot.actor, dot.counter});
+    it = entries_.insert(it, Entry{dot.actor, dot.counter});
   }
+  // Sorted by actor, one entry each: the neighbours bound the new entry.
+  CAUSEWAY_ASSERT(it == entries_.begin() || std::prev(it)->first < it->first);
+  CAUSEWAY_ASSERT(std::next(it) == entries_.end() ||
+                  it->first < std::next(it)->first);
 }
 
 void VersionVector::Merge(const VersionVector& other) {
@@ -51,6 +57,15 @@ void VersionVector::Merge(const VersionVector& other) {
     }
   }
   entries_ = std::move(merged);
+  CAUSEWAY_ASSERT(WellFormed());
+}
+
+bool VersionVector::WellFormed() const {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].second == 0) return false;
+    if (i > 0 && !(entries_[i - 1].first < entries_[i].first)) return false;
+  }
+  return true;
 }
 
 bool VersionVector::Descends(const VersionVector& other) const {

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "replication/causal/dot.h"
 #include "replication/causal/hlc.h"
-#include "base/status.h"
 
 namespace causeway::replication::causal {
 
@@ -61,6 +61,10 @@ class VersionVector {
   static constexpr size_t kMaxEntries = 1024;
 
  private:
+  // Entries sorted by actor, one per actor, every counter non-zero: what
+  // every operation keeps true (asserted) and Decode checks.
+  bool WellFormed() const;
+
   std::vector<Entry> entries_;
   HlcTimestamp stamp_;
 };

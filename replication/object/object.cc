@@ -18,6 +18,7 @@
 #include <tuple>
 #include <utility>
 
+#include "base/assert.h"
 #include "replication/object/record_codec.h"
 
 namespace causeway::replication::object {
@@ -153,6 +154,7 @@ Dot Object::Update(const VersionVector& context, Sibling content, ActorId actor,
   if (resolution != Resolution::kLastWriteWins) clock_.Merge(capped);
   clock_.Add(dot);
   Resolve(resolution);
+  CAUSEWAY_ASSERT(WellFormed());
   return dot;
 }
 
@@ -192,6 +194,15 @@ void Object::Merge(const Object& other, Resolution resolution) {
   siblings_ = std::move(merged);
   clock_.Merge(other.clock_);
   Resolve(resolution);
+  CAUSEWAY_ASSERT(WellFormed());
+}
+
+bool Object::WellFormed() const {
+  for (size_t i = 0; i < siblings_.size(); ++i) {
+    if (i > 0 && !(siblings_[i - 1].dot < siblings_[i].dot)) return false;
+    if (!clock_.Covers(siblings_[i].dot)) return false;
+  }
+  return true;
 }
 
 bool Object::Descends(const Object& other) const {

@@ -115,6 +115,9 @@ class Object {
   void Resolve(Resolution resolution);
   // Sets the clock's stamp to the newest sibling timestamp.
   void Restamp();
+  // Siblings sorted by dot, dots unique, every dot covered by the clock:
+  // what Update and Merge keep true (asserted) and Decode checks.
+  bool WellFormed() const;
 
   VersionVector clock_;
   std::vector<Sibling> siblings_;  // sorted by dot, dots unique

@@ -323,8 +323,10 @@ std::string EncodeRecord(const VersionVector& clock,
   return out;
 }
 
-Status DecodeRecord(std::string_view bytes, VersionVector* clock,
-                    std::vector<Sibling>* siblings, ActorId* replica_actor) {
+namespace {
+
+// The body of a record whose checksum trailer is present and matches.
+Status CheckedBody(std::string_view bytes, std::string_view* body) {
   if (bytes.size() > kMaxRecordBytes) {
     return Status::Corruption("object record too large");
   }
@@ -332,83 +334,109 @@ Status DecodeRecord(std::string_view bytes, VersionVector* clock,
       bytes[bytes.size() - kTrailerBytes] != kChecksumTag) {
     return Status::Corruption("object record: no checksum");
   }
-  std::string_view body = bytes.substr(0, bytes.size() - kTrailerBytes);
-  const uint32_t stored = coding::DecodeFixed32LE(&bytes[body.size() + 1]);
-  if (Crc32c(body) != stored) {
+  *body = bytes.substr(0, bytes.size() - kTrailerBytes);
+  const uint32_t stored = coding::DecodeFixed32LE(&bytes[body->size() + 1]);
+  if (Crc32c(*body) != stored) {
     return Status::Corruption("object record: checksum mismatch");
   }
+  return Status::Ok();
+}
 
-  const char* error = nullptr;
-  auto fail = [&error](const char* why) {
-    error = why;
-    return false;
-  };
+// Why a field that is not well-formed protobuf is refused.
+constexpr const char* kMalformed = "object record does not parse";
+
+struct RecordFields {
   std::optional<uint64_t> version;
+  VersionVector* clock;
+  std::vector<Sibling>* siblings;
   ActorId actor_of_copy = 0;
-  bool parsed = ForEachField(body, [&](const WireField& f) {
-    switch (f.number) {
-      case 1:
-        version = f.varint;
-        return f.wire_type == kVarint;
-      case 2: {
-        if (f.wire_type != kLengthDelimited) return false;
-        if (clock->entries().size() >= VersionVector::kMaxEntries) {
-          return fail("object record: clock too large");
-        }
-        Dot entry;
-        bool complete = false;
-        if (!ParseClockEntry(f.bytes, &entry, &complete)) return false;
-        if (!complete || entry.counter == 0) {
-          return fail("object record: bad clock entry");
-        }
-        if (!clock->empty() && clock->entries().back().first >= entry.actor) {
-          return fail("object record: clock unsorted");
-        }
-        // Appends, since actors arrive in increasing order.
-        clock->Add(entry);
-        return true;
-      }
-      case 3: {
-        if (f.wire_type != kLengthDelimited) return false;
-        if (siblings->size() >= kMaxSiblings) {
-          return fail("object record: too many siblings");
-        }
-        bool complete = false;
-        Sibling& s = siblings->emplace_back();
-        if (!ParseSibling(f.bytes, &s, &complete)) return false;
-        if (!complete || s.dot.counter == 0) {
-          return fail("object record: bad sibling");
-        }
-        return true;
-      }
-      case 4:
-        actor_of_copy = f.varint;
-        return f.wire_type == kVarint;
-      case 15:
-        return fail("object record: checksum not last");
-      default:
-        return true;  // a field from a newer writer
-    }
-  });
-  if (!parsed) {
-    return Status::Corruption(
-        error != nullptr ? error : "object record does not parse");
+};
+
+const char* TakeClockEntry(const WireField& f, VersionVector* clock) {
+  if (f.wire_type != kLengthDelimited) return kMalformed;
+  if (clock->entries().size() >= VersionVector::kMaxEntries) {
+    return "object record: clock too large";
   }
-  if (version != kFormatVersion) {
-    return Status::Corruption("object record: unknown format version");
+  Dot entry;
+  bool complete = false;
+  if (!ParseClockEntry(f.bytes, &entry, &complete)) return kMalformed;
+  if (!complete || entry.counter == 0) return "object record: bad clock entry";
+  if (!clock->empty() && clock->entries().back().first >= entry.actor) {
+    return "object record: clock unsorted";
   }
-  // Checked once every field is in: a writer may order them as it likes.
-  for (size_t i = 0; i < siblings->size(); ++i) {
-    const Sibling& s = (*siblings)[i];
-    if (i > 0 && !((*siblings)[i - 1].dot < s.dot)) {
+  // Appends, since actors arrive in increasing order.
+  clock->Add(entry);
+  return nullptr;
+}
+
+const char* TakeSibling(const WireField& f, std::vector<Sibling>* siblings) {
+  if (f.wire_type != kLengthDelimited) return kMalformed;
+  if (siblings->size() >= kMaxSiblings) {
+    return "object record: too many siblings";
+  }
+  bool complete = false;
+  Sibling& s = siblings->emplace_back();
+  if (!ParseSibling(f.bytes, &s, &complete)) return kMalformed;
+  if (!complete || s.dot.counter == 0) return "object record: bad sibling";
+  return nullptr;
+}
+
+// Takes one field of a record into `r`: null when it is good, else why it
+// is refused. The Take* helpers below work the same way.
+const char* TakeField(const WireField& f, RecordFields* r) {
+  switch (f.number) {
+    case 1:
+      r->version = f.varint;
+      return f.wire_type == kVarint ? nullptr : kMalformed;
+    case 2:
+      return TakeClockEntry(f, r->clock);
+    case 3:
+      return TakeSibling(f, r->siblings);
+    case 4:
+      r->actor_of_copy = f.varint;
+      return f.wire_type == kVarint ? nullptr : kMalformed;
+    case 15:
+      return "object record: checksum not last";
+    default:
+      return nullptr;  // a field from a newer writer
+  }
+}
+
+// Checked once every field is in: a writer may order them as it likes.
+Status CheckSiblings(const VersionVector& clock,
+                     const std::vector<Sibling>& siblings) {
+  for (size_t i = 0; i < siblings.size(); ++i) {
+    const Sibling& s = siblings[i];
+    if (i > 0 && !(siblings[i - 1].dot < s.dot)) {
       return Status::Corruption("object record: siblings unsorted");
     }
-    if (!clock->Covers(s.dot)) {
+    if (!clock.Covers(s.dot)) {
       return Status::Corruption("object record: sibling outside clock");
     }
   }
-  *replica_actor = actor_of_copy;
   return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeRecord(std::string_view bytes, VersionVector* clock,
+                    std::vector<Sibling>* siblings, ActorId* replica_actor) {
+  std::string_view body;
+  Status s = CheckedBody(bytes, &body);
+  if (!s.ok()) return s;
+  RecordFields fields{std::nullopt, clock, siblings};
+  const char* error = kMalformed;
+  const bool parsed = ForEachField(body, [&](const WireField& f) {
+    error = TakeField(f, &fields);
+    return error == nullptr;
+  });
+  if (!parsed) return Status::Corruption(error != nullptr ? error : kMalformed);
+  if (fields.version != kFormatVersion) {
+    return Status::Corruption("object record: unknown format version");
+  }
+  s = CheckSiblings(*clock, *siblings);
+  if (s.ok()) *replica_actor = fields.actor_of_copy;
+  return s;
 }
 
 }  // namespace causeway::replication::object
