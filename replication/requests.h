@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "replication/buckets/bucket_props.h"
 #include "replication/causal/version_vector.h"
+#include "replication/crdt/data_type.h"
 #include "replication/env.h"
 #include "replication/object/object.h"
 
@@ -79,6 +80,50 @@ struct DeleteRequest {
 
 struct DeleteResult {
   Status status;
+};
+
+// Data types (bucket types with a `datatype` property).
+struct FetchRequest {
+  ObjectId id;
+  std::optional<Quorum> r, pr;
+  std::optional<bool> basic_quorum, notfound_ok;
+  // Overrides the node's request timeout for this request.
+  std::optional<uint64_t> timeout_ms;
+  bool include_context = true;
+};
+
+struct FetchResult {
+  // ok, NotFound (no value: never written, or deleted), or an error;
+  // InvalidArgument when the bucket type has no datatype.
+  Status status;
+  crdt::TypeTag type = crdt::TypeTag::kCounter;  // the bucket type's
+  crdt::Value value;
+  std::string context;  // when asked for and the type has one
+};
+
+struct UpdateRequest {
+  // An empty key asks the node to generate one (returned in the result).
+  ObjectId id;
+  crdt::Operation op;
+  // The opaque context from an earlier fetch; needed to remove what the
+  // replica coordinating the update has not observed itself.
+  std::optional<std::string> context;
+  std::optional<Quorum> w, dw, pw;
+  std::optional<uint64_t> timeout_ms;
+  bool return_body = false;
+  bool include_context = true;
+};
+
+struct UpdateResult {
+  // ok, or an error: InvalidArgument (no datatype, an operation for another
+  // type, limits), PreconditionFailed (a remove of what was not observed),
+  // Unavailable or Timeout (w, dw or pw not met).
+  Status status;
+  std::string key;  // the generated key when the request had none
+  crdt::TypeTag type = crdt::TypeTag::kCounter;
+  // Filled when return_body: the value at the coordinator after the update.
+  crdt::Value value;
+  std::string context;
 };
 
 struct PreflistEntry {
