@@ -1,0 +1,11 @@
+// SKELETON: to be replaced by the real type.
+#include "replication/crdt/types.h"
+
+namespace causeway::replication::crdt {
+
+std::unique_ptr<DataType> NewCounter() { return nullptr; }
+Status DecodeCounter(std::string_view bytes, std::unique_ptr<DataType>* out) {
+  return Status::Corruption("counter: not implemented");
+}
+
+}  // namespace causeway::replication::crdt
