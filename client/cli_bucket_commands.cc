@@ -118,6 +118,42 @@ int RunTypeSet(CliContext& ctx, const BucketArgs& a) {
   return kExitOk;
 }
 
+int RunTypeCreate(CliContext& ctx, const BucketArgs& a) {
+  pbc::RpbSetBucketTypeReq req;
+  if (auto bad = ParseProps(ctx, a.props, req.mutable_props())) return *bad;
+  req.set_type(a.name);
+  Client* client;
+  Status s = ctx.GetClient(&client);
+  if (s.ok()) s = client->CreateBucketType(req);
+  if (!s.ok()) return ctx.Fail(s);
+  PrintOk(ctx);
+  return kExitOk;
+}
+
+int RunTypeList(CliContext& ctx) {
+  Client* client;
+  Status s = ctx.GetClient(&client);
+  admin::CwListBucketTypesResp resp;
+  if (s.ok()) s = client->ListBucketTypes(&resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    std::string out = "[";
+    for (const admin::CwBucketType& t : resp.types()) {
+      if (out.size() > 1) out += ",";
+      out += "{\"name\":" + JsonString(t.name()) +
+             ",\"props\":" + RenderBucketPropsJson(t.props()) + "}";
+    }
+    ctx.out() << out << "]\n";
+    return kExitOk;
+  }
+  for (const admin::CwBucketType& t : resp.types()) {
+    const std::string datatype =
+        t.props().has_datatype() ? " (" + t.props().datatype() + ")" : "";
+    ctx.out() << t.name() << datatype << "\n";
+  }
+  return kExitOk;
+}
+
 // Adds one leaf like `bucket set NAME [props...]`.
 void AddLeaf(CLI::App* group, CliContext& ctx, const std::string& name,
              const std::string& help, const std::string& what, bool with_props,
@@ -150,12 +186,19 @@ void AddBucketCommand(CLI::App& app, CliContext& ctx) {
 
 void AddBucketTypeCommand(CLI::App& app, CliContext& ctx) {
   CLI::App* group = app.add_subcommand(
-      "bucket-type", "show or change a bucket type's properties");
+      "bucket-type", "create, list, show or change bucket types");
   group->require_subcommand(1);
   AddLeaf(group, ctx, "get", "show the bucket type's properties", "type", false,
           RunTypeGet);
-  AddLeaf(group, ctx, "set", "change properties, e.g. allow_mult=true", "type",
+  AddLeaf(group, ctx, "set",
+          "change an existing type's properties, e.g. allow_mult=true", "type",
           true, RunTypeSet);
+  AddLeaf(group, ctx, "create",
+          "create a type, e.g. `create counters datatype=counter` (the "
+          "datatype is fixed once created)",
+          "type", true, RunTypeCreate);
+  CLI::App* list = group->add_subcommand("list", "list every bucket type");
+  list->callback([&ctx] { ctx.action = [&ctx] { return RunTypeList(ctx); }; });
 }
 
 }  // namespace causeway::client::cli

@@ -14,9 +14,9 @@
 #include <optional>
 #include <string>
 
+#include "base/status.h"
 #include "client/cli.h"
 #include "client/client.h"
-#include "base/status.h"
 
 namespace CLI {
 class App;

@@ -150,6 +150,20 @@ std::string CodeName(uint8_t code) {
       return "CwClusterLeaveReq";
     case pbc::Code::kClusterLeaveResp:
       return "CwClusterLeaveResp";
+    case pbc::Code::kDtFetchReq:
+      return "DtFetchReq";
+    case pbc::Code::kDtFetchResp:
+      return "DtFetchResp";
+    case pbc::Code::kDtUpdateReq:
+      return "DtUpdateReq";
+    case pbc::Code::kDtUpdateResp:
+      return "DtUpdateResp";
+    case pbc::Code::kCreateBucketTypeReq:
+      return "CwCreateBucketTypeReq";
+    case pbc::Code::kListBucketTypesReq:
+      return "CwListBucketTypesReq";
+    case pbc::Code::kListBucketTypesResp:
+      return "CwListBucketTypesResp";
     case pbc::Code::kClusterStatusReq:
       return "CwClusterStatusReq";
     case pbc::Code::kClusterStatusResp:
@@ -502,6 +516,24 @@ Status Client::GetBucketType(const pbc::RpbGetBucketTypeReq& req,
 Status Client::SetBucketType(const pbc::RpbSetBucketTypeReq& req) {
   return Call(pbc::Code::kSetBucketTypeReq, &req, pbc::Code::kSetBucketResp,
               nullptr);
+}
+
+Status Client::CreateBucketType(const pbc::RpbSetBucketTypeReq& req) {
+  return Call(pbc::Code::kCreateBucketTypeReq, &req, pbc::Code::kSetBucketResp,
+              nullptr);
+}
+
+Status Client::ListBucketTypes(admin::CwListBucketTypesResp* out) {
+  return Call(pbc::Code::kListBucketTypesReq, nullptr,
+              pbc::Code::kListBucketTypesResp, out);
+}
+
+Status Client::DtFetch(const pbc::DtFetchReq& req, pbc::DtFetchResp* out) {
+  return Call(pbc::Code::kDtFetchReq, &req, pbc::Code::kDtFetchResp, out);
+}
+
+Status Client::DtUpdate(const pbc::DtUpdateReq& req, pbc::DtUpdateResp* out) {
+  return Call(pbc::Code::kDtUpdateReq, &req, pbc::Code::kDtUpdateResp, out);
 }
 
 Status Client::GetPreflist(const pbc::RpbGetBucketKeyPreflistReq& req,

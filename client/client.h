@@ -109,7 +109,15 @@ class Client {
   Status ResetBucket(const pbc::RpbResetBucketReq& req);
   Status GetBucketType(const pbc::RpbGetBucketTypeReq& req,
                        pbc::RpbBucketProps* out);
+  // Changes an existing type; CreateBucketType makes a new one (Causeway's
+  // code 206) and ListBucketTypes lists them all (207).
   Status SetBucketType(const pbc::RpbSetBucketTypeReq& req);
+  Status CreateBucketType(const pbc::RpbSetBucketTypeReq& req);
+  Status ListBucketTypes(admin::CwListBucketTypesResp* out);
+
+  // Riak's data types (codes 80-83).
+  Status DtFetch(const pbc::DtFetchReq& req, pbc::DtFetchResp* out);
+  Status DtUpdate(const pbc::DtUpdateReq& req, pbc::DtUpdateResp* out);
   Status GetPreflist(const pbc::RpbGetBucketKeyPreflistReq& req,
                      pbc::RpbGetBucketKeyPreflistResp* out);
 

@@ -68,6 +68,7 @@ const std::vector<PropSpec>& Specs() {
       CW_NUMBER_PROP(rw, PropKind::kQuorum),
       CW_NUMBER_PROP(basic_quorum, PropKind::kBool),
       CW_NUMBER_PROP(notfound_ok, PropKind::kBool),
+      CW_NUMBER_PROP(hll_precision, PropKind::kNumber),
       PropSpec{"datatype", PropKind::kText,
                [](const pbc::RpbBucketProps& p) { return p.has_datatype(); },
                nullptr, nullptr,

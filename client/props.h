@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "proto/riak.pb.h"
 #include "base/status.h"
+#include "proto/riak.pb.h"
 
 namespace causeway::client {
 

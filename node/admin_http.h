@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "node/peer_transport.h"
 #include "replication/core.h"
-#include "base/status.h"
 
 namespace boost::asio {
 class io_context;

@@ -25,6 +25,9 @@ replication::NodeConfig ToNodeConfig(const NodeOptions& options) {
   config.cluster_timing.down_after_ms = options.down_after_ms;
   config.aae_timing.enabled = options.aae;
   config.object_cache_bytes = size_t{options.object_cache_mb} << 20;
+  config.delta_buffer.max_deltas = options.delta_buffer_deltas;
+  config.delta_buffer.max_bytes = size_t{options.delta_buffer_mb} << 20;
+  config.delta_buffer.timeout_ms = options.delta_buffer_timeout_ms;
   config.aae_timing.exchange_interval_ms = options.aae_exchange_interval_ms;
   config.aae_timing.tombstone_reap_delay_ms = options.tombstone_reap_delay_ms;
   return config;

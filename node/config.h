@@ -53,6 +53,13 @@ struct NodeOptions {
   // Decoded objects kept in front of LevelDB (replication/vnode/
   // object_cache.h); 0 turns the cache off.
   uint32_t object_cache_mb = 64;
+  // The reorder buffer for other replicas' data-type deltas
+  // (replication/vnode/delta_applier.h): deltas and MiB it holds at most,
+  // and how long an early delta waits for the one before it before the
+  // replica fetches the full state instead.
+  uint32_t delta_buffer_deltas = 10000;
+  uint32_t delta_buffer_mb = 64;
+  uint32_t delta_buffer_timeout_ms = 1000;
   // LevelDB's flush and compaction thread: under SCHED_IDLE (it runs only
   // on an otherwise idle CPU), or else at this nice value; either way
   // request handling goes first when the CPUs are busy.

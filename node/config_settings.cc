@@ -253,6 +253,19 @@ const std::vector<Setting>& Settings() {
         "Recently read and written objects kept decoded in memory, in MiB "
         "(0 to 65536; 0: none): every write reads its key first",
         UintField(&NodeOptions::object_cache_mb));
+    top("delta_buffer_deltas", "N", std::to_string(d.delta_buffer_deltas),
+        "Data-type deltas that arrived before an earlier change of their "
+        "origin, held until it comes (1 to 10000000); one more is refused "
+        "and the full state fetched instead",
+        UintField(&NodeOptions::delta_buffer_deltas));
+    top("delta_buffer_mb", "MB", std::to_string(d.delta_buffer_mb),
+        "Bytes of such early deltas held at most, in MiB (1 to 65536)",
+        UintField(&NodeOptions::delta_buffer_mb));
+    top("delta_buffer_timeout_ms", "MS",
+        std::to_string(d.delta_buffer_timeout_ms),
+        "How long an early delta waits for the change before it; then the "
+        "replica fetches the full state from the sender (10 to 600000)",
+        UintField(&NodeOptions::delta_buffer_timeout_ms));
     top("peer_host", "HOST", d.peer_host, "Peer (node-to-node) listen address",
         StringField(&NodeOptions::peer_host));
     top("peer_port", "PORT", std::to_string(d.peer_port),

@@ -193,6 +193,9 @@ Status CheckTimingAndMemory(const NodeOptions& o) {
        {"block_cache_mb", o.block_cache_mb, 1, 65536},
        {"compaction_nice", o.compaction_nice, 0, 19},
        {"object_cache_mb", o.object_cache_mb, 0, 65536},
+       {"delta_buffer_deltas", o.delta_buffer_deltas, 1, 10000000},
+       {"delta_buffer_mb", o.delta_buffer_mb, 1, 65536},
+       {"delta_buffer_timeout_ms", o.delta_buffer_timeout_ms, 10, 600000},
        {"aae_exchange_interval_ms", o.aae_exchange_interval_ms, 1, 3600000}});
 }
 

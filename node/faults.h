@@ -34,9 +34,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "replication/env.h"
 #include "replication/network.h"
-#include "base/status.h"
 
 namespace causeway::node {
 

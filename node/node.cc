@@ -417,6 +417,18 @@ void Node::Impl::AddStatsPages(Parts& p) {
         const auto& cache = node_core->ObjectCacheView();
         st.object_cache = {cache.bytes(), cache.size(), cache.hits(),
                            cache.misses()};
+        const auto& d = node_core->DeltaView();
+        st.deltas = {d.sent,
+                     d.sent_bytes,
+                     d.applied,
+                     d.duplicates,
+                     d.buffered,
+                     d.buffered_bytes,
+                     d.buffered_high_water,
+                     d.timeouts,
+                     d.overflows,
+                     d.full_state_fetches,
+                     d.full_state_failures};
         st.storage = {counters->writer_stalls.load(),
                       counters->background_raises.load()};
       },

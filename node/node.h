@@ -21,8 +21,8 @@
 #include <memory>
 #include <string>
 
-#include "node/config.h"
 #include "base/status.h"
+#include "node/config.h"
 
 namespace causeway::node {
 

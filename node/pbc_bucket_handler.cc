@@ -5,6 +5,7 @@
 
 #include "node/pbc_handler_internal.h"
 #include "node/stats.h"
+#include "proto/admin.pb.h"
 #include "proto/riak.pb.h"
 
 namespace causeway::node::pbc_internal {
@@ -27,13 +28,14 @@ void ToRpbBucketProps(const BucketProps& p, pbc::RpbBucketProps* out) {
   out->set_basic_quorum(p.basic_quorum);
   out->set_notfound_ok(p.notfound_ok);
   if (!p.datatype.empty()) out->set_datatype(p.datatype);
+  out->set_hll_precision(p.hll_precision);
   // Said explicitly so clients do not assume Riak's optional features.
   out->set_consistent(false);
   out->set_write_once(false);
 }
 
 // Fields Causeway has no use for (hooks, key and link functions, vclock
-// pruning, backend, search, repl, hll_precision) are accepted and ignored;
+// pruning, backend, search, repl) are accepted and ignored;
 // features a client would rely on and silently not get are refused.
 Status FromRpbBucketProps(const pbc::RpbBucketProps& p, BucketPropsPatch* out) {
   if (p.has_consistent() && p.consistent()) {
@@ -62,6 +64,7 @@ Status FromRpbBucketProps(const pbc::RpbBucketProps& p, BucketPropsPatch* out) {
   if (p.has_basic_quorum()) patch.basic_quorum = p.basic_quorum();
   if (p.has_notfound_ok()) patch.notfound_ok = p.notfound_ok();
   if (p.has_datatype()) patch.datatype = p.datatype();
+  if (p.has_hll_precision()) patch.hll_precision = p.hll_precision();
   *out = std::move(patch);
   return Status::Ok();
 }
@@ -179,8 +182,13 @@ void HandleGetBucketType(const StatePtr& state, const Frame& f,
   Finish(r, EncodeFrame(pbc::Code::kGetBucketResp, resp));
 }
 
-void HandleSetBucketType(const StatePtr& state, const Frame& f,
-                         const ResponderPtr& responder) {
+namespace {
+
+// Set (32) and create (206) take the same body; only the core call differs.
+void ChangeBucketType(const StatePtr& state, const Frame& f,
+                      const ResponderPtr& responder, const char* verb,
+                      Status (replication::NodeCore::*change)(
+                          const std::string&, const BucketPropsPatch&)) {
   PbcHandler::State& st = *state;
   PbcResponder& r = *responder;
   pbc::RpbSetBucketTypeReq req;
@@ -188,15 +196,47 @@ void HandleSetBucketType(const StatePtr& state, const Frame& f,
     return FinishUnparsable(st, r, "RpbSetBucketTypeReq");
   }
   if (req.type().empty()) {
-    return FinishBadRequest(st, r, "set bucket type: the type name is empty");
+    return FinishBadRequest(
+        st, r, std::string(verb) + " bucket type: the type name is empty");
   }
-  std::string what = "setting bucket type '" + Quote(req.type()) + "'";
+  std::string what =
+      std::string(verb) + " bucket type '" + Quote(req.type()) + "'";
   BucketPropsPatch patch;
   if (!PatchOrReject(st, r, req.props(), what, &patch)) return;
   ++st.stats.other_requests;
-  Status s = st.core.SetBucketTypeProps(req.type(), patch);
+  Status s = (st.core.*change)(req.type(), patch);
   if (!s.ok()) return FinishWithStatus(r, what, s);
   Finish(r, EncodeFrame(pbc::Code::kSetBucketResp));
+}
+
+}  // namespace
+
+void HandleSetBucketType(const StatePtr& state, const Frame& f,
+                         const ResponderPtr& responder) {
+  ChangeBucketType(state, f, responder, "setting",
+                   &replication::NodeCore::SetBucketTypeProps);
+}
+
+void HandleCreateBucketType(const StatePtr& state, const Frame& f,
+                            const ResponderPtr& responder) {
+  ChangeBucketType(state, f, responder, "creating",
+                   &replication::NodeCore::CreateBucketType);
+}
+
+void HandleListBucketTypes(const StatePtr& state, const Frame&,
+                           const ResponderPtr& responder) {
+  PbcHandler::State& st = *state;
+  ++st.stats.other_requests;
+  admin::CwListBucketTypesResp resp;
+  for (const std::string& name : st.core.BucketTypeNames()) {
+    BucketProps props;
+    // A type listed a moment ago cannot vanish: types are never deleted.
+    if (!st.core.GetBucketTypeProps(name, &props).ok()) continue;
+    admin::CwBucketType* t = resp.add_types();
+    t->set_name(name);
+    ToRpbBucketProps(props, t->mutable_props());
+  }
+  Finish(*responder, EncodeFrame(pbc::Code::kListBucketTypesResp, resp));
 }
 
 }  // namespace causeway::node::pbc_internal

@@ -96,11 +96,17 @@ void HandleSetBucket(const StatePtr&, const Frame&, const ResponderPtr&);
 void HandleResetBucket(const StatePtr&, const Frame&, const ResponderPtr&);
 void HandleGetBucketType(const StatePtr&, const Frame&, const ResponderPtr&);
 void HandleSetBucketType(const StatePtr&, const Frame&, const ResponderPtr&);
+void HandleCreateBucketType(const StatePtr&, const Frame&, const ResponderPtr&);
+void HandleListBucketTypes(const StatePtr&, const Frame&, const ResponderPtr&);
 
 // Listing buckets and keys, streamed in bounded frames
 // (pbc_list_handler.cc).
 void HandleListBuckets(const StatePtr&, const Frame&, const ResponderPtr&);
 void HandleListKeys(const StatePtr&, const Frame&, const ResponderPtr&);
+
+// Riak's data types: fetch and update (pbc_dt_handler.cc).
+void HandleDtFetch(const StatePtr&, const Frame&, const ResponderPtr&);
+void HandleDtUpdate(const StatePtr&, const Frame&, const ResponderPtr&);
 
 // Causeway's cluster administration, codes 200-205 (pbc_cluster_handler.cc).
 void HandleClusterJoin(const StatePtr&, const Frame&, const ResponderPtr&);

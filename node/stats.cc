@@ -126,6 +126,10 @@ std::string Stats::ToJson(const std::string& node_name) const {
   uint("put_errors", put_errors);
   uint("deletes", deletes);
   uint("delete_errors", delete_errors);
+  uint("dt_fetches", dt_fetches);
+  uint("dt_fetch_errors", dt_fetch_errors);
+  uint("dt_updates", dt_updates);
+  uint("dt_update_errors", dt_update_errors);
   uint("list_requests", list_requests);
   uint("other_requests", other_requests);
   uint("bad_requests", bad_requests);
@@ -148,6 +152,20 @@ std::string Stats::ToJson(const std::string& node_name) const {
   uint("entries", object_cache.entries);
   uint("hits", object_cache.hits);
   uint("misses", object_cache.misses);
+  w.EndObject();
+  w.Key("deltas");
+  w.BeginObject();
+  uint("sent", deltas.sent);
+  uint("sent_bytes", deltas.sent_bytes);
+  uint("applied", deltas.applied);
+  uint("duplicates", deltas.duplicates);
+  uint("buffered", deltas.buffered);
+  uint("buffered_bytes", deltas.buffered_bytes);
+  uint("buffered_high_water", deltas.buffered_high_water);
+  uint("timeouts", deltas.timeouts);
+  uint("overflows", deltas.overflows);
+  uint("full_state_fetches", deltas.full_state_fetches);
+  uint("full_state_failures", deltas.full_state_failures);
   w.EndObject();
   w.Key("storage");
   w.BeginObject();
@@ -175,6 +193,14 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
   w.Counter("causeway_deletes_total", "Delete requests served.", deletes);
   w.Counter("causeway_delete_errors_total", "Delete requests that failed.",
             delete_errors);
+  w.Counter("causeway_dt_fetches_total", "Data-type fetch requests served.",
+            dt_fetches);
+  w.Counter("causeway_dt_fetch_errors_total",
+            "Data-type fetch requests that failed.", dt_fetch_errors);
+  w.Counter("causeway_dt_updates_total", "Data-type update requests served.",
+            dt_updates);
+  w.Counter("causeway_dt_update_errors_total",
+            "Data-type update requests that failed.", dt_update_errors);
   w.Counter("causeway_list_requests_total",
             "List buckets and list keys requests.", list_requests);
   w.Counter("causeway_other_requests_total",
@@ -209,6 +235,38 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
             "Object reads served by the object cache.", object_cache.hits);
   w.Counter("causeway_object_cache_misses_total",
             "Object reads that went to the engine.", object_cache.misses);
+  w.Counter("causeway_deltas_sent_total",
+            "Data-type deltas sent to other replicas.", deltas.sent);
+  w.Counter("causeway_deltas_sent_bytes_total",
+            "Bytes of the data-type deltas sent (their encoded states).",
+            deltas.sent_bytes);
+  w.Counter("causeway_deltas_applied_total",
+            "Other replicas' data-type deltas applied, in their origin's "
+            "order.",
+            deltas.applied);
+  w.Counter("causeway_deltas_duplicate_total",
+            "Data-type deltas received again after they were applied.",
+            deltas.duplicates);
+  w.Gauge("causeway_deltas_buffered",
+          "Early data-type deltas waiting for an earlier change.",
+          deltas.buffered);
+  w.Gauge("causeway_deltas_buffered_bytes",
+          "Bytes of the early data-type deltas waiting now.",
+          deltas.buffered_bytes);
+  w.Gauge("causeway_deltas_buffered_high_water",
+          "The most early data-type deltas waiting at once.",
+          deltas.buffered_high_water);
+  w.Counter("causeway_deltas_timeouts_total",
+            "Early data-type deltas whose gap did not fill in time.",
+            deltas.timeouts);
+  w.Counter("causeway_deltas_overflows_total",
+            "Early data-type deltas refused because the buffer was full.",
+            deltas.overflows);
+  w.Counter("causeway_deltas_full_state_fetches_total",
+            "Full states fetched instead of waiting for missing deltas.",
+            deltas.full_state_fetches);
+  w.Counter("causeway_deltas_full_state_failures_total",
+            "Full-state fetches that failed.", deltas.full_state_failures);
   w.Counter("causeway_storage_writer_stalls_total",
             "Writes that waited for LevelDB's background thread.",
             storage.writer_stalls);

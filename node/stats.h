@@ -41,6 +41,10 @@ struct Stats {
   uint64_t put_errors = 0;
   uint64_t deletes = 0;
   uint64_t delete_errors = 0;
+  uint64_t dt_fetches = 0;  // data types (DtFetchReq, DtUpdateReq)
+  uint64_t dt_fetch_errors = 0;
+  uint64_t dt_updates = 0;
+  uint64_t dt_update_errors = 0;
   uint64_t list_requests = 0;
   uint64_t other_requests = 0;  // ping, info, properties, preflist
   uint64_t bad_requests = 0;    // malformed bodies, unknown codes
@@ -61,6 +65,13 @@ struct Stats {
   struct {
     uint64_t bytes = 0, entries = 0, hits = 0, misses = 0;
   } object_cache;
+  // Data-type deltas (replication/vnode/delta_applier.h's DeltaStats).
+  struct {
+    uint64_t sent = 0, sent_bytes = 0, applied = 0, duplicates = 0,
+             buffered = 0, buffered_bytes = 0, buffered_high_water = 0,
+             timeouts = 0, overflows = 0, full_state_fetches = 0,
+             full_state_failures = 0;
+  } deltas;
   // LevelDB's background thread (storage::LevelDbOptions::Counters).
   struct {
     uint64_t writer_stalls = 0, background_raises = 0;

@@ -36,6 +36,10 @@ enum class Code : uint8_t {
   kSetBucketTypeReq = 32,  // answered with kSetBucketResp
   kGetBucketKeyPreflistReq = 33,
   kGetBucketKeyPreflistResp = 34,
+  kDtFetchReq = 80,
+  kDtFetchResp = 81,
+  kDtUpdateReq = 82,
+  kDtUpdateResp = 83,
   // Causeway's own (proto/admin.proto); Riak leaves these codes unused.
   kClusterJoinReq = 200,
   kClusterJoinResp = 201,
@@ -43,6 +47,9 @@ enum class Code : uint8_t {
   kClusterLeaveResp = 203,
   kClusterStatusReq = 204,
   kClusterStatusResp = 205,
+  kCreateBucketTypeReq = 206,  // answered with kSetBucketResp
+  kListBucketTypesReq = 207,
+  kListBucketTypesResp = 208,
 };
 
 // Bytes of the length prefix; the length counts the code byte and the body.

@@ -1,5 +1,7 @@
 #include "replication/bucket_registry.h"
 
+#include <cctype>
+
 #include "base/coding.h"
 #include "storage/keys.h"
 
@@ -10,10 +12,20 @@ using buckets::kDefaultType;
 
 constexpr std::string_view kPrefix = "bucket-props/";
 
+constexpr size_t kMaxTypeNameBytes = 64;
+
+// Type names are 1..64 of [A-Za-z0-9_-], so a typo such as
+// "datatype=set" cannot become a type.
 Status CheckTypeName(const std::string& type) {
   if (type.empty()) return Status::InvalidArgument("empty bucket type name");
-  if (type.find('/') != std::string::npos) {
-    return Status::InvalidArgument("bucket type names cannot contain '/'");
+  bool ok = type.size() <= kMaxTypeNameBytes;
+  for (char c : type) {
+    ok = ok &&
+         (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  }
+  if (!ok) {
+    return Status::InvalidArgument(
+        "bucket type names are 1 to 64 letters, digits, '_' or '-'");
   }
   return Status::Ok();
 }
@@ -21,7 +33,7 @@ Status CheckTypeName(const std::string& type) {
 Status NoSuchType(const std::string& type) {
   return Status::InvalidArgument("bucket type '" + type +
                                  "' does not exist (create it with "
-                                 "`causeway bucket-type set`)");
+                                 "`causeway bucket-type create`)");
 }
 
 // Stored value: 8-byte big-endian timestamp, then the encoded patch.
@@ -101,6 +113,18 @@ Status BucketRegistry::Store(Record record) {
   return Status::Ok();
 }
 
+// A type's datatype is fixed when it is created: keys already written under
+// it hold that type's state, which another type cannot read (Riak refuses
+// the change too).
+Status BucketRegistry::CheckFixed(
+    const std::string& type, const buckets::BucketPropsPatch& patch) const {
+  if (!patch.datatype || *patch.datatype == Base(type).datatype) {
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("the datatype of bucket type '" + type +
+                                 "' is fixed when the type is created");
+}
+
 Status BucketRegistry::SetBucket(const std::string& type,
                                  const std::string& bucket,
                                  const buckets::BucketPropsPatch& patch,
@@ -108,6 +132,7 @@ Status BucketRegistry::SetBucket(const std::string& type,
   if (!TypeExists(type)) return NoSuchType(type);
   if (bucket.empty()) return Status::InvalidArgument("bucket is empty");
   Status s = patch.Validate();
+  if (s.ok()) s = CheckFixed(type, patch);
   if (!s.ok()) return s;
   Record r{type, bucket, timestamp, {}};
   auto it = records_.find({type, bucket});
@@ -142,18 +167,34 @@ Status BucketRegistry::TypeProps(const std::string& type,
 Status BucketRegistry::SetType(const std::string& type,
                                const buckets::BucketPropsPatch& patch,
                                uint64_t timestamp) {
-  Status s = CheckTypeName(type);
+  if (!TypeExists(type)) return NoSuchType(type);
+  Status s = patch.Validate();
+  if (s.ok()) s = CheckFixed(type, patch);
   if (!s.ok()) return s;
-  s = patch.Validate();
-  if (!s.ok()) return s;
-  Record r{type, "", timestamp, {}};
-  auto it = records_.find({type, ""});
-  if (it != records_.end()) {
-    r.patch = it->second.patch;
-    r.timestamp = std::max(timestamp, it->second.timestamp + 1);
-  }
+  const Record& held = records_.at({type, ""});
+  Record r{type, "", std::max(timestamp, held.timestamp + 1), held.patch};
   r.patch.Overlay(patch);
   return Store(std::move(r));
+}
+
+Status BucketRegistry::CreateType(const std::string& type,
+                                  const buckets::BucketPropsPatch& patch,
+                                  uint64_t timestamp) {
+  Status s = CheckTypeName(type);
+  if (s.ok() && TypeExists(type)) {
+    s = Status::PreconditionFailed("bucket type '" + type + "' already exists");
+  }
+  if (s.ok()) s = patch.Validate();
+  if (!s.ok()) return s;
+  return Store(Record{type, "", timestamp, patch});
+}
+
+std::vector<std::string> BucketRegistry::TypeNames() const {
+  std::vector<std::string> names;
+  for (const auto& [id, r] : records_) {
+    if (id.second.empty()) names.push_back(id.first);
+  }
+  return names;
 }
 
 std::vector<BucketRegistry::Record> BucketRegistry::Export() const {

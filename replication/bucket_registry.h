@@ -10,7 +10,8 @@
 // gossip arrives in. A reset is a record with an empty patch.
 //
 // The "default" type always exists. Other types exist once created with
-// SetType; as in Riak, a new type starts with allow_mult=true.
+// CreateType; as in Riak, a new type starts with allow_mult=true, and its
+// datatype cannot change afterwards.
 
 #include <cstdint>
 #include <map>
@@ -18,9 +19,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "replication/buckets/bucket_props.h"
 #include "storage/engine.h"
-#include "base/status.h"
 
 namespace causeway::replication {
 
@@ -47,8 +48,15 @@ class BucketRegistry {
   Status ResetBucket(const std::string& type, const std::string& bucket,
                      uint64_t timestamp);
   Status TypeProps(const std::string& type, buckets::BucketProps* props) const;
+  // InvalidArgument for a type that does not exist or a datatype change.
   Status SetType(const std::string& type,
                  const buckets::BucketPropsPatch& patch, uint64_t timestamp);
+  // InvalidArgument for a malformed name or patch, PreconditionFailed if the
+  // type exists.
+  Status CreateType(const std::string& type,
+                    const buckets::BucketPropsPatch& patch, uint64_t timestamp);
+  // Every type, "default" included, sorted.
+  std::vector<std::string> TypeNames() const;
 
   // Every record, for gossip.
   std::vector<Record> Export() const;
@@ -58,6 +66,8 @@ class BucketRegistry {
  private:
   using Id = std::pair<std::string, std::string>;  // (type, bucket)
   Status Store(Record record);
+  Status CheckFixed(const std::string& type,
+                    const buckets::BucketPropsPatch& patch) const;
   static std::string RecordKey(const Id& id);
   buckets::BucketProps Base(const std::string& type) const;
 

@@ -57,8 +57,16 @@ struct NodeCore::Impl {
         cluster(env, messenger, engine, registry, SelfMember(config),
                 config.ring_size, config.cluster_timing),
         router(cluster, registry),
+        deltas(
+            env, store,
+            [this](const NodeName& node, const vnode::Key& key,
+                   std::function<void(Status, object::Object)> done) {
+              replicas.Read(coord::Target{node, true, "", true}, key,
+                            std::move(done));
+            },
+            config.delta_buffer, config.always_sync),
         replicas(
-            config.name, store, messenger,
+            config.name, store, deltas, messenger,
             [this](const NodeName& primary, const vnode::Key& key) {
               return handoff.RecordHint(primary, key);
             },
@@ -107,8 +115,13 @@ struct NodeCore::Impl {
             Handler(replicas, &coord::ReplicaAccess::ServeRead));
     m.Serve(E::kWrite, E::kWriteReply, "a write",
             Handler(replicas, &coord::ReplicaAccess::ServeWrite));
+    m.Serve(E::kDelta, E::kDeltaReply, "a data-type delta",
+            Handler(replicas, &coord::ReplicaAccess::ServeDelta));
     m.Serve(E::kPutForward, E::kPutForwardReply, "a forwarded write",
             Handler(writes, &coord::WritePath::ServeForward));
+    m.Serve(E::kUpdateForward, E::kUpdateForwardReply,
+            "a forwarded data-type update",
+            Handler(writes, &coord::WritePath::ServeUpdateForward));
     m.Serve(E::kList, E::kListReply, "a listing",
             Handler(lister, &listing::Lister::ServePage));
     m.Serve(E::kAaeTree, E::kAaeTreeReply, "a hash tree request",
@@ -152,6 +165,7 @@ struct NodeCore::Impl {
   aae::Trees trees;
   membership::Cluster cluster;
   coord::Router router;
+  vnode::DeltaApplier deltas;
   coord::ReplicaAccess replicas;
   handoff::Handoff handoff;
   coord::ReadPath reads;
@@ -248,6 +262,16 @@ void NodeCore::Delete(DeleteRequest request,
   impl_->writes.Delete(std::move(request), std::move(done));
 }
 
+void NodeCore::Fetch(FetchRequest request,
+                     std::function<void(FetchResult)> done) {
+  impl_->reads.Fetch(std::move(request), std::move(done));
+}
+
+void NodeCore::Update(UpdateRequest request,
+                      std::function<void(UpdateResult)> done) {
+  impl_->writes.Update(std::move(request), std::move(done));
+}
+
 void NodeCore::ListBuckets(const std::string& type, ListCallback callback) {
   impl_->lister.ListBuckets(type, std::move(callback));
 }
@@ -287,6 +311,16 @@ Status NodeCore::SetBucketTypeProps(const std::string& type,
   return impl_->Gossiped(impl_->registry.SetType(type, patch, now));
 }
 
+Status NodeCore::CreateBucketType(const std::string& type,
+                                  const BucketPropsPatch& patch) {
+  const uint64_t now = impl_->clock.Issue(impl_->env.WallMillis()).Pack();
+  return impl_->Gossiped(impl_->registry.CreateType(type, patch, now));
+}
+
+std::vector<std::string> NodeCore::BucketTypeNames() const {
+  return impl_->registry.TypeNames();
+}
+
 Status NodeCore::Preflist(const ObjectId& id,
                           std::vector<PreflistEntry>* preflist) {
   return impl_->router.Preflist(id, preflist);
@@ -298,6 +332,10 @@ aae::AaeStatus NodeCore::AaeView() const {
 
 const vnode::ObjectCache& NodeCore::ObjectCacheView() const {
   return impl_->store.cache();
+}
+
+const vnode::DeltaStats& NodeCore::DeltaView() const {
+  return impl_->deltas.stats();
 }
 
 }  // namespace causeway::replication

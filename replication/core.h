@@ -23,6 +23,7 @@
 #include "replication/network.h"
 #include "replication/node_config.h"
 #include "replication/requests.h"
+#include "replication/vnode/delta_applier.h"
 #include "replication/vnode/object_cache.h"
 #include "storage/engine.h"
 
@@ -70,6 +71,9 @@ class NodeCore {
   void Get(GetRequest request, std::function<void(GetResult)> done);
   void Put(PutRequest request, std::function<void(PutResult)> done);
   void Delete(DeleteRequest request, std::function<void(DeleteResult)> done);
+  // Data types (bucket types with a datatype property).
+  void Fetch(FetchRequest request, std::function<void(FetchResult)> done);
+  void Update(UpdateRequest request, std::function<void(UpdateResult)> done);
   void ListBuckets(const std::string& type, ListCallback callback);
   void ListKeys(const std::string& type, const std::string& bucket,
                 ListCallback callback);
@@ -84,6 +88,10 @@ class NodeCore {
   Status GetBucketTypeProps(const std::string& type, BucketProps* props);
   // Creates the type if needed (new types default to allow_mult=true, as in
   // Riak).
+  // Creates a bucket type (see BucketRegistry::CreateType).
+  Status CreateBucketType(const std::string& type,
+                          const BucketPropsPatch& patch);
+  std::vector<std::string> BucketTypeNames() const;
   Status SetBucketTypeProps(const std::string& type,
                             const BucketPropsPatch& patch);
 
@@ -94,6 +102,8 @@ class NodeCore {
   aae::AaeStatus AaeView() const;
   // The vnode store's object cache (vnode/object_cache.h).
   const vnode::ObjectCache& ObjectCacheView() const;
+  // Data-type deltas sent, applied, buffered (vnode/delta_applier.h).
+  const vnode::DeltaStats& DeltaView() const;
 
  private:
   struct Impl;

@@ -10,6 +10,7 @@
 #include "replication/env.h"
 #include "replication/handoff/handoff.h"
 #include "replication/membership/cluster.h"
+#include "replication/vnode/delta_applier.h"
 
 namespace causeway::replication {
 
@@ -32,6 +33,9 @@ struct NodeConfig {
   // How long a coordinator waits for other replicas (and anti-entropy for
   // its peers).
   uint64_t request_timeout_ms = 10000;
+  // The reorder buffer for other replicas' data-type deltas
+  // (vnode/delta_applier.h).
+  vnode::DeltaBufferLimits delta_buffer;
   membership::ClusterTiming cluster_timing;
   handoff::HandoffTiming handoff_timing;
   aae::AaeTiming aae_timing;

@@ -62,6 +62,11 @@ uint64_t VersionHash(const object::Object& object) {
     h.Add(static_cast<uint64_t>(s.meta.links.size()));
     for (const auto& l : s.meta.links) h.Add(l.bucket).Add(l.key).Add(l.tag);
   }
+  // Only data-type objects have a state, so key/value objects hash as they
+  // always have.
+  if (const crdt::DataType* data = object.data()) {
+    h.Add(static_cast<uint64_t>(data->tag())).Add(data->Encode());
+  }
   return h.Finish();
 }
 

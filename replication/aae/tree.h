@@ -49,9 +49,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "replication/object/object.h"
 #include "storage/engine.h"
-#include "base/status.h"
 
 namespace causeway::replication::aae {
 

@@ -13,6 +13,10 @@ constexpr uint32_t kMaxNVal = 16;
 // Bucket datatypes Riak clients may set on a bucket type.
 constexpr const char* kDatatypes[] = {"counter", "set", "map", "gset", "hll"};
 constexpr size_t kMaxRecordBytes = 64 * 1024;
+// Riak's range; replication/crdt/data_type.h has the same bounds, which
+// this layer below it cannot include.
+constexpr uint32_t kMinHllPrecision = 4;
+constexpr uint32_t kMaxHllPrecision = 16;
 
 template <typename T>
 void Take(std::optional<T>* into, const std::optional<T>& from) {
@@ -135,6 +139,7 @@ void BucketPropsPatch::ApplyTo(BucketProps* props) const {
   Apply(&props->basic_quorum, basic_quorum);
   Apply(&props->notfound_ok, notfound_ok);
   Apply(&props->datatype, datatype);
+  Apply(&props->hll_precision, hll_precision);
 }
 
 void BucketPropsPatch::Overlay(const BucketPropsPatch& later) {
@@ -150,6 +155,7 @@ void BucketPropsPatch::Overlay(const BucketPropsPatch& later) {
   Take(&basic_quorum, later.basic_quorum);
   Take(&notfound_ok, later.notfound_ok);
   Take(&datatype, later.datatype);
+  Take(&hll_precision, later.hll_precision);
 }
 
 bool BucketPropsPatch::empty() const { return *this == BucketPropsPatch(); }
@@ -172,6 +178,10 @@ Status BucketPropsPatch::Validate() const {
       return Status::InvalidArgument("unknown datatype '" + *datatype + "'");
     }
   }
+  if (hll_precision && (*hll_precision < kMinHllPrecision ||
+                        *hll_precision > kMaxHllPrecision)) {
+    return Status::InvalidArgument("hll_precision must be between 4 and 16");
+  }
   return Status::Ok();
 }
 
@@ -190,6 +200,7 @@ std::string BucketPropsPatch::Encode() const {
   if (basic_quorum) rec.set_basic_quorum(*basic_quorum);
   if (notfound_ok) rec.set_notfound_ok(*notfound_ok);
   if (datatype) rec.set_datatype(*datatype);
+  if (hll_precision) rec.set_hll_precision(*hll_precision);
   return rec.SerializeAsString();
 }
 
@@ -217,6 +228,7 @@ Status BucketPropsPatch::Decode(std::string_view bytes, BucketPropsPatch* out) {
   if (rec.has_basic_quorum()) p.basic_quorum = rec.basic_quorum();
   if (rec.has_notfound_ok()) p.notfound_ok = rec.notfound_ok();
   if (rec.has_datatype()) p.datatype = rec.datatype();
+  if (rec.has_hll_precision()) p.hll_precision = rec.hll_precision();
   // Only validated patches are ever stored, so one that fails now was
   // damaged on the way.
   Status valid = p.Validate();

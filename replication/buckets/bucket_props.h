@@ -65,9 +65,11 @@ struct BucketProps {
   Quorum rw = Quorum::Majority();
   bool basic_quorum = false;
   bool notfound_ok = true;
-  std::string datatype;  // empty: plain key/value
+  std::string datatype;         // empty: plain key/value
+  uint32_t hll_precision = 14;  // hll types: registers are 2^hll_precision
 
   object::Resolution resolution() const {
+    if (!datatype.empty()) return object::Resolution::kDataType;
     if (last_write_wins) return object::Resolution::kLastWriteWins;
     return allow_mult ? object::Resolution::kKeepSiblings
                       : object::Resolution::kNewest;
@@ -85,6 +87,7 @@ struct BucketPropsPatch {
   std::optional<bool> basic_quorum;
   std::optional<bool> notfound_ok;
   std::optional<std::string> datatype;
+  std::optional<uint32_t> hll_precision;  // 4..16, as in Riak
 
   void ApplyTo(BucketProps* props) const;
   // Folds `later` on top of this one.

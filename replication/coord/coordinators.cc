@@ -194,8 +194,14 @@ class PutState : public std::enable_shared_from_this<PutState> {
     Decide();
     for (size_t i = 0; i < n; ++i) {
       if (i == plan_.coordinator_index) continue;
-      replicas_.Write(plan_.targets[i], plan_.key, stored_, plan_.resolution,
-                      [self, i](Status s) { self->OnReply(i, s); });
+      auto reply = [self, i](Status s) { self->OnReply(i, s); };
+      if (plan_.delta) {
+        replicas_.WriteDelta(plan_.targets[i], plan_.key, *plan_.delta,
+                             std::move(reply));
+      } else {
+        replicas_.Write(plan_.targets[i], plan_.key, stored_, plan_.resolution,
+                        std::move(reply));
+      }
     }
     if (replied_ < counting()) {
       timer_ = env_.After(plan_.timeout_ms, [self] { self->OnTimeout(); });

@@ -11,13 +11,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
+#include "base/status.h"
 #include "replication/coord/replicas.h"
 #include "replication/env.h"
 #include "replication/object/object.h"
 #include "replication/vnode/vnode_store.h"
-#include "base/status.h"
 
 namespace causeway::replication::coord {
 
@@ -52,6 +53,9 @@ struct PutPlan {
   uint32_t pw = 0;
   object::Resolution resolution = object::Resolution::kKeepSiblings;
   uint64_t timeout_ms = 10000;
+  // A data-type update: only this change goes to the other targets, not
+  // the stored object.
+  std::optional<object::Delta> delta;
 };
 
 // Replicates an object that the coordinator's own replica has already

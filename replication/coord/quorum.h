@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "replication/buckets/bucket_props.h"
 #include "base/status.h"
+#include "replication/buckets/bucket_props.h"
 
 namespace causeway::replication::coord {
 

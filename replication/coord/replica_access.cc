@@ -2,13 +2,14 @@
 
 #include <utility>
 
+#include "base/assert.h"
 #include "proto/peer.pb.h"
 
 namespace causeway::replication::coord {
 namespace {
 
 bool ValidResolution(uint32_t r) {
-  return r <= static_cast<uint32_t>(object::Resolution::kLastWriteWins);
+  return r <= static_cast<uint32_t>(object::Resolution::kDataType);
 }
 
 }  // namespace
@@ -64,6 +65,25 @@ void ReplicaAccess::Write(const Target& target, const vnode::Key& key,
                      });
 }
 
+void ReplicaAccess::WriteDelta(const Target& target, const vnode::Key& key,
+                               const object::Delta& delta,
+                               std::function<void(Status)> done) {
+  CAUSEWAY_ASSERT(target.node != self_);
+  peer::Envelope m;
+  peer::DeltaRequest* d = m.mutable_delta();
+  ToProto(key, d->mutable_key());
+  d->set_actor(delta.dot.actor);
+  d->set_counter(delta.dot.counter);
+  d->set_type(static_cast<uint32_t>(delta.state->tag()));
+  d->set_state(delta.state->Encode());
+  d->set_hint_for(target.hint_for);
+  deltas_.CountSent(d->state().size());
+  messenger_.Request(target.node, std::move(m), timeout_ms_,
+                     [done = std::move(done)](Status s, const peer::Envelope*) {
+                       done(std::move(s));
+                     });
+}
+
 Status ReplicaAccess::MergeLocal(const vnode::Key& key,
                                  const object::Object& object,
                                  object::Resolution resolution,
@@ -99,6 +119,35 @@ void ReplicaAccess::ServeWrite(const NodeName&, const peer::Envelope& request,
   peer::Envelope reply;
   ToPeerResult(s, reply.mutable_write_reply()->mutable_result());
   respond(std::move(reply));
+}
+
+void ReplicaAccess::ServeDelta(const NodeName& from,
+                               const peer::Envelope& request,
+                               Messenger::Respond respond) {
+  const peer::DeltaRequest& d = request.delta();
+  auto answer = [respond](const Status& s) {
+    peer::Envelope reply;
+    ToPeerResult(s, reply.mutable_delta_reply()->mutable_result());
+    respond(std::move(reply));
+  };
+  std::unique_ptr<crdt::DataType> state;
+  Status s;
+  if (d.actor() == 0 || d.counter() == 0 || d.type() == 0 || d.type() > 0xff) {
+    s = Status::InvalidArgument("malformed delta");
+  } else {
+    s = crdt::DecodeDataType(static_cast<crdt::TypeTag>(d.type()), d.state(),
+                             &state);
+  }
+  if (!s.ok()) return answer(s);
+  const vnode::Key key = FromProto(d.key());
+  object::Delta delta{causal::Dot{d.actor(), d.counter()}, std::move(state)};
+  deltas_.Apply(from, key, std::move(delta), d.state().size(),
+                [this, key, hint_for = d.hint_for(), answer](Status s) {
+                  if (s.ok() && !hint_for.empty()) {
+                    s = record_hint_(hint_for, key);
+                  }
+                  answer(s);
+                });
 }
 
 }  // namespace causeway::replication::coord

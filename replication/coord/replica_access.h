@@ -2,7 +2,8 @@
 // ReplicaAccess: the coord::Replicas of a node. A target that is this node
 // is served from its own vnode store; any other by a peer request. It also
 // answers those requests when other nodes' coordinators send them
-// (ServeRead, ServeWrite), so both ends of the replica protocol live here.
+// (ServeRead, ServeWrite, ServeDelta), so both ends of the replica protocol
+// live here.
 
 #include <cstdint>
 #include <functional>
@@ -11,6 +12,7 @@
 #include "replication/coord/replicas.h"
 #include "replication/env.h"
 #include "replication/messenger.h"
+#include "replication/vnode/delta_applier.h"
 #include "replication/vnode/vnode_store.h"
 
 namespace causeway::peer {
@@ -31,10 +33,11 @@ class ReplicaAccess : public Replicas {
 
   // Every reference must outlive this object.
   ReplicaAccess(const NodeName& self, vnode::VnodeStore& store,
-                Messenger& messenger, HintRecorder record_hint,
-                bool always_sync, uint64_t timeout_ms)
+                vnode::DeltaApplier& deltas, Messenger& messenger,
+                HintRecorder record_hint, bool always_sync, uint64_t timeout_ms)
       : self_(self),
         store_(store),
+        deltas_(deltas),
         messenger_(messenger),
         record_hint_(std::move(record_hint)),
         always_sync_(always_sync),
@@ -45,6 +48,9 @@ class ReplicaAccess : public Replicas {
   void Write(const Target& target, const vnode::Key& key,
              const object::Object& object, object::Resolution resolution,
              std::function<void(Status)> done) override;
+  void WriteDelta(const Target& target, const vnode::Key& key,
+                  const object::Delta& delta,
+                  std::function<void(Status)> done) override;
 
   // Merges `object` into this node's replica of `key`, with a hint when it
   // stands in for the down primary `hint_for` (empty: it does not).
@@ -61,10 +67,13 @@ class ReplicaAccess : public Replicas {
                  Messenger::Respond respond);
   void ServeWrite(const NodeName& from, const peer::Envelope& request,
                   Messenger::Respond respond);
+  void ServeDelta(const NodeName& from, const peer::Envelope& request,
+                  Messenger::Respond respond);
 
  private:
   const NodeName& self_;
   vnode::VnodeStore& store_;
+  vnode::DeltaApplier& deltas_;
   Messenger& messenger_;
   HintRecorder record_hint_;
   const bool always_sync_;

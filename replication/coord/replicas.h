@@ -6,10 +6,10 @@
 
 #include <functional>
 
+#include "base/status.h"
 #include "replication/env.h"
 #include "replication/object/object.h"
 #include "replication/vnode/vnode_store.h"
-#include "base/status.h"
 
 namespace causeway::replication::coord {
 
@@ -35,6 +35,12 @@ class Replicas {
                      const object::Object& object,
                      object::Resolution resolution,
                      std::function<void(Status)> done) = 0;
+  // Applies a data-type update's change to the replica, in its origin's
+  // order (vnode/delta_applier.h). Reply: ok once it is in the replica's
+  // storage log. REQUIRES: `target` is another node.
+  virtual void WriteDelta(const Target& target, const vnode::Key& key,
+                          const object::Delta& delta,
+                          std::function<void(Status)> done) = 0;
 };
 
 }  // namespace causeway::replication::coord

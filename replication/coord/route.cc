@@ -73,6 +73,23 @@ Status Router::Plan(const ObjectId& id, bool for_write, Route* route) const {
   return Status::Ok();
 }
 
+Status DataTypeOf(const ObjectId& id, const BucketProps& props,
+                  crdt::TypeTag* tag) {
+  if (props.datatype.empty()) {
+    return Status::InvalidArgument(
+        "bucket type '" + id.type +
+        "' has no datatype; data types live in a bucket type created with "
+        "one (causeway bucket-type create NAME datatype=counter|set|map|"
+        "hll|gset)");
+  }
+  if (!crdt::ParseTypeName(props.datatype, tag)) {
+    return Status::InvalidArgument("bucket type '" + id.type +
+                                   "' has an unknown datatype '" +
+                                   props.datatype + "'");
+  }
+  return Status::Ok();
+}
+
 Status Router::Preflist(const ObjectId& id,
                         std::vector<PreflistEntry>* preflist) const {
   Status s = CheckId(id, true);

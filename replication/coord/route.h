@@ -31,6 +31,11 @@ struct Route {
   std::vector<NodeName> uncovered;
 };
 
+// The data type a bucket's properties name; InvalidArgument when they name
+// none (a key/value bucket type) or an unknown one.
+Status DataTypeOf(const ObjectId& id, const buckets::BucketProps& props,
+                  crdt::TypeTag* tag);
+
 class Router {
  public:
   // Both must outlive the router.

@@ -61,24 +61,34 @@ void WritePath::Write(PutRequest request, bool tombstone, Done done) {
   if (request.id.key.empty()) request.id.key = GenerateKey();
   Route route;
   s = router_.Plan(request.id, /*for_write=*/true, &route);
-  if (!s.ok()) return done(Failed(s));
-  const uint32_t n = route.props.n_val;
+  if (s.ok() && !tombstone && !route.props.datatype.empty()) {
+    s = Status::InvalidArgument("bucket type '" + request.id.type + "' holds " +
+                                route.props.datatype +
+                                "s: update it as a data type, not with a put");
+  }
   Quorums q;
-  s = ResolveQuorum("w", request.w, route.props.w, n, route.replicas, &q.w);
-  if (s.ok()) {
-    s = ResolveQuorum("dw", request.dw, route.props.dw, n, route.replicas,
-                      &q.dw);
-  }
-  if (s.ok()) {
-    s = ResolveQuorum("pw", request.pw, route.props.pw, n, route.replicas,
-                      &q.pw);
-  }
+  if (s.ok()) s = ResolveQuorums(route, request.w, request.dw, request.pw, &q);
   if (!s.ok()) return done(Failed(s));
   if (route.self_index) {
     Coordinate(route, std::move(request), tombstone, q, std::move(done));
   } else {
     Forward(route, std::move(request), tombstone, q, std::move(done));
   }
+}
+
+Status WritePath::ResolveQuorums(const Route& route,
+                                 const std::optional<Quorum>& w,
+                                 const std::optional<Quorum>& dw,
+                                 const std::optional<Quorum>& pw, Quorums* q) {
+  const uint32_t n = route.props.n_val;
+  Status s = ResolveQuorum("w", w, route.props.w, n, route.replicas, &q->w);
+  if (s.ok()) {
+    s = ResolveQuorum("dw", dw, route.props.dw, n, route.replicas, &q->dw);
+  }
+  if (s.ok()) {
+    s = ResolveQuorum("pw", pw, route.props.pw, n, route.replicas, &q->pw);
+  }
+  return s;
 }
 
 void WritePath::Coordinate(const Route& route, PutRequest request,
@@ -88,7 +98,21 @@ void WritePath::Coordinate(const Route& route, PutRequest request,
   if (s.ok()) s = Apply(route, request, tombstone, &stored);
   if (s.ok()) s = RecordHints(route);
   if (!s.ok()) return done(Failed(s));
+  const bool want_object = request.return_body || request.return_head;
+  PutResult result{Status::Ok(), request.id.key,
+                   want_object ? stored : object::Object()};
+  Replicate(
+      route, quorums, options_.timeout_ms, std::move(stored), std::nullopt,
+      [done = std::move(done), result = std::move(result)](Status s) mutable {
+        result.status = std::move(s);
+        done(std::move(result));
+      });
+}
 
+void WritePath::Replicate(const Route& route, Quorums quorums,
+                          uint64_t timeout_ms, object::Object stored,
+                          std::optional<object::Delta> delta,
+                          std::function<void(Status)> done) {
   PutPlan plan;
   plan.key = route.key;
   plan.targets = route.targets;
@@ -104,16 +128,10 @@ void WritePath::Coordinate(const Route& route, PutRequest request,
   plan.dw = quorums.dw;
   plan.pw = quorums.pw;
   plan.resolution = route.props.resolution();
-  plan.timeout_ms = options_.timeout_ms;
-  const bool want_object = request.return_body || request.return_head;
-  PutResult result{Status::Ok(), request.id.key,
-                   want_object ? stored : object::Object()};
-  StartReplicate(
-      env_, replicas_, std::move(plan), std::move(stored),
-      [done = std::move(done), result = std::move(result)](Status s) mutable {
-        result.status = std::move(s);
-        done(std::move(result));
-      });
+  plan.timeout_ms = timeout_ms;
+  plan.delta = std::move(delta);
+  StartReplicate(env_, replicas_, std::move(plan), std::move(stored),
+                 std::move(done));
 }
 
 Status WritePath::CheckPreconditions(const Route& route,

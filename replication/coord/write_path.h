@@ -56,13 +56,19 @@ class WritePath {
         options_(options) {}
 
   void Put(PutRequest request, std::function<void(PutResult)> done);
+  // A data-type update: coordinated like a put, except that step 2 applies
+  // the operation to this replica's state and only its delta is
+  // replicated.
+  void Update(UpdateRequest request, std::function<void(UpdateResult)> done);
   // A delete writes a tombstone with the caller's context; without one, it
   // reads first and deletes what the replicas hold now, as Riak does.
   void Delete(DeleteRequest request, std::function<void(DeleteResult)> done);
 
-  // A write another node forwarded here (a row of the Messenger's table).
+  // Writes another node forwarded here (rows of the Messenger's table).
   void ServeForward(const NodeName& from, const peer::Envelope& request,
                     Messenger::Respond respond);
+  void ServeUpdateForward(const NodeName& from, const peer::Envelope& request,
+                          Messenger::Respond respond);
 
  private:
   // Resolved replica counts of one write.
@@ -70,6 +76,14 @@ class WritePath {
     uint32_t w = 0, dw = 0, pw = 0;
   };
   using Done = std::function<void(PutResult)>;
+  // A data-type update as coordinated: the stored object, from which a
+  // client's answer (value, context) or a forwarder's is made.
+  struct Updated {
+    Status status;
+    std::string key;
+    object::Object stored;
+  };
+  using UpdateDone = std::function<void(Updated)>;
 
   void Write(PutRequest request, bool tombstone, Done done);
   void Coordinate(const Route& route, PutRequest request, bool tombstone,
@@ -85,6 +99,28 @@ class WritePath {
                object::Object* stored);
   // Step 3: hints for the down primaries this write stands in for.
   Status RecordHints(const Route& route);
+  // Step 4: replicates `stored` (or, for a data-type update, `delta`) to
+  // the other targets and answers once the quorums are decided.
+  void Replicate(const Route& route, Quorums quorums, uint64_t timeout_ms,
+                 object::Object stored, std::optional<object::Delta> delta,
+                 std::function<void(Status)> done);
+
+  // Resolves w, dw and pw for a write planned as `route`.
+  static Status ResolveQuorums(const Route& route,
+                               const std::optional<Quorum>& w,
+                               const std::optional<Quorum>& dw,
+                               const std::optional<Quorum>& pw, Quorums* q);
+  // Plans a data-type update: the route, its type, and that `op` is one of
+  // that type's operations.
+  Status PlanUpdate(const UpdateRequest& request, Route* route,
+                    crdt::TypeTag* tag) const;
+  // The data-type update at this node (it holds a replica, or the update
+  // was forwarded here).
+  void CoordinateUpdate(const Route& route, crdt::TypeTag tag,
+                        UpdateRequest request, Quorums quorums,
+                        UpdateDone done);
+  void ForwardUpdate(const Route& route, UpdateRequest request, Quorums quorums,
+                     UpdateDone done);
   std::string GenerateKey();
 
   // Forwards received recently, by (sender, request id), with their
@@ -115,6 +151,7 @@ class WritePath {
   causal::ClockLease& clock_;
   const Options options_;
   SeenForwards seen_forwards_;
+  SeenForwards seen_update_forwards_;
 };
 
 }  // namespace causeway::replication::coord

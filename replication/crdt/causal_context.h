@@ -34,6 +34,9 @@ class CausalContext {
   // The highest counter of `actor` this context holds (0: none).
   uint64_t Max(ActorId actor) const;
   bool empty() const { return vector_.empty() && cloud_.empty(); }
+  // Some actor's dots are observed past a gap: a replica that applies each
+  // origin's changes in order never has one.
+  bool HasGaps() const { return !cloud_.empty(); }
   bool operator==(const CausalContext&) const = default;
 
   // Canonical bytes: equal contexts encode equally.

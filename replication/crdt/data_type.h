@@ -64,10 +64,10 @@ bool ParseTypeName(std::string_view name, TypeTag* tag);
 inline constexpr size_t kMaxElementBytes = size_t{64} << 10;  // set, gset, hll
 inline constexpr size_t kMaxFieldNameBytes = 1024;
 inline constexpr size_t kMaxRegisterBytes = size_t{1} << 20;
-inline constexpr size_t kMaxElementsPerOp = 10000;     // adds + removes
-inline constexpr size_t kMaxSetElements = 1000000;     // set and gset
-inline constexpr size_t kMaxMapFields = 10000;         // in one map level
-inline constexpr size_t kMaxMapDepth = 8;              // the top map is 1
+inline constexpr size_t kMaxElementsPerOp = 10000;  // adds + removes
+inline constexpr size_t kMaxSetElements = 1000000;  // set and gset
+inline constexpr size_t kMaxMapFields = 10000;      // in one map level
+inline constexpr size_t kMaxMapDepth = 8;           // the top map is 1
 inline constexpr uint32_t kMinHllPrecision = 4;
 inline constexpr uint32_t kMaxHllPrecision = 16;
 inline constexpr uint32_t kDefaultHllPrecision = 14;

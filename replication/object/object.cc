@@ -111,6 +111,9 @@ std::vector<const Sibling*> Object::LiveSiblings() const {
 
 Dot Object::Update(const VersionVector& context, Sibling content, ActorId actor,
                    Resolution resolution) {
+  if (resolution == Resolution::kDataType) {
+    return DeleteData(context, std::move(content), actor);
+  }
   VersionVector capped = CappedContext(context);
   // The next counter is above anything this key has seen from the actor,
   // including what a client's context remembers: after a tombstone is
@@ -158,7 +161,29 @@ Dot Object::Update(const VersionVector& context, Sibling content, ActorId actor,
   return dot;
 }
 
+Dot Object::DeleteData(const VersionVector& context, Sibling tombstone,
+                       ActorId actor) {
+  CAUSEWAY_ASSERT(tombstone.deleted);
+  // The delete as an object of its own: what the client saw and one new
+  // dot. Merging it in decides (datatype.cc) whether it wins here: only if
+  // the client saw everything this replica's state holds.
+  const VersionVector capped = CappedContext(context);
+  const Dot dot{actor, std::max(clock_.Get(actor), capped.Get(actor)) + 1};
+  tombstone.dot = dot;
+  Object deleted;
+  deleted.clock_ = capped;
+  deleted.clock_.Add(dot);
+  deleted.siblings_.push_back(std::move(tombstone));
+  deleted.Restamp();
+  MergeData(deleted);
+  return dot;
+}
+
 void Object::Merge(const Object& other, Resolution resolution) {
+  if (data_ != nullptr || other.data_ != nullptr) {
+    MergeData(other);
+    return;
+  }
   if (&other == this) {
     Resolve(resolution);
     return;
@@ -197,7 +222,15 @@ void Object::Merge(const Object& other, Resolution resolution) {
   CAUSEWAY_ASSERT(WellFormed());
 }
 
+bool Object::operator==(const Object& other) const {
+  if (clock_ != other.clock_ || siblings_ != other.siblings_) return false;
+  if (data_ == other.data_) return true;
+  return data_ != nullptr && other.data_ != nullptr &&
+         data_->Equal(*other.data_);
+}
+
 bool Object::WellFormed() const {
+  if (data_ != nullptr && !siblings_.empty()) return false;
   for (size_t i = 0; i < siblings_.size(); ++i) {
     if (i > 0 && !(siblings_[i - 1].dot < siblings_[i].dot)) return false;
     if (!clock_.Covers(siblings_[i].dot)) return false;
@@ -206,6 +239,7 @@ bool Object::WellFormed() const {
 }
 
 bool Object::Descends(const Object& other) const {
+  if (data_ != nullptr || other.data_ != nullptr) return DescendsData(other);
   if (!clock_.Descends(other.clock_)) return false;
   // Everything `other` holds is covered by our clock, so merging adds only
   // what we hold already. It changes something if it would swap a shared
@@ -249,14 +283,15 @@ void Object::Restamp() {
 }
 
 std::string Object::Encode(ActorId replica_actor) const {
-  return EncodeRecord(clock_, siblings_, replica_actor);
+  return EncodeRecord(clock_, siblings_, data_.get(), replica_actor);
 }
 
 Status Object::Decode(std::string_view bytes, Object* out,
                       ActorId* replica_actor) {
   Object obj;
   ActorId actor_of_copy = 0;
-  Status s = DecodeRecord(bytes, &obj.clock_, &obj.siblings_, &actor_of_copy);
+  Status s = DecodeRecord(bytes, &obj.clock_, &obj.siblings_, &obj.data_,
+                          &actor_of_copy);
   if (!s.ok()) return s;
   obj.Restamp();
   *out = std::move(obj);

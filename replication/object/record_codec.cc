@@ -67,6 +67,11 @@ size_t SiblingSize(const Sibling& s) {
   return size;
 }
 
+// records::DataTypeRecord: the type's tag and its encoded state.
+size_t DataSize(crdt::TypeTag tag, std::string_view state) {
+  return VarintFieldSize(static_cast<uint64_t>(tag)) + BytesFieldSize(state);
+}
+
 // Writes into a buffer already sized by the functions above.
 class WireWriter {
  public:
@@ -291,13 +296,18 @@ bool ParseSibling(std::string_view in, Sibling* s, bool* complete) {
 
 std::string EncodeRecord(const VersionVector& clock,
                          const std::vector<Sibling>& siblings,
-                         ActorId replica_actor) {
+                         const crdt::DataType* data, ActorId replica_actor) {
   size_t size = VarintFieldSize(kFormatVersion);
   for (const auto& [actor, counter] : clock.entries()) {
     size += EmbeddedSize(ClockEntrySize(actor, counter));
   }
   for (const Sibling& s : siblings) size += EmbeddedSize(SiblingSize(s));
   if (replica_actor != 0) size += VarintFieldSize(replica_actor);
+  std::string state;
+  if (data != nullptr) {
+    state = data->Encode();
+    size += EmbeddedSize(DataSize(data->tag(), state));
+  }
   size += kTrailerBytes;
 
   std::string out;
@@ -315,6 +325,11 @@ std::string EncodeRecord(const VersionVector& clock,
     WriteSibling(s, w);
   }
   if (replica_actor != 0) w.VarintField(4, replica_actor);
+  if (data != nullptr) {
+    w.Header(5, DataSize(data->tag(), state));
+    w.VarintField(1, static_cast<uint64_t>(data->tag()));
+    w.BytesField(2, state);
+  }
   // The checksum covers every byte before its field, so it goes last.
   const size_t body = size - kTrailerBytes;
   uint32_t crc = Crc32c(std::string_view(out.data(), body));
@@ -349,6 +364,7 @@ struct RecordFields {
   std::optional<uint64_t> version;
   VersionVector* clock;
   std::vector<Sibling>* siblings;
+  std::shared_ptr<crdt::DataType>* data;
   ActorId actor_of_copy = 0;
 };
 
@@ -381,6 +397,34 @@ const char* TakeSibling(const WireField& f, std::vector<Sibling>* siblings) {
   return nullptr;
 }
 
+const char* TakeData(const WireField& f,
+                     std::shared_ptr<crdt::DataType>* data) {
+  if (f.wire_type != kLengthDelimited) return kMalformed;
+  if (*data != nullptr) return "object record: two data-type states";
+  uint64_t tag = 0;
+  bool has_tag = false;
+  std::string_view state;
+  const bool ok = ForEachField(f.bytes, [&](const WireField& g) {
+    if (g.number == 1) return SetVarint(g, &tag, &has_tag);
+    if (g.number == 2) {
+      if (g.wire_type != kLengthDelimited) return false;
+      state = g.bytes;
+    }
+    return true;
+  });
+  if (!ok) return kMalformed;
+  if (!has_tag || tag == 0 || tag > 0xff) {
+    return "object record: bad data type";
+  }
+  std::unique_ptr<crdt::DataType> decoded;
+  if (!crdt::DecodeDataType(static_cast<crdt::TypeTag>(tag), state, &decoded)
+           .ok()) {
+    return "object record: bad data-type state";
+  }
+  *data = std::move(decoded);
+  return nullptr;
+}
+
 // Takes one field of a record into `r`: null when it is good, else why it
 // is refused. The Take* helpers below work the same way.
 const char* TakeField(const WireField& f, RecordFields* r) {
@@ -395,6 +439,8 @@ const char* TakeField(const WireField& f, RecordFields* r) {
     case 4:
       r->actor_of_copy = f.varint;
       return f.wire_type == kVarint ? nullptr : kMalformed;
+    case 5:
+      return TakeData(f, r->data);
     case 15:
       return "object record: checksum not last";
     default:
@@ -420,11 +466,13 @@ Status CheckSiblings(const VersionVector& clock,
 }  // namespace
 
 Status DecodeRecord(std::string_view bytes, VersionVector* clock,
-                    std::vector<Sibling>* siblings, ActorId* replica_actor) {
+                    std::vector<Sibling>* siblings,
+                    std::shared_ptr<crdt::DataType>* data,
+                    ActorId* replica_actor) {
   std::string_view body;
   Status s = CheckedBody(bytes, &body);
   if (!s.ok()) return s;
-  RecordFields fields{std::nullopt, clock, siblings};
+  RecordFields fields{std::nullopt, clock, siblings, data};
   const char* error = kMalformed;
   const bool parsed = ForEachField(body, [&](const WireField& f) {
     error = TakeField(f, &fields);
@@ -433,6 +481,9 @@ Status DecodeRecord(std::string_view bytes, VersionVector* clock,
   if (!parsed) return Status::Corruption(error != nullptr ? error : kMalformed);
   if (fields.version != kFormatVersion) {
     return Status::Corruption("object record: unknown format version");
+  }
+  if (*data != nullptr && !siblings->empty()) {
+    return Status::Corruption("object record: siblings and a data-type state");
   }
   s = CheckSiblings(*clock, *siblings);
   if (s.ok()) *replica_actor = fields.actor_of_copy;

@@ -19,6 +19,9 @@
 //                      (PairRecord {1 key, 2 value} each), 11 links
 //                      (LinkRecord {1 bucket, 2 key, 3 tag} each)}
 //   4  replica_actor   varint, only in a replica's stored copy (not 0)
+//   5  data            DataTypeRecord {1 type (crdt::TypeTag), 2 state
+//                      (crdt::DataType::Encode)}: a data-type object's
+//                      state, never with siblings
 //   15 checksum        fixed32 (four bytes, least significant first): the
 //                      CRC-32C of every byte before this field, always last
 //
@@ -31,6 +34,7 @@
 // come from disk and from peers: every length is checked against what is
 // left before it is used.
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,16 +44,19 @@
 
 namespace causeway::replication::object {
 
-// `siblings` sorted by dot; a `replica_actor` of 0 leaves field 4 out.
+// `siblings` sorted by dot; a `replica_actor` of 0 leaves field 4 out, a
+// null `data` field 5.
 std::string EncodeRecord(const VersionVector& clock,
                          const std::vector<Sibling>& siblings,
-                         ActorId replica_actor);
+                         const crdt::DataType* data, ActorId replica_actor);
 
-// Reads a record into `clock` (without its stamp, which the siblings give)
-// and `siblings`, both empty on entry, and `replica_actor` (0 when absent).
-// Corruption for anything malformed; the outputs may then hold part of the
-// record.
+// Reads a record into `clock` (without its stamp, which the siblings give),
+// `siblings` and `data`, all empty on entry, and `replica_actor` (0 when
+// absent). Corruption for anything malformed; the outputs may then hold
+// part of the record.
 Status DecodeRecord(std::string_view bytes, VersionVector* clock,
-                    std::vector<Sibling>* siblings, ActorId* replica_actor);
+                    std::vector<Sibling>* siblings,
+                    std::shared_ptr<crdt::DataType>* data,
+                    ActorId* replica_actor);
 
 }  // namespace causeway::replication::object

@@ -19,9 +19,10 @@ size_t PairsSize(const object::Pairs& pairs) {
 
 }  // namespace
 
-size_t ObjectCache::Charge(const std::string& key,
-                           const object::Object& object) {
+size_t ObjectCache::Charge(const std::string& key, const Entry& entry) {
+  const object::Object& object = entry.object;
   size_t n = kPerEntry + 2 * key.size() + 16 * object.clock().entries().size();
+  if (object.data() != nullptr) n += 2 * entry.record_bytes;
   for (const object::Sibling& s : object.siblings()) {
     n += kPerSibling + s.value.size() + s.meta.content_type.size() +
          s.meta.charset.size() + s.meta.content_encoding.size() +
@@ -46,7 +47,7 @@ const ObjectCache::Entry* ObjectCache::Find(const std::string& key) {
 }
 
 void ObjectCache::Put(const std::string& key, Entry entry) {
-  const size_t charge = Charge(key, entry.object);
+  const size_t charge = Charge(key, entry);
   auto slot = Lookup(key);
   // An object bigger than the whole budget is not worth evicting for.
   if (charge > capacity_) {

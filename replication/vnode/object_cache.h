@@ -37,6 +37,9 @@ class ObjectCache {
     // The object's index entry when trees are attached (saves hashing it
     // again on the write that follows).
     std::optional<aae::IndexEntry> index_entry;
+    // The encoded record's size: a data-type state is charged by it (its
+    // decoded form is not walked on every put).
+    size_t record_bytes = 0;
   };
 
   // 0 bytes: caches nothing.
@@ -56,8 +59,9 @@ class ObjectCache {
   uint64_t misses() const { return misses_; }
 
   // What an entry is charged: its key, the object's contents and a fixed
-  // allowance per sibling and per entry for the containers around them.
-  static size_t Charge(const std::string& key, const object::Object& object);
+  // allowance per sibling and per entry for the containers around them; a
+  // data-type state twice its encoded size.
+  static size_t Charge(const std::string& key, const Entry& entry);
 
  private:
   struct Slot {

@@ -48,7 +48,7 @@ Status VnodeStore::Read(const Key& key, object::Object* out,
   if (replica_actor != nullptr) *replica_actor = actor;
   std::optional<aae::IndexEntry> entry;
   if (trees_ != nullptr) entry = aae::EntryOf(*out);
-  cache_.Put(encoded, {*out, actor, entry});
+  cache_.Put(encoded, {*out, actor, entry, bytes.size()});
   if (trees_ != nullptr) {
     known_key_ = std::move(encoded);
     known_entry_ = entry;
@@ -61,20 +61,24 @@ Status VnodeStore::Write(const Key& key, object::Object object,
                          causal::ActorId replica_actor, bool sync) {
   std::string encoded = Encoded(key);
   storage::WriteBatch batch;
-  batch.Put(encoded, object.Encode(replica_actor));
-  return Apply(key, std::move(encoded), &object, replica_actor, sync, batch);
+  std::string record = object.Encode(replica_actor);
+  const size_t record_bytes = record.size();
+  batch.Put(encoded, std::move(record));
+  return Apply(key, std::move(encoded), &object, replica_actor, record_bytes,
+               sync, batch);
 }
 
 Status VnodeStore::Remove(const Key& key) {
   std::string encoded = Encoded(key);
   storage::WriteBatch batch;
   batch.Delete(encoded);
-  return Apply(key, std::move(encoded), nullptr, 0, false, batch);
+  return Apply(key, std::move(encoded), nullptr, 0, 0, false, batch);
 }
 
 Status VnodeStore::Apply(const Key& key, std::string encoded,
                          object::Object* object, causal::ActorId replica_actor,
-                         bool sync, storage::WriteBatch& batch) {
+                         size_t record_bytes, bool sync,
+                         storage::WriteBatch& batch) {
   aae::Trees::Change change;
   if (trees_ != nullptr) {
     const bool known = known_valid_ && known_key_ == encoded;
@@ -90,7 +94,8 @@ Status VnodeStore::Apply(const Key& key, std::string encoded,
     cache_.Erase(encoded);
     if (!s.ok()) return s;
   } else {
-    cache_.Put(encoded, {std::move(*object), replica_actor, change.entry});
+    cache_.Put(encoded,
+               {std::move(*object), replica_actor, change.entry, record_bytes});
   }
   if (trees_ != nullptr) {
     trees_->Commit(change);
@@ -116,6 +121,37 @@ Status VnodeStore::Coordinate(const Key& key,
   s = Write(key, std::move(current), actor, sync);
   if (!s.ok()) *result = object::Object();
   return s;
+}
+
+Status VnodeStore::CoordinateUpdate(const Key& key, crdt::TypeTag tag,
+                                    const crdt::TypeParams& params,
+                                    const crdt::Operation& op,
+                                    const std::string* context,
+                                    causal::HlcTimestamp timestamp, bool sync,
+                                    object::Delta* delta,
+                                    object::Object* result) {
+  object::Object current;
+  causal::ActorId actor = 0;
+  Status s = Read(key, &current, &actor);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  if (actor == 0) actor = new_actor_();
+  s = current.UpdateData(tag, params, op, actor, timestamp, context, delta);
+  if (!s.ok()) return s;
+  *result = current;
+  s = Write(key, std::move(current), actor, sync);
+  if (!s.ok()) *result = object::Object();
+  return s;
+}
+
+Status VnodeStore::ApplyDelta(const Key& key, const object::Delta& delta,
+                              bool sync, object::DeltaOrder* order) {
+  object::Object current;
+  causal::ActorId actor = 0;
+  Status s = Read(key, &current, &actor);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  s = current.ApplyDelta(delta, order);
+  if (!s.ok() || *order != object::DeltaOrder::kApplied) return s;
+  return Write(key, std::move(current), actor, sync);
 }
 
 Status VnodeStore::Merge(const Key& key, const object::Object& incoming,

@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "replication/aae/tree.h"
 #include "replication/causal/dot.h"
 #include "replication/object/object.h"
 #include "replication/vnode/object_cache.h"
 #include "storage/engine.h"
-#include "base/status.h"
 
 namespace causeway::replication::vnode {
 
@@ -66,6 +66,22 @@ class VnodeStore {
                     object::Sibling content, object::Resolution resolution,
                     bool sync, object::Object* result);
 
+  // A data-type update coordinated here: the change gets the next dot of
+  // the actor this copy mints under (chosen as for Coordinate) and `op` is
+  // applied (object::Object::UpdateData). `*delta` is what the other
+  // replicas need; `*result` the stored object. Nothing is written on
+  // error.
+  Status CoordinateUpdate(const Key& key, crdt::TypeTag tag,
+                          const crdt::TypeParams& params,
+                          const crdt::Operation& op, const std::string* context,
+                          causal::HlcTimestamp timestamp, bool sync,
+                          object::Delta* delta, object::Object* result);
+
+  // Applies another copy's delta when it is the next of its origin
+  // (object::Object::ApplyDelta); writes only then.
+  Status ApplyDelta(const Key& key, const object::Delta& delta, bool sync,
+                    object::DeltaOrder* order);
+
   // Folds another replica's state in; writes only if something changed.
   // `result` (may be null: not wanted) is the replica's object afterwards.
   Status Merge(const Key& key, const object::Object& incoming,
@@ -100,7 +116,7 @@ class VnodeStore {
   // null) with the tree's index update, then brings the tree, the cache
   // (which takes `object`) and the known entry up to date.
   Status Apply(const Key& key, std::string encoded, object::Object* object,
-               causal::ActorId replica_actor, bool sync,
+               causal::ActorId replica_actor, size_t record_bytes, bool sync,
                storage::WriteBatch& batch);
 
   storage::Engine& engine_;

@@ -287,6 +287,90 @@ async function main() {
     assert.deepStrictEqual(valuesOf(r), ['hello, causeway']);
   });
 
+  // Data types: the run script created the bucket types counters, sets and
+  // maps (datatype=counter, set, map).
+  const dtBucket = `dt_${Date.now()}`;
+  await step('increment a counter twice and read the sum', async () => {
+    const key = 'visits';
+    await call('updateCounter',
+        {bucketType: 'counters', bucket: dtBucket, key, increment: 5});
+    const r = await call('updateCounter',
+        {bucketType: 'counters', bucket: dtBucket, key, increment: -2});
+    assert.strictEqual(r.counterValue, 3);
+    const f = await call('fetchCounter',
+        {bucketType: 'counters', bucket: dtBucket, key});
+    assert.strictEqual(f.counterValue, 3);
+    assert.ok(!f.isNotFound);
+  });
+
+  await step('a counter never written is not found', async () => {
+    const f = await call('fetchCounter',
+        {bucketType: 'counters', bucket: dtBucket, key: 'never'});
+    assert.ok(f.isNotFound);
+  });
+
+  await step('a counter update with a generated key', async () => {
+    const r = await call('updateCounter',
+        {bucketType: 'counters', bucket: dtBucket, increment: 7});
+    assert.ok(r.generatedKey, JSON.stringify(r));
+    const f = await call('fetchCounter',
+        {bucketType: 'counters', bucket: dtBucket, key: r.generatedKey});
+    assert.strictEqual(f.counterValue, 7);
+  });
+
+  await step('add to a set, then remove with the context', async () => {
+    const key = 'colours';
+    const added = await call('updateSet', {bucketType: 'sets',
+      bucket: dtBucket, key, additions: ['red', 'green', 'blue']});
+    assert.deepStrictEqual(added.values.map(String).sort(),
+        ['blue', 'green', 'red']);
+    assert.ok(added.context);
+    await call('updateSet', {bucketType: 'sets', bucket: dtBucket, key,
+      removals: ['green'], context: added.context});
+    const f = await call('fetchSet', {bucketType: 'sets', bucket: dtBucket, key});
+    assert.deepStrictEqual(f.values.map(String).sort(), ['blue', 'red']);
+  });
+
+  await step('removing what the set never held is refused', async () => {
+    await assert.rejects(call('updateSet', {bucketType: 'sets',
+      bucket: dtBucket, key: 'colours', removals: ['purple']}));
+    const f = await call('fetchSet',
+        {bucketType: 'sets', bucket: dtBucket, key: 'colours'});
+    assert.deepStrictEqual(f.values.map(String).sort(), ['blue', 'red']);
+  });
+
+  await step('a counter operation on a set bucket type is refused', async () => {
+    await assert.rejects(call('updateCounter',
+        {bucketType: 'sets', bucket: dtBucket, key: 'colours', increment: 1}));
+  });
+
+  await step('a key/value put into a data-type bucket is refused', async () => {
+    await assert.rejects(call('storeValue', {bucketType: 'counters',
+      bucket: dtBucket, key: 'kv', value: 'not a counter'}));
+  });
+
+  await step('update a map with nested fields, then remove one', async () => {
+    const key = 'profile';
+    const op = new Riak.Commands.CRDT.UpdateMap.MapOperation();
+    op.incrementCounter('logins', 2).addToSet('tags', 'new')
+        .setRegister('name', Buffer.from('alice')).setFlag('active', true);
+    op.map('address').setRegister('city', Buffer.from('Seoul'));
+    const r = await call('updateMap', {bucketType: 'maps', bucket: dtBucket,
+      key, op, returnBody: true});
+    assert.strictEqual(r.map.counters.logins, 2);
+    assert.deepStrictEqual(r.map.sets.tags.map(String), ['new']);
+    assert.strictEqual(r.map.registers.name.toString(), 'alice');
+    assert.strictEqual(r.map.flags.active, true);
+    assert.strictEqual(r.map.maps.address.registers.city.toString(), 'Seoul');
+    const remove = new Riak.Commands.CRDT.UpdateMap.MapOperation();
+    remove.removeCounter('logins');
+    await call('updateMap', {bucketType: 'maps', bucket: dtBucket, key,
+      op: remove, context: r.context});
+    const f = await call('fetchMap', {bucketType: 'maps', bucket: dtBucket, key});
+    assert.strictEqual(f.map.counters.logins, undefined);
+    assert.strictEqual(f.map.registers.name.toString(), 'alice');
+  });
+
   await step('stop the client', () => new Promise((resolve, reject) => {
     client.stop((err) => (err ? reject(err) : resolve()));
   }));

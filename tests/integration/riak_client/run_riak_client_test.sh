@@ -5,11 +5,18 @@
 # node, then checks that every node shuts down cleanly. Exit status is the
 # verdict.
 #
-# Usage: run_riak_client_test.sh CAUSEWAYD WORK_DIR [CAUSEWAY_CLI N]
+# Usage: run_riak_client_test.sh CAUSEWAYD WORK_DIR CAUSEWAY_CLI [N]
 #   CAUSEWAYD     the daemon binary
 #   WORK_DIR      a directory in the build tree (npm packages, node data, logs)
-#   CAUSEWAY_CLI  the causeway CLI, which joins the nodes (cluster mode only)
+#   CAUSEWAY_CLI  the causeway CLI: joins the nodes and creates the bucket
+#                 types the tests use (counters, sets, gsets, hlls, maps)
 #   N             cluster size (default 1: a standalone node, --no-peer)
+#
+# With BASHO_CLIENT_REPO set to a checkout (or a bare clone) of Basho's
+# riak-nodejs-client repository, it runs that repository's own integration
+# suites instead (BASHO_SUITES, default "crdt": folders of test/integration)
+# with mocha, from a scratch directory in WORK_DIR; nothing of theirs is kept
+# in this source tree.
 set -euo pipefail
 
 die() {
@@ -17,8 +24,8 @@ die() {
   exit 1
 }
 
-[ $# -eq 2 ] || [ $# -eq 4 ] ||
-  die "usage: $0 CAUSEWAYD WORK_DIR [CAUSEWAY_CLI N]"
+[ $# -eq 3 ] || [ $# -eq 4 ] ||
+  die "usage: $0 CAUSEWAYD WORK_DIR CAUSEWAY_CLI [N]"
 daemon="$1"
 work="$2"
 cli="${3:-}"
@@ -28,7 +35,7 @@ client_version="2.4.0"
 
 [ -x "$daemon" ] || die "no causewayd binary at $daemon"
 [[ "$n" =~ ^[1-9]$ ]] || die "N must be 1 to 9, not '$n'"
-[ "$n" -eq 1 ] || [ -x "$cli" ] || die "no causeway CLI at '$cli'"
+[ -x "$cli" ] || die "no causeway CLI at '$cli'"
 command -v node >/dev/null || die "node is not installed (cluster/install-deps)"
 command -v npm >/dev/null || die "npm is not installed (cluster/install-deps)"
 mkdir -p "$work"
@@ -55,6 +62,11 @@ if ! grep -q "\"version\": \"$client_version\"" "$installed" 2>/dev/null; then
       die "npm install of basho-riak-client@$client_version failed twice"
     sleep 5
   done
+fi
+if [ -n "${BASHO_CLIENT_REPO:-}" ] &&
+  [ ! -x "$npm_dir/node_modules/.bin/mocha" ]; then
+  npm install --prefix "$npm_dir" --no-package-lock --no-save --no-audit \
+    --no-fund --loglevel=error mocha@10 >&2 || die "npm install of mocha failed"
 fi
 flock -u 8
 
@@ -194,9 +206,47 @@ target=$((n > 1 ? 1 : 0))
 members="$(IFS=,; echo "${names[*]}")"
 echo "riak_client_test: ${names[$target]} (pid ${pids[$target]}) on client" \
   "port ${pb_ports[$target]}" >&2
-NODE_PATH="$npm_dir/node_modules" NODE_OPTIONS="--no-deprecation --no-warnings" \
-  node "$here/riak_client_test.js" "127.0.0.1:${pb_ports[$target]}" \
-  "${names[$target]}" "$members"
+# The data-type bucket types both kinds of run use, named as Basho's suites
+# expect them.
+for t in counters:counter sets:set gsets:gset hlls:hll maps:map; do
+  "$cli" --node "127.0.0.1:${pb_ports[$target]}" bucket-type create \
+    "${t%%:*}" "datatype=${t#*:}" </dev/null >/dev/null ||
+    die "could not create bucket type ${t%%:*}"
+done
+
+# Basho's own suites: their test files, next to the installed client's lib/
+# (they require ../../../lib/...), and placeholder files where their
+# parameters read certificates of a test CA (used only with security on).
+run_basho_suites() {
+  local scratch="$run_dir/basho" suite failed=0
+  mkdir -p "$scratch/test" "$scratch/tools/test-ca/certs"
+  if [ -d "$BASHO_CLIENT_REPO/test/integration" ]; then
+    cp -r "$BASHO_CLIENT_REPO/test/integration" "$scratch/test/"
+  else
+    git --git-dir "$BASHO_CLIENT_REPO" archive HEAD test/integration |
+      tar -x -C "$scratch" || die "no test/integration in $BASHO_CLIENT_REPO"
+  fi
+  : >"$scratch/tools/test-ca/certs/riakuser-client-cert.pfx"
+  : >"$scratch/tools/test-ca/certs/cacert.pem"
+  ln -s "$npm_dir/node_modules/basho-riak-client/lib" "$scratch/lib"
+  ln -s "$npm_dir/node_modules" "$scratch/node_modules"
+  for suite in ${BASHO_SUITES:-crdt}; do
+    echo "riak_client_test: Basho's $suite suite" >&2
+    (cd "$scratch" && RIAK_HOST=127.0.0.1 RIAK_PORT="${pb_ports[$target]}" \
+      NODE_OPTIONS="--no-deprecation --no-warnings" \
+      "$npm_dir/node_modules/.bin/mocha" --timeout 30000 --reporter spec \
+      "test/integration/$suite/"*.js) || failed=1
+  done
+  [ "$failed" -eq 0 ] || die "Basho's suites failed"
+}
+
+if [ -n "${BASHO_CLIENT_REPO:-}" ]; then
+  run_basho_suites
+else
+  NODE_PATH="$npm_dir/node_modules" NODE_OPTIONS="--no-deprecation --no-warnings" \
+    node "$here/riak_client_test.js" "127.0.0.1:${pb_ports[$target]}" \
+    "${names[$target]}" "$members"
+fi
 
 # The client is done and disconnected: every node must still be healthy and
 # must shut down gracefully.

@@ -461,7 +461,7 @@ TEST_F(HandlerTest, EmptyBucketOrKeyIsRefused) {
 }
 
 TEST_F(HandlerTest, UnknownCodesAreNamedAndTheConnectionStays) {
-  for (uint8_t code : {uint8_t{23}, uint8_t{80}, uint8_t{99}, uint8_t{255},
+  for (uint8_t code : {uint8_t{23}, uint8_t{84}, uint8_t{99}, uint8_t{255},
                        static_cast<uint8_t>(pbc::Code::kPingResp),
                        static_cast<uint8_t>(pbc::Code::kErrorResp)}) {
     auto err = CallError(code, "whatever");
@@ -657,10 +657,23 @@ TEST_F(HandlerTest, BucketTypes) {
   pbc::RpbSetBucketTypeReq set;
   set.set_type("maps");
   set.mutable_props()->set_n_val(2);
-  auto frames = Call(pbc::Code::kSetBucketTypeReq, set);
+  // Set changes existing types only; create makes one, once.
+  err = CallError(pbc::Code::kSetBucketTypeReq, set);
+  EXPECT_NE(err.errmsg().find("does not exist"), std::string::npos);
+  auto frames = Call(pbc::Code::kCreateBucketTypeReq, set);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].code, static_cast<uint8_t>(pbc::Code::kSetBucketResp))
       << ErrorText(frames[0]);
+  err = CallError(pbc::Code::kCreateBucketTypeReq, set);
+  EXPECT_NE(err.errmsg().find("already exists"), std::string::npos);
+  frames = Call(pbc::Code::kSetBucketTypeReq, set);
+  EXPECT_EQ(frames[0].code, static_cast<uint8_t>(pbc::Code::kSetBucketResp))
+      << ErrorText(frames[0]);
+  pbc::RpbSetBucketTypeReq typo;
+  typo.set_type("datatype=set");
+  typo.mutable_props();
+  err = CallError(pbc::Code::kCreateBucketTypeReq, typo);
+  EXPECT_EQ(err.errcode(), static_cast<uint32_t>(pbc::ErrorCode::kBadRequest));
 
   auto props = CallOne<pbc::RpbGetBucketResp>(pbc::Code::kGetBucketTypeReq, get,
                                               pbc::Code::kGetBucketResp)

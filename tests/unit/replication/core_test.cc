@@ -290,9 +290,32 @@ TEST_F(CoreTest, BucketTypesMustExistAndDefaultToAllowMult) {
             Status::Code::kInvalidArgument);
   BucketProps props;
   EXPECT_TRUE(core_->GetBucketTypeProps("maps", &props).IsNotFound());
-  ASSERT_TRUE(core_->SetBucketTypeProps("maps", {}).ok());
+  EXPECT_FALSE(core_->SetBucketTypeProps("maps", {}).ok());
+  ASSERT_TRUE(core_->CreateBucketType("maps", {}).ok());
+  EXPECT_EQ(core_->CreateBucketType("maps", {}).code(),
+            Status::Code::kPreconditionFailed);
   ASSERT_TRUE(core_->GetBucketTypeProps("maps", &props).ok());
   EXPECT_TRUE(props.allow_mult);
+  EXPECT_EQ(core_->BucketTypeNames(),
+            (std::vector<std::string>{"default", "maps"}));
+  for (const char* bad : {"", "datatype=set", "a/b", "sp ace"}) {
+    EXPECT_EQ(core_->CreateBucketType(bad, {}).code(),
+              Status::Code::kInvalidArgument)
+        << bad;
+  }
+  // A type's datatype is fixed once it exists.
+  BucketPropsPatch counters;
+  counters.datatype = "counter";
+  ASSERT_TRUE(core_->CreateBucketType("counters", counters).ok());
+  BucketPropsPatch sets;
+  sets.datatype = "set";
+  EXPECT_EQ(core_->SetBucketTypeProps("counters", sets).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(core_->SetBucketTypeProps("maps", sets).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(core_->SetBucketProps("counters", "b", sets).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_TRUE(core_->SetBucketTypeProps("counters", counters).ok());
   Put("b", "k", "1", {}, "maps");
   Put("b", "k", "2", {}, "maps");
   EXPECT_EQ(Get("b", "k", "maps").object.LiveSiblings().size(), 2u);

@@ -137,7 +137,8 @@ TEST(BucketPropsPatchTest, ApplyToChangesOnlyPresentFields) {
   expected.r = Quorum::One();
   expected.datatype = "map";
   EXPECT_EQ(p, expected);
-  EXPECT_EQ(p.resolution(), object::Resolution::kKeepSiblings);
+  // A datatype decides how writes merge, whatever allow_mult says.
+  EXPECT_EQ(p.resolution(), object::Resolution::kDataType);
 }
 
 TEST(BucketPropsPatchTest, ApplyToSetsEveryPresentFieldAndNoOther) {

@@ -34,6 +34,7 @@ class FakeReplicas : public Replicas {
     Target target;
     Object object;
     std::function<void(Status)> done;
+    std::optional<object::Delta> delta;  // for WriteDelta
   };
 
   void Read(const Target& target, const vnode::Key&,
@@ -42,7 +43,12 @@ class FakeReplicas : public Replicas {
   }
   void Write(const Target& target, const vnode::Key&, const Object& object,
              Resolution, std::function<void(Status)> done) override {
-    writes.push_back({target, object, std::move(done)});
+    writes.push_back({target, object, std::move(done), std::nullopt});
+  }
+  void WriteDelta(const Target& target, const vnode::Key&,
+                  const object::Delta& delta,
+                  std::function<void(Status)> done) override {
+    writes.push_back({target, Object(), std::move(done), delta});
   }
 
   std::vector<PendingRead> reads;

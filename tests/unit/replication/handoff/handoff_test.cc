@@ -20,6 +20,8 @@ class NoReplicas : public coord::Replicas {
             std::function<void(Status, object::Object)>) override {}
   void Write(const coord::Target&, const vnode::Key&, const object::Object&,
              object::Resolution, std::function<void(Status)>) override {}
+  void WriteDelta(const coord::Target&, const vnode::Key&, const object::Delta&,
+                  std::function<void(Status)>) override {}
 };
 
 class HintMarkerTest : public ::testing::Test {

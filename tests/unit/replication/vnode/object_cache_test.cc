@@ -46,7 +46,7 @@ TEST(ObjectCacheTest, FindsWhatWasPutAndForgetsWhatWasErased) {
   cache.Put("a", EntryOf(Make("two", 1)));  // replaces
   EXPECT_EQ(cache.size(), 1u);
   EXPECT_EQ(cache.Find("a")->object, Make("two", 1));
-  EXPECT_EQ(cache.bytes(), ObjectCache::Charge("a", Make("two", 1)));
+  EXPECT_EQ(cache.bytes(), ObjectCache::Charge("a", EntryOf(Make("two", 1))));
   cache.Erase("a");
   EXPECT_EQ(cache.Find("a"), nullptr);
   EXPECT_EQ(cache.bytes(), 0u);
@@ -56,7 +56,7 @@ TEST(ObjectCacheTest, FindsWhatWasPutAndForgetsWhatWasErased) {
 }
 
 TEST(ObjectCacheTest, EvictsTheLeastRecentlyUsedWithinItsBudget) {
-  const size_t one = ObjectCache::Charge("k0", Make("v", 1));
+  const size_t one = ObjectCache::Charge("k0", EntryOf(Make("v", 1)));
   ObjectCache cache(3 * one);
   for (int i = 0; i < 3; ++i) {
     cache.Put("k" + std::to_string(i), EntryOf(Make("v", 1)));
@@ -75,9 +75,9 @@ TEST(ObjectCacheTest, EvictsTheLeastRecentlyUsedWithinItsBudget) {
 TEST(ObjectCacheTest, ChargesContentsAndSkipsWhatCannotFit) {
   const Object small = Make("v", 1);
   const Object big = Make(std::string(10000, 'x'), 1);
-  EXPECT_GE(ObjectCache::Charge("k", big),
-            ObjectCache::Charge("k", small) + 9999);
-  ObjectCache cache(ObjectCache::Charge("k", big) - 1);
+  EXPECT_GE(ObjectCache::Charge("k", EntryOf(big)),
+            ObjectCache::Charge("k", EntryOf(small)) + 9999);
+  ObjectCache cache(ObjectCache::Charge("k", EntryOf(big)) - 1);
   cache.Put("s", EntryOf(small));
   cache.Put("k", EntryOf(big));  // larger than the whole budget
   EXPECT_EQ(cache.Find("k"), nullptr);
@@ -95,10 +95,10 @@ TEST(ObjectCacheTest, ChargesContentsAndSkipsWhatCannotFit) {
 TEST(ObjectCacheTest, ReplacesInPlaceAndForgetsDroppedSlots) {
   const Object small = Make("v", 1);
   const Object bigger = Make(std::string(500, 'y'), 1);
-  const size_t one = ObjectCache::Charge("k0", small);
+  const size_t one = ObjectCache::Charge("k0", EntryOf(small));
   ObjectCache cache(3 * one);
-  ASSERT_LE(ObjectCache::Charge("k0", bigger), 3 * one);
-  ASSERT_GT(ObjectCache::Charge("k0", bigger) + one, 3 * one);
+  ASSERT_LE(ObjectCache::Charge("k0", EntryOf(bigger)), 3 * one);
+  ASSERT_GT(ObjectCache::Charge("k0", EntryOf(bigger)) + one, 3 * one);
   cache.Put("k0", EntryOf(small));
   cache.Put("k1", EntryOf(small));
   ASSERT_NE(cache.Find("k0"), nullptr);
@@ -108,7 +108,7 @@ TEST(ObjectCacheTest, ReplacesInPlaceAndForgetsDroppedSlots) {
   EXPECT_EQ(cache.Find("k1"), nullptr);
   ASSERT_NE(cache.Find("k0"), nullptr);
   EXPECT_EQ(cache.Find("k0")->object, bigger);
-  EXPECT_EQ(cache.bytes(), ObjectCache::Charge("k0", bigger));
+  EXPECT_EQ(cache.bytes(), ObjectCache::Charge("k0", EntryOf(bigger)));
 
   // A replacement too big for the budget drops the old entry.
   cache.Put("k0", EntryOf(Make(std::string(4 * one, 'z'), 1)));
@@ -159,7 +159,8 @@ TEST(ObjectCacheTest, AStoreWithACacheActsAsOneWithout) {
     VnodeStore store;
   };
   Replica plain(0);
-  Replica cached(6 * ObjectCache::Charge(std::string(20, 'k'), Make("v", 1)));
+  Replica cached(
+      6 * ObjectCache::Charge(std::string(20, 'k'), EntryOf(Make("v", 1))));
 
   std::mt19937_64 rng(5);
   for (int i = 0; i < 3000; ++i) {
