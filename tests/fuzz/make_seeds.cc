@@ -16,6 +16,7 @@
 #include "proto/riak.pb.h"
 #include "replication/buckets/bucket_props.h"
 #include "replication/causal/version_vector.h"
+#include "replication/crdt/data_type.h"
 #include "replication/object/object.h"
 
 namespace fs = std::filesystem;
@@ -482,6 +483,78 @@ void PeerEnvelopeSeeds() {
 }
 
 }  // namespace
+// One state of every type after a few updates by two actors, its ops, and
+// the DtUpdateReq bodies a client would send for them.
+void CrdtSeeds() {
+  namespace crdt = replication::crdt;
+  auto field = [](std::string name, crdt::FieldType type) {
+    return crdt::FieldKey{std::move(name), type};
+  };
+  crdt::MapUpdate counter{field("visits", crdt::FieldType::kCounter)};
+  counter.counter_op = crdt::CounterOp{3};
+  crdt::MapUpdate reg{field("name", crdt::FieldType::kRegister)};
+  reg.register_op = "ann";
+  crdt::MapUpdate nested{field("address", crdt::FieldType::kMap)};
+  nested.map_op = std::make_shared<crdt::MapOp>(crdt::MapOp{{}, {reg}});
+  const std::pair<crdt::TypeTag, std::vector<crdt::Operation>> cases[] = {
+      {crdt::TypeTag::kCounter, {crdt::CounterOp{5}, crdt::CounterOp{-2}}},
+      {crdt::TypeTag::kSet,
+       {crdt::SetOp{{"a", "b"}, {}}, crdt::SetOp{{"c"}, {"a"}}}},
+      {crdt::TypeTag::kGSet, {crdt::GSetOp{{"x", "y"}}}},
+      {crdt::TypeTag::kHll, {crdt::HllOp{{"Jokes", "are", "better"}}}},
+      {crdt::TypeTag::kMap,
+       {crdt::MapOp{{}, {counter, reg, nested}},
+        crdt::MapOp{{field("name", crdt::FieldType::kRegister)}, {}}}},
+  };
+  for (const auto& [tag, ops] : cases) {
+    auto state = crdt::NewDataType(tag, crdt::TypeParams());
+    uint64_t actor = 1;
+    int i = 0;
+    for (const crdt::Operation& op : ops) {
+      std::unique_ptr<crdt::DataType> delta;
+      crdt::UpdateArgs args;
+      args.actor = actor++;
+      args.timestamp = {1700000000000, 0};
+      if (!state->Update(op, args, &delta).ok()) continue;
+      const std::string name =
+          std::string(crdt::TypeName(tag)) + "_" + std::to_string(i++);
+      Write("crdt_op", name, crdt::EncodeOperation(op));
+      Write("crdt_state", name + "_delta",
+            std::string(1, static_cast<char>(static_cast<int>(tag) - 1)) +
+                delta->Encode());
+    }
+    Write("crdt_state", std::string(crdt::TypeName(tag)) + "_state",
+          std::string(1, static_cast<char>(static_cast<int>(tag) - 1)) +
+              state->Encode());
+  }
+  pbc::DtUpdateReq req;
+  req.set_bucket("b");
+  req.set_type("maps");
+  auto* up = req.mutable_op()->mutable_map_op()->add_updates();
+  up->mutable_field()->set_name("visits");
+  up->mutable_field()->set_type(pbc::MapField::COUNTER);
+  up->mutable_counter_op()->set_increment(1);
+  auto* inner = req.mutable_op()->mutable_map_op()->add_updates();
+  inner->mutable_field()->set_name("address");
+  inner->mutable_field()->set_type(pbc::MapField::MAP);
+  auto* city = inner->mutable_map_op()->add_updates();
+  city->mutable_field()->set_name("city");
+  city->mutable_field()->set_type(pbc::MapField::REGISTER);
+  city->set_register_op("Seoul");
+  Write("dt_message", "map", req.SerializeAsString());
+  pbc::DtUpdateReq set_req;
+  set_req.set_bucket("b");
+  set_req.set_type("sets");
+  set_req.mutable_op()->mutable_set_op()->add_adds("red");
+  set_req.mutable_op()->mutable_set_op()->add_removes("blue");
+  Write("dt_message", "set", set_req.SerializeAsString());
+  pbc::DtUpdateReq counter_req;
+  counter_req.set_bucket("b");
+  counter_req.set_type("counters");
+  counter_req.mutable_op()->mutable_counter_op()->set_increment(-4);
+  Write("dt_message", "counter", counter_req.SerializeAsString());
+}
+
 }  // namespace causeway::fuzz
 
 int main(int argc, char** argv) {
@@ -496,5 +569,6 @@ int main(int argc, char** argv) {
   causeway::fuzz::PeerWireSeeds();
   causeway::fuzz::PbcSeeds();
   causeway::fuzz::PeerEnvelopeSeeds();
+  causeway::fuzz::CrdtSeeds();
   return 0;
 }
