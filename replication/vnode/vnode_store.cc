@@ -106,6 +106,14 @@ Status VnodeStore::Apply(const Key& key, std::string encoded,
   return Status::Ok();
 }
 
+Status VnodeStore::ReadToCoordinate(const Key& key, object::Object* current,
+                                    causal::ActorId* actor) {
+  Status s = Read(key, current, actor);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  if (*actor == 0) *actor = new_actor_();
+  return Status::Ok();
+}
+
 Status VnodeStore::Coordinate(const Key& key,
                               const causal::VersionVector& context,
                               object::Sibling content,
@@ -113,9 +121,8 @@ Status VnodeStore::Coordinate(const Key& key,
                               object::Object* result) {
   object::Object current;
   causal::ActorId actor = 0;
-  Status s = Read(key, &current, &actor);
-  if (!s.ok() && !s.IsNotFound()) return s;
-  if (actor == 0) actor = new_actor_();
+  Status s = ReadToCoordinate(key, &current, &actor);
+  if (!s.ok()) return s;
   current.Update(context, std::move(content), actor, resolution);
   *result = current;
   s = Write(key, std::move(current), actor, sync);
@@ -132,9 +139,8 @@ Status VnodeStore::CoordinateUpdate(const Key& key, crdt::TypeTag tag,
                                     object::Object* result) {
   object::Object current;
   causal::ActorId actor = 0;
-  Status s = Read(key, &current, &actor);
-  if (!s.ok() && !s.IsNotFound()) return s;
-  if (actor == 0) actor = new_actor_();
+  Status s = ReadToCoordinate(key, &current, &actor);
+  if (!s.ok()) return s;
   s = current.UpdateData(tag, params, op, actor, timestamp, context, delta);
   if (!s.ok()) return s;
   *result = current;

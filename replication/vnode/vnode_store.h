@@ -109,6 +109,10 @@ class VnodeStore {
  private:
   Status Read(const Key& key, object::Object* out,
               causal::ActorId* replica_actor);
+  // The copy a coordinated write starts from (empty when absent) and the
+  // actor it mints under (a new one for a copy that has none).
+  Status ReadToCoordinate(const Key& key, object::Object* current,
+                          causal::ActorId* actor);
   // Consumes `object`: the cache keeps it.
   Status Write(const Key& key, object::Object object,
                causal::ActorId replica_actor, bool sync);
