@@ -43,7 +43,7 @@ class CliContext {
   std::ostream& err() const { return *io_.err; }
   GlobalOptions& global() { return global_; }
   bool json() const { return global_.json; }
-  // The bucket type for object and bucket requests.
+  // The bucket type for object, bucket and data-type requests.
   const std::string& type() const { return global_.type; }
   // The server-side timeout (ms) to put in requests, when the user set one.
   std::optional<uint32_t> request_timeout_ms() const;
@@ -88,5 +88,11 @@ void AddPreflistCommand(CLI::App& app, CliContext& ctx);
 void AddBucketCommand(CLI::App& app, CliContext& ctx);
 void AddBucketTypeCommand(CLI::App& app, CliContext& ctx);
 void AddClusterCommand(CLI::App& app, CliContext& ctx);
+// Riak's data types (cli_dt_commands.cc): counter, set, gset, hll, map.
+void AddCounterCommand(CLI::App& app, CliContext& ctx);
+void AddSetCommand(CLI::App& app, CliContext& ctx);
+void AddGSetCommand(CLI::App& app, CliContext& ctx);
+void AddHllCommand(CLI::App& app, CliContext& ctx);
+void AddMapCommand(CLI::App& app, CliContext& ctx);
 
 }  // namespace causeway::client::cli

@@ -361,6 +361,52 @@ TEST_F(CliIntegrationTest, BucketTypesAndPreflists) {
   }
 }
 
+TEST_F(CliIntegrationTest, DataTypes) {
+  for (const char* t : {"counter", "set", "map"}) {
+    EXPECT_EXIT_CODE(Cli({"bucket-type", "create", std::string(t) + "s",
+                          std::string("datatype=") + t}),
+                     0);
+  }
+  CliRun r = Cli({"--type", "counters", "counter", "get", "c", "k"});
+  EXPECT_EXIT_CODE(r, 1);
+  EXPECT_EQ(r.err, "causeway: not found: c/k\n");
+  EXPECT_EQ(Cli({"--type", "counters", "counter", "incr", "c", "k"}).out,
+            "1\n");
+  EXPECT_EQ(Cli({"--type", "counters", "counter", "decr", "c", "k", "5"}).out,
+            "-4\n");
+  EXPECT_EQ(
+      Cli({"--type", "counters", "--json", "counter", "get", "c", "k"}).out,
+      "{\"value\":-4}\n");
+
+  EXPECT_EQ(Cli({"--type", "sets", "set", "add", "s", "k", "b", "a", "c"}).out,
+            "a\nb\nc\n");
+  r = Cli({"--type", "sets", "--json", "set", "remove", "s", "k", "b"});
+  EXPECT_EXIT_CODE(r, 0);
+  EXPECT_EQ(r.out, "{\"elements\":[\"a\",\"c\"]}\n");
+  r = Cli({"--type", "sets", "set", "remove", "s", "k", "b"});
+  EXPECT_EXIT_CODE(r, 3);
+  EXPECT_NE(r.err.find("not_present: b"), std::string::npos) << r.err;
+
+  r = Cli({"--type", "maps", "map", "update", "m", "k",
+           "profile.visits:counter+=3", "tags:set+=x", "tags:set+=y",
+           "name:register=Ada", "admin:flag=on"});
+  EXPECT_EXIT_CODE(r, 0);
+  r = Cli({"--type", "maps", "map", "update", "m", "k", "tags:set-=x",
+           "profile.visits:counter-=1", "admin:remove=flag"});
+  EXPECT_EXIT_CODE(r, 0);
+  r = Cli({"--type", "maps", "map", "get", "m", "k"});
+  EXPECT_EXIT_CODE(r, 0);
+  EXPECT_EQ(r.out,
+            "name (register) = \"Ada\"\n"
+            "profile.visits (counter) = 2\n"
+            "tags (set) = y\n");
+
+  // A type holding another data type is refused, by the node or the tool.
+  EXPECT_EXIT_CODE(Cli({"--type", "sets", "counter", "incr", "s", "k"}), 3);
+  EXPECT_EXIT_CODE(Cli({"--type", "sets", "counter", "get", "s", "k"}), 3);
+  EXPECT_EXIT_CODE(Cli({"counter", "incr", "c", "k"}), 3);
+}
+
 TEST_F(CliIntegrationTest, UsageErrorsExitTwoAndSendNothing) {
   CliRun r = Cli({"get", "only-bucket"});
   EXPECT_EXIT_CODE(r, 2);
