@@ -46,8 +46,9 @@ const char* PluralOf(DataType type) {
 
 struct DtArgs {
   std::string bucket, key;
-  std::vector<std::string> items;  // elements, or map operations
-  int64_t by = 1;                  // counter step
+  std::vector<std::string> items;    // elements, or map operations
+  std::vector<std::string> removes;  // map fields to remove
+  int64_t by = 1;                    // counter step
 };
 
 using RunFn = int (*)(CliContext&, const DtKind&, const DtArgs&);
@@ -201,7 +202,10 @@ int RunHllAdd(CliContext& ctx, const DtKind& kind, const DtArgs& a) {
 
 int RunMapUpdate(CliContext& ctx, const DtKind& kind, const DtArgs& a) {
   pbc::DtOp op;
-  Status s = ParseMapOps(a.items, op.mutable_map_op());
+  if (a.items.empty() && a.removes.empty()) {
+    return ctx.UsageError("map update: give at least one OP or --remove");
+  }
+  Status s = ParseMapOps(a.items, a.removes, op.mutable_map_op());
   if (!s.ok()) return ctx.UsageError(s.message());
   const bool removes = MapOpRemoves(op.map_op());
   return RunUpdate(ctx, kind, a, std::move(op), removes);
@@ -310,16 +314,20 @@ void AddMapCommand(CLI::App& app, CliContext& ctx) {
           "print one line per field, e.g. `profile.visits (counter) = 3`; "
           "exit 1 if not found",
           RunGet);
-  AddItemsLeaf(
+  auto [update, args] = AddLeaf(
       group, ctx, kMap, "update",
-      "apply OPs in one update, print the new map; an OP that removes "
+      "apply OPs (and --remove) in one update, print the new map; a removal "
       "fetches the map first for its context",
-      "ops",
-      "OP: PATH:counter+=N, PATH:counter-=N, PATH:set+=ELEM, PATH:set-=ELEM, "
-      "PATH:register=VALUE, PATH:flag=on|off or PATH:remove=TYPE (counter, "
-      "set, register, flag, map); PATH is names joined by '.' (a.b.c is "
-      "field c of map b of map a; \\ escapes '.', ':' or '\\' in a name)",
       RunMapUpdate);
+  update->add_option(
+      "ops", args->items,
+      "OP: NAME_counter+=N, NAME_counter-=N, NAME_set+=ELEM, NAME_set-=ELEM, "
+      "NAME_register=VALUE, NAME_flag=on|off; NAME_map.OP for a field of a "
+      "nested map, e.g. address_map.city_register=Seoul (\\ escapes '.', "
+      "'=' or '\\' in a name)");
+  update->add_option("--remove", args->removes,
+                     "remove a field, named NAME_TYPE with its path, e.g. "
+                     "tags_set or address_map.city_register (repeatable)");
 }
 
 }  // namespace causeway::client::cli

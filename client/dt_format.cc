@@ -22,28 +22,17 @@ enum class Action {
   kRemove,
 };
 
-struct ActionSyntax {
-  const char* prefix;
-  Action action;
-};
-
-constexpr ActionSyntax kActions[] = {
-    {"counter+=", Action::kCounterAdd}, {"counter-=", Action::kCounterSub},
-    {"set+=", Action::kSetAdd},         {"set-=", Action::kSetRemove},
-    {"register=", Action::kRegister},   {"flag=", Action::kFlag},
-    {"remove=", Action::kRemove},
-};
-
 constexpr const char* kExpected =
-    "expected PATH:counter+=N, PATH:counter-=N, PATH:set+=ELEM, "
-    "PATH:set-=ELEM, PATH:register=VALUE, PATH:flag=on|off or "
-    "PATH:remove=counter|set|register|flag|map";
+    "expected NAME_counter+=N, NAME_counter-=N, NAME_set+=ELEM, "
+    "NAME_set-=ELEM, NAME_register=VALUE or NAME_flag=on|off, with "
+    "NAME_map. before a field of a nested map";
 
 // One operation taken apart, and its text for error messages.
 struct ParsedOp {
   explicit ParsedOp(const std::string& t) : text(t) {}
   const std::string& text;
-  std::vector<std::string> path;
+  std::vector<std::string> path;  // field names, outermost first
+  FieldType leaf_type = pbc::MapField::COUNTER;
   Action action = Action::kRemove;
   std::string arg;
 };
@@ -62,53 +51,6 @@ bool SameField(const pbc::MapField& f, const std::string& name,
   return f.type() == type && f.name() == name;
 }
 
-// Splits the path into names, up to the first unescaped ':'; the rest of
-// the text goes to *rest.
-Status SplitPath(ParsedOp* op, std::string* rest) {
-  const std::string& text = op->text;
-  std::string name;
-  bool escaped = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (escaped || (c != '\\' && c != '.' && c != ':')) {
-      name.push_back(c);
-      escaped = false;
-    } else if (c == '\\') {
-      escaped = true;
-    } else {
-      if (name.empty()) return Bad(*op, "a field name in PATH is empty");
-      op->path.push_back(std::move(name));
-      name.clear();
-      if (c == ':') {
-        *rest = text.substr(i + 1);
-        return Status::Ok();
-      }
-    }
-  }
-  return Bad(*op, std::string("no ':' after PATH; ") + kExpected);
-}
-
-Status ParseOne(ParsedOp* op) {
-  std::string rest;
-  Status s = SplitPath(op, &rest);
-  if (!s.ok()) return s;
-  for (const ActionSyntax& a : kActions) {
-    const std::string prefix = a.prefix;
-    if (rest.compare(0, prefix.size(), prefix) == 0) {
-      op->action = a.action;
-      op->arg = rest.substr(prefix.size());
-      return Status::Ok();
-    }
-  }
-  return Bad(*op, "unknown operation '" + Printable(rest) + "'; " + kExpected);
-}
-
-bool ParseInt64(const std::string& text, int64_t* out) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
-  return !text.empty() && ec == std::errc() && ptr == end;
-}
-
 bool ParseFieldType(const std::string& text, FieldType* type) {
   for (FieldType t :
        {pbc::MapField::COUNTER, pbc::MapField::SET, pbc::MapField::REGISTER,
@@ -119,6 +61,108 @@ bool ParseFieldType(const std::string& text, FieldType* type) {
     }
   }
   return false;
+}
+
+// One path segment, NAME_TYPE: the type is what follows the last '_'.
+Status AddSegment(ParsedOp* op, const std::string& segment) {
+  const size_t cut = segment.rfind('_');
+  FieldType type = pbc::MapField::COUNTER;
+  if (cut == std::string::npos || cut == 0 ||
+      !ParseFieldType(segment.substr(cut + 1), &type)) {
+    return Bad(*op, "'" + Printable(segment) +
+                        "' is not NAME_TYPE (TYPE: counter, set, register, "
+                        "flag or map)");
+  }
+  if (!op->path.empty() && op->leaf_type != pbc::MapField::MAP) {
+    return Bad(*op, "only a map field has fields inside it");
+  }
+  op->path.push_back(segment.substr(0, cut));
+  op->leaf_type = type;
+  return Status::Ok();
+}
+
+// Splits `path` at unescaped '.' into NAME_TYPE segments.
+Status SplitPath(ParsedOp* op, const std::string& path) {
+  std::string segment;
+  bool escaped = false;
+  for (char c : path) {
+    if (escaped || (c != '\\' && c != '.')) {
+      segment.push_back(c);
+      escaped = false;
+    } else if (c == '\\') {
+      escaped = true;
+    } else {
+      Status s = AddSegment(op, segment);
+      if (!s.ok()) return s;
+      segment.clear();
+    }
+  }
+  return AddSegment(op, segment);
+}
+
+// The first unescaped '=' ends the path; a '+' or '-' before it belongs to
+// the operator.
+bool FindOperator(const std::string& text, size_t* path_end, size_t* eq) {
+  bool escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (escaped) {
+      escaped = false;
+    } else if (text[i] == '\\') {
+      escaped = true;
+    } else if (text[i] == '=') {
+      *eq = i;
+      const bool step = i > 0 && (text[i - 1] == '+' || text[i - 1] == '-') &&
+                        (i < 2 || text[i - 2] != '\\');
+      *path_end = step ? i - 1 : i;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status ChooseAction(ParsedOp* op, char step) {
+  switch (op->leaf_type) {
+    case pbc::MapField::COUNTER:
+    case pbc::MapField::SET: {
+      if (step == 0) return Bad(*op, "a counter or set takes += or -=");
+      const bool counter = op->leaf_type == pbc::MapField::COUNTER;
+      op->action = step == '+'
+                       ? (counter ? Action::kCounterAdd : Action::kSetAdd)
+                       : (counter ? Action::kCounterSub : Action::kSetRemove);
+      return Status::Ok();
+    }
+    case pbc::MapField::REGISTER:
+    case pbc::MapField::FLAG:
+      if (step != 0) return Bad(*op, "a register or flag takes =");
+      op->action = op->leaf_type == pbc::MapField::REGISTER ? Action::kRegister
+                                                            : Action::kFlag;
+      return Status::Ok();
+    default:
+      return Bad(*op, "a map field takes no value; name a field inside it");
+  }
+}
+
+Status ParseOne(ParsedOp* op) {
+  size_t path_end = 0, eq = 0;
+  if (!FindOperator(op->text, &path_end, &eq)) {
+    return Bad(*op, std::string("no operator; ") + kExpected);
+  }
+  Status s = SplitPath(op, op->text.substr(0, path_end));
+  if (!s.ok()) return s;
+  op->arg = op->text.substr(eq + 1);
+  return ChooseAction(op, path_end == eq ? 0 : op->text[path_end]);
+}
+
+// A removal: the field's path, NAME_TYPE segments.
+Status ParseRemove(ParsedOp* op) {
+  op->action = Action::kRemove;
+  return SplitPath(op, op->text);
+}
+
+bool ParseInt64(const std::string& text, int64_t* out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+  return !text.empty() && ec == std::errc() && ptr == end;
 }
 
 // The update of (name, type) in `level`, added when it is not there yet.
@@ -144,10 +188,7 @@ Status FindOrAddUpdate(const ParsedOp& op, pbc::MapOp* level,
 
 Status RemoveField(const ParsedOp& op, pbc::MapOp* level,
                    const std::string& name) {
-  FieldType type = pbc::MapField::COUNTER;
-  if (!ParseFieldType(op.arg, &type)) {
-    return Bad(op, "remove= takes counter, set, register, flag or map");
-  }
+  const FieldType type = op.leaf_type;
   for (const pbc::MapUpdate& u : level->updates()) {
     if (SameField(u.field(), name, type)) {
       return Bad(op, FieldText(name, type) + " is both removed and updated");
@@ -209,7 +250,7 @@ Status StepRegisterOrFlag(const ParsedOp& op, pbc::MapUpdate* u) {
     return Status::Ok();
   }
   if (op.arg != "on" && op.arg != "off") {
-    return Bad(op, "flag= takes on or off");
+    return Bad(op, "a flag takes on or off");
   }
   if (u->has_flag_op()) return Bad(op, "the flag is set twice");
   u->set_flag_op(op.arg == "on" ? pbc::MapUpdate::ENABLE
@@ -217,28 +258,11 @@ Status StepRegisterOrFlag(const ParsedOp& op, pbc::MapUpdate* u) {
   return Status::Ok();
 }
 
-FieldType LeafType(Action action) {
-  switch (action) {
-    case Action::kCounterAdd:
-    case Action::kCounterSub:
-      return pbc::MapField::COUNTER;
-    case Action::kSetAdd:
-    case Action::kSetRemove:
-      return pbc::MapField::SET;
-    case Action::kRegister:
-      return pbc::MapField::REGISTER;
-    case Action::kFlag:
-    case Action::kRemove:  // names its type in its argument instead
-      break;
-  }
-  return pbc::MapField::FLAG;
-}
-
 Status ApplyLeaf(const ParsedOp& op, pbc::MapOp* level,
                  const std::string& name) {
   if (op.action == Action::kRemove) return RemoveField(op, level, name);
   pbc::MapUpdate* u = nullptr;
-  Status s = FindOrAddUpdate(op, level, name, LeafType(op.action), &u);
+  Status s = FindOrAddUpdate(op, level, name, op.leaf_type, &u);
   if (!s.ok()) return s;
   switch (op.action) {
     case Action::kCounterAdd:
@@ -335,7 +359,14 @@ std::string MapObjectJson(const MapEntries& entries) {
 
 }  // namespace
 
-Status ParseMapOps(const std::vector<std::string>& ops, pbc::MapOp* out) {
+Status ParseMapOps(const std::vector<std::string>& ops,
+                   const std::vector<std::string>& removes, pbc::MapOp* out) {
+  for (const std::string& text : removes) {
+    ParsedOp op(text);
+    Status s = ParseRemove(&op);
+    if (s.ok()) s = Apply(op, out);
+    if (!s.ok()) return s;
+  }
   for (const std::string& text : ops) {
     ParsedOp op(text);
     Status s = ParseOne(&op);

@@ -3,23 +3,24 @@
 // `causeway map update` operations, and the text and JSON forms of sets and
 // maps. Pure functions, so both are testable on their own.
 //
-// Map operations, one per argument:
+// Map operations, one per argument, fields named NAME_TYPE as in Riak's
+// HTTP map API (the type is what follows the last '_'):
 //
-//   PATH:counter+=N    PATH:counter-=N     (N a signed 64-bit integer)
-//   PATH:set+=ELEM     PATH:set-=ELEM
-//   PATH:register=VALUE
-//   PATH:flag=on       PATH:flag=off
-//   PATH:remove=TYPE   (TYPE: counter, set, register, flag or map)
+//   visits_counter+=1   visits_counter-=2     (a signed 64-bit step)
+//   tags_set+=red       tags_set-=blue
+//   name_register=alice
+//   active_flag=on      active_flag=off
+//   address_map.city_register=Seoul           (a field of a nested map)
 //
-// PATH is field names joined by '.': `a.b.c` is field c of the map field b
-// of the map field a. In PATH a backslash takes the next character as part
-// of the name (`a\.b` is the one field "a.b"); everything after the first
-// unescaped ':' belongs to the operation, so VALUE and ELEM are taken as
-// they are. Operations on the same map are merged into one MapUpdate of
-// that map (a field appears once per level): set adds and removes
-// accumulate, counter steps add up. Setting one register or flag twice,
-// naming an element as both added and removed, or updating a field that
-// is also removed is refused.
+// and removals of whole fields, given apart (`--remove tags_set`,
+// `--remove address_map.city_register`). In a path a backslash takes the
+// next character as part of the name (`a\.b_set` is the set "a.b"); the
+// first unescaped '=' (with a '+' or '-' before it) ends the path, and
+// the value is everything after it, as typed. Operations on the same map
+// are merged into one MapUpdate of that map (a field appears once per
+// level): set adds and removes accumulate, counter steps add up. Setting
+// one register or flag twice, naming an element as both added and
+// removed, or updating a field that is also removed is refused.
 
 #include <string>
 #include <vector>
@@ -35,7 +36,8 @@ using Elements = google::protobuf::RepeatedPtrField<std::string>;
 // Adds the operations in `ops` to `out`. InvalidArgument, naming the
 // operation at fault, when one does not follow the grammar above; `out`
 // is then partly built and must not be sent.
-Status ParseMapOps(const std::vector<std::string>& ops, pbc::MapOp* out);
+Status ParseMapOps(const std::vector<std::string>& ops,
+                   const std::vector<std::string>& removes, pbc::MapOp* out);
 
 // Whether `op`, at any depth, removes a field or a set element: such an
 // update needs the context of a fetch.

@@ -388,11 +388,11 @@ TEST_F(CliIntegrationTest, DataTypes) {
   EXPECT_NE(r.err.find("not_present: b"), std::string::npos) << r.err;
 
   r = Cli({"--type", "maps", "map", "update", "m", "k",
-           "profile.visits:counter+=3", "tags:set+=x", "tags:set+=y",
-           "name:register=Ada", "admin:flag=on"});
+           "profile_map.visits_counter+=3", "tags_set+=x", "tags_set+=y",
+           "name_register=Ada", "admin_flag=on"});
   EXPECT_EXIT_CODE(r, 0);
-  r = Cli({"--type", "maps", "map", "update", "m", "k", "tags:set-=x",
-           "profile.visits:counter-=1", "admin:remove=flag"});
+  r = Cli({"--type", "maps", "map", "update", "m", "k", "tags_set-=x",
+           "profile_map.visits_counter-=1", "--remove", "admin_flag"});
   EXPECT_EXIT_CODE(r, 0);
   r = Cli({"--type", "maps", "map", "get", "m", "k"});
   EXPECT_EXIT_CODE(r, 0);

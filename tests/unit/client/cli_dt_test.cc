@@ -295,9 +295,9 @@ TEST(CliMapTest, UpdateMergesNestedOpsAndPrintsTheNewMap) {
   FakeNode node;
   AnswerUpdate(node, UpdatedMap());
   Result r = RunOn(node, "maps",
-                   {"map", "update", "b", "k", "profile.visits:counter+=2",
-                    "tags:set+=a", "profile.visits:counter+=1", "tags:set+=b",
-                    "name:register=x", "admin:flag=on"});
+                   {"map", "update", "b", "k", "profile_map.visits_counter+=2",
+                    "tags_set+=a", "profile_map.visits_counter+=1",
+                    "tags_set+=b", "name_register=x", "admin_flag=on"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_EQ(r.out,
             "profile.visits (counter) = 3\n"
@@ -330,8 +330,8 @@ TEST(CliMapTest, RemovesFetchTheContextFirst) {
   AnswerFetch(node, fetched);
   AnswerUpdate(node, pbc::DtUpdateResp());
   Result r = RunOn(node, "maps",
-                   {"map", "update", "b", "k", "profile.old:remove=flag",
-                    "profile.visits:counter+=1"});
+                   {"map", "update", "b", "k", "--remove",
+                    "profile_map.old_flag", "profile_map.visits_counter+=1"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(node.codes(), (std::vector<uint8_t>{kFetch, kUpdate}));
@@ -347,12 +347,12 @@ TEST(CliMapTest, RemovesFetchTheContextFirst) {
 TEST(CliMapTest, BadOpIsUsageAndNothingIsSent) {
   FakeNode node;
   Result r = RunOn(node, "maps",
-                   {"map", "update", "b", "k", "a:flag=on", "visits+=1"});
+                   {"map", "update", "b", "k", "a_flag=on", "visits+=1"});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_NE(r.err.find("causeway: bad map operation 'visits+=1': no ':'"),
             std::string::npos)
       << r.err;
-  r = RunOn(node, "maps", {"map", "update", "b", "k", "a:set-=x", "a:set+=x"});
+  r = RunOn(node, "maps", {"map", "update", "b", "k", "a_set-=x", "a_set+=x"});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_EQ(RunOn(node, "maps", {"map", "update", "b", "k"}).code, kExitUsage);
   EXPECT_TRUE(node.requests().empty());
@@ -388,7 +388,7 @@ TEST(CliDtHelpTest, EveryCommandNamesTheDatatypeItsTypeNeeds) {
         << r.out;
   }
   Result r = RunTool({"map", "update", "--help"});
-  EXPECT_NE(r.out.find("PATH:counter+=N"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NAME_counter+=N"), std::string::npos) << r.out;
   EXPECT_NE(RunTool({"--help"}).out.find("hll"), std::string::npos);
 }
 

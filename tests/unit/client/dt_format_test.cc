@@ -42,50 +42,55 @@ std::string Describe(const pbc::MapOp& op) {
   return out;
 }
 
-std::string Parsed(const std::vector<std::string>& ops) {
+std::string Parsed(const std::vector<std::string>& ops,
+                   const std::vector<std::string>& removes = {}) {
   pbc::MapOp op;
-  Status s = ParseMapOps(ops, &op);
+  Status s = ParseMapOps(ops, removes, &op);
   if (!s.ok()) return "error: " + s.message();
   return Describe(op);
 }
 
 TEST(MapOpGrammarTest, EveryOperationAtTheTop) {
-  EXPECT_EQ(Parsed({"visits:counter+=3"}), " visits(counter)+=3");
-  EXPECT_EQ(Parsed({"visits:counter-=3"}), " visits(counter)+=-3");
-  EXPECT_EQ(Parsed({"visits:counter+=-2"}), " visits(counter)+=-2");
-  EXPECT_EQ(Parsed({"tags:set+=a"}), " tags(set)+[a]-[]");
-  EXPECT_EQ(Parsed({"tags:set-=a"}), " tags(set)+[]-[a]");
-  EXPECT_EQ(Parsed({"name:register=Ada"}), " name(register)=\"Ada\"");
-  EXPECT_EQ(Parsed({"name:register="}), " name(register)=\"\"");
-  EXPECT_EQ(Parsed({"admin:flag=on"}), " admin(flag)=on");
-  EXPECT_EQ(Parsed({"admin:flag=off"}), " admin(flag)=off");
+  EXPECT_EQ(Parsed({"visits_counter+=3"}), " visits(counter)+=3");
+  EXPECT_EQ(Parsed({"visits_counter-=3"}), " visits(counter)+=-3");
+  EXPECT_EQ(Parsed({"visits_counter+=-2"}), " visits(counter)+=-2");
+  EXPECT_EQ(Parsed({"tags_set+=a"}), " tags(set)+[a]-[]");
+  EXPECT_EQ(Parsed({"tags_set-=a"}), " tags(set)+[]-[a]");
+  EXPECT_EQ(Parsed({"name_register=Ada"}), " name(register)=\"Ada\"");
+  EXPECT_EQ(Parsed({"name_register="}), " name(register)=\"\"");
+  EXPECT_EQ(Parsed({"admin_flag=on"}), " admin(flag)=on");
+  EXPECT_EQ(Parsed({"admin_flag=off"}), " admin(flag)=off");
   for (const char* type : {"counter", "set", "register", "flag", "map"}) {
-    EXPECT_EQ(Parsed({std::string("f:remove=") + type}),
+    EXPECT_EQ(Parsed({}, {std::string("f_") + type}),
               std::string(" -f(") + type + ")");
   }
+  // The type is what follows the last '_'.
+  EXPECT_EQ(Parsed({"page_views_counter+=1"}), " page_views(counter)+=1");
 }
 
 TEST(MapOpGrammarTest, NestedPathsMergeIntoOneUpdatePerMap) {
-  EXPECT_EQ(Parsed({"profile.visits:counter+=2", "tags:set+=a",
-                    "profile.name:register=x", "profile.visits:counter-=5",
-                    "tags:set+=b", "tags:set+=a", "tags:set-=c",
-                    "profile.address.city:register=Oslo",
-                    "profile.address.zip:remove=register"}),
-            " profile(map){ visits(counter)+=-3 name(register)=\"x\""
-            " address(map){ -zip(register) city(register)=\"Oslo\" } }"
-            " tags(set)+[a,b]-[c]");
+  EXPECT_EQ(
+      Parsed({"profile_map.visits_counter+=2", "tags_set+=a",
+              "profile_map.name_register=x", "profile_map.visits_counter-=5",
+              "tags_set+=b", "tags_set+=a", "tags_set-=c",
+              "profile_map.address_map.city_register=Oslo"},
+             {"profile_map.address_map.zip_register"}),
+      " profile(map){ address(map){ -zip(register)"
+      " city(register)=\"Oslo\" } visits(counter)+=-3"
+      " name(register)=\"x\" } tags(set)+[a,b]-[c]");
 }
 
 TEST(MapOpGrammarTest, FieldsOfDifferentTypesAreDifferentFields) {
-  EXPECT_EQ(Parsed({"a:counter+=1", "a.b:flag=on", "a:remove=set"}),
+  EXPECT_EQ(Parsed({"a_counter+=1", "a_map.b_flag=on"}, {"a_set"}),
             " -a(set) a(counter)+=1 a(map){ b(flag)=on }");
 }
 
 TEST(MapOpGrammarTest, ValuesAreTakenAsTheyAreAndBackslashEscapesThePath) {
-  EXPECT_EQ(Parsed({"r:register=a=b:c.d"}), " r(register)=\"a=b:c.d\"");
-  EXPECT_EQ(Parsed({"s:set+=x:y"}), " s(set)+[x:y]-[]");
-  EXPECT_EQ(Parsed({"a\\.b:flag=on"}), " a.b(flag)=on");
-  EXPECT_EQ(Parsed({"a\\:b.c\\\\:counter+=1"}), " a:b(map){ c\\(counter)+=1 }");
+  EXPECT_EQ(Parsed({"r_register=a=b:c.d"}), " r(register)=\"a=b:c.d\"");
+  EXPECT_EQ(Parsed({"s_set+=x=y"}), " s(set)+[x=y]-[]");
+  EXPECT_EQ(Parsed({"a\\.b_flag=on"}), " a.b(flag)=on");
+  EXPECT_EQ(Parsed({"a\\=b_map.c\\\\_counter+=1"}),
+            " a=b(map){ c\\(counter)+=1 }");
 }
 
 TEST(MapOpGrammarTest, BadSyntaxIsRefusedNamingTheOperation) {
@@ -93,68 +98,73 @@ TEST(MapOpGrammarTest, BadSyntaxIsRefusedNamingTheOperation) {
       "",
       "visits",
       "visits+=1",
-      ":counter+=1",
-      "a..b:flag=on",
-      "a.:flag=on",
+      "_counter+=1",
+      "a_map..b_flag=on",
+      "a_map._flag=on",
+      "a_flag.b_flag=on",
       "a\\",
-      "a:counter+=x",
-      "a:counter+=1.5",
-      "a:counter+=",
-      "a:counter+= 1",
-      "a:counter*=2",
-      "a:set=x",
-      "a:flag=yes",
-      "a:flag=",
-      "a:remove=list",
-      "a:Counter+=1",
-      "a:counter-=-9223372036854775808",
-      "a:counter+=99999999999999999999",
+      "a_counter+=x",
+      "a_counter+=1.5",
+      "a_counter+=",
+      "a_counter+= 1",
+      "a_counter=2",
+      "a_set=x",
+      "a_register+=x",
+      "a_flag=yes",
+      "a_flag=",
+      "a_map=x",
+      "a_list+=1",
+      "a_Counter+=1",
+      "a_counter-=-9223372036854775808",
+      "a_counter+=99999999999999999999",
   };
   for (const std::string& op : bad) {
     pbc::MapOp out;
-    Status s = ParseMapOps({"ok:flag=on", op}, &out);
+    Status s = ParseMapOps({"ok_flag=on", op}, {}, &out);
     EXPECT_FALSE(s.ok()) << op;
     EXPECT_NE(s.message().find("bad map operation '" + Printable(op) + "'"),
               std::string::npos)
         << s.message();
   }
-  EXPECT_NE(Parsed({"a:counter*=2"}).find("expected PATH:counter+=N"),
+  for (const std::string& remove : {"a", "a_list", "a_flag.b_set", "_set"}) {
+    pbc::MapOp out;
+    EXPECT_FALSE(ParseMapOps({}, {remove}, &out).ok()) << remove;
+  }
+  EXPECT_NE(Parsed({"a_counter*2"}).find("expected NAME_counter+=N"),
             std::string::npos);
 }
 
 TEST(MapOpGrammarTest, ConflictingOperationsAreRefused) {
-  EXPECT_EQ(Parsed({"a:register=1", "a:register=2"}),
-            "error: bad map operation 'a:register=2': the register is set "
+  EXPECT_EQ(Parsed({"a_register=1", "a_register=2"}),
+            "error: bad map operation 'a_register=2': the register is set "
             "twice");
-  EXPECT_EQ(Parsed({"a:flag=on", "a:flag=on"}),
-            "error: bad map operation 'a:flag=on': the flag is set twice");
-  EXPECT_EQ(Parsed({"a:set+=x", "a:set-=x"}),
-            "error: bad map operation 'a:set-=x': element 'x' is both added "
+  EXPECT_EQ(Parsed({"a_flag=on", "a_flag=on"}),
+            "error: bad map operation 'a_flag=on': the flag is set twice");
+  EXPECT_EQ(Parsed({"a_set+=x", "a_set-=x"}),
+            "error: bad map operation 'a_set-=x': element 'x' is both added "
             "and removed");
-  EXPECT_EQ(Parsed({"m:remove=map", "m.b:flag=on"}),
-            "error: bad map operation 'm.b:flag=on': field 'm' (map) is both "
-            "removed and updated");
-  EXPECT_EQ(Parsed({"m.b:flag=on", "m:remove=map"}),
-            "error: bad map operation 'm:remove=map': field 'm' (map) is both "
-            "removed and updated");
-  EXPECT_EQ(Parsed({"c:counter+=9223372036854775807", "c:counter+=1"}),
-            "error: bad map operation 'c:counter+=1': the steps of this "
+  EXPECT_EQ(Parsed({"m_map.b_flag=on"}, {"m_map"}),
+            "error: bad map operation 'm_map.b_flag=on': field 'm' (map) is "
+            "both removed and updated");
+  EXPECT_EQ(Parsed({"c_counter+=9223372036854775807", "c_counter+=1"}),
+            "error: bad map operation 'c_counter+=1': the steps of this "
             "counter add up past 64 bits");
   // Repeating a remove or an add is harmless and merged.
-  EXPECT_EQ(Parsed({"a:remove=flag", "a:remove=flag"}), " -a(flag)");
+  EXPECT_EQ(Parsed({}, {"a_flag", "a_flag"}), " -a(flag)");
 }
 
 TEST(MapOpGrammarTest, RemovesAnywhereNeedAContext) {
-  auto removes = [](const std::vector<std::string>& ops) {
+  auto removes = [](const std::vector<std::string>& ops,
+                    const std::vector<std::string>& fields = {}) {
     pbc::MapOp op;
-    EXPECT_TRUE(ParseMapOps(ops, &op).ok());
+    EXPECT_TRUE(ParseMapOps(ops, fields, &op).ok());
     return MapOpRemoves(op);
   };
-  EXPECT_FALSE(removes({"a:counter-=1", "t:set+=x", "m.n.f:flag=off"}));
-  EXPECT_TRUE(removes({"a:remove=counter"}));
-  EXPECT_TRUE(removes({"t:set-=x"}));
-  EXPECT_TRUE(removes({"m.n.t:set-=x"}));
-  EXPECT_TRUE(removes({"m.n.f:remove=flag"}));
+  EXPECT_FALSE(removes({"a_counter-=1", "t_set+=x", "m_map.n_map.f_flag=off"}));
+  EXPECT_TRUE(removes({}, {"a_counter"}));
+  EXPECT_TRUE(removes({"t_set-=x"}));
+  EXPECT_TRUE(removes({"m_map.n_map.t_set-=x"}));
+  EXPECT_TRUE(removes({}, {"m_map.n_map.f_flag"}));
 }
 
 pbc::MapEntry* AddEntry(MapEntries* entries, const std::string& name,
