@@ -325,9 +325,12 @@ void AddMapCommand(CLI::App& app, CliContext& ctx) {
       "NAME_register=VALUE, NAME_flag=on|off; NAME_map.OP for a field of a "
       "nested map, e.g. address_map.city_register=Seoul (\\ escapes '.', "
       "'=' or '\\' in a name)");
-  update->add_option("--remove", args->removes,
-                     "remove a field, named NAME_TYPE with its path, e.g. "
-                     "tags_set or address_map.city_register (repeatable)");
+  update
+      ->add_option("--remove", args->removes,
+                   "remove a field, named NAME_TYPE with its path, e.g. "
+                   "tags_set or address_map.city_register (repeatable)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);  // one field per --remove
 }
 
 }  // namespace causeway::client::cli
