@@ -4,7 +4,8 @@
 //
 // Exit status: 0 when the run finished with at least one successful operation
 // and no errors (or any errors, with --allow-errors); 1 when the run had
-// errors or nothing succeeded; 2 for bad flags.
+// errors, nothing succeeded or the tally disagrees with the acknowledged
+// updates; 2 for bad flags.
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -61,16 +62,27 @@ int main(int argc, char** argv) {
   app.add_option("--value-size", config.value_size,
                  "bytes per value (random, incompressible)")
       ->capture_default_str();
-  app.add_option("--mix", mix,
-                 "operation weights, e.g. put=80,get=20; a bare name weighs "
-                 "1, so 'put' is puts only and 'get' gets only")
+  app.add_option(
+         "--mix", mix,
+         "operation weights, e.g. put=80,get=20; a bare name weighs 1, so "
+         "'put' is puts only and 'get' gets only. Data types (need --type "
+         "of a bucket type with the matching datatype, which the bench does "
+         "not create): incr (counter +1), sadd (set: add a fresh random "
+         "element of --value-size bytes), dtget (fetch)")
       ->capture_default_str();
   app.add_option("--bucket", config.bucket, "bucket for every key")
       ->capture_default_str();
   app.add_option("--type", config.type,
                  "bucket type (default: the default type)");
   app.add_flag("--preload", config.preload,
-               "write every key once before the timed run, so gets find data");
+               "write every key once before the timed run, so gets find "
+               "data (a put each; with incr or sadd in the mix, one of "
+               "those)");
+  app.add_flag("--tally", config.tally,
+               "after the timed run, fetch every key once and total the "
+               "counters and set sizes; with incr or sadd, check the total "
+               "against the acknowledged updates (on a bucket that was "
+               "empty before the run)");
   app.add_option("--r", r,
                  "read quorum sent with gets: a number or "
                  "one|quorum|all|default (default: the bucket's)");
@@ -146,10 +158,19 @@ int main(int argc, char** argv) {
     std::cout << bench::FormatText(config, result);
   }
 
-  uint64_t errors =
-      result.run.errors() + (result.preload ? result.preload->errors() : 0);
+  uint64_t errors = result.run.errors() +
+                    (result.preload ? result.preload->errors() : 0) +
+                    (result.tally ? result.tally->errors : 0);
   if (result.run.ops() == 0) {
     std::cerr << "causeway-bench: no operation succeeded\n";
+    return kExitFailed;
+  }
+  bench::TallyCheck check = bench::CheckTally(config, result);
+  if (check.verdict == bench::TallyCheck::Verdict::kInconsistent) {
+    std::cerr << "causeway-bench: the tally (" << check.observed
+              << ") is not within the acknowledged " << check.what << " ("
+              << check.acknowledged << ") plus those of unknown outcome ("
+              << check.unknown << ")\n";
     return kExitFailed;
   }
   if (errors > 0 && !allow_errors) {

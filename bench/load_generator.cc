@@ -1,6 +1,7 @@
 #include "bench/load_generator.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -36,16 +37,41 @@ using boost::system::error_code;
 
 // Between attempts to reach a node that refused or timed out.
 constexpr auto kReconnectDelay = std::chrono::milliseconds(100);
-// The preload has no deadline; these stop a connection from retrying forever
-// against a node that is down or failing every write.
+// The preload and the tally have no deadline; these stop a connection from
+// retrying forever against a node that is down or failing every request.
 constexpr int kPreloadMaxFailedConnects = 3;
 constexpr int kPreloadMaxConsecutiveErrors = 10;
+// Fetches of one key the tally makes before it counts the key as failed.
+constexpr int kTallyAttempts = 3;
 // Room for the request's own fields around the value.
 constexpr uint32_t kRequestOverheadBytes = 4096;
 
-enum OpKind { kPut = 0, kGet = 1, kOpKinds = 2 };
+enum OpKind {
+  kPut = 0,
+  kGet = 1,
+  kIncr = 2,
+  kDtGet = 3,
+  kSadd = 4,
+  kOpKinds = 5
+};
 
-const char* OpName(int kind) { return kind == kPut ? "put" : "get"; }
+const char* OpName(int kind) {
+  static constexpr const char* kNames[kOpKinds] = {"put", "get", "incr",
+                                                   "dtget", "sadd"};
+  return kNames[kind];
+}
+
+// The mix's weights in OpKind order.
+std::array<uint32_t, kOpKinds> Weights(const OpMix& mix) {
+  return {mix.put, mix.get, mix.incr, mix.dtget, mix.sadd};
+}
+
+// What the preload writes each key with: the mix's write.
+int PreloadKind(const OpMix& mix) {
+  if (mix.incr > 0) return kIncr;
+  if (mix.sadd > 0) return kSadd;
+  return kPut;
+}
 
 auto Redirect(error_code& ec) {
   return asio::redirect_error(asio::use_awaitable, ec);
@@ -60,7 +86,7 @@ void RethrowOnError(std::exception_ptr e) {
 struct PhaseStats {
   LatencyHistogram latency[kOpKinds];
   std::atomic<uint64_t> errors[kOpKinds] = {};
-  std::atomic<uint64_t> notfound{0};
+  std::atomic<uint64_t> notfound[kOpKinds] = {};  // get and dtget
   std::atomic<uint64_t> connect_errors{0};
 
   OpStats Summarize(int kind) const {
@@ -68,7 +94,7 @@ struct PhaseStats {
     OpStats s;
     s.ops = h.count();
     s.errors = errors[kind].load();
-    s.notfound = kind == kGet ? notfound.load() : 0;
+    s.notfound = notfound[kind].load();
     s.p50_ms = h.ValueAtPercentile(50) / 1000.0;
     s.p95_ms = h.ValueAtPercentile(95) / 1000.0;
     s.p99_ms = h.ValueAtPercentile(99) / 1000.0;
@@ -81,19 +107,31 @@ struct PhaseStats {
     r.elapsed_seconds = elapsed_seconds;
     r.put = Summarize(kPut);
     r.get = Summarize(kGet);
+    r.incr = Summarize(kIncr);
+    r.dtget = Summarize(kDtGet);
+    r.sadd = Summarize(kSadd);
     r.connect_errors = connect_errors.load();
     return r;
   }
 };
 
-// What every connection shares: fixed for the run except the preload cursor
-// and the error samples.
+struct TallyStats {
+  std::atomic<uint64_t> keys_read{0};
+  std::atomic<uint64_t> keys_found{0};
+  std::atomic<int64_t> counter_total{0};
+  std::atomic<uint64_t> set_elements{0};
+  std::atomic<uint64_t> errors{0};  // failed fetches and connects
+};
+
+// What every connection shares: fixed for the run except the preload and
+// tally cursors and the error samples.
 struct Shared {
   explicit Shared(const BenchConfig& c) : config(c) {}
 
   const BenchConfig& config;
   std::vector<tcp::resolver::results_type> endpoints;
   std::atomic<uint64_t> next_preload_key{0};
+  std::atomic<uint64_t> next_tally_key{0};
   // The timed run's start (where pacing ticks are counted from) and end.
   Clock::time_point start;
   Clock::time_point deadline;
@@ -145,6 +183,26 @@ class Connection {
     if (config_.w) put_req_.set_w(*config_.w);
     if (config_.dw) put_req_.set_dw(*config_.dw);
     if (config_.r) get_req_.set_r(*config_.r);
+
+    // Data-type requests: no context (adds and increments need none), no
+    // body in the reply.
+    for (pbc::DtUpdateReq* req : {&incr_req_, &sadd_req_}) {
+      req->set_bucket(config_.bucket);
+      req->set_type(config_.type);
+      if (config_.w) req->set_w(*config_.w);
+      if (config_.dw) req->set_dw(*config_.dw);
+    }
+    incr_req_.mutable_op()->mutable_counter_op()->set_increment(1);
+    sadd_req_.mutable_op()->mutable_set_op()->add_adds()->resize(
+        config_.value_size);
+    for (pbc::DtFetchReq* req : {&dtget_req_, &tally_req_}) {
+      req->set_bucket(config_.bucket);
+      req->set_type(config_.type);
+      if (config_.r) req->set_r(*config_.r);
+    }
+    // A timed dtget asks for the context as a client about to update would;
+    // the tally only needs the value.
+    tally_req_.set_include_context(false);
   }
 
   void StartPreload(PhaseStats* stats) {
@@ -152,6 +210,9 @@ class Connection {
   }
   void StartRun(PhaseStats* stats) {
     Start([this, stats]() { return RunLoop(stats); });
+  }
+  void StartTally(TallyStats* stats) {
+    Start([this, stats]() { return TallyLoop(stats); });
   }
 
  private:
@@ -220,14 +281,15 @@ class Connection {
     return std::string(what) + ": " + ec.message();
   }
 
-  awaitable<bool> Connect(PhaseStats* stats) {
+  // A failed attempt adds one to `*failures`.
+  awaitable<bool> Connect(std::atomic<uint64_t>* failures) {
     error_code ec;
     ArmWatchdog();
     co_await asio::async_connect(socket_, shared_.endpoints[node_],
                                  Redirect(ec));
     DisarmWatchdog();
     if (ec) {
-      stats->connect_errors.fetch_add(1, std::memory_order_relaxed);
+      failures->fetch_add(1, std::memory_order_relaxed);
       shared_.AddErrorSample("connect " + NodeName(config_.nodes[node_]) +
                              ": " + (timed_out_ ? "timed out" : ec.message()));
       Close();
@@ -331,16 +393,37 @@ class Connection {
   awaitable<bool> DoOp(int kind, const std::string& key, PhaseStats* stats,
                        Clock::time_point start) {
     std::string error;
-    Outcome outcome;
-    if (kind == kPut) {
-      put_req_.set_key(key);
-      FillRandom(put_req_.mutable_content()->mutable_value());
-      outcome = co_await Call(pbc::Code::kPutReq, put_req_, pbc::Code::kPutResp,
-                              &put_resp_, &error);
-    } else {
-      get_req_.set_key(key);
-      outcome = co_await Call(pbc::Code::kGetReq, get_req_, pbc::Code::kGetResp,
-                              &get_resp_, &error);
+    Outcome outcome = Outcome::kFailed;
+    switch (kind) {
+      case kPut:
+        put_req_.set_key(key);
+        FillRandom(put_req_.mutable_content()->mutable_value());
+        outcome = co_await Call(pbc::Code::kPutReq, put_req_,
+                                pbc::Code::kPutResp, &put_resp_, &error);
+        break;
+      case kGet:
+        get_req_.set_key(key);
+        outcome = co_await Call(pbc::Code::kGetReq, get_req_,
+                                pbc::Code::kGetResp, &get_resp_, &error);
+        break;
+      case kIncr:
+        incr_req_.set_key(key);
+        outcome =
+            co_await Call(pbc::Code::kDtUpdateReq, incr_req_,
+                          pbc::Code::kDtUpdateResp, &update_resp_, &error);
+        break;
+      case kSadd:
+        sadd_req_.set_key(key);
+        FillRandom(sadd_req_.mutable_op()->mutable_set_op()->mutable_adds(0));
+        outcome =
+            co_await Call(pbc::Code::kDtUpdateReq, sadd_req_,
+                          pbc::Code::kDtUpdateResp, &update_resp_, &error);
+        break;
+      case kDtGet:
+        dtget_req_.set_key(key);
+        outcome = co_await Call(pbc::Code::kDtFetchReq, dtget_req_,
+                                pbc::Code::kDtFetchResp, &fetch_resp_, &error);
+        break;
     }
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       Clock::now() - start)
@@ -350,8 +433,9 @@ class Connection {
       shared_.AddErrorSample(std::string(OpName(kind)) + ": " + error);
       co_return false;
     }
-    if (kind == kGet && get_resp_.content_size() == 0) {
-      stats->notfound.fetch_add(1, std::memory_order_relaxed);
+    if ((kind == kGet && get_resp_.content_size() == 0) ||
+        (kind == kDtGet && !fetch_resp_.has_value())) {
+      stats->notfound[kind].fetch_add(1, std::memory_order_relaxed);
     }
     stats->latency[kind].Record(
         static_cast<uint64_t>(std::max<int64_t>(micros, 0)));
@@ -359,11 +443,12 @@ class Connection {
   }
 
   awaitable<void> PreloadLoop(PhaseStats* stats) {
+    const int kind = PreloadKind(config_.mix);
     int failed_connects = 0;
     int consecutive_errors = 0;
     while (true) {
       if (!socket_.is_open()) {
-        if (!co_await Connect(stats)) {
+        if (!co_await Connect(&stats->connect_errors)) {
           if (++failed_connects >= kPreloadMaxFailedConnects) break;
           co_await Sleep(kReconnectDelay);
           continue;
@@ -372,7 +457,7 @@ class Connection {
       }
       uint64_t index = shared_.next_preload_key.fetch_add(1);
       if (index >= config_.keys) break;
-      if (co_await DoOp(kPut, KeyName(index), stats, Clock::now())) {
+      if (co_await DoOp(kind, KeyName(index), stats, Clock::now())) {
         consecutive_errors = 0;
       } else if (++consecutive_errors >= kPreloadMaxConsecutiveErrors) {
         break;
@@ -381,9 +466,56 @@ class Connection {
     Finish(/*close=*/false);
   }
 
+  // Fetches every key the shared cursor hands out, each until it is answered
+  // (at most kTallyAttempts times), and adds up what the keys hold.
+  awaitable<void> TallyLoop(TallyStats* stats) {
+    int failed_connects = 0;
+    int consecutive_failed_keys = 0;
+    while (failed_connects < kPreloadMaxFailedConnects &&
+           consecutive_failed_keys < kPreloadMaxConsecutiveErrors) {
+      uint64_t index = shared_.next_tally_key.fetch_add(1);
+      if (index >= config_.keys) break;
+      tally_req_.set_key(KeyName(index));
+      bool answered = false;
+      for (int attempt = 0; attempt < kTallyAttempts && !answered; ++attempt) {
+        if (!socket_.is_open()) {
+          if (!co_await Connect(&stats->errors)) {
+            if (++failed_connects >= kPreloadMaxFailedConnects) break;
+            co_await Sleep(kReconnectDelay);
+            continue;
+          }
+          failed_connects = 0;
+        }
+        std::string error;
+        Outcome outcome =
+            co_await Call(pbc::Code::kDtFetchReq, tally_req_,
+                          pbc::Code::kDtFetchResp, &fetch_resp_, &error);
+        if (outcome != Outcome::kOk) {
+          stats->errors.fetch_add(1, std::memory_order_relaxed);
+          shared_.AddErrorSample("tally: " + error);
+          continue;
+        }
+        answered = true;
+        stats->keys_read.fetch_add(1, std::memory_order_relaxed);
+        if (fetch_resp_.has_value()) {
+          const pbc::DtValue& v = fetch_resp_.value();
+          stats->keys_found.fetch_add(1, std::memory_order_relaxed);
+          stats->counter_total.fetch_add(v.counter_value(),
+                                         std::memory_order_relaxed);
+          stats->set_elements.fetch_add(
+              static_cast<uint64_t>(v.set_value_size()),
+              std::memory_order_relaxed);
+        }
+      }
+      consecutive_failed_keys = answered ? 0 : consecutive_failed_keys + 1;
+    }
+    Finish(/*close=*/false);
+  }
+
   awaitable<void> RunLoop(PhaseStats* stats) {
     const Clock::time_point deadline = shared_.deadline;
-    const uint64_t total_weight = uint64_t{config_.mix.put} + config_.mix.get;
+    const std::array<uint32_t, kOpKinds> weights = Weights(config_.mix);
+    const uint64_t total_weight = config_.mix.total();
     // Paced: this connection's share of the rate, its first request at a
     // random point of the first interval so connections do not move in step.
     Clock::duration interval{0};
@@ -396,7 +528,7 @@ class Connection {
     if (interval.count() > 0) due += interval * (rng_() % 1000) / 1000;
     while (Clock::now() < deadline) {
       if (!socket_.is_open()) {
-        if (!co_await Connect(stats)) {
+        if (!co_await Connect(&stats->connect_errors)) {
           co_await Sleep(std::min<Clock::duration>(kReconnectDelay,
                                                    deadline - Clock::now()));
           continue;
@@ -414,7 +546,9 @@ class Connection {
         start = std::min(start, due);
         due += interval;
       }
-      int kind = rng_() % total_weight < config_.mix.put ? kPut : kGet;
+      uint64_t pick = rng_() % total_weight;
+      int kind = 0;
+      while (pick >= weights[kind]) pick -= weights[kind++];
       co_await DoOp(kind, KeyName(chooser_.Next()), stats, start);
     }
     Finish(/*close=*/true);
@@ -434,12 +568,18 @@ class Connection {
   bool timed_out_ = false;
   Clock::time_point io_deadline_ = Clock::time_point::max();
 
-  // Reused for every request: only the key (and a put's value bytes)
-  // change.
+  // Reused for every request: only the key (and a put's value bytes, a
+  // sadd's element) change.
   pbc::RpbPutReq put_req_;
   pbc::RpbGetReq get_req_;
+  pbc::DtUpdateReq incr_req_;
+  pbc::DtUpdateReq sadd_req_;
+  pbc::DtFetchReq dtget_req_;
+  pbc::DtFetchReq tally_req_;
   pbc::RpbPutResp put_resp_;
   pbc::RpbGetResp get_resp_;
+  pbc::DtUpdateResp update_resp_;
+  pbc::DtFetchResp fetch_resp_;
   std::string out_;
   std::string in_;
 };
@@ -461,8 +601,26 @@ Status Validate(const BenchConfig& c) {
         "duration must be a positive number of seconds");
   }
   if (c.keys == 0) return Status::InvalidArgument("keys must be at least 1");
-  if (uint64_t{c.mix.put} + c.mix.get == 0) {
-    return Status::InvalidArgument("mix has no operation with weight > 0");
+  Status s = CheckMix(c.mix);
+  if (!s.ok()) return s;
+  if (c.mix.has_data_type() && c.type.empty()) {
+    return Status::InvalidArgument(
+        "data-type operations (incr, dtget, sadd) need --type: a bucket type "
+        "created with the matching datatype");
+  }
+  if (c.preload && c.mix.has_data_type() && c.mix.incr == 0 &&
+      c.mix.sadd == 0) {
+    return Status::InvalidArgument(
+        "preload of a data-type mix writes with its incr or sadd; a mix of "
+        "dtget alone has neither");
+  }
+  if (c.tally && !c.mix.has_data_type()) {
+    return Status::InvalidArgument(
+        "tally reads data types: the mix needs incr, dtget or sadd");
+  }
+  if (c.mix.sadd > 0 && c.value_size == 0) {
+    return Status::InvalidArgument(
+        "sadd adds random elements of --value-size bytes; 0 is none");
   }
   if (c.threads == 0 || c.threads > 64) {
     return Status::InvalidArgument("threads must be between 1 and 64");
@@ -503,6 +661,50 @@ Clock::time_point PacedRelease(Clock::time_point due, Clock::time_point origin,
   return origin + ((due - origin) / tick) * tick;
 }
 
+TallyCheck CheckTally(const BenchConfig& config, const BenchResult& result) {
+  TallyCheck check;
+  if (!result.tally || (config.mix.incr == 0 && config.mix.sadd == 0)) {
+    return check;
+  }
+  const bool counter = config.mix.incr > 0;
+  check.what = counter ? "increments" : "adds";
+  for (const PhaseResult* phase :
+       {&result.run, result.preload ? &*result.preload : nullptr}) {
+    if (phase == nullptr) continue;
+    const OpStats& s = counter ? phase->incr : phase->sadd;
+    check.acknowledged += s.ops;
+    check.unknown += s.errors;
+  }
+  const TallyResult& t = *result.tally;
+  check.observed =
+      counter ? t.counter_total : static_cast<int64_t>(t.set_elements);
+  if (t.keys_failed > 0) {
+    check.verdict = TallyCheck::Verdict::kIncomplete;
+  } else if (check.observed >= 0 &&
+             static_cast<uint64_t>(check.observed) >= check.acknowledged &&
+             static_cast<uint64_t>(check.observed) - check.acknowledged <=
+                 check.unknown) {
+    check.verdict = TallyCheck::Verdict::kConsistent;
+  } else {
+    check.verdict = TallyCheck::Verdict::kInconsistent;
+  }
+  return check;
+}
+
+const char* VerdictName(TallyCheck::Verdict v) {
+  switch (v) {
+    case TallyCheck::Verdict::kNotApplicable:
+      return "none";
+    case TallyCheck::Verdict::kIncomplete:
+      return "incomplete";
+    case TallyCheck::Verdict::kConsistent:
+      return "consistent";
+    case TallyCheck::Verdict::kInconsistent:
+      return "inconsistent";
+  }
+  return "?";
+}
+
 Status RunBench(const BenchConfig& config, BenchResult* result) {
   Status s = Validate(config);
   if (!s.ok()) return s;
@@ -541,6 +743,20 @@ Status RunBench(const BenchConfig& config, BenchResult* result) {
   for (auto& c : connections) c->StartRun(&stats);
   double elapsed = RunToCompletion(io, config.threads);
   out.run = stats.Summarize(elapsed);
+
+  if (config.tally) {
+    TallyStats tally;
+    for (auto& c : connections) c->StartTally(&tally);
+    TallyResult t;
+    t.elapsed_seconds = RunToCompletion(io, config.threads);
+    t.keys_read = tally.keys_read.load();
+    t.keys_found = tally.keys_found.load();
+    t.keys_failed = config.keys - t.keys_read;
+    t.counter_total = tally.counter_total.load();
+    t.set_elements = tally.set_elements.load();
+    t.errors = tally.errors.load();
+    out.tally = t;
+  }
   {
     std::lock_guard<std::mutex> lock(shared.mu);
     out.error_samples = shared.error_samples;

@@ -11,7 +11,13 @@
 //
 // Only successful requests count as ops and have their latency recorded; an
 // RpbErrorResp, a timeout, an I/O error or an unexpected reply is an error.
-// A get that finds nothing is a success, counted also as notfound.
+// A get (or dtget) that finds nothing is a success, counted also as
+// notfound.
+//
+// Data-type operations (incr, dtget, sadd in the mix) need a bucket type
+// whose datatype matches (counter for incr, set for sadd); the bench does
+// not create it. With `tally`, a last phase fetches every key once and adds
+// up what the data types hold, to compare against the acknowledged updates.
 
 #include <chrono>
 #include <cstdint>
@@ -19,10 +25,10 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "bench/key_chooser.h"
 #include "bench/options.h"
 #include "proto/pbc_codes.h"
-#include "base/status.h"
 
 namespace causeway::bench {
 
@@ -35,9 +41,16 @@ struct BenchConfig {
   uint32_t value_size = 100;
   OpMix mix{50, 50};
   std::string bucket = "bench";
-  std::string type;  // empty: the default bucket type (field not sent)
-  // Write every key once before the timed run, so that gets find data.
+  // Empty: the default bucket type (field not sent). Data-type operations
+  // need one: DtFetchReq and DtUpdateReq name their type.
+  std::string type;
+  // Write every key once before the timed run, so that gets find data: a
+  // put each, or with a data-type mix an incr or sadd each (whichever the
+  // mix has; a mix of dtget alone cannot be preloaded).
   bool preload = false;
+  // After the timed run, fetch every key once (DtFetchReq, with `r`) and
+  // total the counter values and set sizes. Needs a data-type mix.
+  bool tally = false;
   // Quorums sent with each request; unset means the bucket's own.
   std::optional<uint32_t> r;
   std::optional<uint32_t> w;
@@ -77,23 +90,68 @@ struct PhaseResult {
   double elapsed_seconds = 0;
   OpStats put;
   OpStats get;
+  OpStats incr;
+  OpStats dtget;
+  OpStats sadd;
   // Failed connection attempts (not tied to an operation kind).
   uint64_t connect_errors = 0;
 
-  uint64_t ops() const { return put.ops + get.ops; }
-  uint64_t errors() const { return put.errors + get.errors + connect_errors; }
+  uint64_t ops() const {
+    return put.ops + get.ops + incr.ops + dtget.ops + sadd.ops;
+  }
+  uint64_t errors() const {
+    return put.errors + get.errors + incr.errors + dtget.errors + sadd.errors +
+           connect_errors;
+  }
   double throughput() const {
     return elapsed_seconds > 0 ? static_cast<double>(ops()) / elapsed_seconds
                                : 0;
   }
 };
 
+// What the tally read: every key of the key space fetched once.
+struct TallyResult {
+  double elapsed_seconds = 0;
+  uint64_t keys_read = 0;     // answered, found or not
+  uint64_t keys_found = 0;    // answered with a value
+  uint64_t keys_failed = 0;   // no answer after retries: the totals miss them
+  int64_t counter_total = 0;  // sum of the counter values found
+  uint64_t set_elements = 0;  // sum of the sizes of the sets found
+  // Fetches that failed, retried ones included (their messages are among
+  // the error samples).
+  uint64_t errors = 0;
+};
+
 struct BenchResult {
   std::optional<PhaseResult> preload;
   PhaseResult run;
+  std::optional<TallyResult> tally;
   // The first few distinct error messages, each prefixed by its operation.
   std::vector<std::string> error_samples;
 };
+
+// The tally against the updates the run made, for a mix with incr (counter
+// values) or sadd (set sizes; every element is fresh random bytes, so each
+// acknowledged add is one more element while --value-size is large enough
+// to make a repeat unlikely). On a bucket that held nothing before the
+// run, the total read must lie between the acknowledged updates and those
+// plus the updates that failed: a failed update (an error reply, a timeout,
+// a broken connection) may still have been applied.
+struct TallyCheck {
+  enum class Verdict {
+    kNotApplicable,  // no tally, or a mix of dtget alone
+    kIncomplete,     // some keys could not be read
+    kConsistent,
+    kInconsistent,
+  };
+  Verdict verdict = Verdict::kNotApplicable;
+  const char* what = "";  // "increments" or "adds"
+  uint64_t acknowledged = 0;
+  uint64_t unknown = 0;  // updates whose outcome the bench does not know
+  int64_t observed = 0;  // the tally's counter total or set elements
+};
+TallyCheck CheckTally(const BenchConfig& config, const BenchResult& result);
+const char* VerdictName(TallyCheck::Verdict v);
 
 // When a paced request due at `due` is released: the start of its tick,
 // ticks counted from `origin` (the run's start, shared by every

@@ -84,10 +84,38 @@ Status ParseNodes(std::string_view text, std::vector<NodeAddress>* out) {
   return Status::Ok();
 }
 
+Status CheckMix(const OpMix& mix) {
+  if (mix.total() == 0) {
+    return Status::InvalidArgument("mix has no operation with weight > 0");
+  }
+  if (mix.total() > std::numeric_limits<uint32_t>::max()) {
+    return Status::InvalidArgument("mix weights too large");
+  }
+  if (mix.has_kv() && mix.has_data_type()) {
+    return Status::InvalidArgument(
+        "mix combines key/value operations (put, get) with data-type "
+        "operations (incr, dtget, sadd); one bucket type cannot serve both");
+  }
+  if (mix.incr > 0 && mix.sadd > 0) {
+    return Status::InvalidArgument(
+        "mix combines incr (a counter) and sadd (a set); one bucket type "
+        "holds one datatype");
+  }
+  return Status::Ok();
+}
+
 Status ParseMix(std::string_view text, OpMix* out) {
   OpMix mix;
-  bool seen_put = false;
-  bool seen_get = false;
+  struct Kind {
+    const char* name;
+    uint32_t OpMix::*weight;
+    bool seen = false;
+  };
+  Kind kinds[] = {{"put", &OpMix::put},
+                  {"get", &OpMix::get},
+                  {"incr", &OpMix::incr},
+                  {"dtget", &OpMix::dtget},
+                  {"sadd", &OpMix::sadd}};
   for (std::string_view item : Split(text, ',')) {
     item = Trim(item);
     std::string_view name = item;
@@ -100,31 +128,24 @@ Status ParseMix(std::string_view text, OpMix* out) {
                                        "'");
       }
     }
-    bool* seen = nullptr;
-    uint32_t* slot = nullptr;
-    if (name == "put") {
-      seen = &seen_put;
-      slot = &mix.put;
-    } else if (name == "get") {
-      seen = &seen_get;
-      slot = &mix.get;
-    } else {
-      return Status::InvalidArgument("unknown operation '" + std::string(name) +
-                                     "' in mix (known: put, get)");
+    Kind* kind = nullptr;
+    for (Kind& k : kinds) {
+      if (name == k.name) kind = &k;
     }
-    if (*seen) {
+    if (kind == nullptr) {
+      return Status::InvalidArgument(
+          "unknown operation '" + std::string(name) +
+          "' in mix (known: put, get, incr, dtget, sadd)");
+    }
+    if (kind->seen) {
       return Status::InvalidArgument("operation '" + std::string(name) +
                                      "' given twice in mix");
     }
-    *seen = true;
-    *slot = weight;
+    kind->seen = true;
+    mix.*(kind->weight) = weight;
   }
-  if (uint64_t{mix.put} + mix.get == 0) {
-    return Status::InvalidArgument("mix has no operation with weight > 0");
-  }
-  if (uint64_t{mix.put} + mix.get > std::numeric_limits<uint32_t>::max()) {
-    return Status::InvalidArgument("mix weights too large");
-  }
+  Status s = CheckMix(mix);
+  if (!s.ok()) return s;
   *out = mix;
   return Status::Ok();
 }

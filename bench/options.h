@@ -20,17 +20,33 @@ struct NodeAddress {
 // "HOST:PORT[,HOST:PORT...]". IPv6 hosts go in brackets: "[::1]:8087".
 Status ParseNodes(std::string_view text, std::vector<NodeAddress>* out);
 
-// Relative weights of each operation kind.
+// Relative weights of each operation kind. put and get are key/value
+// requests (RpbPutReq, RpbGetReq); incr, dtget and sadd are data-type
+// requests on a bucket type with a datatype: incr a DtUpdateReq adding 1 to
+// a counter, sadd a DtUpdateReq adding a fresh random element to a set,
+// dtget a DtFetchReq.
 struct OpMix {
   uint32_t put = 0;
   uint32_t get = 0;
+  uint32_t incr = 0;
+  uint32_t dtget = 0;
+  uint32_t sadd = 0;
   bool operator==(const OpMix&) const = default;
+
+  uint64_t total() const { return uint64_t{put} + get + incr + dtget + sadd; }
+  bool has_kv() const { return put > 0 || get > 0; }
+  bool has_data_type() const { return incr > 0 || dtget > 0 || sadd > 0; }
 };
 
 // "put=P,get=G" with non-negative integer weights (an absent kind weighs 0);
 // a bare name weighs 1, so "put" means puts only and "put,get" an even mix.
-// At least one weight must be positive.
+// Names: put, get, incr, dtget, sadd. At least one weight must be positive.
+// Refused as well, since every request goes to one bucket type and a type
+// either holds a datatype or plain objects, and one datatype only: a mix of
+// key/value and data-type operations, and a mix of incr and sadd.
 Status ParseMix(std::string_view text, OpMix* out);
+// Why `mix` cannot be run (the checks of ParseMix), or Ok.
+Status CheckMix(const OpMix& mix);
 
 // Riak's symbolic quorum values, as carried in the uint32 r/w/dw fields.
 inline constexpr uint32_t kQuorumOne = 0xFFFFFFFEu;

@@ -50,14 +50,35 @@ TEST(ParseMixTest, WeightsAndBareNames) {
   EXPECT_EQ(mix, (OpMix{1, 1}));
   ASSERT_TRUE(ParseMix("put=0,get=1", &mix).ok());
   EXPECT_EQ(mix, (OpMix{0, 1}));
+  ASSERT_TRUE(ParseMix("incr", &mix).ok());
+  EXPECT_EQ(mix, (OpMix{0, 0, 1, 0, 0}));
+  ASSERT_TRUE(ParseMix("incr=9,dtget=1", &mix).ok());
+  EXPECT_EQ(mix, (OpMix{0, 0, 9, 1, 0}));
+  ASSERT_TRUE(ParseMix("sadd,dtget=3", &mix).ok());
+  EXPECT_EQ(mix, (OpMix{0, 0, 0, 3, 1}));
+  // A zero weight names no operation, so it mixes with anything.
+  ASSERT_TRUE(ParseMix("put=0,dtget", &mix).ok());
+  EXPECT_EQ(mix, (OpMix{0, 0, 0, 1, 0}));
 }
 
 TEST(ParseMixTest, RejectsMalformed) {
   OpMix mix{7, 7};
   for (const char* bad :
        {"", "put=0", "put=0,get=0", "del=1", "put=x", "put=-1", "put=", "=5",
-        "put=1,put=2", "put=4294967295,get=1", "put=99999999999"}) {
+        "put=1,put=2", "put=4294967295,get=1", "put=99999999999",
+        "incr=4294967295,dtget=1", "dtget,dtget", "counter"}) {
     EXPECT_FALSE(ParseMix(bad, &mix).ok()) << bad;
+  }
+  EXPECT_EQ(mix, (OpMix{7, 7}));
+}
+
+// One bucket type serves plain objects or one datatype, never both.
+TEST(ParseMixTest, RejectsOperationsNoOneTypeServes) {
+  OpMix mix{7, 7};
+  for (const char* bad : {"put,incr", "get,dtget", "put=1,sadd=1", "incr,sadd",
+                          "incr,sadd,dtget"}) {
+    Status s = ParseMix(bad, &mix);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << bad;
   }
   EXPECT_EQ(mix, (OpMix{7, 7}));
 }
@@ -301,6 +322,51 @@ TEST(ReportTest, JsonIsOneObjectWithPerKindStats) {
   EXPECT_NE(json.find("\"w\":\"quorum\""), std::string::npos);
   EXPECT_NE(json.find("\"preload\":{"), std::string::npos);
   EXPECT_NE(json.find("RpbErrorResp 1: \\\"no\\\"\""), std::string::npos)
+      << json;
+}
+
+// A data-type run shows its kinds, the tally and its check, in both forms.
+TEST(ReportTest, DataTypeRunShowsItsKindsAndTheTally) {
+  BenchConfig c;
+  c.nodes = {{"h", 1}};
+  c.type = "counters";
+  c.mix = {0, 0, 9, 1, 0};
+  c.tally = true;
+  BenchResult r;
+  r.run.elapsed_seconds = 2;
+  r.run.incr = {900, 2, 0, 1.5, 2.5, 3.5, 9.25};
+  r.run.dtget = {100, 0, 4, 0.5, 0.75, 1.0, 4.0};
+  TallyResult t;
+  t.keys_read = 50;
+  t.keys_found = 46;
+  t.counter_total = 901;
+  r.tally = t;
+  std::string text = FormatText(c, r);
+  EXPECT_NE(text.find("mix incr=9 dtget=1"), std::string::npos) << text;
+  EXPECT_NE(text.find("incr          900"), std::string::npos) << text;
+  EXPECT_NE(text.find("dtget         100"), std::string::npos) << text;
+  EXPECT_EQ(text.find("put "), std::string::npos) << text;
+  EXPECT_NE(text.find("counters total 901"), std::string::npos) << text;
+  EXPECT_NE(text.find("901 read against 900 acknowledged increments and 2 of "
+                      "unknown outcome (preload and run): consistent"),
+            std::string::npos)
+      << text;
+  std::string json = FormatJson(c, r);
+  EXPECT_NE(json.find("\"mix\":{\"put\":0,\"get\":0,\"incr\":9,\"dtget\":1,"
+                      "\"sadd\":0}"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"incr\":{\"ops\":900,\"errors\":2,"), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"dtget\":{\"ops\":100,\"errors\":0,\"notfound\":4,"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"tally\":{\"elapsed_s\":0.000,\"keys_read\":50,"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"check\":{\"verdict\":\"consistent\",\"acknowledged\":"
+                      "900,\"unknown\":2,\"observed\":901}"),
+            std::string::npos)
       << json;
 }
 

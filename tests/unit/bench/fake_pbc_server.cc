@@ -184,6 +184,53 @@ std::string FakePbcServer::Handle(uint8_t code, std::string_view body) {
     EncodeFrame(pbc::Code::kGetResp, resp, &out);
     return out;
   }
+  if (code == static_cast<uint8_t>(pbc::Code::kDtUpdateReq)) {
+    pbc::DtUpdateReq req;
+    if (!req.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return ErrorFrame("bad DtUpdateReq");
+    }
+    const std::string name = ObjectName(req.type(), req.bucket(), req.key());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_dt_update_ = req;
+      if (req.op().has_counter_op()) {
+        counters_[name] += req.op().counter_op().increment();
+      } else if (req.op().has_set_op()) {
+        for (const std::string& e : req.op().set_op().adds()) {
+          sets_[name].insert(e);
+        }
+      } else {
+        return ErrorFrame("fake serves counter and set ops only");
+      }
+    }
+    dt_updates_.fetch_add(1);
+    EncodeFrame(pbc::Code::kDtUpdateResp, pbc::DtUpdateResp(), &out);
+    return out;
+  }
+  if (code == static_cast<uint8_t>(pbc::Code::kDtFetchReq)) {
+    pbc::DtFetchReq req;
+    if (!req.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return ErrorFrame("bad DtFetchReq");
+    }
+    const std::string name = ObjectName(req.type(), req.bucket(), req.key());
+    pbc::DtFetchResp resp;
+    resp.set_type(pbc::DtFetchResp::COUNTER);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_dt_fetch_ = req;
+      if (auto c = counters_.find(name); c != counters_.end()) {
+        resp.mutable_value()->set_counter_value(c->second);
+      } else if (auto s = sets_.find(name); s != sets_.end()) {
+        resp.set_type(pbc::DtFetchResp::SET);
+        for (const std::string& e : s->second) {
+          resp.mutable_value()->add_set_value(e);
+        }
+      }
+    }
+    dt_fetches_.fetch_add(1);
+    EncodeFrame(pbc::Code::kDtFetchResp, resp, &out);
+    return out;
+  }
   return ErrorFrame("unknown message code " + std::to_string(code));
 }
 
@@ -200,6 +247,26 @@ pbc::RpbPutReq FakePbcServer::LastPut() const {
 pbc::RpbGetReq FakePbcServer::LastGet() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_get_;
+}
+
+std::map<std::string, int64_t> FakePbcServer::Counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counters_;
+}
+
+std::map<std::string, std::set<std::string>> FakePbcServer::Sets() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sets_;
+}
+
+pbc::DtUpdateReq FakePbcServer::LastDtUpdate() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_dt_update_;
+}
+
+pbc::DtFetchReq FakePbcServer::LastDtFetch() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_dt_fetch_;
 }
 
 }  // namespace causeway::bench::testing

@@ -409,7 +409,189 @@ TEST(LoadGeneratorTest, BadConfigIsRejectedBeforeConnecting) {
   EXPECT_TRUE(rejected([](BenchConfig& c) {
     c.nodes = {{"no-such-host.invalid", 8087}};
   }));
+  // Data-type operations name their bucket type.
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.mix = {0, 0, 1, 0, 0}; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) {
+    c.type = "t";
+    c.mix = {1, 0, 1, 0, 0};
+  }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) {
+    c.type = "t";
+    c.mix = {0, 0, 1, 0, 1};
+  }));
+  // A preload needs a write to preload with; a tally needs data types.
+  EXPECT_TRUE(rejected([](BenchConfig& c) {
+    c.type = "t";
+    c.mix = {0, 0, 0, 1, 0};
+    c.preload = true;
+  }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) { c.tally = true; }));
+  EXPECT_TRUE(rejected([](BenchConfig& c) {
+    c.type = "t";
+    c.mix = {0, 0, 0, 0, 1};
+    c.value_size = 0;
+  }));
   EXPECT_EQ(server.connections(), 0u);
+}
+
+BenchConfig DataTypeRun(const FakePbcServer& server, OpMix mix) {
+  BenchConfig c = ShortRun(server);
+  c.type = "dt";
+  c.bucket = "b";
+  c.mix = mix;
+  return c;
+}
+
+// Every acknowledged increment is one on the server, and the tally reads
+// back their sum.
+TEST(LoadGeneratorTest, IncrementsAddOneEachAndTheTallyCountsThem) {
+  FakePbcServer server;
+  BenchConfig config = DataTypeRun(server, {0, 0, 3, 1, 0});
+  config.w = 2;
+  config.dw = kQuorumOne;
+  config.r = kQuorumAll;
+  config.tally = true;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  const PhaseResult& run = result.run;
+  EXPECT_EQ(run.errors(), 0u) << Samples(result);
+  EXPECT_GT(run.incr.ops, 0u);
+  EXPECT_GT(run.dtget.ops, 0u);
+  EXPECT_EQ(run.put.ops + run.get.ops, 0u);
+  EXPECT_EQ(server.dt_updates(), run.incr.ops);
+  int64_t sum = 0;
+  for (const auto& [name, value] : server.Counters()) {
+    EXPECT_EQ(name.rfind("dt/b/k", 0), 0u) << name;
+    sum += value;
+  }
+  EXPECT_EQ(sum, static_cast<int64_t>(run.incr.ops));
+  // Gets of keys not incremented yet find nothing.
+  EXPECT_LE(run.dtget.notfound, run.dtget.ops);
+
+  pbc::DtUpdateReq update = server.LastDtUpdate();
+  EXPECT_EQ(update.type(), "dt");
+  EXPECT_EQ(update.bucket(), "b");
+  EXPECT_EQ(update.op().counter_op().increment(), 1);
+  EXPECT_FALSE(update.op().has_set_op());
+  EXPECT_FALSE(update.has_context());
+  EXPECT_EQ(update.w(), 2u);
+  EXPECT_EQ(update.dw(), kQuorumOne);
+
+  ASSERT_TRUE(result.tally.has_value());
+  const TallyResult& tally = *result.tally;
+  EXPECT_EQ(tally.keys_read, config.keys);
+  EXPECT_EQ(tally.keys_failed, 0u);
+  EXPECT_EQ(tally.keys_found, server.Counters().size());
+  EXPECT_EQ(tally.counter_total, sum);
+  EXPECT_EQ(tally.errors, 0u);
+  EXPECT_EQ(server.dt_fetches(), run.dtget.ops + config.keys);
+  pbc::DtFetchReq fetch = server.LastDtFetch();
+  EXPECT_EQ(fetch.type(), "dt");
+  EXPECT_EQ(fetch.r(), kQuorumAll);
+  EXPECT_FALSE(fetch.include_context());  // the tally's
+
+  TallyCheck check = CheckTally(config, result);
+  EXPECT_EQ(check.verdict, TallyCheck::Verdict::kConsistent);
+  EXPECT_EQ(check.acknowledged, run.incr.ops);
+  EXPECT_EQ(check.unknown, 0u);
+}
+
+// The preload adds one element to every key, so dtgets find them all; each
+// add carries fresh random bytes, so every acknowledged add is one more
+// element.
+TEST(LoadGeneratorTest, SaddAddsAFreshElementEachTime) {
+  FakePbcServer server;
+  BenchConfig config = DataTypeRun(server, {0, 0, 0, 1, 2});
+  config.keys = 100;
+  config.value_size = 24;
+  config.preload = true;
+  config.tally = true;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  ASSERT_TRUE(result.preload.has_value());
+  EXPECT_EQ(result.preload->sadd.ops, 100u);
+  EXPECT_EQ(result.preload->errors(), 0u) << Samples(result);
+  EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
+  EXPECT_GT(result.run.sadd.ops, 0u);
+  EXPECT_GT(result.run.dtget.ops, 0u);
+  EXPECT_EQ(result.run.dtget.notfound, 0u);
+  uint64_t elements = 0;
+  for (const auto& [name, set] : server.Sets()) {
+    for (const std::string& e : set) EXPECT_EQ(e.size(), 24u);
+    elements += set.size();
+  }
+  EXPECT_EQ(server.Sets().size(), 100u);
+  EXPECT_EQ(elements, 100u + result.run.sadd.ops);
+  ASSERT_TRUE(result.tally.has_value());
+  EXPECT_EQ(result.tally->set_elements, elements);
+  EXPECT_EQ(result.tally->keys_found, 100u);
+  TallyCheck check = CheckTally(config, result);
+  EXPECT_EQ(check.verdict, TallyCheck::Verdict::kConsistent);
+  EXPECT_EQ(check.acknowledged, elements);
+}
+
+TEST(LoadGeneratorTest, DtGetsOfUnwrittenKeysAreNotFound) {
+  FakePbcServer server;
+  BenchConfig config = DataTypeRun(server, {0, 0, 0, 1, 0});
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  EXPECT_GT(result.run.dtget.ops, 0u);
+  EXPECT_EQ(result.run.dtget.notfound, result.run.dtget.ops);
+  EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
+  EXPECT_TRUE(server.LastDtFetch().include_context());
+  EXPECT_FALSE(result.tally.has_value());
+}
+
+// Failed updates may have been applied, so they widen what the tally may
+// read; keys the tally could not read make it incomplete.
+TEST(LoadGeneratorTest, TallyCheckAllowsForUpdatesOfUnknownOutcome) {
+  BenchConfig config;
+  config.type = "dt";
+  config.mix = {0, 0, 1, 0, 0};
+  BenchResult result;
+  result.run.incr.ops = 100;
+  result.run.incr.errors = 3;
+  PhaseResult preload;
+  preload.incr.ops = 10;
+  result.preload = preload;
+  EXPECT_EQ(CheckTally(config, result).verdict,
+            TallyCheck::Verdict::kNotApplicable);
+  result.tally = TallyResult();
+  auto verdict = [&](int64_t total) {
+    result.tally->counter_total = total;
+    return CheckTally(config, result).verdict;
+  };
+  EXPECT_EQ(verdict(109), TallyCheck::Verdict::kInconsistent);
+  EXPECT_EQ(verdict(110), TallyCheck::Verdict::kConsistent);
+  EXPECT_EQ(verdict(113), TallyCheck::Verdict::kConsistent);
+  EXPECT_EQ(verdict(114), TallyCheck::Verdict::kInconsistent);
+  EXPECT_EQ(verdict(-5), TallyCheck::Verdict::kInconsistent);
+  result.tally->keys_failed = 1;
+  EXPECT_EQ(verdict(110), TallyCheck::Verdict::kIncomplete);
+  config.mix = {0, 0, 0, 1, 0};
+  EXPECT_EQ(CheckTally(config, result).verdict,
+            TallyCheck::Verdict::kNotApplicable);
+}
+
+// Against a server that refuses every fetch, the tally gives up rather than
+// retrying every key of a large key space, and says it read nothing.
+TEST(LoadGeneratorTest, TallyGivesUpOnAServerThatRefusesEverything) {
+  FakePbcServer server(FakePbcServer::Mode::kErrorAll);
+  BenchConfig config = DataTypeRun(server, {0, 0, 1, 0, 0});
+  config.keys = 1000000;
+  config.duration_seconds = 0.1;
+  config.tally = true;
+  BenchResult result;
+  ASSERT_TRUE(RunBench(config, &result).ok());
+  ASSERT_TRUE(result.tally.has_value());
+  EXPECT_EQ(result.tally->keys_read, 0u);
+  EXPECT_EQ(result.tally->keys_failed, config.keys);
+  EXPECT_GT(result.tally->errors, 0u);
+  EXPECT_LT(result.tally->errors, 1000u);
+  EXPECT_TRUE(AnySampleContains(result, "tally: RpbErrorResp"))
+      << Samples(result);
+  EXPECT_EQ(CheckTally(config, result).verdict,
+            TallyCheck::Verdict::kIncomplete);
 }
 
 }  // namespace
