@@ -59,17 +59,16 @@ Status Object::UpdateData(crdt::TypeTag tag, const crdt::TypeParams& params,
   return Status::Ok();
 }
 
+DeltaOrder Object::OrderOf(const causal::Dot& dot) const {
+  const uint64_t next = clock_.Get(dot.actor) + 1;
+  if (dot.counter < next) return DeltaOrder::kDuplicate;
+  return dot.counter > next ? DeltaOrder::kEarly : DeltaOrder::kApplied;
+}
+
 Status Object::ApplyDelta(const Delta& delta, DeltaOrder* order) {
   CAUSEWAY_ASSERT(delta.state != nullptr && delta.dot.counter > 0);
-  const uint64_t next = clock_.Get(delta.dot.actor) + 1;
-  if (delta.dot.counter < next) {
-    *order = DeltaOrder::kDuplicate;
-    return Status::Ok();
-  }
-  if (delta.dot.counter > next) {
-    *order = DeltaOrder::kEarly;
-    return Status::Ok();
-  }
+  *order = OrderOf(delta.dot);
+  if (*order != DeltaOrder::kApplied) return Status::Ok();
   if (data_ != nullptr && data_->tag() != delta.state->tag()) {
     return Status::InvalidArgument(
         std::string("a ") + crdt::TypeName(delta.state->tag()) +
@@ -84,7 +83,6 @@ Status Object::ApplyDelta(const Delta& delta, DeltaOrder* order) {
   }
   clock_.Add(delta.dot);
   Restamp();
-  *order = DeltaOrder::kApplied;
   CAUSEWAY_ASSERT(WellFormed());
   return Status::Ok();
 }

@@ -137,6 +137,8 @@ class Object {
   // Applies another copy's delta if it is the next of its origin. Another
   // type's delta is InvalidArgument and changes nothing.
   Status ApplyDelta(const Delta& delta, DeltaOrder* order);
+  // Where a delta minted as `dot` falls in its origin's order here.
+  DeltaOrder OrderOf(const causal::Dot& dot) const;
 
   bool operator==(const Object& other) const;
 

@@ -106,6 +106,13 @@ Status VnodeStore::Apply(const Key& key, std::string encoded,
   return Status::Ok();
 }
 
+// The cache and a copy read from it share a data-type state (Object shares
+// states copy-on-write), so changing the copy would first clone the whole
+// state: the cost of an add to a large set would grow with the set twice
+// over. Dropping the cache's reference first makes the copy the only owner;
+// the write that follows puts the changed object back.
+void VnodeStore::ReleaseCached(const Key& key) { cache_.Erase(Encoded(key)); }
+
 Status VnodeStore::ReadToCoordinate(const Key& key, object::Object* current,
                                     causal::ActorId* actor) {
   Status s = Read(key, current, actor);
@@ -141,6 +148,7 @@ Status VnodeStore::CoordinateUpdate(const Key& key, crdt::TypeTag tag,
   causal::ActorId actor = 0;
   Status s = ReadToCoordinate(key, &current, &actor);
   if (!s.ok()) return s;
+  ReleaseCached(key);
   s = current.UpdateData(tag, params, op, actor, timestamp, context, delta);
   if (!s.ok()) return s;
   *result = current;
@@ -155,6 +163,9 @@ Status VnodeStore::ApplyDelta(const Key& key, const object::Delta& delta,
   causal::ActorId actor = 0;
   Status s = Read(key, &current, &actor);
   if (!s.ok() && !s.IsNotFound()) return s;
+  if (current.OrderOf(delta.dot) == object::DeltaOrder::kApplied) {
+    ReleaseCached(key);
+  }
   s = current.ApplyDelta(delta, order);
   if (!s.ok() || *order != object::DeltaOrder::kApplied) return s;
   return Write(key, std::move(current), actor, sync);

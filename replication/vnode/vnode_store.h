@@ -113,6 +113,7 @@ class VnodeStore {
   // actor it mints under (a new one for a copy that has none).
   Status ReadToCoordinate(const Key& key, object::Object* current,
                           causal::ActorId* actor);
+  void ReleaseCached(const Key& key);
   // Consumes `object`: the cache keeps it.
   Status Write(const Key& key, object::Object object,
                causal::ActorId replica_actor, bool sync);
