@@ -13,7 +13,8 @@ namespace {
 constexpr size_t kMinDotBytes = 9;  // fixed64 actor, one-byte varint
 
 // Checks a set operation against the limits before anything changes.
-Status CheckSetOp(const SetStore& state, const SetOp& op) {
+Status CheckSetOp(const SetStore& state, const SetOp& op,
+                  const RemoveScope& scope) {
   if (op.adds.size() + op.removes.size() > kMaxElementsPerOp) {
     return Status::InvalidArgument("a set operation names more than " +
                                    std::to_string(kMaxElementsPerOp) +
@@ -38,7 +39,8 @@ Status CheckSetOp(const SetStore& state, const SetOp& op) {
       return Status::InvalidArgument("element '" + Printable(e) +
                                      "' is both added and removed");
     }
-    if (state.count(e) == 0) {
+    auto it = state.find(e);
+    if (it == state.end() || !scope.TakesAny(it->second)) {
       return Status::PreconditionFailed("not_present: " + Printable(e));
     }
   }
@@ -69,7 +71,7 @@ Status RemoveScope::Make(const std::string* client_context,
 Status SetDelta(const SetStore& state, const SetOp& op,
                 const RemoveScope& scope, DotMinter* minter, SetStore* delta,
                 CausalContext* delta_context) {
-  Status s = CheckSetOp(state, op);
+  Status s = CheckSetOp(state, op, scope);
   if (!s.ok()) return s;
   for (const std::string& e : op.adds) {
     if (delta->count(e) > 0) continue;  // named twice

@@ -85,6 +85,13 @@ class RemoveScope {
   bool Takes(const Dot& dot) const {
     return !client_ || client_->Contains(dot);
   }
+  template <typename V>
+  bool TakesAny(const DotMap<V>& dots) const {
+    for (const auto& [dot, unused] : dots) {
+      if (Takes(dot)) return true;
+    }
+    return false;
+  }
 
  private:
   std::optional<CausalContext> client_;
@@ -103,8 +110,9 @@ void TakeDots(const DotMap<V>& dots, const RemoveScope& scope,
 // replaces the element's observed dots; each remove takes what the scope
 // observed of the element. Refused, with nothing written to the delta: over
 // the limits of data_type.h or an element both added and removed
-// (InvalidArgument); a remove of an element the state does not hold
-// (PreconditionFailed "not_present: ELEMENT").
+// (InvalidArgument); a remove of an element the state does not hold, or
+// whose adds the client's context has not seen (PreconditionFailed
+// "not_present: ELEMENT").
 Status SetDelta(const SetStore& state, const SetOp& op,
                 const RemoveScope& scope, DotMinter* minter, SetStore* delta,
                 CausalContext* delta_context);

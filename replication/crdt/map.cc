@@ -132,7 +132,19 @@ struct Updater {
 };
 
 // Checks one level of an operation before anything is built.
-Status CheckLevel(const Fields& state, const MapOp& op, size_t depth) {
+bool AnyTaken(const Field& field, const RemoveScope& scope) {
+  if (scope.TakesAny(field.leaves)) return true;
+  for (const auto& [element, dots] : field.set) {
+    if (scope.TakesAny(dots)) return true;
+  }
+  for (const auto& [key, child] : field.map) {
+    if (AnyTaken(child, scope)) return true;
+  }
+  return false;
+}
+
+Status CheckLevel(const Fields& state, const MapOp& op, size_t depth,
+                  const RemoveScope& scope) {
   if (depth > kMaxMapDepth) {
     return Status::InvalidArgument("maps nest at most " +
                                    std::to_string(kMaxMapDepth) + " deep");
@@ -157,7 +169,9 @@ Status CheckLevel(const Fields& state, const MapOp& op, size_t depth) {
   for (const FieldKey& key : op.removes) {
     Status s = name(key);
     if (!s.ok()) return s;
-    if (state.count(key) == 0) {
+    // Absent, or the client's context saw none of it.
+    auto it = state.find(key);
+    if (it == state.end() || !AnyTaken(it->second, scope)) {
       return Status::PreconditionFailed("not_present: " + Describe(key));
     }
   }
@@ -180,7 +194,7 @@ Status CheckLevel(const Fields& state, const MapOp& op, size_t depth) {
 
 Status Updater::Level(const Fields& state, const MapOp& op, size_t depth,
                       Fields* delta, CausalContext* delta_context) {
-  Status s = CheckLevel(state, op, depth);
+  Status s = CheckLevel(state, op, depth, scope);
   if (!s.ok()) return s;
   for (const FieldKey& key : op.removes) {
     TakeField(state.at(key), scope, delta_context);

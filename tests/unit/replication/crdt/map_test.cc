@@ -106,6 +106,22 @@ TEST(Map, ARemoveTakesWhatItSawAndAConcurrentUpdateSurvives) {
                   .code() == Status::Code::kPreconditionFailed);
 }
 
+TEST(Map, ARemoveWhoseContextSawNothingOfTheFieldIsRefused) {
+  State m = NewMap();
+  const std::string before = m->Context();
+  ASSERT_TRUE(Apply(m.get(), 1, MapOp{{}, {Flag("f", true)}}).ok());
+  const std::string seen = m->Context();
+  EXPECT_EQ(Apply(m.get(), 1, MapOp{{FieldKey{"f", FieldType::kFlag}}, {}},
+                  nullptr, 2, &before)
+                .code(),
+            Status::Code::kPreconditionFailed);
+  EXPECT_EQ(m->Read().map.size(), 1u);
+  ASSERT_TRUE(Apply(m.get(), 1, MapOp{{FieldKey{"f", FieldType::kFlag}}, {}},
+                    nullptr, 3, &seen)
+                  .ok());
+  EXPECT_TRUE(m->Read().map.empty());
+}
+
 TEST(Map, RegistersTakeTheLaterWriteAndFlagsEnableWins) {
   State a = NewMap();
   ASSERT_TRUE(Apply(a.get(), 1, MapOp{{}, {Flag("f", true)}}).ok());

@@ -63,8 +63,21 @@ TEST(Set, ARemoveWithAContextTakesOnlyWhatTheClientSaw) {
   ASSERT_TRUE(Apply(s.get(), 1, SetOp{{"x"}, {}}).ok());
   const std::string seen = s->Context();
   ASSERT_TRUE(Apply(s.get(), 2, SetOp{{"x"}, {}}).ok());  // unseen re-add
-  ASSERT_TRUE(Apply(s.get(), 1, SetOp{{}, {"x"}}, nullptr, &seen).ok());
+  // The client's context has seen none of x's adds now: refused, as Riak
+  // refuses a remove without a context that has seen the element.
+  EXPECT_EQ(Apply(s.get(), 1, SetOp{{}, {"x"}}, nullptr, &seen).code(),
+            Status::Code::kPreconditionFailed);
   EXPECT_EQ(s->Read().elements, Strings{"x"});
+  // Concurrent adds: the remove takes the one the client saw, the other
+  // stays.
+  State other = NewSet();
+  ASSERT_TRUE(Apply(other.get(), 3, SetOp{{"y"}, {}}).ok());
+  const std::string saw_one = other->Context();
+  State concurrent = NewSet();
+  ASSERT_TRUE(Apply(concurrent.get(), 4, SetOp{{"y"}, {}}).ok());
+  other->Merge(*concurrent);
+  ASSERT_TRUE(Apply(other.get(), 3, SetOp{{}, {"y"}}, nullptr, &saw_one).ok());
+  EXPECT_EQ(other->Read().elements, Strings{"y"});
   const std::string all = s->Context();
   ASSERT_TRUE(Apply(s.get(), 1, SetOp{{}, {"x"}}, nullptr, &all).ok());
   EXPECT_TRUE(s->Read().elements.empty());
