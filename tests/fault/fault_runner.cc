@@ -1,12 +1,14 @@
 // fault_runner: history checking on a real cluster. Starts five causewayd
 // processes with fault injection (tests/support Daemon), forms one
-// cluster, and runs client workloads while a nemesis schedule partitions
-// the network, drops, duplicates, reorders and delays peer messages, skews a
-// clock, kills and restarts nodes and pauses them. Every client operation is
-// recorded (tests/fault/history.h); after healing, final reads go through
-// every node and the checkers (tests/fault/checker.h) judge the history. A
-// second phase kills a node with SIGKILL under a dw=all write load and
-// checks that every acknowledged write is still there after the restart.
+// cluster, and runs client workloads (read-merge-write sets, registers, and
+// Riak data types: counters and observed-remove sets) while a nemesis
+// schedule partitions the network, drops, duplicates, reorders and delays
+// peer messages, skews a clock, kills and restarts nodes and pauses them. Every
+// client operation is recorded (tests/fault/history.h); after healing, final
+// reads go through every node and the checkers (tests/fault/checker.h) judge
+// the history. A second phase kills a node with SIGKILL under a dw=all write
+// load and checks that every acknowledged write is still there after the
+// restart.
 //
 // Output, in --out DIR: report.md (what was done, faults, verdicts,
 // latency, availability), timeline.svg (latency and availability over time),
@@ -213,7 +215,7 @@ Outcome UpdateFailure(const client::ClientError& e, const Status& s) {
       return Outcome::kFail;
     case Status::Code::kUnavailable:
       for (const char* refusal :
-           {"has not yet seen everything in the context", "is reachable"}) {
+           {"has not yet seen everything in the context", "no replica of "}) {
         if (s.message().find(refusal) != std::string::npos &&
             s.message().find(" not met") == std::string::npos) {
           return Outcome::kFail;
