@@ -466,7 +466,7 @@ void CheckDtSetRead(const DtSetHistory& h, const FinalRead& f,
               " holds '" + e + "', which " +
               (add == adds.end()
                    ? "no client ever added"
-                   : "the server refused to add (" + add->second->error + ")"));
+                   : "certainly was not added (" + add->second->error + ")"));
     }
   }
   for (const auto& [e, add] : adds) {

@@ -25,7 +25,7 @@
 //     add missing from a final value although no remove of it was issued
 //     after the add was acknowledged; an element whose acknowledged remove
 //     did not keep it away; an element no add could have put there (never
-//     tried, or refused by the server); nodes that disagree after healing.
+//     tried, or certainly failed); nodes that disagree after healing.
 //   Both data-type checkers also fail a run without one acknowledged update
 //   (a run that shows nothing must not pass), and a key with acknowledged
 //   updates but no final read.
