@@ -1,6 +1,7 @@
 #include "tests/fault/checker.h"
 
 #include <algorithm>
+#include <functional>
 #include <sstream>
 
 namespace causeway::fault {
@@ -22,6 +23,82 @@ std::string Describe(const Op& op) {
     << OutcomeName(op.outcome) << ", invoked at " << op.invoke_ms
     << " ms, completed at " << op.complete_ms << " ms)";
   return s.str();
+}
+
+// "a, b, c".
+std::string JoinNodes(const std::vector<std::string>& nodes) {
+  std::string out;
+  for (const std::string& n : nodes) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Fails `v` when the final read `f` of a `what` ("set", "counter") did not
+// succeed; true then.
+bool ReadFailed(const std::string& what, const FinalRead& f, Verdict* v) {
+  if (f.ok) return false;
+  v->Fail("final read of " + what + " " + f.key + " through " + f.node +
+          " failed: " + f.error);
+  return true;
+}
+
+// Fails `v` for every key in `keys` that has no final read.
+void RequireFinalReads(
+    const std::string& what, const std::set<std::string>& keys,
+    const std::map<std::string, std::vector<const FinalRead*>>& by_key,
+    Verdict* v) {
+  for (const std::string& key : keys) {
+    if (by_key.find(key) == by_key.end()) {
+      v->Fail(what + " " + key + " has acknowledged updates but no final read");
+    }
+  }
+}
+
+// Fails `v` when the successful final reads of one key answer differently;
+// `answer` renders what a read returned, equal renderings meaning equal
+// answers. True when every read succeeded and all agree (converged).
+bool CheckAgreement(const std::string& what, const std::string& key,
+                    const std::vector<const FinalRead*>& reads,
+                    const std::function<std::string(const FinalRead&)>& answer,
+                    Verdict* v) {
+  std::set<std::string> answers;
+  std::string list;
+  bool all_ok = true;
+  for (const FinalRead* f : reads) {
+    all_ok = all_ok && f->ok;
+    const std::string a = f->ok ? answer(*f) : "(failed)";
+    if (f->ok) answers.insert(a);
+    list += " " + f->node + "=" + a;
+  }
+  if (answers.size() > 1) {
+    v->Fail("after healing the nodes disagree on " + what + " " + key + ":" +
+            list);
+    return false;
+  }
+  return all_ok;
+}
+
+// Counts an operation of `what` ("adds") under its outcome in v->stats.
+void Count(const std::string& what, Outcome o, Verdict* v) {
+  const char* word = o == Outcome::kOk     ? " acknowledged"
+                     : o == Outcome::kFail ? " failed"
+                                           : " unknown";
+  ++v->stats[what + word];
+}
+
+// Starts the counts of `what` at zero, so that the report shows them.
+void StartCounts(const std::string& what, Verdict* v) {
+  for (const char* word : {" acknowledged", " failed", " unknown"}) {
+    v->stats[what + word] = 0;
+  }
+}
+
+// A run in which nothing of `what` was acknowledged shows nothing.
+void RequireSome(const std::string& what, Verdict* v) {
+  if (v->stats[what + " acknowledged"] == 0) {
+    v->Fail("none of the " + what +
+            " was acknowledged: the run shows nothing (was the cluster "
+            "down the whole time?)");
+  }
 }
 
 }  // namespace
@@ -103,11 +180,7 @@ Verdict CheckSetGrowth(const std::vector<Op>& ops,
   std::map<const Op*, std::vector<std::string>> missing_on;
   for (const auto& [key, reads] : finals_by_key) {
     for (const FinalRead* f : reads) {
-      if (!f->ok) {
-        v.Fail("final read of set " + key + " through " + f->node +
-               " failed: " + f->error);
-        continue;
-      }
+      if (ReadFailed("set", *f, &v)) continue;
       max_siblings = std::max(max_siblings, static_cast<int>(f->values.size()));
       const int64_t bound = bound_at(key, INT64_MAX);
       if (static_cast<int64_t>(f->values.size()) > bound) {
@@ -129,10 +202,8 @@ Verdict CheckSetGrowth(const std::vector<Op>& ops,
     }
   }
   for (const auto& [op, nodes] : missing_on) {
-    std::string where;
-    for (const std::string& n : nodes) where += (where.empty() ? "" : ", ") + n;
     v.Fail("lost: acknowledged " + Describe(*op) +
-           " is missing from the final value read through " + where);
+           " is missing from the final value read through " + JoinNodes(nodes));
   }
   v.stats["adds acknowledged"] = n_ok;
   v.stats["adds failed"] = n_fail;
@@ -192,22 +263,11 @@ Verdict CheckRegisters(const std::vector<Op>& ops,
     }
   }
   const auto finals_by_key = ByKey(finals);
-  for (const std::string& key : acked_keys) {
-    if (finals_by_key.find(key) == finals_by_key.end()) {
-      v.Fail("register " + key + " was written but has no final read");
-    }
-  }
+  RequireFinalReads("register", acked_keys, finals_by_key, &v);
   int64_t converged = 0;
   for (const auto& [key, reads] : finals_by_key) {
-    std::set<std::vector<std::string>> answers;
-    bool all_ok = true;
     for (const FinalRead* f : reads) {
-      if (!f->ok) {
-        v.Fail("final read of register " + key + " through " + f->node +
-               " failed: " + f->error);
-        all_ok = false;
-        continue;
-      }
+      if (ReadFailed("register", *f, &v)) continue;
       if (!f->found && acked_keys.count(key) != 0) {
         v.Fail("register " + key + " was written successfully, but " + f->node +
                " finds no value after healing");
@@ -222,22 +282,15 @@ Verdict CheckRegisters(const std::vector<Op>& ops,
                  " through " + f->node + " was never written");
         }
       }
-      answers.insert(f->values);
     }
-    if (answers.size() > 1) {
+    auto siblings = [](const FinalRead& f) {
       std::string list;
-      for (const FinalRead* f : reads) {
-        list += " " + f->node + "=[";
-        for (size_t i = 0; i < f->values.size(); ++i) {
-          list += (i > 0 ? "," : "") + f->values[i];
-        }
-        list += "]";
+      for (const std::string& value : f.values) {
+        list += (list.empty() ? "" : ",") + value;
       }
-      v.Fail("after healing the nodes disagree on register " + key + ":" +
-             list);
-    } else if (all_ok) {
-      ++converged;
-    }
+      return "[" + list + "]";
+    };
+    if (CheckAgreement("register", key, reads, siblings, &v)) ++converged;
   }
   v.stats["writes acknowledged"] = writes_ok;
   v.stats["writes failed or unknown"] = writes_other;
@@ -286,6 +339,203 @@ Verdict CheckDurability(const std::vector<Op>& ops,
   v.stats["writes acknowledged"] = acked;
   v.stats["writes failed or unknown"] = other;
   v.stats["acknowledged writes read back"] = present;
+  return v;
+}
+
+namespace {
+
+// Bounds on one counter's value from its increments.
+struct CounterBounds {
+  int64_t low = 0;   // acknowledged, plus the unknown decrements
+  int64_t high = 0;  // acknowledged, plus the unknown increments
+  int64_t acked = 0;
+};
+
+std::string CounterAnswer(const FinalRead& f) {
+  return f.found ? std::to_string(f.counter) : "absent";
+}
+
+}  // namespace
+
+Verdict CheckCounters(const std::vector<Op>& ops,
+                      const std::vector<FinalRead>& finals) {
+  Verdict v;
+  v.name = "counters (data type)";
+  StartCounts("increments", &v);
+  std::map<std::string, CounterBounds> bounds;
+  std::set<std::string> acked_keys;
+  int64_t unknown_amount = 0;
+  for (const Op& op : ops) {
+    if (op.kind != OpKind::kIncrement) continue;
+    Count("increments", op.outcome, &v);
+    CounterBounds& b = bounds[op.key];
+    if (op.outcome == Outcome::kOk) {
+      b.acked += op.amount;
+      acked_keys.insert(op.key);
+    } else if (op.outcome == Outcome::kUnknown) {
+      (op.amount < 0 ? b.low : b.high) += op.amount;
+      unknown_amount += op.amount < 0 ? -op.amount : op.amount;
+    }
+  }
+  RequireSome("increments", &v);
+  const auto finals_by_key = ByKey(finals);
+  RequireFinalReads("counter", acked_keys, finals_by_key, &v);
+  int64_t converged = 0;
+  for (const auto& [key, reads] : finals_by_key) {
+    const CounterBounds& b = bounds[key];
+    for (const FinalRead* f : reads) {
+      if (ReadFailed("counter", *f, &v)) continue;
+      const int64_t value = f->found ? f->counter : 0;
+      const std::string where = "counter " + key + " reads " +
+                                std::to_string(value) + " through " + f->node +
+                                " after healing";
+      if (value < b.acked + b.low) {
+        v.Fail("lost increments: " + where + ", below the " +
+               std::to_string(b.acked + b.low) +
+               " its acknowledged increments make");
+      } else if (value > b.acked + b.high) {
+        v.Fail(where + ", above the " + std::to_string(b.acked + b.high) +
+               " its acknowledged and unknown increments could make");
+      }
+    }
+    if (CheckAgreement("counter", key, reads, CounterAnswer, &v)) ++converged;
+  }
+  int64_t acked_amount = 0;
+  for (const auto& [key, b] : bounds) acked_amount += b.acked;
+  v.stats["amount acknowledged"] = acked_amount;
+  v.stats["amount unknown"] = unknown_amount;
+  v.stats["counters converged"] = converged;
+  v.stats["final reads"] = static_cast<int64_t>(finals.size());
+  return v;
+}
+
+namespace {
+
+// What the history says about the data-type sets, per key and element.
+struct DtSetHistory {
+  std::map<std::string, std::map<std::string, const Op*>> adds;
+  // Removes that may have taken effect (acknowledged or unknown).
+  std::map<std::string, std::multimap<std::string, const Op*>> removes;
+  std::set<std::string> acked_keys;
+};
+
+DtSetHistory TallyDtSets(const std::vector<Op>& ops, Verdict* v) {
+  DtSetHistory h;
+  StartCounts("adds", v);
+  StartCounts("removes", v);
+  for (const Op& op : ops) {
+    if (op.kind == OpKind::kDtAdd) {
+      Count("adds", op.outcome, v);
+      h.adds[op.key].emplace(op.value, &op);
+      if (op.outcome == Outcome::kOk) h.acked_keys.insert(op.key);
+    } else if (op.kind == OpKind::kDtRemove) {
+      Count("removes", op.outcome, v);
+      if (op.outcome != Outcome::kFail)
+        h.removes[op.key].emplace(op.value, &op);
+    }
+  }
+  return h;
+}
+
+// A remove of the add's element, issued after the add was acknowledged,
+// that may have taken effect.
+bool RemovedAfter(const DtSetHistory& h, const Op& add) {
+  auto it = h.removes.find(add.key);
+  if (it == h.removes.end()) return false;
+  auto [from, to] = it->second.equal_range(add.value);
+  return std::any_of(from, to, [&](const auto& r) {
+    return r.second->invoke_ms >= add.complete_ms;
+  });
+}
+
+// Problems of one successful final read of a set; the acknowledged adds it
+// lacks, and acknowledged removes it still shows, go to `lost` and
+// `returned` (one line per operation, naming every node, comes later).
+void CheckDtSetRead(const DtSetHistory& h, const FinalRead& f,
+                    std::map<const Op*, std::vector<std::string>>* lost,
+                    std::map<const Op*, std::vector<std::string>>* returned,
+                    Verdict* v) {
+  const std::set<std::string> elements(f.values.begin(), f.values.end());
+  static const std::map<std::string, const Op*> kNone;
+  auto adds_it = h.adds.find(f.key);
+  const auto& adds = adds_it == h.adds.end() ? kNone : adds_it->second;
+  for (const std::string& e : elements) {
+    auto add = adds.find(e);
+    if (add == adds.end() || add->second->outcome == Outcome::kFail) {
+      v->Fail("final value of set " + f.key + " through " + f.node +
+              " holds '" + e + "', which " +
+              (add == adds.end()
+                   ? "no client ever added"
+                   : "certainly was not added (" + add->second->error + ")"));
+    }
+  }
+  for (const auto& [e, add] : adds) {
+    if (add->outcome == Outcome::kOk && elements.count(e) == 0 &&
+        !RemovedAfter(h, *add)) {
+      (*lost)[add].push_back(f.node);
+    }
+  }
+  auto removes_it = h.removes.find(f.key);
+  if (removes_it == h.removes.end()) return;
+  for (const auto& [e, remove] : removes_it->second) {
+    if (remove->outcome == Outcome::kOk && elements.count(e) != 0) {
+      (*returned)[remove].push_back(f.node);
+    }
+  }
+}
+
+// What a node's final value lacks of the union of all nodes' values: equal
+// for two nodes exactly when their values are equal.
+std::function<std::string(const FinalRead&)> LackingFromUnion(
+    const std::vector<const FinalRead*>& reads) {
+  std::set<std::string> all;
+  for (const FinalRead* f : reads)
+    all.insert(f->values.begin(), f->values.end());
+  return [all](const FinalRead& f) {
+    const std::set<std::string> has(f.values.begin(), f.values.end());
+    std::string lacks;
+    for (const std::string& e : all) {
+      if (has.count(e) == 0) lacks += (lacks.empty() ? "" : ",") + e;
+    }
+    return std::to_string(has.size()) + " elements, lacking [" + lacks + "]";
+  };
+}
+
+}  // namespace
+
+Verdict CheckDtSets(const std::vector<Op>& ops,
+                    const std::vector<FinalRead>& finals) {
+  Verdict v;
+  v.name = "sets (data type, observed-remove)";
+  const DtSetHistory h = TallyDtSets(ops, &v);
+  RequireSome("adds", &v);
+  const auto finals_by_key = ByKey(finals);
+  RequireFinalReads("set", h.acked_keys, finals_by_key, &v);
+  std::map<const Op*, std::vector<std::string>> lost, returned;
+  int64_t converged = 0, largest = 0;
+  for (const auto& [key, reads] : finals_by_key) {
+    for (const FinalRead* f : reads) {
+      if (ReadFailed("set", *f, &v)) continue;
+      CheckDtSetRead(h, *f, &lost, &returned, &v);
+      largest = std::max<int64_t>(largest, f->values.size());
+    }
+    if (CheckAgreement("set", key, reads, LackingFromUnion(reads), &v)) {
+      ++converged;
+    }
+  }
+  for (const auto& [op, nodes] : lost) {
+    v.Fail("lost: acknowledged " + Describe(*op) +
+           ", never removed, is missing from the final value read through " +
+           JoinNodes(nodes));
+  }
+  for (const auto& [op, nodes] : returned) {
+    v.Fail("came back: acknowledged " + Describe(*op) +
+           ", yet the final value read through " + JoinNodes(nodes) +
+           " holds it");
+  }
+  v.stats["largest final set"] = largest;
+  v.stats["sets converged"] = converged;
+  v.stats["final reads"] = static_cast<int64_t>(finals.size());
   return v;
 }
 

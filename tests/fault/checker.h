@@ -18,6 +18,17 @@
 //     written successfully.
 //   - CheckDurability: an acknowledged write whose value is not in the
 //     final read of its key.
+//   - CheckCounters (counter data type): a final value below the sum of the
+//     acknowledged increments or above what the acknowledged and unknown
+//     ones could make together; nodes that disagree after healing.
+//   - CheckDtSets (set data type, each element added once): an acknowledged
+//     add missing from a final value although no remove of it was issued
+//     after the add was acknowledged; an element whose acknowledged remove
+//     did not keep it away; an element no add could have put there (never
+//     tried, or certainly failed); nodes that disagree after healing.
+//   Both data-type checkers also fail a run without one acknowledged update
+//   (a run that shows nothing must not pass), and a key with acknowledged
+//   updates but no final read.
 
 #include <cstdint>
 #include <map>
@@ -35,7 +46,8 @@ struct FinalRead {
   std::string key;
   bool ok = false;                  // the read succeeded (found or not found)
   bool found = false;               // the key had a value
-  std::vector<std::string> values;  // siblings
+  std::vector<std::string> values;  // siblings; a data-type set's elements
+  int64_t counter = 0;              // a data-type counter's value
   std::string error;                // why it did not succeed
 };
 
@@ -65,5 +77,13 @@ Verdict CheckRegisters(const std::vector<Op>& ops,
                        const std::vector<FinalRead>& finals);
 Verdict CheckDurability(const std::vector<Op>& ops,
                         const std::vector<FinalRead>& finals);
+// Increments are the history's kIncrement operations.
+Verdict CheckCounters(const std::vector<Op>& ops,
+                      const std::vector<FinalRead>& finals);
+// Adds and removes are the history's kDtAdd and kDtRemove operations; the
+// workload must add each element once and remove only elements a fetch
+// showed it.
+Verdict CheckDtSets(const std::vector<Op>& ops,
+                    const std::vector<FinalRead>& finals);
 
 }  // namespace causeway::fault

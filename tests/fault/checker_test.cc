@@ -1,7 +1,8 @@
 // The history checkers on synthetic histories: each must accept a correct
 // history and reject the violation it exists for (a lost element, a read of
 // a value never written, nodes that disagree after healing, a lost durable
-// write, too many siblings).
+// write, too many siblings, a counter outside its bounds, a removed element
+// that came back, a run that acknowledged nothing).
 
 #include "tests/fault/checker.h"
 
@@ -65,6 +66,29 @@ FinalRead Final(const std::string& node, const std::string& key,
   f.ok = true;
   f.found = !values.empty();
   f.values = std::move(values);
+  return f;
+}
+
+Op Increment(const std::string& key, int64_t amount, Outcome outcome,
+             int64_t invoke = 0, int64_t complete = 1) {
+  Op op = Write(0, key, "", outcome, invoke, complete);
+  op.kind = OpKind::kIncrement;
+  op.amount = amount;
+  return op;
+}
+
+Op DtSetOp(OpKind kind, const std::string& key, const std::string& element,
+           Outcome outcome, int64_t invoke, int64_t complete) {
+  Op op = Write(1, key, element, outcome, invoke, complete);
+  op.kind = kind;
+  return op;
+}
+
+FinalRead CounterFinal(const std::string& node, const std::string& key,
+                       int64_t value) {
+  FinalRead f = Final(node, key, {});
+  f.found = true;
+  f.counter = value;
   return f;
 }
 
@@ -218,6 +242,164 @@ TEST(CheckDurability, RejectsALostAcknowledgedWrite) {
   Verdict good = CheckDurability(ops, finals);
   EXPECT_TRUE(good.ok) << ::testing::PrintToString(good.problems);
   EXPECT_EQ(good.stats["acknowledged writes read back"], 2);
+}
+
+TEST(CheckCounters,
+     AcceptsAValueBetweenAcknowledgedAndAcknowledgedPlusUnknown) {
+  // Acknowledged 2 + 3 = 5; the unknown 4 may or may not have landed; the
+  // failed 100 certainly did not.
+  std::vector<Op> ops = {Increment("c", 2, Outcome::kOk),
+                         Increment("c", 3, Outcome::kOk),
+                         Increment("c", 4, Outcome::kUnknown),
+                         Increment("c", 100, Outcome::kFail)};
+  for (int64_t value : {5, 9}) {
+    Verdict v = CheckCounters(
+        ops, {CounterFinal("n1", "c", value), CounterFinal("n2", "c", value)});
+    EXPECT_TRUE(v.ok) << ::testing::PrintToString(v.problems);
+    EXPECT_EQ(v.stats["increments acknowledged"], 2);
+    EXPECT_EQ(v.stats["increments unknown"], 1);
+    EXPECT_EQ(v.stats["increments failed"], 1);
+    EXPECT_EQ(v.stats["counters converged"], 1);
+  }
+}
+
+TEST(CheckCounters, RejectsAValueOutsideItsBounds) {
+  std::vector<Op> ops = {Increment("c", 2, Outcome::kOk),
+                         Increment("c", 3, Outcome::kOk),
+                         Increment("c", 4, Outcome::kUnknown),
+                         Increment("c", 100, Outcome::kFail)};
+  Verdict low = CheckCounters(ops, {CounterFinal("n1", "c", 4)});
+  EXPECT_FALSE(low.ok);
+  EXPECT_TRUE(Mentions(low, "lost increments: counter c reads 4 through n1"));
+  // The failed increment must not have been applied.
+  Verdict high = CheckCounters(ops, {CounterFinal("n1", "c", 105)});
+  EXPECT_FALSE(high.ok);
+  EXPECT_TRUE(Mentions(high, "above the 9"));
+  // A counter with acknowledged increments that no node finds was lost.
+  EXPECT_FALSE(CheckCounters(ops, {Final("n1", "c", {})}).ok);
+}
+
+TEST(CheckCounters, RejectsNodesThatDisagreeAfterHealing) {
+  std::vector<Op> ops = {Increment("c", 1, Outcome::kOk),
+                         Increment("c", 1, Outcome::kUnknown)};
+  Verdict v = CheckCounters(
+      ops, {CounterFinal("n1", "c", 1), CounterFinal("n2", "c", 2)});
+  EXPECT_FALSE(v.ok);
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(v, "nodes disagree on counter c: n1=1 n2=2"));
+  EXPECT_EQ(v.stats["counters converged"], 0);
+}
+
+TEST(CheckCounters, RejectsARunWithoutAnAcknowledgedIncrement) {
+  Verdict nothing = CheckCounters({}, {});
+  EXPECT_FALSE(nothing.ok);
+  EXPECT_TRUE(Mentions(nothing, "none of the increments was acknowledged"));
+  Verdict all_unknown = CheckCounters({Increment("c", 1, Outcome::kUnknown)},
+                                      {CounterFinal("n1", "c", 1)});
+  EXPECT_FALSE(all_unknown.ok);
+}
+
+TEST(CheckCounters, RejectsMissingOrFailedFinalReads) {
+  std::vector<Op> ops = {Increment("c", 1, Outcome::kOk)};
+  Verdict none = CheckCounters(ops, {});
+  EXPECT_FALSE(none.ok);
+  EXPECT_TRUE(
+      Mentions(none, "counter c has acknowledged updates but no final"));
+  FinalRead failed;
+  failed.node = "n1";
+  failed.key = "c";
+  failed.error = "timeout";
+  Verdict v = CheckCounters(ops, {CounterFinal("n2", "c", 1), failed});
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "final read of counter c through n1 failed"));
+}
+
+// e1 and e2 acknowledged, e2 then removed after a fetch; e3 unknown; e4
+// refused by the server; a remove of e1 refused.
+std::vector<Op> GoodDtSetHistory() {
+  return {DtSetOp(OpKind::kDtAdd, "s", "e1", Outcome::kOk, 0, 5),
+          DtSetOp(OpKind::kDtAdd, "s", "e2", Outcome::kOk, 1, 6),
+          DtSetOp(OpKind::kDtAdd, "s", "e3", Outcome::kUnknown, 2, 30),
+          DtSetOp(OpKind::kDtAdd, "s", "e4", Outcome::kFail, 3, 4),
+          DtSetOp(OpKind::kDtRemove, "s", "e2", Outcome::kOk, 10, 12),
+          DtSetOp(OpKind::kDtRemove, "s", "e1", Outcome::kFail, 13, 14)};
+}
+
+TEST(CheckDtSets, AcceptsAcknowledgedAddsPresentAndRemovedElementsGone) {
+  for (auto e3 :
+       {std::vector<std::string>{"e1", "e3"}, std::vector<std::string>{"e1"}}) {
+    Verdict v = CheckDtSets(GoodDtSetHistory(),
+                            {Final("n1", "s", e3), Final("n2", "s", e3)});
+    EXPECT_TRUE(v.ok) << ::testing::PrintToString(v.problems);
+    EXPECT_EQ(v.stats["adds acknowledged"], 2);
+    EXPECT_EQ(v.stats["adds unknown"], 1);
+    EXPECT_EQ(v.stats["adds failed"], 1);
+    EXPECT_EQ(v.stats["removes acknowledged"], 1);
+    EXPECT_EQ(v.stats["removes failed"], 1);
+    EXPECT_EQ(v.stats["sets converged"], 1);
+  }
+}
+
+TEST(CheckDtSets, RejectsALostAcknowledgedAdd) {
+  // e1's only remove was refused: it must still be there.
+  Verdict v = CheckDtSets(GoodDtSetHistory(),
+                          {Final("n1", "s", {}), Final("n2", "s", {})});
+  EXPECT_FALSE(v.ok);
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(v, "lost: acknowledged dt-add of 'e1'"));
+  EXPECT_TRUE(Mentions(v, "read through n1, n2"));
+}
+
+TEST(CheckDtSets,
+     ExcusesAMissingAddOnlyByARemoveIssuedAfterItsAcknowledgement) {
+  std::vector<Op> ops = {
+      DtSetOp(OpKind::kDtAdd, "s", "e1", Outcome::kOk, 0, 5),
+      DtSetOp(OpKind::kDtAdd, "s", "e2", Outcome::kOk, 0, 5),
+      // An unknown remove may have taken e2 away.
+      DtSetOp(OpKind::kDtRemove, "s", "e2", Outcome::kUnknown, 6, 9)};
+  EXPECT_TRUE(CheckDtSets(ops, {Final("n1", "s", {"e1"})}).ok);
+  // A remove invoked before the add was acknowledged does not excuse it.
+  ops[2].invoke_ms = 4;
+  Verdict v = CheckDtSets(ops, {Final("n1", "s", {"e1"})});
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "lost: acknowledged dt-add of 'e2'"));
+}
+
+TEST(CheckDtSets, RejectsAnElementNobodyAddedOrTheServerRefused) {
+  Verdict v = CheckDtSets(GoodDtSetHistory(),
+                          {Final("n1", "s", {"e1", "ghost", "e4"})});
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "'ghost', which no client ever added"));
+  EXPECT_TRUE(Mentions(v, "'e4', which certainly was not added"));
+}
+
+TEST(CheckDtSets, RejectsAnAcknowledgedRemoveThatDidNotKeepItsElementAway) {
+  Verdict v = CheckDtSets(GoodDtSetHistory(), {Final("n1", "s", {"e1", "e2"})});
+  EXPECT_FALSE(v.ok);
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(v, "came back: acknowledged dt-remove of 'e2'"));
+}
+
+TEST(CheckDtSets, RejectsNodesThatDisagreeAfterHealing) {
+  Verdict v = CheckDtSets(GoodDtSetHistory(), {Final("n1", "s", {"e1", "e3"}),
+                                               Final("n2", "s", {"e1"})});
+  EXPECT_FALSE(v.ok);
+  ASSERT_EQ(v.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(v, "nodes disagree on set s"));
+  EXPECT_TRUE(Mentions(v, "n2=1 elements, lacking [e3]"));
+}
+
+TEST(CheckDtSets, RejectsARunWithoutAnAcknowledgedAddOrAFinalRead) {
+  Verdict nothing = CheckDtSets({}, {});
+  EXPECT_FALSE(nothing.ok);
+  EXPECT_TRUE(Mentions(nothing, "none of the adds was acknowledged"));
+  EXPECT_FALSE(
+      CheckDtSets({DtSetOp(OpKind::kDtAdd, "s", "e", Outcome::kUnknown, 0, 1)},
+                  {Final("n1", "s", {"e"})})
+          .ok);
+  Verdict unread = CheckDtSets(GoodDtSetHistory(), {});
+  EXPECT_FALSE(unread.ok);
+  EXPECT_TRUE(Mentions(unread, "set s has acknowledged updates but no final"));
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 // fault_runner: history checking on a real cluster. Starts five causewayd
 // processes with fault injection (tests/support Daemon), forms one
-// cluster, and runs client workloads while a nemesis schedule partitions
-// the network, drops, duplicates, reorders and delays peer messages, skews a
-// clock, kills and restarts nodes and pauses them. Every client operation is
-// recorded (tests/fault/history.h); after healing, final reads go through
-// every node and the checkers (tests/fault/checker.h) judge the history. A
-// second phase kills a node with SIGKILL under a dw=all write load and
-// checks that every acknowledged write is still there after the restart.
+// cluster, and runs client workloads (read-merge-write sets, registers, and
+// Riak data types: counters and observed-remove sets) while a nemesis
+// schedule partitions the network, drops, duplicates, reorders and delays
+// peer messages, skews a clock, kills and restarts nodes and pauses them. Every
+// client operation is recorded (tests/fault/history.h); after healing, final
+// reads go through every node and the checkers (tests/fault/checker.h) judge
+// the history. A second phase kills a node with SIGKILL under a dw=all write
+// load and checks that every acknowledged write is still there after the
+// restart.
 //
 // Output, in --out DIR: report.md (what was done, faults, verdicts,
 // latency, availability), timeline.svg (latency and availability over time),
@@ -25,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -42,6 +45,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "client/client.h"
@@ -61,14 +65,23 @@ using std::chrono::seconds;
 
 constexpr int kNodes = 5;
 constexpr uint32_t kQuorumOne = 0xFFFFFFFE;
+constexpr uint32_t kQuorumQuorum = 0xFFFFFFFD;
 constexpr uint32_t kQuorumAll = 0xFFFFFFFC;
 const char* const kSetBucket = "fault-sets";
 const char* const kRegisterBucket = "fault-registers";
 const char* const kDurableBucket = "fault-durable";
+// The data types: two bucket types, one bucket in each.
+const char* const kCounterType = "fault_counters";
+const char* const kDtSetType = "fault_sets";
+const char* const kDtBucket = "fault-dt";
 constexpr int kSetKeys = 3;
 constexpr int kRegisterKeys = 3;
+constexpr int kCounterKeys = 3;
+constexpr int kDtSetKeys = 3;
 constexpr int kSetWriters = 3;
 constexpr int kRegisterClients = 2;
+constexpr int kCounterClients = 2;
+constexpr int kDtSetClients = 2;
 constexpr int kDurableWriters = 3;
 
 std::string NodeName(int k) {
@@ -186,6 +199,32 @@ int HttpRequest(uint16_t port, const std::string& method,
 
 int64_t NowMs(Clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
+}
+
+// How a data-type update that the server did not acknowledge ended. Only a
+// refusal made before anything was applied is a certain failure: a bad
+// request, a remove of an absent element (not_present), a remove whose
+// context the coordinator has not seen yet, no replica reachable. A quorum
+// not met or timed out may have been applied on some replicas, and a broken
+// connection or a client-side timeout says nothing: unknown.
+Outcome UpdateFailure(const client::ClientError& e, const Status& s) {
+  if (e.kind != client::ErrorKind::kServer) return Outcome::kUnknown;
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kPreconditionFailed:
+      return Outcome::kFail;
+    case Status::Code::kUnavailable:
+      for (const char* refusal :
+           {"has not yet seen everything in the context", "no replica of "}) {
+        if (s.message().find(refusal) != std::string::npos &&
+            s.message().find(" not met") == std::string::npos) {
+          return Outcome::kFail;
+        }
+      }
+      return Outcome::kUnknown;
+    default:
+      return Outcome::kUnknown;
+  }
 }
 
 // The five nodes and what the nemesis does to them. Only the main thread
@@ -443,9 +482,7 @@ class Worker {
   // with the context.
   void AddElement(int seq) {
     const int k = PickNode();
-    Op op = Begin(OpKind::kAdd, k,
-                  "set-" + std::to_string(std::uniform_int_distribution<int>(
-                               0, kSetKeys - 1)(rng_)));
+    Op op = Begin(OpKind::kAdd, k, RandomKey("set-", kSetKeys));
     op.value = "p" + std::to_string(process_) + "-" + std::to_string(seq);
     client::Client& c = ClientOf(k);
     if (!Reachable(c, &op)) return Finish(std::move(op));
@@ -481,9 +518,7 @@ class Worker {
   // Register workload: a blind write of a fresh value, or a read.
   void RegisterOp(int seq) {
     const int k = PickNode();
-    const std::string key =
-        "reg-" + std::to_string(std::uniform_int_distribution<int>(
-                     0, kRegisterKeys - 1)(rng_));
+    const std::string key = RandomKey("reg-", kRegisterKeys);
     client::Client& c = ClientOf(k);
     if (std::uniform_int_distribution<int>(0, 1)(rng_) == 0) {
       Op op = Begin(OpKind::kWrite, k, key);
@@ -538,13 +573,112 @@ class Worker {
     Finish(std::move(op));
   }
 
+  // Counter workload: an increment by 1..5 of a random counter.
+  void Increment() {
+    const int k = PickNode();
+    Op op = Begin(OpKind::kIncrement, k, RandomKey("counter-", kCounterKeys));
+    op.amount = std::uniform_int_distribution<int>(1, 5)(rng_);
+    pbc::DtOp dt;
+    dt.mutable_counter_op()->set_increment(op.amount);
+    SendUpdate(k, kCounterType, dt, nullptr, &op);
+    Finish(std::move(op));
+  }
+
+  // Set workload: mostly adds of fresh elements; now and then a remove of an
+  // element this client added and saw acknowledged.
+  void DtSetOp(int seq) {
+    if (acked_elements_.empty() ||
+        std::uniform_int_distribution<int>(0, 3)(rng_) != 0) {
+      return AddDtElement(seq);
+    }
+    const size_t i = std::uniform_int_distribution<size_t>(
+        0, acked_elements_.size() - 1)(rng_);
+    std::swap(acked_elements_[i], acked_elements_.back());
+    const auto [key, element] = acked_elements_.back();
+    acked_elements_.pop_back();
+    RemoveDtElement(key, element);
+  }
+
  private:
+  std::string RandomKey(const std::string& prefix, int count) {
+    return prefix + std::to_string(
+                        std::uniform_int_distribution<int>(0, count - 1)(rng_));
+  }
+  // One of w=one, quorum, all.
+  uint32_t PickW() {
+    const uint32_t ws[] = {kQuorumOne, kQuorumQuorum, kQuorumAll};
+    return ws[std::uniform_int_distribution<int>(0, 2)(rng_)];
+  }
+
+  // Sends `dt` to op->key of bucket type `type` through node k (with the
+  // fetched `context` for a remove) and records how it ended in `op`.
+  void SendUpdate(int k, const char* type, const pbc::DtOp& dt,
+                  const std::string* context, Op* op) {
+    client::Client& c = ClientOf(k);
+    if (!Reachable(c, op)) return;
+    pbc::DtUpdateReq req;
+    req.set_type(type);
+    req.set_bucket(kDtBucket);
+    req.set_key(op->key);
+    *req.mutable_op() = dt;
+    if (context != nullptr) req.set_context(*context);
+    req.set_w(PickW());
+    pbc::DtUpdateResp resp;
+    Status s = c.DtUpdate(req, &resp);
+    op->outcome = s.ok() ? Outcome::kOk : UpdateFailure(c.last_error(), s);
+    if (!s.ok()) op->error = s.ToString();
+  }
+
+  void AddDtElement(int seq) {
+    const int k = PickNode();
+    Op op = Begin(OpKind::kDtAdd, k, RandomKey("dtset-", kDtSetKeys));
+    op.value = "p" + std::to_string(process_) + "-" + std::to_string(seq);
+    pbc::DtOp dt;
+    dt.mutable_set_op()->add_adds(op.value);
+    SendUpdate(k, kDtSetType, dt, nullptr, &op);
+    if (op.outcome == Outcome::kOk)
+      acked_elements_.emplace_back(op.key, op.value);
+    Finish(std::move(op));
+  }
+
+  // Fetches the set through a node and, if the fetch shows the element,
+  // removes it with the fetch's context through the same node.
+  void RemoveDtElement(const std::string& key, const std::string& element) {
+    const int k = PickNode();
+    Op op = Begin(OpKind::kDtRemove, k, key);
+    op.value = element;
+    client::Client& c = ClientOf(k);
+    if (!Reachable(c, &op)) return Finish(std::move(op));
+    pbc::DtFetchReq fetch;
+    fetch.set_type(kDtSetType);
+    fetch.set_bucket(kDtBucket);
+    fetch.set_key(key);
+    pbc::DtFetchResp got;
+    Status s = c.DtFetch(fetch, &got);
+    const auto& shown = got.value().set_value();
+    if (!s.ok() ||
+        std::find(shown.begin(), shown.end(), element) == shown.end()) {
+      // Nothing was sent: a certain failure.
+      op.outcome = Outcome::kFail;
+      op.error = s.ok() ? "the fetch did not show it; no remove sent"
+                        : "fetch: " + s.ToString();
+      return Finish(std::move(op));
+    }
+    pbc::DtOp dt;
+    dt.mutable_set_op()->add_removes(element);
+    SendUpdate(k, kDtSetType, dt, &got.context(), &op);
+    Finish(std::move(op));
+  }
+
   int process_;
   Cluster& cluster_;
   History& history_;
   Clock::time_point start_;
   std::mt19937_64 rng_;
   std::map<int, std::unique_ptr<client::Client>> clients_;
+  // (key, element) of this client's acknowledged data-type adds not yet
+  // picked for a remove.
+  std::vector<std::pair<std::string, std::string>> acked_elements_;
 };
 
 // Runs `body(seq)` on `count` threads until `stop`.
@@ -623,28 +757,22 @@ std::vector<Step> Menu() {
   };
 }
 
-// Reads `key` through node k until it succeeds or `timeout` passes.
-FinalRead ReadFinal(Cluster& cluster, int k, const std::string& bucket,
-                    const std::string& key, uint32_t r, milliseconds timeout) {
+// Reads `key` through node k with `read` until it succeeds or `timeout`
+// passes.
+FinalRead ReadUntilOk(
+    Cluster& cluster, int k, const std::string& key, milliseconds timeout,
+    const std::function<Status(client::Client&, FinalRead*)>& read) {
   FinalRead f;
   f.node = NodeName(k);
   f.key = key;
   const auto deadline = Clock::now() + timeout;
   while (true) {
     auto c = cluster.ClientFor(k, 10000);
-    pbc::RpbGetReq get;
-    get.set_bucket(bucket);
-    get.set_key(key);
-    get.set_r(r);
-    get.set_notfound_ok(false);
-    pbc::RpbGetResp got;
-    Status s = c->Get(get, &got);
-    if (s.ok() || s.IsNotFound()) {
+    f.values.clear();
+    Status s = read(*c, &f);
+    if (s.ok()) {
       f.ok = true;
-      f.found = s.ok();
       f.error.clear();
-      for (const auto& content : got.content())
-        f.values.push_back(content.value());
       return f;
     }
     f.error = s.ToString();
@@ -653,14 +781,93 @@ FinalRead ReadFinal(Cluster& cluster, int k, const std::string& bucket,
   }
 }
 
+// A key-value read of `key` (its siblings) with read quorum r.
+FinalRead ReadFinal(Cluster& cluster, int k, const std::string& bucket,
+                    const std::string& key, uint32_t r, milliseconds timeout) {
+  return ReadUntilOk(cluster, k, key, timeout,
+                     [&](client::Client& c, FinalRead* f) {
+                       pbc::RpbGetReq get;
+                       get.set_bucket(bucket);
+                       get.set_key(key);
+                       get.set_r(r);
+                       get.set_notfound_ok(false);
+                       pbc::RpbGetResp got;
+                       Status s = c.Get(get, &got);
+                       if (!s.ok() && !s.IsNotFound()) return s;
+                       f->found = s.ok();
+                       for (const auto& content : got.content())
+                         f->values.push_back(content.value());
+                       return Status::Ok();
+                     });
+}
+
+// A data-type read of `key` in the bucket type `type` with r=all, as the
+// key-value final reads do: a counter's value or a set's elements.
+FinalRead ReadFinalDt(Cluster& cluster, int k, const char* type,
+                      const std::string& key) {
+  return ReadUntilOk(cluster, k, key, seconds(20),
+                     [&](client::Client& c, FinalRead* f) {
+                       pbc::DtFetchReq fetch;
+                       fetch.set_type(type);
+                       fetch.set_bucket(kDtBucket);
+                       fetch.set_key(key);
+                       fetch.set_r(kQuorumAll);
+                       fetch.set_notfound_ok(false);
+                       fetch.set_include_context(false);
+                       pbc::DtFetchResp got;
+                       Status s = c.DtFetch(fetch, &got);
+                       if (!s.ok()) return s;
+                       f->found = got.has_value();
+                       f->counter = got.value().counter_value();
+                       for (const std::string& e : got.value().set_value())
+                         f->values.push_back(e);
+                       return Status::Ok();
+                     });
+}
+
+// Reads PREFIX0 .. PREFIX<count-1> through every node with `read`.
+std::vector<FinalRead> ReadEveryNode(
+    const std::string& prefix, int count,
+    const std::function<FinalRead(int k, const std::string& key)>& read) {
+  std::vector<FinalRead> out;
+  for (int i = 0; i < count; ++i) {
+    for (int k = 1; k <= kNodes; ++k) {
+      out.push_back(read(k, prefix + std::to_string(i)));
+    }
+  }
+  return out;
+}
+
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
 }
 
+// Polls `check` on every node until it holds on all of them (gossip carries
+// bucket properties and types); gives up after 60 s, saying which node
+// lacks `what`.
+Status WaitOnEveryNode(
+    Cluster& cluster, const std::string& what,
+    const std::function<bool(client::Client&, Status*)>& check) {
+  const auto deadline = Clock::now() + seconds(60);
+  for (int k = 1; k <= kNodes; ++k) {
+    while (true) {
+      Status s;
+      if (check(*cluster.ClientFor(k), &s)) break;
+      if (Clock::now() >= deadline) {
+        return Status::Timeout(NodeName(k) + " did not take " + what +
+                               " within 60 s (" +
+                               (s.ok() ? "old values" : s.ToString()) + ")");
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  }
+  return Status::Ok();
+}
+
 // Sets the properties through node1, then waits until every node reports
-// them: they travel by gossip, and a node that still has the defaults
-// (allow_mult=false) would rightly resolve concurrent adds to one of them.
+// them: a node that still has the defaults (allow_mult=false) would rightly
+// resolve concurrent adds to one of them.
 Status SetBucketProps(Cluster& cluster, const std::string& bucket,
                       bool allow_mult, bool lww) {
   pbc::RpbSetBucketReq req;
@@ -669,28 +876,94 @@ Status SetBucketProps(Cluster& cluster, const std::string& bucket,
   req.mutable_props()->set_last_write_wins(lww);
   Status s = cluster.ClientFor(1)->SetBucket(req);
   if (!s.ok()) return s;
-  const auto deadline = Clock::now() + seconds(60);
-  for (int k = 1; k <= kNodes; ++k) {
-    while (true) {
-      pbc::RpbGetBucketReq get;
-      get.set_bucket(bucket);
-      pbc::RpbBucketProps props;
-      s = cluster.ClientFor(k)->GetBucket(get, &props);
-      if (s.ok() && props.allow_mult() == allow_mult &&
-          props.last_write_wins() == lww) {
-        break;
-      }
-      if (Clock::now() >= deadline) {
-        return Status::Timeout(NodeName(k) +
-                               " did not take the properties "
-                               "of bucket " +
-                               bucket + " within 60 s (" +
-                               (s.ok() ? "old values" : s.ToString()) + ")");
-      }
-      std::this_thread::sleep_for(milliseconds(100));
-    }
+  return WaitOnEveryNode(cluster, "the properties of bucket " + bucket,
+                         [&](client::Client& c, Status* s) {
+                           pbc::RpbGetBucketReq get;
+                           get.set_bucket(bucket);
+                           pbc::RpbBucketProps props;
+                           *s = c.GetBucket(get, &props);
+                           return s->ok() && props.allow_mult() == allow_mult &&
+                                  props.last_write_wins() == lww;
+                         });
+}
+
+// Creates the bucket type `type` holding `datatype` through node1, then
+// waits until every node knows it (a node that does not would refuse the
+// data-type requests sent through it).
+Status CreateDataType(Cluster& cluster, const std::string& type,
+                      const std::string& datatype) {
+  pbc::RpbSetBucketTypeReq req;
+  req.set_type(type);
+  req.mutable_props()->set_datatype(datatype);
+  Status s = cluster.ClientFor(1)->CreateBucketType(req);
+  if (!s.ok()) return s;
+  return WaitOnEveryNode(cluster, "bucket type " + type,
+                         [&](client::Client& c, Status* s) {
+                           pbc::RpbGetBucketTypeReq get;
+                           get.set_type(type);
+                           pbc::RpbBucketProps props;
+                           *s = c.GetBucketType(get, &props);
+                           return s->ok() && props.datatype() == datatype;
+                         });
+}
+
+// Every bucket setting and bucket type the workloads need.
+Status PrepareBuckets(Cluster& cluster) {
+  for (Status s : {SetBucketProps(cluster, kSetBucket, true, false),
+                   SetBucketProps(cluster, kRegisterBucket, false, true),
+                   CreateDataType(cluster, kCounterType, "counter"),
+                   CreateDataType(cluster, kDtSetType, "set")}) {
+    if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+// The final reads of the workload phase's keys, through every node.
+struct MainFinals {
+  std::vector<FinalRead> sets, registers, counters, dt_sets;
+};
+
+MainFinals ReadMainFinals(Cluster& cluster) {
+  auto kv = [&cluster](const char* bucket) {
+    return [&cluster, bucket](int k, const std::string& key) {
+      return ReadFinal(cluster, k, bucket, key, kQuorumAll, seconds(20));
+    };
+  };
+  auto dt = [&cluster](const char* type) {
+    return [&cluster, type](int k, const std::string& key) {
+      return ReadFinalDt(cluster, k, type, key);
+    };
+  };
+  MainFinals f;
+  f.sets = ReadEveryNode("set-", kSetKeys, kv(kSetBucket));
+  f.registers = ReadEveryNode("reg-", kRegisterKeys, kv(kRegisterBucket));
+  f.counters = ReadEveryNode("counter-", kCounterKeys, dt(kCounterType));
+  f.dt_sets = ReadEveryNode("dtset-", kDtSetKeys, dt(kDtSetType));
+  return f;
+}
+
+// The report's paragraph on the workloads.
+std::string DescribeWorkload() {
+  return std::to_string(kSetWriters) + " clients add elements to " +
+         std::to_string(kSetKeys) +
+         " sets (read-merge-write with contexts, bucket " + kSetBucket +
+         ", allow_mult=true); " + std::to_string(kRegisterClients) +
+         " clients write and read " + std::to_string(kRegisterKeys) +
+         " registers (blind writes, bucket " + kRegisterBucket +
+         ", last_write_wins=true); " + std::to_string(kCounterClients) +
+         " clients increment " + std::to_string(kCounterKeys) +
+         " counters by 1-5 (bucket type " + kCounterType + "); " +
+         std::to_string(kDtSetClients) + " clients add unique elements to " +
+         std::to_string(kDtSetKeys) + " data-type sets (bucket type " +
+         kDtSetType +
+         "), and in one operation of four remove one of their acknowledged "
+         "elements (a fetch, then a remove with its context). Data-type "
+         "updates go with w=one, quorum or all at random, every other "
+         "operation with the bucket's default quorums, each to a random "
+         "node. Then " +
+         std::to_string(kDurableWriters) +
+         " clients write fresh keys with dw=all while one node is killed "
+         "with SIGKILL and restarted.";
 }
 
 int Run(const Options& o) {
@@ -703,32 +976,16 @@ int Run(const Options& o) {
     std::cerr << "fault_runner: " << error << "\n";
     return 2;
   }
-  for (Status s : {SetBucketProps(cluster, kSetBucket, true, false),
-                   SetBucketProps(cluster, kRegisterBucket, false, true)}) {
-    if (!s.ok()) {
-      std::cerr << "fault_runner: setting bucket properties: " << s.ToString()
-                << "\n";
-      return 2;
-    }
+  if (Status s = PrepareBuckets(cluster); !s.ok()) {
+    std::cerr << "fault_runner: setting up buckets: " << s.ToString() << "\n";
+    return 2;
   }
 
   RunSummary run;
   run.schedule = o.schedule;
   run.seed = o.seed;
   run.nodes = kNodes;
-  run.workload = std::to_string(kSetWriters) + " clients add elements to " +
-                 std::to_string(kSetKeys) +
-                 " sets (read-merge-write with contexts, "
-                 "bucket " +
-                 kSetBucket + ", allow_mult=true); " +
-                 std::to_string(kRegisterClients) + " clients write and read " +
-                 std::to_string(kRegisterKeys) +
-                 " registers (blind writes, bucket " + kRegisterBucket +
-                 ", last_write_wins=true); each operation goes to a "
-                 "random node with the bucket's default quorums. Then " +
-                 std::to_string(kDurableWriters) +
-                 " clients write fresh keys with "
-                 "dw=all while one node is killed with SIGKILL and restarted.";
+  run.workload = DescribeWorkload();
 
   // Timing is not replayed, but the seed fixes the schedule's faults, the
   // workload's choices and the nodes' fault RNGs.
@@ -747,6 +1004,10 @@ int Run(const Options& o) {
                 [](Worker& w, int seq) { w.AddElement(seq); });
     workers.Run(kRegisterClients, kSetWriters, cluster, history, start, o.seed,
                 [](Worker& w, int seq) { w.RegisterOp(seq); });
+    workers.Run(kCounterClients, 20, cluster, history, start, o.seed,
+                [](Worker& w, int) { w.Increment(); });
+    workers.Run(kDtSetClients, 20 + kCounterClients, cluster, history, start,
+                o.seed, [](Worker& w, int seq) { w.DtSetOp(seq); });
     std::this_thread::sleep_for(seconds(4));
     const std::vector<Step> menu = Menu();
     std::vector<Step> steps;
@@ -788,21 +1049,7 @@ int Run(const Options& o) {
   if (!cluster.WaitHintsDelivered(seconds(30))) {
     run.notes.push_back("hints were still pending 30 s after healing");
   }
-  std::vector<FinalRead> set_finals, register_finals;
-  for (int i = 0; i < kSetKeys; ++i) {
-    for (int k = 1; k <= kNodes; ++k) {
-      set_finals.push_back(ReadFinal(cluster, k, kSetBucket,
-                                     "set-" + std::to_string(i), kQuorumAll,
-                                     seconds(20)));
-    }
-  }
-  for (int i = 0; i < kRegisterKeys; ++i) {
-    for (int k = 1; k <= kNodes; ++k) {
-      register_finals.push_back(ReadFinal(cluster, k, kRegisterBucket,
-                                          "reg-" + std::to_string(i),
-                                          kQuorumAll, seconds(20)));
-    }
-  }
+  const MainFinals finals = ReadMainFinals(cluster);
 
   // Durability: kill -9 a node under a dw=all load, restart it, read back.
   History durable;
@@ -843,8 +1090,10 @@ int Run(const Options& o) {
 
   const std::vector<Op> ops = history.ops();
   const std::vector<Op> durable_ops = durable.ops();
-  run.verdicts.push_back(CheckSetGrowth(ops, set_finals, kSetWriters));
-  run.verdicts.push_back(CheckRegisters(ops, register_finals));
+  run.verdicts.push_back(CheckSetGrowth(ops, finals.sets, kSetWriters));
+  run.verdicts.push_back(CheckRegisters(ops, finals.registers));
+  run.verdicts.push_back(CheckCounters(ops, finals.counters));
+  run.verdicts.push_back(CheckDtSets(ops, finals.dt_sets));
   run.verdicts.push_back(CheckDurability(durable_ops, durable_finals));
 
   std::vector<Op> all = ops;

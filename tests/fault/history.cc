@@ -24,6 +24,12 @@ const char* OpKindName(OpKind k) {
       return "read";
     case OpKind::kWrite:
       return "write";
+    case OpKind::kIncrement:
+      return "increment";
+    case OpKind::kDtAdd:
+      return "dt-add";
+    case OpKind::kDtRemove:
+      return "dt-remove";
   }
   return "?";
 }
@@ -80,6 +86,9 @@ std::string ToJsonLines(const std::vector<Op>& ops) {
       AppendString(&out, op.values[i]);
     }
     out += "],\"siblings\":" + std::to_string(op.siblings);
+    if (op.kind == OpKind::kIncrement) {
+      out += ",\"amount\":" + std::to_string(op.amount);
+    }
     out += ",\"outcome\":\"" + std::string(OutcomeName(op.outcome)) +
            "\",\"invoke_ms\":" + std::to_string(op.invoke_ms) +
            ",\"complete_ms\":" + std::to_string(op.complete_ms);

@@ -25,6 +25,11 @@ enum class OpKind {
   kAdd,    // set workload: read-merge-write adding `value` to the set `key`
   kRead,   // register workload: a read of `key`; `values` are its siblings
   kWrite,  // register or durability workload: a write of `value` to `key`
+  // Data-type workloads (DtUpdateReq on a bucket type with a datatype):
+  kIncrement,  // counter: an increment of `key` by `amount`
+  kDtAdd,      // set: an add of the element `value` to `key`
+  kDtRemove,   // set: a remove of `value`, sent with the context of a fetch
+               // that showed it
 };
 
 const char* OpKindName(OpKind k);
@@ -36,6 +41,7 @@ struct Op {
   std::string key;
   std::string value;                // the element added, or the value written
   std::vector<std::string> values;  // what a read returned (its siblings)
+  int64_t amount = 0;               // a counter increment's amount
   // Siblings the operation saw: a read's, or the read before an add.
   int siblings = 0;
   Outcome outcome = Outcome::kUnknown;
