@@ -128,13 +128,18 @@ Verdict CheckSetGrowth(const std::vector<Op>& ops,
   v.name = "set growth (allow_mult, read-merge-write)";
   std::map<std::string, std::vector<const Op*>> acked;  // by key
   std::map<std::string, std::set<std::string>> attempted;
-  // Unknown adds per key, in completion order, for the sibling bound.
+  // Unknown adds, and adds whose read missed their writer's previous one,
+  // per key, for the sibling bound.
   std::map<std::string, std::vector<int64_t>> unknown_invokes;
+  std::map<std::string, std::vector<int64_t>> missed_invokes;
   int64_t n_ok = 0, n_fail = 0, n_unknown = 0;
   int max_siblings = 0;
   for (const Op& op : ops) {
     if (op.kind != OpKind::kAdd) continue;
     attempted[op.key].insert(op.value);
+    if (op.read_missed_own_previous) {
+      missed_invokes[op.key].push_back(op.invoke_ms);
+    }
     switch (op.outcome) {
       case Outcome::kOk:
         ++n_ok;
@@ -152,11 +157,15 @@ Verdict CheckSetGrowth(const std::vector<Op>& ops,
   // A sibling exists only for a write some client made: at most one per
   // writer whose latest write was concurrent with the others, plus one per
   // write that may have been stored on some replicas without being
-  // acknowledged (its writer then moved on without covering it).
+  // acknowledged (its writer then moved on without covering it), plus one
+  // per write whose read did not see its writer's previous one (a read on
+  // the other side of a partition: the write cannot cover what it did not
+  // see).
   auto bound_at = [&](const std::string& key, int64_t t) {
-    int64_t unknown = 0;
-    for (int64_t invoked : unknown_invokes[key]) unknown += invoked <= t;
-    return writers + unknown;
+    int64_t extra = 0;
+    for (int64_t invoked : unknown_invokes[key]) extra += invoked <= t;
+    for (int64_t invoked : missed_invokes[key]) extra += invoked <= t;
+    return writers + extra;
   };
   for (const Op& op : ops) {
     if (op.kind != OpKind::kAdd) continue;

@@ -172,6 +172,16 @@ TEST(CheckSetGrowth, BoundsSiblingsByWritersPlusUnknownWrites) {
   // One unknown write invoked before makes room for a third.
   ops.insert(ops.begin(), Add(0, "s", "e0", Outcome::kUnknown, 1, 2));
   EXPECT_TRUE(CheckSetGrowth(ops, {Final("n1", "s", {"e1", "e2"})}, 2).ok);
+  // So does an acknowledged write whose read missed its writer's previous
+  // one (a read across a partition), and only from when it was invoked.
+  ops.erase(ops.begin());
+  Op missed = Add(0, "s", "e3", Outcome::kOk, 10, 11);
+  missed.read_missed_own_previous = true;
+  ops.push_back(missed);
+  const std::vector<FinalRead> all = {Final("n1", "s", {"e1", "e2", "e3"})};
+  EXPECT_FALSE(CheckSetGrowth(ops, all, 2).ok);
+  ops.back().invoke_ms = 3;
+  EXPECT_TRUE(CheckSetGrowth(ops, all, 2).ok);
   // The final read is bounded too.
   Verdict f = CheckSetGrowth({Add(0, "s", "e1", Outcome::kOk, 0, 5)},
                              {Final("n1", "s", {"e1", "x", "y"})}, 1);

@@ -502,6 +502,9 @@ class Worker {
       siblings.push_back(content.value());
     op.siblings = static_cast<int>(siblings.size());
     std::set<std::string> elements = DecodeSets(siblings);
+    auto previous = last_acked_add_.find(op.key);
+    op.read_missed_own_previous = previous != last_acked_add_.end() &&
+                                  elements.count(previous->second) == 0;
     elements.insert(op.value);
     pbc::RpbPutReq put;
     put.set_bucket(kSetBucket);
@@ -512,6 +515,7 @@ class Worker {
     s = c.Put(put, &resp);
     op.outcome = s.ok() ? Outcome::kOk : Outcome::kUnknown;
     if (!s.ok()) op.error = s.ToString();
+    if (s.ok()) last_acked_add_[op.key] = op.value;
     Finish(std::move(op));
   }
 
@@ -679,6 +683,8 @@ class Worker {
   // (key, element) of this client's acknowledged data-type adds not yet
   // picked for a remove.
   std::vector<std::pair<std::string, std::string>> acked_elements_;
+  // This client's last acknowledged add to each plain-bucket set.
+  std::map<std::string, std::string> last_acked_add_;
 };
 
 // Runs `body(seq)` on `count` threads until `stop`.

@@ -86,6 +86,9 @@ std::string ToJsonLines(const std::vector<Op>& ops) {
       AppendString(&out, op.values[i]);
     }
     out += "],\"siblings\":" + std::to_string(op.siblings);
+    if (op.read_missed_own_previous) {
+      out += ",\"read_missed_own_previous\":true";
+    }
     if (op.kind == OpKind::kIncrement) {
       out += ",\"amount\":" + std::to_string(op.amount);
     }

@@ -44,6 +44,10 @@ struct Op {
   int64_t amount = 0;               // a counter increment's amount
   // Siblings the operation saw: a read's, or the read before an add.
   int siblings = 0;
+  // A set add whose read lacked this client's previous acknowledged add to
+  // the key (a read on the other side of a partition): its write cannot
+  // cover that earlier one, which may stay a sibling of its own.
+  bool read_missed_own_previous = false;
   Outcome outcome = Outcome::kUnknown;
   int64_t invoke_ms = 0;    // since the start of the run
   int64_t complete_ms = 0;  // since the start of the run

@@ -36,6 +36,7 @@
 
 #include "replication/crdt/causal_context.h"
 #include "replication/crdt/data_type.h"
+#include "replication/crdt/dot_store.h"
 #include "replication/object/object.h"
 #include "replication/ring/ring.h"
 #include "storage/keys.h"
@@ -99,6 +100,8 @@ class DataTypeRun {
     for (int i = 0; i < 3; ++i) {
       counters_.push_back({"c" + std::to_string(i)});
       sets_.push_back({"s" + std::to_string(i)});
+      StoredKey(kSetType, sets_.back().key);
+      StoredKey(kCounterType, counters_.back().key);
     }
     world().storage_observer =
         [this](const NodeName& node, std::string_view key,
@@ -279,8 +282,51 @@ class DataTypeRun {
     ArmTimeout(c, token, [] {});
   }
 
+  // At every read, no replica exposes a change of an origin before that
+  // origin's earlier ones: an add's dot (A, n) is live in a set only with
+  // every earlier dot of A observed (live, or removed since). A replica that
+  // applied A's deltas out of order would hold (A, n) past a gap.
+  void CheckOriginOrder(const std::string& key) {
+    const std::string stored = StoredKey(kSetType, key);
+    for (const auto& name : world().names()) {
+      SimNode& n = world().node(name);
+      std::string bytes;
+      Object o;
+      if (!n.up() || !n.engine().Get(stored, &bytes).ok() ||
+          !Object::Decode(bytes, &o).ok() || o.data() == nullptr) {
+        continue;
+      }
+      const std::string state = o.data()->Encode();
+      std::string_view in(state);
+      in.remove_prefix(1);  // the set's version byte
+      replication::crdt::CausalContext context;
+      replication::crdt::SetStore live;
+      if (!replication::crdt::CausalContext::DecodeFrom(&in, &context) ||
+          !replication::crdt::GetSetStore(&in, context, &live)) {
+        checker_.Violation(key, name +
+                                    " holds a set state that does not "
+                                    "decode");
+        continue;
+      }
+      for (const auto& [element, dots] : live) {
+        for (const auto& [dot, unused] : dots) {
+          for (uint64_t earlier = 1; earlier < dot.counter; ++earlier) {
+            if (!context.Contains({dot.actor, earlier})) {
+              checker_.Violation(key, name + " exposes " + element + " (dot " +
+                                          dot.ToString() +
+                                          ") without the origin's change " +
+                                          std::to_string(earlier));
+              return;
+            }
+          }
+        }
+      }
+    }
+  }
+
   // A read shows nothing that was never added.
   void CheckRead(SetModel& k, const replication::FetchResult& r) {
+    CheckOriginOrder(k.key);
     for (const std::string& e : r.value.elements) {
       if (!k.acked_adds.count(e) && !k.unknown_adds.count(e) && !InFlight(e)) {
         checker_.Violation(
@@ -361,6 +407,21 @@ class DataTypeRun {
     for (const auto& k : counters_) keys.push_back({kCounterType, k.key});
     for (const auto& k : sets_) keys.push_back({kSetType, k.key});
     return keys;
+  }
+
+  // Where every node stores (type, key): under the key's partition, which
+  // depends only on the ring's size, so it is worked out once, from the
+  // first member's ring while it is sure to be up.
+  std::string StoredKey(const std::string& type, const std::string& key) {
+    auto [it, added] = stored_keys_.try_emplace(type + "/" + key);
+    if (added) {
+      const auto owners = world().node(run_.members[0]).core().View().owners;
+      replication::ring::Ring ring(owners);
+      const uint32_t partition =
+          ring.PartitionOf(replication::ring::HashKey(type, kBucket, key));
+      it->second = storage::EncodeObjectKey(partition, type, kBucket, key);
+    }
+    return it->second;
   }
 
   // The primaries' states for (type, key), all equal, or nullopt.
@@ -459,6 +520,7 @@ class DataTypeRun {
   std::vector<SetModel> sets_;
   std::vector<Client> clients_;
   uint64_t buffered_high_water_ = 0;
+  std::map<std::string, std::string> stored_keys_;
 };
 
 void RunSeeds(uint64_t first, int count, const FaultSet& faults) {
