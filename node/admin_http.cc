@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/printable.h"
 #include "node/json.h"
 #include "node/prometheus.h"
 #include "node/stats.h"
@@ -137,6 +138,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request.path = request.target.substr(0, q);
     if (q != std::string::npos) request.query = request.target.substr(q + 1);
     request.body = message.body();
+    request.host = std::string(message[http::field::host]);
+    request.origin = std::string(message[http::field::origin]);
 
     std::string allow;
     HttpResponse reply = server_->Dispatch(request, &allow);
@@ -260,6 +263,12 @@ void Server::OnAccept(const beast::error_code& ec, tcp::socket socket) {
 
 HttpResponse Server::Dispatch(const HttpRequest& request, std::string* allow) {
   const std::string method = request.method == "HEAD" ? "GET" : request.method;
+  if (method != "GET" && !MutationAllowed(request, options.host, bound_port)) {
+    spdlog::warn("admin http: refused {} {} with Host '{}' and Origin '{}'",
+                 request.method, request.path, Printable(request.host),
+                 Printable(request.origin));
+    return TextResponse(403, "forbidden: Host or Origin names another site");
+  }
   auto path = routes.find(request.path);
   if (path != routes.end()) {
     auto handler = path->second.find(method);
@@ -282,6 +291,41 @@ HttpResponse Server::Dispatch(const HttpRequest& request, std::string* allow) {
   // Whatever the method: a path that is not served does not exist (so
   // /faults/* on a node without fault injection is 404 to a POST as well).
   return TextResponse(404, "not found");
+}
+
+namespace {
+
+bool IsIpLiteral(std::string_view name) {
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    return name.find_first_not_of("0123456789abcdefABCDEF:.", 1) ==
+           name.size() - 1;
+  }
+  return !name.empty() &&
+         name.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
+// "NAME" or "NAME:PORT" naming this server.
+bool OwnAuthority(std::string_view authority, const std::string& listen_host,
+                  uint16_t port) {
+  std::string_view name = authority;
+  const size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.back() != ']') {
+    if (authority.substr(colon + 1) != std::to_string(port)) return false;
+    name = authority.substr(0, colon);
+  }
+  return IsIpLiteral(name) || name == "localhost" || name == listen_host;
+}
+
+}  // namespace
+
+bool MutationAllowed(const HttpRequest& request, const std::string& listen_host,
+                     uint16_t port) {
+  if (!OwnAuthority(request.host, listen_host, port)) return false;
+  if (request.origin.empty()) return true;
+  constexpr std::string_view kScheme = "http://";
+  const std::string_view origin = request.origin;
+  return origin.substr(0, kScheme.size()) == kScheme &&
+         OwnAuthority(origin.substr(kScheme.size()), listen_host, port);
 }
 
 AdminHttp::AdminHttp(net::io_context& io, AdminHttpOptions options)

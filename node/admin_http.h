@@ -52,11 +52,22 @@ struct AdminHttpOptions {
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
+  std::string host;    // the Host header; empty if none
+  std::string origin;  // the Origin header; empty if none
   std::string target;  // as sent: path and query
   std::string path;    // target up to '?'
   std::string query;   // after '?', undecoded; empty if none
   std::string body;
 };
+
+// Whether a request that changes something (any method but GET and HEAD)
+// may run: its Host names this server (an IP literal, "localhost" or the
+// configured listen host, with the port it listens on) and its Origin, if
+// any, is "http://" and such a Host. A web page the operator visits can
+// make the browser send a POST here, but not with these headers: a foreign
+// page's Origin is its own, and a DNS-rebound name is not an IP literal.
+bool MutationAllowed(const HttpRequest& request, const std::string& listen_host,
+                     uint16_t port);
 
 struct HttpResponse {
   unsigned status = 200;

@@ -211,6 +211,47 @@ TEST_F(AdminHttpTest, UnknownPathsAre404AndOtherMethods405) {
   EXPECT_EQ(c.Call("GET", "/ping").body, "OK");
 }
 
+TEST(MutationAllowedTest, OnlyThisServersHostAndOrigin) {
+  auto allowed = [](std::string host, std::string origin) {
+    HttpRequest r;
+    r.method = "POST";
+    r.host = std::move(host);
+    r.origin = std::move(origin);
+    return MutationAllowed(r, "node1.internal", 8187);
+  };
+  EXPECT_TRUE(allowed("127.0.0.1:8187", ""));
+  EXPECT_TRUE(allowed("127.0.0.1", ""));
+  EXPECT_TRUE(allowed("[::1]:8187", "http://[::1]:8187"));
+  EXPECT_TRUE(allowed("localhost:8187", "http://localhost:8187"));
+  EXPECT_TRUE(allowed("node1.internal:8187", "http://127.0.0.1:8187"));
+  EXPECT_TRUE(allowed("10.0.0.5:8187", ""));
+  // A rebound name, another port, a foreign or opaque origin, no Host.
+  EXPECT_FALSE(allowed("evil.example:8187", ""));
+  EXPECT_FALSE(allowed("127.0.0.1:9999", ""));
+  EXPECT_FALSE(allowed("127.0.0.1:8187", "http://evil.example"));
+  EXPECT_FALSE(allowed("127.0.0.1:8187", "null"));
+  EXPECT_FALSE(allowed("127.0.0.1:8187", "https://127.0.0.1:8187"));
+  EXPECT_FALSE(allowed("", ""));
+}
+
+TEST_F(AdminHttpTest, ChangesFromAnotherSiteAreForbidden) {
+  StartServer();
+  Client c(port_);
+  c.SendRaw(
+      "POST /ping HTTP/1.1\r\nHost: evil.example\r\n"
+      "Content-Length: 0\r\n\r\n");
+  Reply r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 403u);
+  c.SendRaw(
+      "POST /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Origin: http://evil.example\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 403u);
+  // Reads are not affected, and the connection stays.
+  EXPECT_EQ(c.Call("GET", "/ping").body, "OK");
+}
+
 TEST_F(AdminHttpTest, HeadGetsTheHeadersOnly) {
   StartServer();
   Client c(port_);
