@@ -144,6 +144,7 @@ storage::LevelDbOptions ToLevelDbOptions(const NodeOptions& options,
 
 PbcServerOptions ToPbcServerOptions(const NodeOptions& options) {
   PbcServerOptions pbc;
+  pbc.admin_from_any_address = options.admin_from_any_address;
   pbc.host = options.pb_host;
   pbc.port = options.pb_port;
   pbc.max_frame_bytes = options.max_frame_bytes;

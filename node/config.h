@@ -42,6 +42,9 @@ struct NodeOptions {
   std::string log_file;            // empty: stderr
   uint32_t max_frame_bytes = 64u << 20;
   uint32_t max_connections = 1024;
+  // Serve cluster administration and bucket-type changes to clients on any
+  // address, not only loopback ones.
+  bool admin_from_any_address = false;
   // Over Riak's defaults; only the settings given are present.
   replication::BucketPropsPatch bucket_defaults;
   bool sync_writes = false;

@@ -227,6 +227,11 @@ const std::vector<Setting>& Settings() {
     top("max_connections", "N", std::to_string(d.max_connections),
         "Client connections served at once; more are refused",
         UintField(&NodeOptions::max_connections));
+    top("admin_from_any_address", "BOOL", "false",
+        "Serve cluster administration (join, leave, status) and bucket-type "
+        "changes to clients on any address; by default only loopback "
+        "clients may, since the client port has no authentication",
+        BoolField(&NodeOptions::admin_from_any_address));
     top("sync_writes", "BOOL", "false",
         "Sync every write to disk, whatever the request's dw",
         BoolField(&NodeOptions::sync_writes));

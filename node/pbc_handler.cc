@@ -149,9 +149,14 @@ void HandleSetClientId(const StatePtr& state, const Frame& f,
 
 namespace {
 
+// Who may send a request: anyone, or (administration) loopback clients
+// unless the node allows any address.
+enum class Access { kAnyone, kAdmin };
+
 struct Route {
   pbc::Code code;
   Handler handle;
+  Access access = Access::kAnyone;
 };
 
 // Every request served, by message code. A group of handlers added in a
@@ -171,26 +176,26 @@ constexpr Route kRoutes[] = {
     {pbc::Code::kSetBucketReq, HandleSetBucket},
     {pbc::Code::kResetBucketReq, HandleResetBucket},
     {pbc::Code::kGetBucketTypeReq, HandleGetBucketType},
-    {pbc::Code::kSetBucketTypeReq, HandleSetBucketType},
-    {pbc::Code::kCreateBucketTypeReq, HandleCreateBucketType},
+    {pbc::Code::kSetBucketTypeReq, HandleSetBucketType, Access::kAdmin},
+    {pbc::Code::kCreateBucketTypeReq, HandleCreateBucketType, Access::kAdmin},
     {pbc::Code::kListBucketTypesReq, HandleListBucketTypes},
     {pbc::Code::kDtFetchReq, HandleDtFetch},
     {pbc::Code::kDtUpdateReq, HandleDtUpdate},
-    {pbc::Code::kClusterJoinReq, HandleClusterJoin},
-    {pbc::Code::kClusterLeaveReq, HandleClusterLeave},
-    {pbc::Code::kClusterStatusReq, HandleClusterStatus},
+    {pbc::Code::kClusterJoinReq, HandleClusterJoin, Access::kAdmin},
+    {pbc::Code::kClusterLeaveReq, HandleClusterLeave, Access::kAdmin},
+    {pbc::Code::kClusterStatusReq, HandleClusterStatus, Access::kAdmin},
 };
 
-// The handler of `code`, or null.
-Handler FindHandler(uint8_t code) {
-  static const std::array<Handler, 256> handlers = [] {
-    std::array<Handler, 256> by_code{};
+// The route of `code`, or null.
+const Route* FindRoute(uint8_t code) {
+  static const std::array<const Route*, 256> routes = [] {
+    std::array<const Route*, 256> by_code{};
     for (const Route& route : kRoutes) {
-      by_code[static_cast<uint8_t>(route.code)] = route.handle;
+      by_code[static_cast<uint8_t>(route.code)] = &route;
     }
     return by_code;
   }();
-  return handlers[code];
+  return routes[code];
 }
 
 }  // namespace
@@ -210,8 +215,19 @@ PbcHandler::PbcHandler(replication::NodeCore& core, Stats& stats,
 PbcHandler::~PbcHandler() = default;
 
 void PbcHandler::Handle(Frame frame, std::shared_ptr<PbcResponder> responder) {
-  if (pbc_internal::Handler handle = pbc_internal::FindHandler(frame.code)) {
-    return handle(state_, frame, responder);
+  using pbc_internal::Access;
+  if (const pbc_internal::Route* route = pbc_internal::FindRoute(frame.code)) {
+    if (route->access == Access::kAdmin &&
+        !state_->options.admin_from_any_address && !responder->FromLoopback()) {
+      ++state_->stats.bad_requests;
+      return Finish(
+          *responder,
+          EncodeErrorFrame(pbc::ErrorCode::kBadRequest,
+                           "cluster administration and bucket-type changes are "
+                           "accepted from loopback clients only (node setting "
+                           "admin_from_any_address)"));
+    }
+    return route->handle(state_, frame, responder);
   }
   ++state_->stats.bad_requests;
   Finish(*responder, EncodeErrorFrame(pbc::ErrorCode::kUnknownMessage,

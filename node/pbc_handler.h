@@ -6,7 +6,9 @@
 // field or carries an invalid vclock gets an RpbErrorResp and nothing is
 // applied; an unknown code gets an RpbErrorResp naming it. Neither closes
 // the connection. Besides Riak's codes it serves Causeway's cluster admin
-// messages (codes 200-205, proto/admin.proto): join, leave and status.
+// messages (codes 200-208, proto/admin.proto): join, leave, status and
+// bucket-type creation and listing; administration is for loopback
+// clients only unless configured otherwise (PbcHandlerOptions).
 //
 // Ordering: a connection hands the handler one request at a time and waits
 // for PbcResponder::RequestDone() before handing it the next, so replies go
@@ -45,6 +47,9 @@ class PbcResponder {
   virtual void Close() = 0;
   // The current request's replies are all queued; the next may be read.
   virtual void RequestDone() = 0;
+  // The client connected from a loopback address (administration needs it
+  // unless PbcHandlerOptions::admin_from_any_address).
+  virtual bool FromLoopback() const = 0;
 };
 
 struct PbcHandlerOptions {
@@ -54,6 +59,11 @@ struct PbcHandlerOptions {
   uint32_t max_frame_bytes = pbc::kDefaultMaxFrameBytes;
   // Monotonic microseconds for latency statistics; steady_clock if unset.
   std::function<uint64_t()> clock_us;
+  // Cluster administration (join, leave, status: codes 200-205) and bucket
+  // type changes (create 206, set 32) are served only to loopback clients
+  // unless this is set: without authentication, reaching the client port
+  // must not be enough to remove a member or change a whole type.
+  bool admin_from_any_address = false;
 };
 
 class PbcHandler {

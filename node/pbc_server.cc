@@ -56,8 +56,10 @@ struct Shared {
         stats(s),
         options(std::move(o)),
         handler(core, s,
-                PbcHandlerOptions{
-                    options.server_version, options.max_frame_bytes, {}}),
+                PbcHandlerOptions{options.server_version,
+                                  options.max_frame_bytes,
+                                  {},
+                                  options.admin_from_any_address}),
         acceptor(io),
         retry_timer(io),
         drain_timer(io) {}
@@ -107,10 +109,13 @@ class Connection : public PbcResponder,
   void Start() {
     boost::system::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);
+    const tcp::endpoint remote = socket_.remote_endpoint(ec);
+    loopback_ = !ec && remote.address().is_loopback();
     Pump();
   }
 
   // PbcResponder.
+  bool FromLoopback() const override { return loopback_; }
   void Send(std::string frame) override {
     if (closed_) return;
     queued_bytes_ += frame.size();
@@ -331,6 +336,7 @@ class Connection : public PbcResponder,
   bool draining_ = false;   // the server is draining: no new requests
   bool lingering_ = false;
   bool closed_ = false;
+  bool loopback_ = false;  // the client connected from a loopback address
 };
 
 void Accept(const std::shared_ptr<Shared>& shared);

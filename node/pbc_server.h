@@ -38,6 +38,8 @@ struct PbcServerOptions {
   uint32_t max_frame_bytes = 64u << 20;
   uint32_t max_connections = 1024;
   std::string server_version = "causeway";
+  // See PbcHandlerOptions::admin_from_any_address.
+  bool admin_from_any_address = false;
   // How long Drain() waits for requests in flight before closing anyway.
   uint32_t drain_timeout_ms = 5000;
   // Called before every write to a socket; a node flushes its storage log

@@ -53,6 +53,7 @@ class CheckingResponder : public node::PbcResponder {
   }
   void Close() override { closed = true; }
   void RequestDone() override { ++done; }
+  bool FromLoopback() const override { return true; }
 
   // Replies are unbounded by the client's limit (a get may return a large
   // object), so this decoder takes anything up to the codec's maximum.

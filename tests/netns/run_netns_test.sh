@@ -97,6 +97,7 @@ for k in 1 2 3; do
     --http-host "$(addr "$k")" --http-port 8098 --peer-host "$(addr "$k")" \
     --peer-port 8099 --cluster-name netns-test \
     --cluster-secret-file "$dir/secret" --request-timeout-ms 4000 \
+    --admin-from-any-address true \
     >"$dir/node$k/node.log" 2>&1 </dev/null &
   pids+=("$!")
 done

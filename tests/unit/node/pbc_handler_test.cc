@@ -460,6 +460,39 @@ TEST_F(HandlerTest, EmptyBucketOrKeyIsRefused) {
   EXPECT_EQ(err.errcode(), static_cast<uint32_t>(pbc::ErrorCode::kBadRequest));
 }
 
+TEST_F(HandlerTest, AdministrationIsForLoopbackClientsOnly) {
+  pbc::RpbSetBucketTypeReq create;
+  create.set_type("remote");
+  create.mutable_props();
+  for (auto [code, body] :
+       {std::pair{pbc::Code::kCreateBucketTypeReq, create.SerializeAsString()},
+        std::pair{pbc::Code::kSetBucketTypeReq, create.SerializeAsString()},
+        std::pair{pbc::Code::kClusterLeaveReq, std::string()},
+        std::pair{pbc::Code::kClusterStatusReq, std::string()}}) {
+    auto remote = std::make_shared<Recorder>();
+    remote->loopback = false;
+    handler_->Handle(Frame{static_cast<uint8_t>(code), body}, remote);
+    ASSERT_EQ(remote->frames.size(), 1u);
+    EXPECT_EQ(remote->done, 1);
+    const auto err = ParseAs<pbc::RpbErrorResp>(remote->frames[0]);
+    EXPECT_NE(err.errmsg().find("loopback clients only"), std::string::npos)
+        << err.errmsg();
+  }
+  replication::BucketProps props;
+  EXPECT_FALSE(core_->GetBucketTypeProps("remote", &props).ok());
+  // Data requests from anywhere are served; a loopback client administers.
+  auto remote = std::make_shared<Recorder>();
+  remote->loopback = false;
+  handler_->Handle(Frame{static_cast<uint8_t>(pbc::Code::kPingReq), ""},
+                   remote);
+  ASSERT_EQ(remote->frames.size(), 1u);
+  EXPECT_EQ(remote->frames[0].code, static_cast<uint8_t>(pbc::Code::kPingResp));
+  auto frames = Call(pbc::Code::kCreateBucketTypeReq, create);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].code, static_cast<uint8_t>(pbc::Code::kSetBucketResp))
+      << ErrorText(frames[0]);
+}
+
 TEST_F(HandlerTest, UnknownCodesAreNamedAndTheConnectionStays) {
   for (uint8_t code : {uint8_t{23}, uint8_t{84}, uint8_t{99}, uint8_t{255},
                        static_cast<uint8_t>(pbc::Code::kPingResp),

@@ -27,8 +27,10 @@ class Recorder : public PbcResponder {
   }
   void Close() override { closed = true; }
   void RequestDone() override { ++done; }
+  bool FromLoopback() const override { return loopback; }
 
   FrameDecoder decoder;
+  bool loopback = true;
   std::vector<Frame> frames;
   bool closed = false;
   int done = 0;
