@@ -42,6 +42,12 @@ struct NodeOptions {
   std::string log_file;            // empty: stderr
   uint32_t max_frame_bytes = 64u << 20;
   uint32_t max_connections = 1024;
+  // Client connection bounds (PbcServerOptions): idle timeout and frame
+  // deadline (0 disables either), and the budget of partial-frame bytes
+  // across all client connections.
+  uint32_t client_idle_timeout_ms = 60000;
+  uint32_t client_frame_deadline_ms = 10000;
+  uint32_t client_buffer_budget_mb = 256;
   // Over Riak's defaults; only the settings given are present.
   replication::BucketPropsPatch bucket_defaults;
   bool sync_writes = false;

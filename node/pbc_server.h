@@ -38,6 +38,15 @@ struct PbcServerOptions {
   uint32_t max_frame_bytes = 64u << 20;
   uint32_t max_connections = 1024;
   std::string server_version = "causeway";
+  // A connection with no request in progress and nothing received for this
+  // long is closed; 0: never.
+  uint32_t idle_timeout_ms = 60000;
+  // Once a frame's first byte is in, the rest must follow within this long
+  // (time spent serving earlier requests does not count); 0: no deadline.
+  uint32_t frame_deadline_ms = 10000;
+  // Bytes all connections together may hold for partial frames; a
+  // connection that would take the total over it is closed. 0: no budget.
+  uint64_t buffer_budget_bytes = uint64_t{256} << 20;
   // How long Drain() waits for requests in flight before closing anyway.
   uint32_t drain_timeout_ms = 5000;
   // Called before every write to a socket; a node flushes its storage log
