@@ -149,6 +149,12 @@ PbcServerOptions ToPbcServerOptions(const NodeOptions& options) {
   pbc.port = options.pb_port;
   pbc.max_frame_bytes = options.max_frame_bytes;
   pbc.max_connections = options.max_connections;
+  pbc.idle_timeout_ms = options.client_idle_timeout_ms;
+  pbc.frame_deadline_ms = options.client_frame_deadline_ms;
+  // Never below one largest frame, which the budget would refuse always.
+  pbc.buffer_budget_bytes =
+      std::max(uint64_t{options.client_buffer_budget_mb} << 20,
+               uint64_t{options.max_frame_bytes});
   return pbc;
 }
 

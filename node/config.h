@@ -45,6 +45,12 @@ struct NodeOptions {
   // Serve cluster administration and bucket-type changes to clients on any
   // address, not only loopback ones.
   bool admin_from_any_address = false;
+  // Client connection bounds (PbcServerOptions): idle timeout and frame
+  // deadline (0 disables either), and the budget of partial-frame bytes
+  // across all client connections.
+  uint32_t client_idle_timeout_ms = 60000;
+  uint32_t client_frame_deadline_ms = 10000;
+  uint32_t client_buffer_budget_mb = 256;
   // Over Riak's defaults; only the settings given are present.
   replication::BucketPropsPatch bucket_defaults;
   bool sync_writes = false;

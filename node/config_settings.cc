@@ -232,6 +232,23 @@ const std::vector<Setting>& Settings() {
         "changes to clients on any address; by default only loopback "
         "clients may, since the client port has no authentication",
         BoolField(&NodeOptions::admin_from_any_address));
+    top("client_idle_timeout_ms", "MS",
+        std::to_string(d.client_idle_timeout_ms),
+        "Close a client connection with no request in progress and nothing "
+        "received for this long (0 to 86400000; 0: never)",
+        UintField(&NodeOptions::client_idle_timeout_ms));
+    top("client_frame_deadline_ms", "MS",
+        std::to_string(d.client_frame_deadline_ms),
+        "Once a client frame's first byte is in, close the connection "
+        "unless the whole frame arrives within this long (0 to 86400000; "
+        "0: no deadline)",
+        UintField(&NodeOptions::client_frame_deadline_ms));
+    top("client_buffer_budget_mb", "MB",
+        std::to_string(d.client_buffer_budget_mb),
+        "Bytes of partial frames all client connections may hold together, "
+        "in MiB (1 to 1048576; raised to max_frame_bytes if below it); a "
+        "connection that would go over it is closed",
+        UintField(&NodeOptions::client_buffer_budget_mb));
     top("sync_writes", "BOOL", "false",
         "Sync every write to disk, whatever the request's dw",
         BoolField(&NodeOptions::sync_writes));

@@ -134,8 +134,12 @@ Status CheckRingAndLog(const NodeOptions& o) {
 }
 
 Status CheckClientLimits(const NodeOptions& o) {
-  return CheckRanges({{"max_frame_bytes", o.max_frame_bytes, 1024, 1u << 30},
-                      {"max_connections", o.max_connections, 1, 1u << 20}});
+  return CheckRanges(
+      {{"max_frame_bytes", o.max_frame_bytes, 1024, 1u << 30},
+       {"max_connections", o.max_connections, 1, 1u << 20},
+       {"client_idle_timeout_ms", o.client_idle_timeout_ms, 0, 86400000},
+       {"client_frame_deadline_ms", o.client_frame_deadline_ms, 0, 86400000},
+       {"client_buffer_budget_mb", o.client_buffer_budget_mb, 1, 1u << 20}});
 }
 
 // The peer listener and how peers reach and trust this node.

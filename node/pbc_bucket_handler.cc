@@ -96,6 +96,7 @@ void HandleGetBucket(const StatePtr& state, const Frame& f,
   if (req.bucket().empty()) {
     return FinishBadRequest(st, r, "get bucket: the bucket name is empty");
   }
+  if (RefuseLongNames(st, r, "get bucket", req.type(), req.bucket())) return;
   ++st.stats.other_requests;
   std::string type = TypeOrDefault(req.has_type(), req.type());
   BucketProps props;
@@ -121,6 +122,7 @@ void HandleSetBucket(const StatePtr& state, const Frame& f,
   if (req.bucket().empty()) {
     return FinishBadRequest(st, r, "set bucket: the bucket name is empty");
   }
+  if (RefuseLongNames(st, r, "set bucket", req.type(), req.bucket())) return;
   std::string type = TypeOrDefault(req.has_type(), req.type());
   std::string what =
       "setting the properties of " + DescribeBucket(type, req.bucket());
@@ -142,6 +144,9 @@ void HandleResetBucket(const StatePtr& state, const Frame& f,
   }
   if (req.bucket().empty()) {
     return FinishBadRequest(st, r, "reset bucket: the bucket name is empty");
+  }
+  if (RefuseLongNames(st, r, "reset bucket", req.type(), req.bucket())) {
+    return;
   }
   ++st.stats.other_requests;
   std::string type = TypeOrDefault(req.has_type(), req.type());
@@ -165,6 +170,7 @@ void HandleGetBucketType(const StatePtr& state, const Frame& f,
   if (req.type().empty()) {
     return FinishBadRequest(st, r, "get bucket type: the type name is empty");
   }
+  if (RefuseLongNames(st, r, "get bucket type", req.type(), {})) return;
   ++st.stats.other_requests;
   BucketProps props;
   Status s = st.core.GetBucketTypeProps(req.type(), &props);
@@ -198,6 +204,10 @@ void ChangeBucketType(const StatePtr& state, const Frame& f,
   if (req.type().empty()) {
     return FinishBadRequest(
         st, r, std::string(verb) + " bucket type: the type name is empty");
+  }
+  if (RefuseLongNames(st, r, std::string(verb) + " bucket type", req.type(),
+                      {})) {
+    return;
   }
   std::string what =
       std::string(verb) + " bucket type '" + Quote(req.type()) + "'";

@@ -52,6 +52,10 @@ bool FrameDecoder::Feed(std::string_view bytes) {
       --frame_remaining_;
     }
     size_t take = std::min<size_t>(bytes.size(), frame_remaining_);
+    if (!CheckAdmit(pbc::kLengthPrefixBytes + 1 + current_.body.size() +
+                    take)) {
+      break;
+    }
     current_.body.append(bytes.data(), take);
     bytes.remove_prefix(take);
     frame_remaining_ -= static_cast<uint32_t>(take);
@@ -77,12 +81,29 @@ bool FrameDecoder::BeginFrame() {
     rejected_length_ = length;
     return false;
   }
+  const size_t reserve = std::min<size_t>(length - 1, kInitialBodyReserve);
+  if (!CheckAdmit(pbc::kLengthPrefixBytes + 1 + reserve)) {
+    rejected_length_ = length;
+    return false;
+  }
   in_frame_ = true;
   have_code_ = false;
   frame_remaining_ = length;
   current_ = Frame();
-  current_.body.reserve(std::min<size_t>(length - 1, kInitialBodyReserve));
+  current_.body.reserve(reserve);
   return true;
+}
+
+bool FrameDecoder::CheckAdmit(size_t bytes) {
+  if (!admit_ || admit_(bytes)) return true;
+  error_ = Error::kRefused;
+  // The stream is over: the frame in progress will never complete, so its
+  // bytes are let go now rather than when the decoder goes.
+  current_ = Frame();
+  in_frame_ = false;
+  have_code_ = false;
+  header_fill_ = 0;
+  return false;
 }
 
 bool FrameDecoder::Next(Frame* frame) {
@@ -104,6 +125,8 @@ std::string FrameDecoder::ErrorMessage() const {
     case Error::kZeroLength:
       return "frame length 0 is invalid: a frame holds at least a message "
              "code";
+    case Error::kRefused:
+      return "the server is holding too many bytes of unfinished frames";
     case Error::kTooLarge:
       return "frame of " + std::to_string(rejected_length_) +
              " bytes is over this server's limit of " +

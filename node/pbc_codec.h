@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -39,13 +40,22 @@ class FrameDecoder {
     kNone,
     kZeroLength,  // a frame must hold at least its code byte
     kTooLarge,    // the length is above max_frame_bytes
+    kRefused,     // the admission check refused bytes (see set_admit)
   };
+  // Asked before the decoder holds more of a frame: `bytes` is what it
+  // would hold for the frame in progress (header, code and body, including
+  // the first reservation made when a header announces its length). False
+  // breaks the stream with kRefused before anything is allocated, and
+  // drops the partial frame (partial_bytes() is 0 from then on).
+  using Admit = std::function<bool(size_t bytes)>;
 
   // `max_frame_bytes` bounds the length field (code byte plus body); values
   // below 1 are raised to 1 so a bare code byte is always acceptable.
   explicit FrameDecoder(uint32_t max_frame_bytes = pbc::kDefaultMaxFrameBytes);
   FrameDecoder(const FrameDecoder&) = delete;
   FrameDecoder& operator=(const FrameDecoder&) = delete;
+
+  void set_admit(Admit admit) { admit_ = std::move(admit); }
 
   // Consumes `bytes`. Returns false once the stream is broken (now or
   // earlier); the rest of the input is then discarded.
@@ -68,10 +78,13 @@ class FrameDecoder {
  private:
   // Starts the frame announced by header_; false if its length is refused.
   bool BeginFrame();
+  // Runs the admission check; false (and kRefused) if it says no.
+  bool CheckAdmit(size_t bytes);
 
   const uint32_t max_frame_bytes_;
   Error error_ = Error::kNone;
   uint32_t rejected_length_ = 0;
+  Admit admit_;
 
   // Header being assembled.
   uint8_t header_[pbc::kLengthPrefixBytes] = {};

@@ -52,6 +52,10 @@ void HandleDtFetch(const StatePtr& st, const Frame& f, const ResponderPtr& r) {
     return FinishBadRequest(
         *st, *r, "data-type fetch: the type, bucket and key must be named");
   }
+  if (RefuseLongNames(*st, *r, "data-type fetch", req.type(), req.bucket(),
+                      req.key())) {
+    return;
+  }
   replication::FetchRequest fetch;
   fetch.id = replication::ObjectId{req.type(), req.bucket(), req.key()};
   fetch.r = QuorumField(req.has_r(), req.r());
@@ -90,6 +94,10 @@ void HandleDtUpdate(const StatePtr& st, const Frame& f, const ResponderPtr& r) {
   if (req.bucket().empty() || req.type().empty()) {
     return FinishBadRequest(
         *st, *r, "data-type update: the type and bucket must be named");
+  }
+  if (RefuseLongNames(*st, *r, "data-type update", req.type(), req.bucket(),
+                      req.key())) {
+    return;
   }
   replication::UpdateRequest update;
   // An empty key asks the core to generate one.

@@ -100,6 +100,29 @@ void FinishBadRequest(PbcHandler::State& st, PbcResponder& r,
   Finish(r, EncodeErrorFrame(pbc::ErrorCode::kBadRequest, message));
 }
 
+bool RefuseLongNames(PbcHandler::State& st, PbcResponder& r,
+                     std::string_view what, std::string_view type,
+                     std::string_view bucket, std::string_view key) {
+  const char* field = nullptr;
+  size_t size = 0;
+  for (auto [name, value] :
+       {std::pair{"bucket type name", type}, std::pair{"bucket name", bucket},
+        std::pair{"key", key}}) {
+    if (value.size() > kMaxNameBytes) {
+      field = name;
+      size = value.size();
+      break;
+    }
+  }
+  if (field == nullptr) return false;
+  ++st.stats.requests_refused_too_long;
+  FinishBadRequest(st, r,
+                   std::string(what) + ": the " + field + " is " +
+                       std::to_string(size) + " bytes, over the limit of " +
+                       std::to_string(kMaxNameBytes));
+  return true;
+}
+
 void FinishUnparsable(PbcHandler::State& st, PbcResponder& r,
                       const char* message_name) {
   FinishBadRequest(st, r,

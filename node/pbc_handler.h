@@ -21,6 +21,7 @@
 // responder and the handler's own state by shared_ptr, so the handler and
 // the connection may be destroyed first. Runs on the node's logic thread.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +37,13 @@ class NodeCore;
 namespace causeway::node {
 
 struct Stats;
+
+// The longest bucket, key or bucket type name a request may carry; longer
+// ones are refused with an RpbErrorResp (bad request). Riak itself sets no
+// limit on names, only on object size; but a name is repeated in every
+// replica's storage keys, hash trees and peer messages, so Causeway bounds
+// it, at the limit Amazon S3 puts on object keys.
+constexpr size_t kMaxNameBytes = 1024;
 
 // The connection, as the handler sees it.
 class PbcResponder {

@@ -65,6 +65,14 @@ void FinishUnparsable(PbcHandler::State& st, PbcResponder& r,
 
 // --- Names and fields of requests (pbc_handler.cc) ---------------------------
 
+// If the type, bucket or key is over kMaxNameBytes, ends the request with
+// an RpbErrorResp saying which (a bad request, also counted as refused too
+// long) and returns true; the connection stays usable. `what` names the
+// request ("get", "put", ...).
+bool RefuseLongNames(PbcHandler::State& st, PbcResponder& r,
+                     std::string_view what, std::string_view type,
+                     std::string_view bucket, std::string_view key = {});
+
 // Bucket, key and node names are arbitrary bytes; an error message quotes
 // them escaped and cut short (base/printable.h).
 std::string Quote(std::string_view s);

@@ -112,6 +112,9 @@ void HandleGet(const StatePtr& st, const Frame& f, const ResponderPtr& r) {
   if (req.key().empty()) {
     return FinishBadRequest(*st, *r, "get: the key is empty");
   }
+  if (RefuseLongNames(*st, *r, "get", req.type(), req.bucket(), req.key())) {
+    return;
+  }
   replication::GetRequest get;
   get.id = ObjectId{TypeOrDefault(req.has_type(), req.type()), req.bucket(),
                     req.key()};
@@ -171,6 +174,9 @@ void HandlePut(const StatePtr& st, const Frame& f, const ResponderPtr& r) {
   }
   if (req.bucket().empty()) {
     return FinishBadRequest(*st, *r, "put: the bucket name is empty");
+  }
+  if (RefuseLongNames(*st, *r, "put", req.type(), req.bucket(), req.key())) {
+    return;
   }
   replication::PutRequest put;
   // An empty key asks the core to generate one.
@@ -239,6 +245,9 @@ void HandleDelete(const StatePtr& st, const Frame& f, const ResponderPtr& r) {
   if (req.key().empty()) {
     return FinishBadRequest(*st, *r, "delete: the key is empty");
   }
+  if (RefuseLongNames(*st, *r, "delete", req.type(), req.bucket(), req.key())) {
+    return;
+  }
   replication::DeleteRequest del;
   del.id = ObjectId{TypeOrDefault(req.has_type(), req.type()), req.bucket(),
                     req.key()};
@@ -282,6 +291,9 @@ void HandlePreflist(const StatePtr& state, const Frame& f,
   }
   if (req.bucket().empty()) {
     return FinishBadRequest(st, r, "preflist: the bucket name is empty");
+  }
+  if (RefuseLongNames(st, r, "preflist", req.type(), req.bucket(), req.key())) {
+    return;
   }
   ++st.stats.other_requests;
   ObjectId id{TypeOrDefault(req.has_type(), req.type()), req.bucket(),

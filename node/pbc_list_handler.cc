@@ -114,6 +114,7 @@ void HandleListKeys(const StatePtr& st, const Frame& f, const ResponderPtr& r) {
   if (req.bucket().empty()) {
     return FinishBadRequest(*st, *r, "list keys: the bucket name is empty");
   }
+  if (RefuseLongNames(*st, *r, "list keys", req.type(), req.bucket())) return;
   ++st->stats.list_requests;
   std::string type = TypeOrDefault(req.has_type(), req.type());
   auto listing = std::make_shared<Listing>();

@@ -7,10 +7,13 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "node/pbc_client_bounds.h"
 #include "node/pbc_codec.h"
 #include "node/pbc_handler.h"
 #include "node/stats.h"
@@ -43,6 +46,9 @@ constexpr size_t kLingerMaxBytes = 1 << 20;
 // Pause before accepting again after an accept error (e.g. out of file
 // descriptors), so the loop does not spin.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+// At most one log line per interval for each kind of bounded close; the
+// next line says how many were held back.
+constexpr auto kBoundsLogInterval = std::chrono::seconds(1);
 
 class Connection;
 
@@ -62,7 +68,10 @@ struct Shared {
                                   options.admin_from_any_address}),
         acceptor(io),
         retry_timer(io),
-        drain_timer(io) {}
+        drain_timer(io),
+        budget(options.buffer_budget_bytes),
+        deadline_log(kBoundsLogInterval),
+        budget_log(kBoundsLogInterval) {}
 
   // A connection left the map: the drain may be complete.
   void FinishDrainIfIdle() {
@@ -92,7 +101,25 @@ struct Shared {
   std::vector<std::function<void()>> drain_done;
   uint64_t next_connection_id = 1;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;
+  // Partial-frame bytes held by all connections, and the log limiters of
+  // the closes a client flood could cause.
+  BufferBudget budget;
+  LogLimiter deadline_log;
+  LogLimiter budget_log;
 };
+
+// Logs `message` at info unless a line of its kind went out within the
+// last interval; the next line that does go out counts the ones held back.
+void LogLimited(LogLimiter& limiter, const std::string& message) {
+  uint64_t suppressed = 0;
+  if (!limiter.Allow(std::chrono::steady_clock::now(), &suppressed)) return;
+  if (suppressed == 0) {
+    spdlog::info("pbc: {}", message);
+  } else {
+    spdlog::info("pbc: {} (and {} more like it not logged)", message,
+                 suppressed);
+  }
+}
 
 // One client connection: reads frames, hands them to the handler one at a
 // time, and writes replies in order from a bounded queue.
@@ -104,7 +131,15 @@ class Connection : public PbcResponder,
         socket_(std::move(socket)),
         id_(id),
         decoder_(shared_->options.max_frame_bytes),
-        linger_timer_(shared_->io) {}
+        linger_timer_(shared_->io),
+        clock_(std::chrono::milliseconds(shared_->options.idle_timeout_ms),
+               std::chrono::milliseconds(shared_->options.frame_deadline_ms),
+               std::chrono::steady_clock::now()),
+        bounds_timer_(shared_->io) {
+    decoder_.set_admit([this](size_t bytes) { return Charge(bytes); });
+  }
+
+  ~Connection() override { Charge(0); }
 
   void Start() {
     boost::system::error_code ec;
@@ -112,6 +147,7 @@ class Connection : public PbcResponder,
     const tcp::endpoint remote = socket_.remote_endpoint(ec);
     loopback_ = !ec && remote.address().is_loopback();
     Pump();
+    ArmBoundsTimer();
   }
 
   // PbcResponder.
@@ -141,6 +177,8 @@ class Connection : public PbcResponder,
 
   void RequestDone() override {
     busy_ = false;
+    clock_.Activity(std::chrono::steady_clock::now());
+    ArmBoundsTimer();
     // Called from inside Pump when the core answered at once: Pump's loop
     // picks up the next frame, so the stack does not grow per request.
     if (!in_pump_) Pump();
@@ -151,6 +189,8 @@ class Connection : public PbcResponder,
     if (closed_) return;
     closed_ = true;
     linger_timer_.cancel();
+    bounds_timer_.cancel();
+    Charge(0);
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
@@ -192,7 +232,9 @@ class Connection : public PbcResponder,
         shared_->handler.Handle(std::move(frame), self);
         continue;
       }
-      if (decoder_.failed()) {
+      if (decoder_.error() == FrameDecoder::Error::kRefused) {
+        CloseOverBudget();
+      } else if (decoder_.failed()) {
         spdlog::info("pbc: connection {}: {}", id_, decoder_.ErrorMessage());
         shared_->handler.RejectStream(decoder_, *this);
       } else if (peer_done_) {
@@ -206,10 +248,18 @@ class Connection : public PbcResponder,
   }
 
   void MaybeRead() {
-    if (closed_ || closing_ || draining_ || reading_ || busy_ || peer_done_ ||
+    if (reading_) return;
+    if (closed_ || closing_ || draining_ || busy_ || peer_done_ ||
         decoder_.failed() || decoder_.pending_frames() > 0 ||
         queued_bytes_ > kPauseReadingBytes) {
+      clock_.FrameDone();  // while the server is busy, the client is not late
       return;
+    }
+    // From here the server waits on the client: a frame begun must finish
+    // within the deadline.
+    if (decoder_.partial_bytes() > 0) {
+      clock_.FrameWaiting(std::chrono::steady_clock::now());
+      ArmBoundsTimer();
     }
     reading_ = true;
     socket_.async_read_some(
@@ -226,7 +276,7 @@ class Connection : public PbcResponder,
       OnDiscarded(ec, n);
       return;
     }
-    if (n > 0) decoder_.Feed(std::string_view(read_buffer_.data(), n));
+    if (n > 0) OnBytes(n);
     if (ec) {
       if (ec != asio::error::eof) {
         CloseNow();
@@ -235,6 +285,90 @@ class Connection : public PbcResponder,
       peer_done_ = true;
     }
     Pump();
+  }
+
+  // Feeds `n` bytes just read to the decoder and keeps the budget and the
+  // frame clock in step with what it holds.
+  void OnBytes(size_t n) {
+    clock_.Activity(std::chrono::steady_clock::now());
+    decoder_.Feed(std::string_view(read_buffer_.data(), n));
+    if (decoder_.failed()) {
+      // Pump answers it; what the broken stream held counts no longer.
+      Charge(decoder_.error() == FrameDecoder::Error::kRefused
+                 ? 0
+                 : decoder_.partial_bytes());
+      return;
+    }
+    // A frame completed: what follows is a new frame, timed from when the
+    // server next waits for it.
+    if (decoder_.pending_frames() > 0 || decoder_.partial_bytes() == 0) {
+      clock_.FrameDone();
+    }
+    // Shrinks the charge to what is held now; growth here is at most a
+    // next header's first bytes, which the admission of its body checks.
+    Charge(decoder_.partial_bytes());
+  }
+
+  // Sets this connection's share of the buffer budget to `bytes`; false if
+  // that would take all connections over the budget.
+  bool Charge(size_t bytes) {
+    bool ok = shared_->budget.Resize(&charged_, bytes);
+    shared_->stats.buffered_bytes = shared_->budget.used();
+    return ok;
+  }
+
+  void CloseOverBudget() {
+    ++shared_->stats.connections_closed_budget;
+    LogLimited(shared_->budget_log,
+               "closing connection " + std::to_string(id_) +
+                   ": its partial frame would take the bytes buffered for "
+                   "all clients over the budget of " +
+                   std::to_string(shared_->budget.limit()) + " bytes");
+    Send(
+        EncodeErrorFrame(pbc::ErrorCode::kUnavailable,
+                         decoder_.ErrorMessage() + "; closing the connection"));
+    Close();
+  }
+
+  // Sets the bounds timer for the next moment the connection may be idle
+  // or late, unless it is set for earlier already.
+  void ArmBoundsTimer() {
+    if (closed_ || closing_) return;
+    std::optional<std::chrono::steady_clock::time_point> next =
+        clock_.NextCheck(busy_);
+    if (!next || (bounds_armed_ && bounds_at_ <= *next)) return;
+    bounds_armed_ = true;
+    bounds_at_ = *next;
+    bounds_timer_.expires_at(*next);
+    bounds_timer_.async_wait(
+        [self = shared_from_this()](const boost::system::error_code& ec) {
+          if (ec != asio::error::operation_aborted) self->OnBoundsTimer();
+        });
+  }
+
+  void OnBoundsTimer() {
+    bounds_armed_ = false;
+    if (closed_ || closing_) return;
+    switch (clock_.Check(std::chrono::steady_clock::now(), busy_)) {
+      case ConnectionClock::Expiry::kIdle:
+        ++shared_->stats.connections_closed_idle;
+        spdlog::debug("pbc: closing connection {}: idle for {} ms", id_,
+                      shared_->options.idle_timeout_ms);
+        Close();
+        return;
+      case ConnectionClock::Expiry::kFrameDeadline:
+        ++shared_->stats.connections_closed_frame_deadline;
+        LogLimited(shared_->deadline_log,
+                   "closing connection " + std::to_string(id_) +
+                       ": a frame did not arrive in full within " +
+                       std::to_string(shared_->options.frame_deadline_ms) +
+                       " ms");
+        CloseNow();
+        return;
+      case ConnectionClock::Expiry::kNone:
+        ArmBoundsTimer();
+        return;
+    }
   }
 
   void StartWrite() {
@@ -266,6 +400,7 @@ class Connection : public PbcResponder,
       queued_bytes_ -= queue_.front().size();
       queue_.pop_front();
     }
+    clock_.Activity(std::chrono::steady_clock::now());
     if (queue_.empty() && closing_) {
       Linger();
       return;
@@ -326,6 +461,11 @@ class Connection : public PbcResponder,
   size_t queued_bytes_ = 0;
   asio::steady_timer linger_timer_;
   size_t drained_ = 0;
+  ConnectionClock clock_;
+  asio::steady_timer bounds_timer_;
+  bool bounds_armed_ = false;
+  std::chrono::steady_clock::time_point bounds_at_;
+  uint64_t charged_ = 0;  // this connection's share of the buffer budget
 
   bool reading_ = false;
   bool writing_ = false;

@@ -40,6 +40,15 @@ struct PbcServerOptions {
   std::string server_version = "causeway";
   // See PbcHandlerOptions::admin_from_any_address.
   bool admin_from_any_address = false;
+  // A connection with no request in progress and nothing received for this
+  // long is closed; 0: never.
+  uint32_t idle_timeout_ms = 60000;
+  // Once a frame's first byte is in, the rest must follow within this long
+  // (time spent serving earlier requests does not count); 0: no deadline.
+  uint32_t frame_deadline_ms = 10000;
+  // Bytes all connections together may hold for partial frames; a
+  // connection that would take the total over it is closed. 0: no budget.
+  uint64_t buffer_budget_bytes = uint64_t{256} << 20;
   // How long Drain() waits for requests in flight before closing anyway.
   uint32_t drain_timeout_ms = 5000;
   // Called before every write to a socket; a node flushes its storage log

@@ -133,6 +133,7 @@ std::string Stats::ToJson(const std::string& node_name) const {
   uint("list_requests", list_requests);
   uint("other_requests", other_requests);
   uint("bad_requests", bad_requests);
+  uint("requests_refused_too_long", requests_refused_too_long);
   WriteHistogram(w, "get_latency_us", get_latency_us);
   WriteHistogram(w, "put_latency_us", put_latency_us);
   WriteHistogram(w, "delete_latency_us", delete_latency_us);
@@ -143,6 +144,10 @@ std::string Stats::ToJson(const std::string& node_name) const {
   uint("open", connections_open);
   uint("total", connections_total);
   uint("rejected", connections_rejected);
+  uint("closed_idle", connections_closed_idle);
+  uint("closed_frame_deadline", connections_closed_frame_deadline);
+  uint("closed_budget", connections_closed_budget);
+  uint("buffered_bytes", buffered_bytes);
   w.EndObject();
   uint("disk_bytes", disk_bytes);
   uint("rss_bytes", rss_bytes);
@@ -225,6 +230,20 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
   w.Counter("causeway_connections_rejected_total",
             "Client connections refused over the connection limit.",
             connections_rejected);
+  w.Counter("causeway_connections_closed_idle_total",
+            "Client connections closed after the idle timeout.",
+            connections_closed_idle);
+  w.Counter("causeway_connections_closed_frame_deadline_total",
+            "Client connections closed for a frame not finished in time.",
+            connections_closed_frame_deadline);
+  w.Counter("causeway_connections_closed_budget_total",
+            "Client connections closed over the partial-frame byte budget.",
+            connections_closed_budget);
+  w.Gauge("causeway_connections_buffered_bytes",
+          "Bytes held for partial client frames now.", buffered_bytes);
+  w.Counter("causeway_requests_refused_too_long_total",
+            "Requests refused for an over-long bucket, key or type name.",
+            requests_refused_too_long);
   w.Gauge("causeway_disk_bytes", "Approximate bytes the store uses on disk.",
           disk_bytes);
   w.Gauge("causeway_rss_bytes", "Resident memory of the node process.",

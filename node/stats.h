@@ -51,6 +51,14 @@ struct Stats {
   uint64_t connections_open = 0;
   uint64_t connections_total = 0;
   uint64_t connections_rejected = 0;  // over the connection limit
+  // Client connections closed by the server's bounds (node/pbc_server.h).
+  uint64_t connections_closed_idle = 0;
+  uint64_t connections_closed_frame_deadline = 0;
+  uint64_t connections_closed_budget = 0;
+  // Bytes held for partial client frames now, across all connections.
+  uint64_t buffered_bytes = 0;
+  // Requests refused for a bucket, key or type name over the length limit.
+  uint64_t requests_refused_too_long = 0;
 
   Histogram get_latency_us;
   Histogram put_latency_us;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -640,6 +641,129 @@ TEST_F(NodeProcessTest, ServesStatsAndMetricsOverHttp) {
   HttpResponse missing;
   ASSERT_TRUE(HttpGet(http(), "/no-such-page", &missing));
   EXPECT_EQ(missing.status, 404);
+}
+
+// --- client connection bounds -------------------------------------------
+
+// Waits up to `limit_ms` for the peer to close `c` (EOF or reset), reading
+// and dropping whatever it sends first; the time it took, or nullopt.
+std::optional<int64_t> MsUntilClosed(Conn& c, int64_t limit_ms) {
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  while (elapsed() < limit_ms) {
+    pollfd p{c.fd(), POLLIN, 0};
+    int r = poll(&p, 1, static_cast<int>(limit_ms - elapsed()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    char buf[4096];
+    ssize_t got = recv(c.fd(), buf, sizeof(buf), 0);
+    if (got == 0 || (got < 0 && errno != EINTR)) return elapsed();
+  }
+  return std::nullopt;
+}
+
+// A /stats or /metrics number, fetched now.
+std::optional<uint64_t> StatNow(uint16_t http_port, const std::string& key) {
+  HttpResponse stats;
+  if (!HttpGet(http_port, "/stats", &stats)) return std::nullopt;
+  return JsonUint(stats.body, key);
+}
+std::optional<double> MetricNow(uint16_t http_port, const std::string& name) {
+  HttpResponse metrics;
+  if (!HttpGet(http_port, "/metrics", &metrics)) return std::nullopt;
+  return PromValue(metrics.body, name);
+}
+
+TEST_F(NodeProcessTest, IdleConnectionIsClosedWhileOthersAreServed) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--client-idle-timeout-ms", "300"}));
+  Conn idle;
+  ASSERT_TRUE(idle.Connect(pb()));
+  EXPECT_TRUE(Ping(pb()));
+  // Generous: the bound is 300 ms; only "much later" or "never" fails.
+  std::optional<int64_t> closed = MsUntilClosed(idle, 5000);
+  ASSERT_TRUE(closed.has_value()) << "idle connection still open after 5 s";
+  EXPECT_TRUE(Ping(pb()));
+  EXPECT_GE(StatNow(http(), "closed_idle").value_or(0), 1u);
+  EXPECT_GE(
+      MetricNow(http(), "causeway_connections_closed_idle_total").value_or(0),
+      1.0);
+}
+
+TEST_F(NodeProcessTest, AFrameTrickledInIsCutOffAtTheFrameDeadline) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--client-frame-deadline-ms", "500"}));
+  Conn slow;
+  ASSERT_TRUE(slow.Connect(pb()));
+  // A header announcing 200 bytes, then one byte per 100 ms: 20 s to finish.
+  ASSERT_TRUE(slow.SendAll(BigEndian32(200)));
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<int64_t> closed;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    if (send(slow.fd(), "\x0b", 1, MSG_NOSIGNAL) != 1) break;
+    closed = MsUntilClosed(slow, 100);
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+  EXPECT_LT(took, 5000) << "the trickling connection was not cut off";
+  EXPECT_TRUE(Ping(pb()));
+  EXPECT_GE(StatNow(http(), "closed_frame_deadline").value_or(0), 1u);
+}
+
+TEST_F(NodeProcessTest, OverLongKeyGetsAnErrorAndTheConnectionKeepsWorking) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon());
+  Conn c;
+  ASSERT_TRUE(c.Connect(pb()));
+  ASSERT_TRUE(c.SendAll(PutFrame("b", std::string(1025, 'k'), "v")));
+  Reply r;
+  ASSERT_TRUE(ReadReply(c, &r));
+  ASSERT_EQ(r.code, static_cast<uint8_t>(Code::kErrorResp));
+  pbc::RpbErrorResp err;
+  ASSERT_TRUE(err.ParseFromString(r.body));
+  EXPECT_EQ(err.errcode(), static_cast<uint32_t>(pbc::ErrorCode::kBadRequest));
+  EXPECT_NE(err.errmsg().find("1024"), std::string::npos) << err.errmsg();
+
+  ASSERT_TRUE(
+      Call(c, Frame(static_cast<uint8_t>(Code::kPingReq)), Code::kPingResp));
+  ASSERT_TRUE(
+      Call(c, PutFrame("b", std::string(1024, 'k'), "v"), Code::kPutResp));
+  EXPECT_EQ(StatNow(http(), "requests_refused_too_long"), 1u);
+  EXPECT_EQ(MetricNow(http(), "causeway_requests_refused_too_long_total"), 1.0);
+}
+
+TEST_F(NodeProcessTest, PartialFramesOverTheBudgetCloseTheConnection) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(
+      {"--max-frame-bytes", "1048576", "--client-buffer-budget-mb", "1"}));
+  const std::string first = PutFrame("b", "first", std::string(900000, 'x'));
+  const std::string second = PutFrame("b", "second", std::string(900000, 'y'));
+  Conn a;
+  ASSERT_TRUE(a.Connect(pb()));
+  ASSERT_TRUE(a.SendAll(first.substr(0, 600000)));
+  // Wait until the node holds the first connection's bytes.
+  for (int i = 0; i < 100; ++i) {
+    if (StatNow(http(), "buffered_bytes").value_or(0) >= 600000) break;
+    usleep(50 * 1000);
+  }
+  ASSERT_GE(StatNow(http(), "buffered_bytes").value_or(0), 600000u);
+
+  Conn b;
+  ASSERT_TRUE(b.Connect(pb()));
+  ASSERT_TRUE(b.SendAll(second.substr(0, 500000)));
+  Reply r;
+  ASSERT_TRUE(ReadReply(b, &r));
+  ASSERT_EQ(r.code, static_cast<uint8_t>(Code::kErrorResp));
+  EXPECT_TRUE(MsUntilClosed(b, 5000).has_value());
+
+  // The first connection, within the budget, finishes its frame.
+  ASSERT_TRUE(a.SendAll(first.substr(600000)));
+  Reply put;
+  ASSERT_TRUE(ReadReply(a, &put));
+  EXPECT_EQ(put.code, static_cast<uint8_t>(Code::kPutResp));
+  EXPECT_EQ(StatNow(http(), "closed_budget"), 1u);
+  EXPECT_EQ(StatNow(http(), "buffered_bytes"), 0u);
 }
 
 TEST_F(NodeProcessTest, SigtermExitsZero) {

@@ -136,6 +136,38 @@ TEST(NodeConfigTest, StorageSizesAreFlagsWithLimits) {
   EXPECT_NE(HelpText().find("--block-cache-mb"), std::string::npos);
 }
 
+TEST(NodeConfigTest, ClientBoundsAreSettingsWithLimits) {
+  const NodeOptions d;
+  EXPECT_EQ(d.client_idle_timeout_ms, 60000u);
+  EXPECT_EQ(d.client_frame_deadline_ms, 10000u);
+  EXPECT_EQ(d.client_buffer_budget_mb, 256u);
+  ParsedCommandLine p =
+      Parse({"--client-idle-timeout-ms", "0", "--client-frame-deadline-ms",
+             "500", "--client-buffer-budget-mb", "128"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  PbcServerOptions pbc = ToPbcServerOptions(p.options);
+  EXPECT_EQ(pbc.idle_timeout_ms, 0u);
+  EXPECT_EQ(pbc.frame_deadline_ms, 500u);
+  EXPECT_EQ(pbc.buffer_budget_bytes, uint64_t{128} << 20);
+  // A budget below one largest frame is raised to it.
+  pbc = ToPbcServerOptions(Parse({"--max-frame-bytes", "536870912",
+                                  "--client-buffer-budget-mb", "1"})
+                               .options);
+  EXPECT_EQ(pbc.buffer_budget_bytes, uint64_t{536870912});
+  std::string m = ErrorOf({"--client-buffer-budget-mb", "0"});
+  EXPECT_NE(m.find("--client-buffer-budget-mb"), std::string::npos) << m;
+  m = ErrorOf({"--client-idle-timeout-ms", "86400001"});
+  EXPECT_NE(m.find("--client-idle-timeout-ms"), std::string::npos) << m;
+  NodeOptions o;
+  ASSERT_TRUE(ApplyToml("client_frame_deadline_ms = 2500", "t.toml", &o).ok());
+  EXPECT_EQ(o.client_frame_deadline_ms, 2500u);
+  for (const char* flag :
+       {"--client-idle-timeout-ms", "--client-frame-deadline-ms",
+        "--client-buffer-budget-mb"}) {
+    EXPECT_NE(HelpText().find(flag), std::string::npos) << flag;
+  }
+}
+
 // Each node's memtable is between 80% and 100% of --write-buffer-mb, never
 // above it, and within LevelDB's range at both ends of the flag's range.
 TEST(NodeConfigTest, TheMemtableSizeIsDrawnFromTheTopFifthBelowTheFlag) {

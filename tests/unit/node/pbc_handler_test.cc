@@ -493,6 +493,30 @@ TEST_F(HandlerTest, AdministrationIsForLoopbackClientsOnly) {
       << ErrorText(frames[0]);
 }
 
+TEST_F(HandlerTest, OverLongNamesAreRefusedAndNothingIsApplied) {
+  const std::string at_limit(kMaxNameBytes, 'n');
+  const std::string over(kMaxNameBytes + 1, 'n');
+  Put("b", at_limit, "v");  // the limit itself is allowed
+  Put(at_limit, "k", "v");
+  auto err = CallError(pbc::Code::kPutReq, PutReq("b", over, "v"));
+  EXPECT_EQ(err.errcode(), static_cast<uint32_t>(pbc::ErrorCode::kBadRequest));
+  EXPECT_NE(err.errmsg().find("key"), std::string::npos) << err.errmsg();
+  EXPECT_NE(err.errmsg().find("1024"), std::string::npos) << err.errmsg();
+  err = CallError(pbc::Code::kGetReq, GetReq(over, "k"));
+  EXPECT_NE(err.errmsg().find("bucket name"), std::string::npos)
+      << err.errmsg();
+  pbc::RpbGetReq typed = GetReq("b", "k");
+  typed.set_type(over);
+  err = CallError(pbc::Code::kGetReq, typed);
+  EXPECT_NE(err.errmsg().find("bucket type name"), std::string::npos)
+      << err.errmsg();
+  pbc::RpbListKeysReq list;
+  list.set_bucket(over);
+  CallError(pbc::Code::kListKeysReq, list);
+  EXPECT_EQ(stats_.requests_refused_too_long, 4u);
+  EXPECT_EQ(stats_.puts, 2u);
+}
+
 TEST_F(HandlerTest, UnknownCodesAreNamedAndTheConnectionStays) {
   for (uint8_t code : {uint8_t{23}, uint8_t{84}, uint8_t{99}, uint8_t{255},
                        static_cast<uint8_t>(pbc::Code::kPingResp),

@@ -463,6 +463,41 @@ TEST_F(DrainTest, TheTimeLimitClosesWhatIsStillBusy) {
             std::future_status::ready);
 }
 
+// The idle timeout and the frame deadline count only time the server waits
+// on the client: a connection whose request is in flight is neither idle
+// nor late, even with a partial frame pipelined behind the request.
+TEST_F(DrainTest, BoundsSpareAConnectionWhileItsRequestIsInFlight) {
+  PbcServerOptions options;
+  options.idle_timeout_ms = 100;
+  options.frame_deadline_ms = 100;
+  StartServer(options);
+  Client busy(port_);
+  ASSERT_TRUE(busy.Write(JoinFrame() + Ping().substr(0, 3)));
+  AwaitRequests(1);
+  Client idle(port_);
+  EXPECT_TRUE(idle.ReadsClosed());
+  // Well past both bounds; only a server that counted this time would
+  // close the busy connection.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(OnServerThread([&] { return stats_.connections_closed_idle; }), 1u);
+  EXPECT_EQ(
+      OnServerThread([&] { return stats_.connections_closed_frame_deadline; }),
+      0u);
+
+  // The join fails and is answered; now the server waits on the rest of
+  // the pipelined frame, which never comes.
+  OnServerThread([&] {
+    env_.Advance(60000);
+    return 0;
+  });
+  ExpectError(busy);
+  EXPECT_TRUE(busy.ReadsClosed());
+  EXPECT_EQ(
+      OnServerThread([&] { return stats_.connections_closed_frame_deadline; }),
+      1u);
+  EXPECT_EQ(OnServerThread([&] { return stats_.buffered_bytes; }), 0u);
+}
+
 TEST_F(DrainTest, StopAcceptingKeepsOpenConnectionsServing) {
   StartServer({});
   Client c(port_);

@@ -282,6 +282,11 @@ Stats SampleStats() {
   s.connections_open = 11;
   s.connections_total = 12;
   s.connections_rejected = 13;
+  s.connections_closed_idle = 14;
+  s.connections_closed_frame_deadline = 15;
+  s.connections_closed_budget = 16;
+  s.buffered_bytes = 17;
+  s.requests_refused_too_long = 18;
   for (uint64_t v : {100, 200, 300, 400, 5000}) s.get_latency_us.Record(v);
   s.put_latency_us.Record(42);
   s.siblings.Record(1);
@@ -336,6 +341,11 @@ TEST(StatsJsonTest, IsWellFormedAndCarriesTheValues) {
   EXPECT_EQ(conns.object.at("open").number, 11);
   EXPECT_EQ(conns.object.at("total").number, 12);
   EXPECT_EQ(conns.object.at("rejected").number, 13);
+  EXPECT_EQ(conns.object.at("closed_idle").number, 14);
+  EXPECT_EQ(conns.object.at("closed_frame_deadline").number, 15);
+  EXPECT_EQ(conns.object.at("closed_budget").number, 16);
+  EXPECT_EQ(conns.object.at("buffered_bytes").number, 17);
+  EXPECT_EQ(num("requests_refused_too_long"), 18);
 
   for (const char* h : {"get_latency_us", "put_latency_us", "delete_latency_us",
                         "siblings", "object_bytes"}) {
@@ -458,6 +468,17 @@ TEST(StatsPrometheusTest, IsWellFormed) {
       << text;
   EXPECT_NE(text.find("# TYPE causeway_connections_open gauge\n"),
             std::string::npos);
+  for (const auto& [metric, value] :
+       {std::pair{"causeway_connections_closed_idle_total", 14},
+        std::pair{"causeway_connections_closed_frame_deadline_total", 15},
+        std::pair{"causeway_connections_closed_budget_total", 16},
+        std::pair{"causeway_connections_buffered_bytes", 17},
+        std::pair{"causeway_requests_refused_too_long_total", 18}}) {
+    EXPECT_NE(text.find(std::string(metric) + "{node=\"node1@127.0.0.1\"} " +
+                        std::to_string(value) + "\n"),
+              std::string::npos)
+        << metric;
+  }
   EXPECT_NE(text.find("causeway_storage_writer_stalls_total{node=\"node1@"
                       "127.0.0.1\"} 2\n"),
             std::string::npos)
