@@ -30,6 +30,14 @@ class ClockLease {
   void Restore(uint64_t high_water_ms);
   // The next timestamp, at physical time `physical_ms`.
   HlcTimestamp Issue(uint64_t physical_ms);
+  // Observes a peer's timestamp unless it leads `physical_ms` by more than
+  // `max_offset_ms` (HybridClock::ObserveWithin); false when refused. The
+  // mark is renewed at the next Issue, before anything above it is issued.
+  bool Observe(HlcTimestamp remote, uint64_t physical_ms,
+               uint64_t max_offset_ms) {
+    return clock_.ObserveWithin(remote, physical_ms, max_offset_ms).has_value();
+  }
+  HlcTimestamp last() const { return clock_.last(); }
   // Persists a mark above every timestamp issued (at shutdown).
   Status Close();
 
