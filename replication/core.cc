@@ -7,6 +7,7 @@
 #include "replication/aae/aae_host.h"
 #include "replication/bucket_registry.h"
 #include "replication/causal/clock_lease.h"
+#include "replication/clock_guard.h"
 #include "replication/coord/read_path.h"
 #include "replication/coord/replica_access.h"
 #include "replication/coord/route.h"
@@ -50,6 +51,7 @@ struct NodeCore::Impl {
           return engine->Put(storage::MetaKey(kHlcKey),
                              coding::EncodeFixed64(mark));
         }),
+        guard(env, clock, config.max_clock_offset_ms),
         store(
             engine, [env = &env] { return NewActor(*env); },
             config.object_cache_bytes),
@@ -82,6 +84,11 @@ struct NodeCore::Impl {
         anti_entropy(env, trees, aae_host, AaeTiming(config)) {
     messenger.SetAddressBook(
         [this](const NodeName& node) { return cluster.AddressOf(node); });
+    messenger.SetClockGate(
+        [this](peer::Envelope* m) { guard.Stamp(m); },
+        [this](const NodeName& from, const peer::Envelope& m) {
+          return guard.Admit(from, m);
+        });
     ServePeerProtocol();
   }
 
@@ -161,6 +168,7 @@ struct NodeCore::Impl {
   BucketRegistry registry;
   Messenger messenger;
   causal::ClockLease clock;
+  ClockGuard guard;
   vnode::VnodeStore store;
   aae::Trees trees;
   membership::Cluster cluster;
@@ -333,6 +341,8 @@ aae::AaeStatus NodeCore::AaeView() const {
 const vnode::ObjectCache& NodeCore::ObjectCacheView() const {
   return impl_->store.cache();
 }
+
+ClockStats NodeCore::ClockView() const { return impl_->guard.stats(); }
 
 const vnode::DeltaStats& NodeCore::DeltaView() const {
   return impl_->deltas.stats();
