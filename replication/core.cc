@@ -68,7 +68,7 @@ struct NodeCore::Impl {
             },
             config.delta_buffer, config.always_sync),
         replicas(
-            config.name, store, deltas, messenger,
+            config.name, store, deltas, messenger, guard,
             [this](const NodeName& primary, const vnode::Key& key) {
               return handoff.RecordHint(primary, key);
             },
@@ -77,10 +77,11 @@ struct NodeCore::Impl {
                 config.handoff_timing),
         reads(env, router, replicas, config.request_timeout_ms),
         writes(env, config.name, router, reads, store, replicas, messenger,
-               clock, {config.always_sync, config.request_timeout_ms}),
+               clock, guard, {config.always_sync, config.request_timeout_ms}),
         lister(env, cluster, registry, store, messenger,
                {config.list_page_keys, config.request_timeout_ms}),
-        aae_host(cluster, registry, store, messenger, config.always_sync),
+        aae_host(cluster, registry, store, messenger, guard,
+                 config.always_sync),
         anti_entropy(env, trees, aae_host, AaeTiming(config)) {
     messenger.SetAddressBook(
         [this](const NodeName& node) { return cluster.AddressOf(node); });
