@@ -415,3 +415,65 @@ TEST(ClusterSimSeeds, NoAcknowledgedWriteLostUnderLossAndRunsReplay) {
 
 }  // namespace
 }  // namespace causeway::sim
+
+namespace causeway::sim {
+namespace {
+
+// One node's clock runs 60 s ahead, far beyond max_clock_offset_ms (500).
+class SkewedClockSim : public ClusterSim {
+ protected:
+  void SetUp() override {
+    Form(3);
+    N(3).skew_ms = 60000;
+    world_.RunFor(3000);  // heartbeats carry the readings both ways
+  }
+  uint64_t HlcWall(int n) { return N(n).core().ClockView().hlc_wall_ms; }
+};
+
+TEST_F(SkewedClockSim, OthersRefuseItsTimestampsAndKeepTheirClocks) {
+  auto put = Put(world_, N(3), MakePut("b", "k", "ahead"));
+  // Its replicas on n1 and n2 refuse the write's timestamp: no quorum.
+  EXPECT_FALSE(put.status.ok());
+  EXPECT_NE(put.status.message().find("clock offset"), std::string::npos)
+      << put.status.ToString();
+  world_.RunFor(3000);
+  EXPECT_GE(HlcWall(3), HlcWall(1) + 59000) << "n3 issued from its clock";
+  for (int n = 1; n <= 2; ++n) {
+    replication::ClockStats c = N(n).core().ClockView();
+    EXPECT_GT(c.refusals_total, 0u) << "n" << n;
+    EXPECT_GE(c.max_refused_lead_ms, 59000u) << "n" << n;
+    EXPECT_LT(c.hlc_wall_ms + 50000, HlcWall(3)) << "n" << n << " dragged";
+    EXPECT_FALSE(c.suspect) << "n" << n;
+  }
+  // n3 reads both peers beyond the bound: its own clock is the suspect.
+  EXPECT_TRUE(N(3).core().ClockView().suspect);
+  EXPECT_FALSE(N(1).core().ClockView().suspect);
+}
+
+// Last-write-wins under a skewed node: a value written through a node
+// within the bound after an acknowledged write is the one read back, even
+// though the skewed node tried to write in between with a later stamp.
+TEST_F(SkewedClockSim, LastWriteWinsIsNotShadowedByTheSkewedNode) {
+  BucketPropsPatch lww;
+  lww.last_write_wins = true;
+  ASSERT_TRUE(N(1).core().SetBucketProps(kDefaultType, "l", lww).ok());
+  world_.RunFor(2000);
+  ASSERT_TRUE(Put(world_, N(1), MakePut("l", "k", "first")).status.ok());
+  // n2 does not hear n3's write: without the bound, n1 would acknowledge
+  // it and n2 would then stamp "second" 60 s before it, so "second",
+  // though written after "skewed" was acknowledged, would lose on merge.
+  world_.Block(N(3).name(), N(2).name());
+  EXPECT_FALSE(Put(world_, N(3), MakePut("l", "k", "skewed")).status.ok());
+  world_.RunFor(100);
+  ASSERT_TRUE(Put(world_, N(2), MakePut("l", "k", "second")).status.ok());
+  world_.Unblock(N(3).name(), N(2).name());
+  world_.RunFor(10000);  // anti-entropy and read repair get their chance
+  for (int n = 1; n <= 2; ++n) {
+    auto g = Get(world_, N(n), MakeGet("l", "k"));
+    ASSERT_TRUE(g.status.ok()) << g.status.ToString();
+    EXPECT_EQ(Values(g), std::vector<std::string>{"second"}) << "via n" << n;
+  }
+}
+
+}  // namespace
+}  // namespace causeway::sim
