@@ -8,8 +8,12 @@
 // is counted.
 //
 // The physical readings also tell this node whether its own clock is the
-// odd one out: when most peers it has heard from read more than the bound
-// away from it, it is `suspect`, which the node reports loudly.
+// odd one out: when most peers heard from lately read more than the bound
+// away from it, it is `suspect`: the node reports it loudly and stops
+// coordinating writes, which it would stamp from a clock its peers refuse.
+// A reading is as old as its message's flight, so delay only makes a peer
+// look behind; each peer's offset is the largest seen over a window, which
+// one quick message in the window brings close to the truth.
 
 #include <cstdint>
 #include <map>
@@ -52,19 +56,33 @@ class ClockGuard {
   // as an object's newest stamp, when it leads beyond the bound. `what`
   // names it in the error.
   Status Check(causal::HlcTimestamp stamp, const std::string& what);
+  // An error when this node's clock is suspect: it must not stamp writes.
+  Status CheckSelf() const;
 
   ClockStats stats() const;
 
  private:
+  // A peer's clock minus ours, the largest over the current window and the
+  // one before it.
+  struct PeerClock {
+    int64_t current = 0;
+    int64_t previous = 0;
+    uint64_t window_start_ms = 0;  // monotonic
+    uint64_t heard_ms = 0;         // monotonic
+  };
+  static constexpr uint64_t kWindowMs = 5000;
+  // Peers not heard from for this long no longer count.
+  static constexpr uint64_t kForgetMs = 30000;
+
   void NotePeer(const NodeName& from, uint64_t wall_ms, uint64_t now);
+  bool Beyond(const PeerClock& peer) const;
 
   Env& env_;
   causal::ClockLease& clock_;
   const uint64_t max_offset_ms_;
   uint64_t refusals_ = 0;
   uint64_t max_refused_lead_ms_ = 0;
-  // Per peer: is its last physical reading beyond the bound?
-  std::map<NodeName, bool> beyond_;
+  std::map<NodeName, PeerClock> peers_;
 };
 
 }  // namespace causeway::replication

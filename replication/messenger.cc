@@ -189,10 +189,6 @@ void Messenger::CompleteRequest(const peer::Envelope& message) {
   p.on_reply(FromPeerResult(ResultOf(message, p.row->reply_result)), &message);
 }
 
-}  // namespace causeway::replication
-
-namespace causeway::replication {
-
 void Messenger::Refuse(const NodeName& from, const peer::Envelope& message,
                        const Row* row, const Status& why) {
   if (row == nullptr) return FailRequest(message.request_id(), why);

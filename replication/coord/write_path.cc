@@ -152,9 +152,11 @@ Status WritePath::CheckPreconditions(const Route& route,
 
 Status WritePath::Apply(const Route& route, PutRequest& request, bool tombstone,
                         object::Object* stored) {
-  // The write is stamped after its context's stamp: one from a clock
-  // running beyond the bound would carry that clock's lead into this write.
-  Status s = guard_.Check(request.context.stamp(), "the write's context");
+  // A node whose clock is suspect stamps nothing. The write is stamped
+  // after its context's stamp: one from a clock running beyond the bound
+  // would carry that clock's lead into this write.
+  Status s = guard_.CheckSelf();
+  if (s.ok()) s = guard_.Check(request.context.stamp(), "the write's context");
   if (!s.ok()) return s;
   object::Sibling content = std::move(request.content);
   content.deleted = tombstone;
