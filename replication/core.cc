@@ -1,5 +1,6 @@
 #include "replication/core.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/coding.h"
@@ -47,10 +48,12 @@ struct NodeCore::Impl {
         config(std::move(config_in)),
         registry(engine, config.default_props),
         messenger(env, config.cluster_name),
-        clock([engine = &engine](uint64_t mark) {
-          return engine->Put(storage::MetaKey(kHlcKey),
-                             coding::EncodeFixed64(mark));
-        }),
+        clock(
+            [engine = &engine](uint64_t mark) {
+              return engine->Put(storage::MetaKey(kHlcKey),
+                                 coding::EncodeFixed64(mark));
+            },
+            LeaseMs(config)),
         guard(env, clock, config.max_clock_offset_ms),
         store(
             engine, [env = &env] { return NewActor(*env); },
@@ -101,6 +104,11 @@ struct NodeCore::Impl {
   static membership::Member SelfMember(const NodeConfig& config) {
     return membership::Member{config.name, config.peer_address,
                               membership::MemberStatus::kValid, 1};
+  }
+  // Half the bound on drift: a quick restart resumes within it.
+  static uint64_t LeaseMs(const NodeConfig& config) {
+    return std::clamp<uint64_t>(config.max_clock_offset_ms / 2, 1,
+                                causal::ClockLease::kLeaseMs);
   }
   static aae::AaeTiming AaeTiming(const NodeConfig& config) {
     aae::AaeTiming timing = config.aae_timing;

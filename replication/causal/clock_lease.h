@@ -3,8 +3,11 @@
 // restarts. Before a timestamp is issued, a high-water mark above it is
 // persisted; a restarted node resumes above the last mark, so even a
 // physical clock that went backwards never makes it issue a smaller
-// timestamp. The mark is renewed kLeaseMs ahead of the clock, so it is
-// written about once per lease, not once per timestamp.
+// timestamp. The mark is renewed a lease ahead of the clock, so it is
+// written about once per lease, not once per timestamp. A restarted node's
+// clock starts at the mark, so the lease must stay below the bound on
+// clock drift (clock_guard.h), or peers refuse a node that restarted
+// quickly until its physical clock catches up.
 //
 // Pure: physical time is passed in and persistence is the caller's
 // function, so the simulator runs it as it is.
@@ -24,7 +27,8 @@ class ClockLease {
   // stored mark is issued.
   using Persist = std::function<Status(uint64_t high_water_ms)>;
 
-  explicit ClockLease(Persist persist) : persist_(std::move(persist)) {}
+  explicit ClockLease(Persist persist, uint64_t lease_ms = kLeaseMs)
+      : persist_(std::move(persist)), lease_ms_(lease_ms) {}
 
   // The mark a previous run persisted. REQUIRES: before the first Issue.
   void Restore(uint64_t high_water_ms);
@@ -47,6 +51,7 @@ class ClockLease {
   Status Renew(uint64_t high_water_ms);
 
   Persist persist_;
+  const uint64_t lease_ms_;
   HybridClock clock_;
   uint64_t persisted_ = 0;
 };

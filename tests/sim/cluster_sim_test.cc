@@ -482,5 +482,19 @@ TEST_F(SkewedClockSim, LastWriteWinsIsNotShadowedByTheSkewedNode) {
   }
 }
 
+// A node persists a mark above its clock so a restart resumes above what
+// it issued; a quick restart must not leave it with a clock its peers
+// refuse, so the mark leads by less than the bound.
+TEST_F(ClusterSim, QuickRestartIsWithinTheClockBound) {
+  Form(3);
+  ASSERT_TRUE(Put(world_, N(1), MakePut("b", "k", "before")).status.ok());
+  N(1).Crash();
+  N(1).Boot();
+  world_.RunFor(50);
+  auto put = Put(world_, N(1), MakePut("b", "k2", "after"));
+  EXPECT_TRUE(put.status.ok()) << put.status.ToString();
+  EXPECT_EQ(N(2).core().ClockView().refusals_total, 0u);
+}
+
 }  // namespace
 }  // namespace causeway::sim

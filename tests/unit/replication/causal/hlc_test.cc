@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "replication/causal/clock_lease.h"
+
 namespace causeway::replication::causal {
 namespace {
 
@@ -236,6 +238,20 @@ TEST(HybridClockBoundTest, LeadIsMeasuredFromPhysicalTime) {
   HybridClock c;
   c.ObserveWithin({1500, 0}, 1000, 500);
   EXPECT_EQ(c.ObserveWithin({1900, 0}, 1000, 500), std::nullopt);
+}
+
+TEST(ClockLeaseTest, MarkLeadsByTheLeaseGiven) {
+  std::vector<uint64_t> marks;
+  ClockLease lease(
+      [&marks](uint64_t mark) {
+        marks.push_back(mark);
+        return Status::Ok();
+      },
+      250);
+  lease.Issue(1000);
+  lease.Issue(1100);  // under the mark: nothing written
+  lease.Issue(1300);
+  EXPECT_EQ(marks, (std::vector<uint64_t>{1250, 1550}));
 }
 
 }  // namespace
