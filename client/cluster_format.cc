@@ -131,6 +131,28 @@ std::string HandoffJson(const admin::CwHandoff& h) {
       .str();
 }
 
+// Omitted for a node that does not report it.
+std::string ClockText(const admin::CwClock& c) {
+  const std::string refused =
+      std::to_string(c.refusals()) + " peer timestamps refused";
+  const std::string bound =
+      "max offset " + std::to_string(c.max_offset_ms()) + " ms";
+  if (!c.suspect()) return "clock: ok, " + refused + " (" + bound + ")\n";
+  return "clock: SUSPECT, reads beyond the " + bound + " from " +
+         std::to_string(c.peers_beyond()) + " of " +
+         std::to_string(c.peers_heard()) + " peers; " + refused + "\n";
+}
+
+std::string ClockJson(const admin::CwClock& c) {
+  return JsonObject()
+      .Unsigned("max_offset_ms", c.max_offset_ms())
+      .Unsigned("refusals", c.refusals())
+      .Unsigned("peers_heard", c.peers_heard())
+      .Unsigned("peers_beyond", c.peers_beyond())
+      .Bool("suspect", c.suspect())
+      .str();
+}
+
 }  // namespace
 
 std::string MemberDisplayStatus(const admin::CwMember& member) {
@@ -261,6 +283,7 @@ std::string RenderStatusText(const admin::CwClusterStatusResp& status) {
   }
   out += "hints_pending: " + std::to_string(h.hints_pending()) + "\n";
   out += "hints_delivered: " + std::to_string(h.hints_delivered()) + "\n";
+  if (status.has_clock()) out += ClockText(status.clock());
   return out;
 }
 
@@ -277,8 +300,8 @@ std::string RenderStatusJson(const admin::CwClusterStatusResp& status) {
       .Number("joining", s.joining)
       .Number("leaving", s.leaving);
   if (s.other > 0) members.Number("other", s.other);
-  return JsonObject()
-      .Raw("node", JsonNameOrNull(status.has_node(), status.node()))
+  JsonObject out;
+  out.Raw("node", JsonNameOrNull(status.has_node(), status.node()))
       .Raw("claimant",
            JsonNameOrNull(status.has_claimant() && !status.claimant().empty(),
                           status.claimant()))
@@ -287,8 +310,9 @@ std::string RenderStatusJson(const admin::CwClusterStatusResp& status) {
       .Raw("members", members.str())
       .Number("pending_transfers", status.pending_transfers())
       .Raw("transfers_done", JsonArray(done))
-      .Raw("handoff", HandoffJson(status.handoff()))
-      .str();
+      .Raw("handoff", HandoffJson(status.handoff()));
+  if (status.has_clock()) out.Raw("clock", ClockJson(status.clock()));
+  return out.str();
 }
 
 std::string RenderRingText(const admin::CwClusterStatusResp& status) {

@@ -90,6 +90,9 @@ struct NodeOptions {
   uint64_t down_after_ms = 3000;
   // Client requests that wait on peers fail after this long.
   uint64_t request_timeout_ms = 10000;
+  // Peer timestamps leading this node's clock by more than this are
+  // refused (replication/clock_guard.h).
+  uint64_t max_clock_offset_ms = 500;
 
   // Anti-entropy (replication/aae): exchanges with the other replicas of
   // each partition, and how old a tombstone must be before it is reaped.

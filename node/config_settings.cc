@@ -316,6 +316,11 @@ const std::vector<Setting>& Settings() {
         "Client requests waiting on peers fail after this long "
         "(100 to 3600000)",
         UintField(&NodeOptions::request_timeout_ms));
+    top("max_clock_offset_ms", "MS", std::to_string(d.max_clock_offset_ms),
+        "The most another node's clock may lead this one's: peer messages "
+        "and objects stamped further ahead are refused, and a node whose "
+        "clock is this far from most peers' warns (10 to 3600000)",
+        UintField(&NodeOptions::max_clock_offset_ms));
     top("aae", "BOOL", "true",
         "Active anti-entropy: exchange hash trees with the other replicas "
         "of each partition and repair what differs (trees are kept "

@@ -47,6 +47,7 @@ constexpr std::chrono::seconds kDrainTimeout{2};
 // How often a running node asks the core whether it has left its cluster
 // and may exit.
 constexpr std::chrono::milliseconds kExitCheckInterval{500};
+constexpr uint64_t kClockWarnMs = 60000;
 
 }  // namespace
 
@@ -91,6 +92,7 @@ struct Node::Impl {
     exit_timer->expires_after(kExitCheckInterval);
     exit_timer->async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping || core == nullptr) return;
+      WarnAboutClock();
       if (core->ReadyToExit()) {
         spdlog::info("{}: left the cluster; exiting", options.name);
         Shutdown();
@@ -98,6 +100,34 @@ struct Node::Impl {
       }
       WatchForExit();
     });
+  }
+
+  // A clock beyond the bound is loud, but at most one line a minute: when
+  // this node's clock is suspect, or when it refused peers' timestamps.
+  void WarnAboutClock() {
+    const replication::ClockStats c = core->ClockView();
+    const uint64_t now = env->MonotonicMillis();
+    const bool refused = c.refusals_total > clock_refusals_logged;
+    if (!(c.suspect || refused) ||
+        (clock_warned_ms != 0 && now - clock_warned_ms < kClockWarnMs)) {
+      return;
+    }
+    clock_warned_ms = now;
+    clock_refusals_logged = c.refusals_total;
+    if (c.suspect) {
+      spdlog::warn(
+          "{}: this node's clock reads more than max_clock_offset_ms ({} ms) "
+          "away from {} of {} peers; it is probably wrong (check time "
+          "sync): peers refuse its timestamps",
+          options.name, c.max_offset_ms, c.peers_beyond, c.peers_heard);
+    } else {
+      spdlog::warn(
+          "{}: refused {} peer timestamps so far, leading this node's clock "
+          "by up to {} ms (max_clock_offset_ms {}): a peer's clock runs "
+          "ahead",
+          options.name, c.refusals_total, c.max_refused_lead_ms,
+          c.max_offset_ms);
+    }
   }
 
   // Runs `action` on the logic thread once the node serves, handing it
@@ -173,6 +203,9 @@ struct Node::Impl {
   // on, as the core is about to close. Until then they still flow, because
   // a request in flight may be waiting for replicas to answer.
   bool closing = false;
+  // WarnAboutClock's rate limit.
+  uint64_t clock_warned_ms = 0;
+  uint64_t clock_refusals_logged = 0;
 
   // Set while Run() serves; owned by Run()'s frame.
   net::signal_set* signals = nullptr;
@@ -429,6 +462,9 @@ void Node::Impl::AddStatsPages(Parts& p) {
                      d.overflows,
                      d.full_state_fetches,
                      d.full_state_failures};
+        const replication::ClockStats c = node_core->ClockView();
+        st.clock = {c.max_offset_ms, c.refusals_total, c.max_refused_lead_ms,
+                    c.peers_heard,   c.peers_beyond,   c.suspect};
         st.storage = {counters->writer_stalls.load(),
                       counters->background_raises.load()};
       },

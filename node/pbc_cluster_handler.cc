@@ -129,6 +129,14 @@ void HandleClusterLeave(const StatePtr& st, const Frame& f,
   });
 }
 
+void ToCwClock(const replication::ClockStats& c, admin::CwClock* out) {
+  out->set_max_offset_ms(c.max_offset_ms);
+  out->set_refusals(c.refusals_total);
+  out->set_peers_heard(c.peers_heard);
+  out->set_peers_beyond(c.peers_beyond);
+  out->set_suspect(c.suspect);
+}
+
 // The request has no body; anything sent is ignored, as for ping, so a
 // later request message with optional fields stays compatible.
 void HandleClusterStatus(const StatePtr& state, const Frame&,
@@ -158,6 +166,7 @@ void HandleClusterStatus(const StatePtr& state, const Frame&,
   for (const auto& n : view.next_owners) resp.add_next_owners(n);
   ToCwHandoff(view.handoff, resp.mutable_handoff());
   ToCwAae(st.core.AaeView(), resp.mutable_aae());
+  ToCwClock(st.core.ClockView(), resp.mutable_clock());
   Finish(r, EncodeFrame(pbc::Code::kClusterStatusResp, resp));
 }
 

@@ -105,6 +105,23 @@ void WriteSummary(PrometheusWriter& w, std::string_view name,
           h.max());
 }
 
+void WriteClock(PrometheusWriter& w, const ClockCounters& clock) {
+  w.Counter("causeway_clock_offset_refusals_total",
+            "Peer timestamps refused for leading this node's clock by more "
+            "than max_clock_offset_ms.",
+            clock.refusals_total);
+  w.Gauge("causeway_clock_peers_beyond_offset",
+          "Peers whose clock last read more than max_clock_offset_ms away "
+          "from this node's.",
+          clock.peers_beyond);
+  w.Gauge("causeway_clock_suspect",
+          "1 when most peers' clocks read beyond max_clock_offset_ms from "
+          "this node's: this node's clock is probably wrong.",
+          clock.suspect ? 1 : 0);
+  w.Gauge("causeway_clock_max_offset_ms", "The max_clock_offset_ms setting.",
+          clock.max_offset_ms);
+}
+
 }  // namespace
 
 std::string Stats::ToJson(const std::string& node_name) const {
@@ -171,6 +188,16 @@ std::string Stats::ToJson(const std::string& node_name) const {
   uint("overflows", deltas.overflows);
   uint("full_state_fetches", deltas.full_state_fetches);
   uint("full_state_failures", deltas.full_state_failures);
+  w.EndObject();
+  w.Key("clock");
+  w.BeginObject();
+  uint("max_offset_ms", clock.max_offset_ms);
+  uint("clock_offset_refusals_total", clock.refusals_total);
+  uint("max_refused_lead_ms", clock.max_refused_lead_ms);
+  uint("peers_heard", clock.peers_heard);
+  uint("peers_beyond_offset", clock.peers_beyond);
+  w.Key("clock_suspect");
+  w.Bool(clock.suspect);
   w.EndObject();
   w.Key("storage");
   w.BeginObject();
@@ -286,6 +313,7 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
             deltas.full_state_fetches);
   w.Counter("causeway_deltas_full_state_failures_total",
             "Full-state fetches that failed.", deltas.full_state_failures);
+  WriteClock(w, clock);
   w.Counter("causeway_storage_writer_stalls_total",
             "Writes that waited for LevelDB's background thread.",
             storage.writer_stalls);

@@ -33,6 +33,13 @@ class Histogram {
   uint64_t sum_ = 0;
 };
 
+// The bound on clock drift (replication/clock_guard.h's ClockStats).
+struct ClockCounters {
+  uint64_t max_offset_ms = 0, refusals_total = 0, max_refused_lead_ms = 0,
+           peers_heard = 0, peers_beyond = 0;
+  bool suspect = false;
+};
+
 struct Stats {
   uint64_t gets = 0;
   uint64_t get_not_found = 0;
@@ -80,6 +87,7 @@ struct Stats {
              timeouts = 0, overflows = 0, full_state_fetches = 0,
              full_state_failures = 0;
   } deltas;
+  ClockCounters clock;
   // LevelDB's background thread (storage::LevelDbOptions::Counters).
   struct {
     uint64_t writer_stalls = 0, background_raises = 0;

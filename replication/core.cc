@@ -1,5 +1,6 @@
 #include "replication/core.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/coding.h"
@@ -7,6 +8,7 @@
 #include "replication/aae/aae_host.h"
 #include "replication/bucket_registry.h"
 #include "replication/causal/clock_lease.h"
+#include "replication/clock_guard.h"
 #include "replication/coord/read_path.h"
 #include "replication/coord/replica_access.h"
 #include "replication/coord/route.h"
@@ -46,10 +48,13 @@ struct NodeCore::Impl {
         config(std::move(config_in)),
         registry(engine, config.default_props),
         messenger(env, config.cluster_name),
-        clock([engine = &engine](uint64_t mark) {
-          return engine->Put(storage::MetaKey(kHlcKey),
-                             coding::EncodeFixed64(mark));
-        }),
+        clock(
+            [engine = &engine](uint64_t mark) {
+              return engine->Put(storage::MetaKey(kHlcKey),
+                                 coding::EncodeFixed64(mark));
+            },
+            LeaseMs(config)),
+        guard(env, clock, config.max_clock_offset_ms),
         store(
             engine, [env = &env] { return NewActor(*env); },
             config.object_cache_bytes),
@@ -66,7 +71,7 @@ struct NodeCore::Impl {
             },
             config.delta_buffer, config.always_sync),
         replicas(
-            config.name, store, deltas, messenger,
+            config.name, store, deltas, messenger, guard,
             [this](const NodeName& primary, const vnode::Key& key) {
               return handoff.RecordHint(primary, key);
             },
@@ -75,13 +80,19 @@ struct NodeCore::Impl {
                 config.handoff_timing),
         reads(env, router, replicas, config.request_timeout_ms),
         writes(env, config.name, router, reads, store, replicas, messenger,
-               clock, {config.always_sync, config.request_timeout_ms}),
+               clock, guard, {config.always_sync, config.request_timeout_ms}),
         lister(env, cluster, registry, store, messenger,
                {config.list_page_keys, config.request_timeout_ms}),
-        aae_host(cluster, registry, store, messenger, config.always_sync),
+        aae_host(cluster, registry, store, messenger, guard,
+                 config.always_sync),
         anti_entropy(env, trees, aae_host, AaeTiming(config)) {
     messenger.SetAddressBook(
         [this](const NodeName& node) { return cluster.AddressOf(node); });
+    messenger.SetClockGate(
+        [this](peer::Envelope* m) { guard.Stamp(m); },
+        [this](const NodeName& from, const peer::Envelope& m) {
+          return guard.Admit(from, m);
+        });
     ServePeerProtocol();
   }
 
@@ -93,6 +104,11 @@ struct NodeCore::Impl {
   static membership::Member SelfMember(const NodeConfig& config) {
     return membership::Member{config.name, config.peer_address,
                               membership::MemberStatus::kValid, 1};
+  }
+  // Half the bound on drift: a quick restart resumes within it.
+  static uint64_t LeaseMs(const NodeConfig& config) {
+    return std::clamp<uint64_t>(config.max_clock_offset_ms / 2, 1,
+                                causal::ClockLease::kLeaseMs);
   }
   static aae::AaeTiming AaeTiming(const NodeConfig& config) {
     aae::AaeTiming timing = config.aae_timing;
@@ -161,6 +177,7 @@ struct NodeCore::Impl {
   BucketRegistry registry;
   Messenger messenger;
   causal::ClockLease clock;
+  ClockGuard guard;
   vnode::VnodeStore store;
   aae::Trees trees;
   membership::Cluster cluster;
@@ -333,6 +350,8 @@ aae::AaeStatus NodeCore::AaeView() const {
 const vnode::ObjectCache& NodeCore::ObjectCacheView() const {
   return impl_->store.cache();
 }
+
+ClockStats NodeCore::ClockView() const { return impl_->guard.stats(); }
 
 const vnode::DeltaStats& NodeCore::DeltaView() const {
   return impl_->deltas.stats();

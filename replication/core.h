@@ -18,6 +18,7 @@
 
 #include "base/status.h"
 #include "replication/aae/anti_entropy.h"
+#include "replication/clock_guard.h"
 #include "replication/cluster_view.h"
 #include "replication/env.h"
 #include "replication/network.h"
@@ -102,6 +103,8 @@ class NodeCore {
   aae::AaeStatus AaeView() const;
   // The vnode store's object cache (vnode/object_cache.h).
   const vnode::ObjectCache& ObjectCacheView() const;
+  // The bound on clock drift: refusals, whether this clock is suspect.
+  ClockStats ClockView() const;
   // Data-type deltas sent, applied, buffered (vnode/delta_applier.h).
   const vnode::DeltaStats& DeltaView() const;
 

@@ -89,6 +89,10 @@ const Messenger::Row* Messenger::RowOf(PeerKind kind) const {
 
 void Messenger::Receive(const NodeName& from, const peer::Envelope& message) {
   const Row* row = RowOf(message.body_case());
+  if (admit_) {
+    Status s = admit_(from, message);
+    if (!s.ok()) return Refuse(from, message, row, s);
+  }
   if (row == nullptr) {
     // Anything that is not a request can only be a reply.
     CompleteRequest(message);
@@ -145,6 +149,7 @@ void Messenger::Send(const NodeName& to, const std::string& address,
                      peer::Envelope message) {
   if (network_ == nullptr) return;
   message.set_cluster(cluster_);
+  if (stamp_) stamp_(&message);
   network_->Send(to, address, message.SerializeAsString());
 }
 
@@ -182,6 +187,29 @@ void Messenger::CompleteRequest(const peer::Envelope& message) {
     return;
   }
   p.on_reply(FromPeerResult(ResultOf(message, p.row->reply_result)), &message);
+}
+
+void Messenger::Refuse(const NodeName& from, const peer::Envelope& message,
+                       const Row* row, const Status& why) {
+  if (row == nullptr) return FailRequest(message.request_id(), why);
+  if (row->reply == kOneWay) return;
+  peer::Envelope reply;
+  auto* body =
+      reply.GetReflection()->MutableMessage(&reply, BodyField(row->reply));
+  ToPeerResult(
+      why, static_cast<peer::Result*>(
+               body->GetReflection()->MutableMessage(body, row->reply_result)));
+  reply.set_request_id(message.request_id());
+  Send(from, address_of_ ? address_of_(from) : std::string(), std::move(reply));
+}
+
+void Messenger::FailRequest(uint64_t id, const Status& why) {
+  auto it = pending_.find(id);
+  if (id == 0 || it == pending_.end()) return;
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  env_.Cancel(p.timer);
+  p.on_reply(why, nullptr);
 }
 
 }  // namespace causeway::replication

@@ -100,6 +100,18 @@ class Messenger {
   void FailPeer(const NodeName& to, const std::string& address,
                 const std::string& reason);
 
+  // Every message sent is stamped, and every message received admitted
+  // first (clock_guard.h). One refused fails as the sender can tell: a
+  // request gets an error reply, a reply fails its request, a one-way
+  // message is dropped.
+  using Stamper = std::function<void(peer::Envelope* message)>;
+  using Admitter =
+      std::function<Status(const NodeName& from, const peer::Envelope&)>;
+  void SetClockGate(Stamper stamp, Admitter admit) {
+    stamp_ = std::move(stamp);
+    admit_ = std::move(admit);
+  }
+
   size_t in_flight() const { return pending_.size(); }
   static constexpr size_t kMaxInFlight = 100000;
 
@@ -122,11 +134,18 @@ class Messenger {
   const Row* RowOf(PeerKind kind) const;
   // Completes the request `message` answers, if one is pending.
   void CompleteRequest(const peer::Envelope& message);
+  // Fails the way a refused `message` should (see SetClockGate).
+  void Refuse(const NodeName& from, const peer::Envelope& message,
+              const Row* row, const Status& why);
+  // Fails the pending request `id`, if any, with `why`.
+  void FailRequest(uint64_t id, const Status& why);
 
   Env& env_;
   std::string cluster_;
   Network* network_ = nullptr;
   AddressBook address_of_;
+  Stamper stamp_;
+  Admitter admit_;
   uint64_t next_id_;
   // Indexed by kind; rows never move once added (the table is filled
   // before the first message).

@@ -33,6 +33,9 @@ struct NodeConfig {
   // How long a coordinator waits for other replicas (and anti-entropy for
   // its peers).
   uint64_t request_timeout_ms = 10000;
+  // Peer timestamps leading this node's physical clock by more than this
+  // are refused (clock_guard.h): the bound on clock drift between nodes.
+  uint64_t max_clock_offset_ms = 500;
   // The reorder buffer for other replicas' data-type deltas
   // (vnode/delta_applier.h).
   vnode::DeltaBufferLimits delta_buffer;

@@ -83,6 +83,10 @@ Status AaeHost::Read(uint32_t partition, const KeyVersion& key,
 
 Status AaeHost::Merge(uint32_t partition, const KeyVersion& key,
                       const object::Object& incoming, object::Object* result) {
+  // Repairs come from peers: a stamp beyond the bound is refused as a write
+  // carrying it would be.
+  Status s = guard_.Check(incoming.clock().stamp(), "a repair's object");
+  if (!s.ok()) return s;
   return store_.Merge(StoreKey(partition, key), incoming,
                       ResolutionOf(key.type, key.bucket), always_sync_, result);
 }

@@ -9,6 +9,7 @@
 
 #include "replication/aae/anti_entropy.h"
 #include "replication/bucket_registry.h"
+#include "replication/clock_guard.h"
 #include "replication/membership/cluster.h"
 #include "replication/messenger.h"
 #include "replication/vnode/vnode_store.h"
@@ -19,11 +20,13 @@ class AaeHost : public Host {
  public:
   // Every reference must outlive this object.
   AaeHost(const membership::Cluster& cluster, const BucketRegistry& registry,
-          vnode::VnodeStore& store, Messenger& messenger, bool always_sync)
+          vnode::VnodeStore& store, Messenger& messenger, ClockGuard& guard,
+          bool always_sync)
       : cluster_(cluster),
         registry_(registry),
         store_(store),
         messenger_(messenger),
+        guard_(guard),
         always_sync_(always_sync) {}
 
   std::string self() const override { return cluster_.self(); }
@@ -51,6 +54,7 @@ class AaeHost : public Host {
   const BucketRegistry& registry_;
   vnode::VnodeStore& store_;
   Messenger& messenger_;
+  ClockGuard& guard_;
   const bool always_sync_;
 };
 

@@ -16,7 +16,7 @@ HlcTimestamp ClockLease::Issue(uint64_t physical_ms) {
   HlcTimestamp ts = clock_.Now(physical_ms);
   // A failed renewal is tried again at the next timestamp; an engine that
   // cannot write fails the write this timestamp is for as well.
-  if (ts.wall_ms >= persisted_) Renew(ts.wall_ms + kLeaseMs);
+  if (ts.wall_ms >= persisted_) Renew(ts.wall_ms + lease_ms_);
   return ts;
 }
 

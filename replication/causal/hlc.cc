@@ -72,6 +72,17 @@ HlcTimestamp HybridClock::Observe(HlcTimestamp remote, uint64_t physical_ms) {
   return last_;
 }
 
+std::optional<HlcTimestamp> HybridClock::ObserveWithin(HlcTimestamp remote,
+                                                       uint64_t physical_ms,
+                                                       uint64_t max_offset_ms) {
+  if (Lead(remote, physical_ms) > max_offset_ms) return std::nullopt;
+  return Observe(remote, physical_ms);
+}
+
+uint64_t HybridClock::Lead(HlcTimestamp remote, uint64_t physical_ms) {
+  return remote.wall_ms > physical_ms ? remote.wall_ms - physical_ms : 0;
+}
+
 void HybridClock::Restore(HlcTimestamp high_water) {
   // A restored mark below the current reading must not rewind the clock.
   last_ = std::max(last_, high_water);

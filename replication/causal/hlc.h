@@ -6,6 +6,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace causeway::replication::causal {
@@ -27,6 +28,15 @@ class HybridClock {
   HlcTimestamp Now(uint64_t physical_ms);
   // A message carrying `remote` arrived at physical time `physical_ms`.
   HlcTimestamp Observe(HlcTimestamp remote, uint64_t physical_ms);
+  // As Observe, unless `remote` leads `physical_ms` by more than
+  // `max_offset_ms`: then the clock stays where it is and nullopt says the
+  // remote timestamp was refused. One clock running ahead cannot drag the
+  // others along further than the bound.
+  std::optional<HlcTimestamp> ObserveWithin(HlcTimestamp remote,
+                                            uint64_t physical_ms,
+                                            uint64_t max_offset_ms);
+  // How far `remote` leads `physical_ms` (0 when it does not).
+  static uint64_t Lead(HlcTimestamp remote, uint64_t physical_ms);
   // Restores the high-water mark persisted before a restart.
   void Restore(HlcTimestamp high_water);
   HlcTimestamp last() const { return last_; }

@@ -37,10 +37,11 @@ void ReplicaAccess::Read(const Target& target, const vnode::Key& key,
   ToProto(key, m.mutable_read()->mutable_key());
   messenger_.Request(
       target.node, std::move(m), timeout_ms_,
-      [done = std::move(done)](Status s, const peer::Envelope* reply) {
+      [this, done = std::move(done)](Status s, const peer::Envelope* reply) {
         object::Object o;
         if (s.ok())
           s = object::Object::Decode(reply->read_reply().object(), &o);
+        if (s.ok()) s = guard_.Check(o.clock().stamp(), "a read's object");
         done(std::move(s), std::move(o));
       });
 }
@@ -111,6 +112,7 @@ void ReplicaAccess::ServeWrite(const NodeName&, const peer::Envelope& request,
   if (s.ok() && !ValidResolution(w.resolution())) {
     s = Status::InvalidArgument("unknown resolution");
   }
+  if (s.ok()) s = guard_.Check(o.clock().stamp(), "a write's object");
   if (s.ok()) {
     s = MergeLocal(FromProto(w.key()), o,
                    static_cast<object::Resolution>(w.resolution()),

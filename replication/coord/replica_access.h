@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "base/status.h"
+#include "replication/clock_guard.h"
 #include "replication/coord/replicas.h"
 #include "replication/env.h"
 #include "replication/messenger.h"
@@ -34,11 +35,13 @@ class ReplicaAccess : public Replicas {
   // Every reference must outlive this object.
   ReplicaAccess(const NodeName& self, vnode::VnodeStore& store,
                 vnode::DeltaApplier& deltas, Messenger& messenger,
-                HintRecorder record_hint, bool always_sync, uint64_t timeout_ms)
+                ClockGuard& guard, HintRecorder record_hint, bool always_sync,
+                uint64_t timeout_ms)
       : self_(self),
         store_(store),
         deltas_(deltas),
         messenger_(messenger),
+        guard_(guard),
         record_hint_(std::move(record_hint)),
         always_sync_(always_sync),
         timeout_ms_(timeout_ms) {}
@@ -75,6 +78,7 @@ class ReplicaAccess : public Replicas {
   vnode::VnodeStore& store_;
   vnode::DeltaApplier& deltas_;
   Messenger& messenger_;
+  ClockGuard& guard_;
   HintRecorder record_hint_;
   const bool always_sync_;
   const uint64_t timeout_ms_;

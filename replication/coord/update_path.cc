@@ -79,10 +79,13 @@ void WritePath::CoordinateUpdate(const Route& route, crdt::TypeTag tag,
   params.hll_precision = route.props.hll_precision;
   object::Delta delta;
   object::Object stored;
-  Status s = store_.CoordinateUpdate(
-      route.key, tag, params, request.op,
-      request.context ? &*request.context : nullptr,
-      clock_.Issue(env_.WallMillis()), options_.always_sync, &delta, &stored);
+  Status s = guard_.CheckSelf();
+  if (s.ok()) {
+    s = store_.CoordinateUpdate(route.key, tag, params, request.op,
+                                request.context ? &*request.context : nullptr,
+                                clock_.Issue(env_.WallMillis()),
+                                options_.always_sync, &delta, &stored);
+  }
   if (s.ok()) s = RecordHints(route);
   if (!s.ok()) return done(Updated{s, request.id.key, {}});
   Updated result{Status::Ok(), request.id.key, std::move(stored)};

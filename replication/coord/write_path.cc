@@ -152,6 +152,12 @@ Status WritePath::CheckPreconditions(const Route& route,
 
 Status WritePath::Apply(const Route& route, PutRequest& request, bool tombstone,
                         object::Object* stored) {
+  // A node whose clock is suspect stamps nothing. The write is stamped
+  // after its context's stamp: one from a clock running beyond the bound
+  // would carry that clock's lead into this write.
+  Status s = guard_.CheckSelf();
+  if (s.ok()) s = guard_.Check(request.context.stamp(), "the write's context");
+  if (!s.ok()) return s;
   object::Sibling content = std::move(request.content);
   content.deleted = tombstone;
   if (tombstone) content.value.clear();

@@ -24,6 +24,7 @@
 
 #include "proto/peer.pb.h"
 #include "replication/causal/clock_lease.h"
+#include "replication/clock_guard.h"
 #include "replication/coord/read_path.h"
 #include "replication/coord/replica_access.h"
 #include "replication/coord/route.h"
@@ -44,7 +45,8 @@ class WritePath {
   // Every reference must outlive this object.
   WritePath(Env& env, const NodeName& self, const Router& router,
             ReadPath& reads, vnode::VnodeStore& store, ReplicaAccess& replicas,
-            Messenger& messenger, causal::ClockLease& clock, Options options)
+            Messenger& messenger, causal::ClockLease& clock, ClockGuard& guard,
+            Options options)
       : env_(env),
         self_(self),
         router_(router),
@@ -53,6 +55,7 @@ class WritePath {
         replicas_(replicas),
         messenger_(messenger),
         clock_(clock),
+        guard_(guard),
         options_(options) {}
 
   void Put(PutRequest request, std::function<void(PutResult)> done);
@@ -149,6 +152,7 @@ class WritePath {
   ReplicaAccess& replicas_;
   Messenger& messenger_;
   causal::ClockLease& clock_;
+  ClockGuard& guard_;
   const Options options_;
   SeenForwards seen_forwards_;
   SeenForwards seen_update_forwards_;

@@ -143,6 +143,7 @@ SimNode& World::AddNode(const NodeName& name, uint32_t ring_size) {
   config.request_timeout_ms = 2000;
   config.aae_timing = aae_timing;
   config.list_page_keys = list_page_keys;
+  config.max_clock_offset_ms = max_clock_offset_ms;
   auto node = std::make_unique<SimNode>(*this, name, config);
   SimNode& ref = *node;
   nodes_[name] = std::move(node);

@@ -102,6 +102,8 @@ class World {
   replication::aae::AaeTiming aae_timing;
   // Keys per page of a listing, for nodes added from now on.
   size_t list_page_keys = replication::NodeConfig{}.list_page_keys;
+  // The bound on clock drift, for nodes added from now on.
+  uint64_t max_clock_offset_ms = replication::NodeConfig{}.max_clock_offset_ms;
   // Nodes in different groups cannot exchange messages.
   void Partition(const std::vector<std::set<NodeName>>& groups);
   // Messages from `from` to `to` are lost, in that direction only, until

@@ -284,6 +284,29 @@ TEST(ClientClusterFormatTest, SettledStatusTextOmitsTransfersDone) {
             "hints_delivered: 0\n");
 }
 
+TEST(ClientClusterFormatTest, StatusShowsTheClockWhenReported) {
+  admin::CwClusterStatusResp s;
+  admin::CwClock* c = s.mutable_clock();
+  c->set_max_offset_ms(500);
+  c->set_refusals(3);
+  c->set_peers_heard(2);
+  EXPECT_NE(RenderStatusText(s).find(
+                "clock: ok, 3 peer timestamps refused (max offset 500 ms)\n"),
+            std::string::npos);
+  c->set_peers_beyond(2);
+  c->set_suspect(true);
+  EXPECT_NE(RenderStatusText(s).find("clock: SUSPECT, reads beyond the max "
+                                     "offset 500 ms from 2 of 2 peers; 3 "
+                                     "peer timestamps refused\n"),
+            std::string::npos)
+      << RenderStatusText(s);
+  EXPECT_NE(RenderStatusJson(s).find(
+                "\"clock\":{\"max_offset_ms\":500,\"refusals\":3,"
+                "\"peers_heard\":2,\"peers_beyond\":2,\"suspect\":true}"),
+            std::string::npos)
+      << RenderStatusJson(s);
+}
+
 TEST(ClientClusterFormatTest, StatusJson) {
   EXPECT_EQ(RenderStatusJson(SampleStatus()),
             "{\"node\":\"a@127.0.0.1\",\"claimant\":\"a@127.0.0.1\","

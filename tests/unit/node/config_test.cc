@@ -88,6 +88,7 @@ TEST(NodeConfigTest, DefaultsMatchTheContract) {
   EXPECT_EQ(o.cluster_secret_file, "secret");
   EXPECT_EQ(o.down_after_ms, 3000u);
   EXPECT_EQ(o.request_timeout_ms, 10000u);
+  EXPECT_EQ(o.max_clock_offset_ms, 500u);
   EXPECT_EQ(o.name, "causeway@127.0.0.1");
   EXPECT_EQ(o.data_dir, "./var/data");
   EXPECT_EQ(o.pb_host, "127.0.0.1");
@@ -541,11 +542,11 @@ TEST(NodeConfigTest, QuorumsAcceptRiakWordsAndNumbers) {
 }
 
 TEST(NodeConfigTest, PeerFlagsSetTheClusterSettings) {
-  ParsedCommandLine p =
-      ParseRaw({"--peer-host", "10.0.0.5", "--peer-port", "0",
-                "--peer-advertise-host", "node5.example", "--cluster-name",
-                "prod", "--cluster-secret-file", "/etc/causeway/secret",
-                "--down-after-ms", "5000", "--request-timeout-ms", "2000"});
+  ParsedCommandLine p = ParseRaw(
+      {"--peer-host", "10.0.0.5", "--peer-port", "0", "--peer-advertise-host",
+       "node5.example", "--cluster-name", "prod", "--cluster-secret-file",
+       "/etc/causeway/secret", "--down-after-ms", "5000",
+       "--request-timeout-ms", "2000", "--max-clock-offset-ms", "250"});
   ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
   const NodeOptions& o = p.options;
   EXPECT_FALSE(o.no_peer);
@@ -560,6 +561,7 @@ TEST(NodeConfigTest, PeerFlagsSetTheClusterSettings) {
   replication::NodeConfig core = ToNodeConfig(o);
   EXPECT_EQ(core.cluster_name, "prod");
   EXPECT_EQ(core.request_timeout_ms, 2000u);
+  EXPECT_EQ(core.max_clock_offset_ms, 250u);
   EXPECT_EQ(core.cluster_timing.down_after_ms, 5000u);
   // Only the bound port settles it; the node fills it in.
   EXPECT_EQ(core.peer_address, "");
@@ -688,6 +690,10 @@ TEST(NodeConfigTest, RejectsBadPeerSettingsWithMessages) {
   for (const char* ms : {"99", "3600001"}) {
     m = ErrorOf({"--request-timeout-ms", ms});
     EXPECT_NE(m.find("request_timeout_ms"), std::string::npos) << m;
+  }
+  for (const char* ms : {"9", "3600001"}) {
+    m = ErrorOf({"--max-clock-offset-ms", ms});
+    EXPECT_NE(m.find("max_clock_offset_ms"), std::string::npos) << m;
   }
 }
 

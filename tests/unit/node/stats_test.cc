@@ -297,6 +297,7 @@ Stats SampleStats() {
   s.rss_bytes = 987654;
   s.object_cache = {1000, 10, 30, 40};
   s.storage = {2, 1};
+  s.clock = {500, 14, 60000, 2, 2, true};
   return s;
 }
 
@@ -336,6 +337,13 @@ TEST(StatsJsonTest, IsWellFormedAndCarriesTheValues) {
   EXPECT_EQ(storage.object.count("background_pauses"), 0u);
   EXPECT_EQ(storage.object.at("writer_stalls").number, 2);
   EXPECT_EQ(storage.object.at("background_raises").number, 1);
+
+  const JsonValue& clock = v.object.at("clock");
+  EXPECT_EQ(clock.object.at("max_offset_ms").number, 500);
+  EXPECT_EQ(clock.object.at("clock_offset_refusals_total").number, 14);
+  EXPECT_EQ(clock.object.at("max_refused_lead_ms").number, 60000);
+  EXPECT_EQ(clock.object.at("peers_beyond_offset").number, 2);
+  EXPECT_EQ(clock.object.at("clock_suspect").kind, JsonValue::kBool);
 
   const JsonValue& conns = v.object.at("connections");
   EXPECT_EQ(conns.object.at("open").number, 11);
@@ -481,6 +489,13 @@ TEST(StatsPrometheusTest, IsWellFormed) {
   }
   EXPECT_NE(text.find("causeway_storage_writer_stalls_total{node=\"node1@"
                       "127.0.0.1\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("causeway_clock_offset_refusals_total{node=\"node1@"
+                      "127.0.0.1\"} 14\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("causeway_clock_suspect{node=\"node1@127.0.0.1\"} 1\n"),
             std::string::npos)
       << text;
 }

@@ -200,5 +200,67 @@ TEST(MessengerTest, RequestsGoToTheirOwnerAndItsAnswerGoesBack) {
   EXPECT_EQ(network.sent.size(), 1u);
 }
 
+class CapturingNetwork : public Network {
+ public:
+  void Send(const NodeName&, const std::string&, std::string bytes) override {
+    sent.emplace_back();
+    sent.back().ParseFromString(bytes);
+  }
+  std::vector<peer::Envelope> sent;
+};
+
+// A gate that stamps every message and refuses those from "fast".
+void Gate(Messenger& messenger) {
+  messenger.SetClockGate(
+      [](peer::Envelope* m) { m->set_hlc(7); },
+      [](const NodeName& from, const peer::Envelope&) {
+        return from == "fast" ? Status::Unavailable("clock offset: too fast")
+                              : Status::Ok();
+      });
+}
+
+TEST(MessengerTest, AGateRefusesRequestsWithAnErrorReply) {
+  testing::ManualEnv env;
+  CapturingNetwork network;
+  Messenger messenger(env, "c");
+  int served = 0;
+  ServeReads(messenger, [&served](const NodeName&, const peer::Envelope&,
+                                  Messenger::Respond) { ++served; });
+  messenger.Attach(&network);
+  Gate(messenger);
+  peer::Envelope request = ReadRequest();
+  request.set_request_id(42);
+  messenger.Receive("fast", request);
+  EXPECT_EQ(served, 0);
+  ASSERT_EQ(network.sent.size(), 1u);
+  const peer::Envelope& reply = network.sent[0];
+  EXPECT_EQ(reply.request_id(), 42u);
+  EXPECT_EQ(reply.hlc(), 7u);  // stamped on the way out
+  ASSERT_TRUE(reply.has_read_reply());
+  EXPECT_EQ(FromPeerResult(reply.read_reply().result()).message(),
+            "clock offset: too fast");
+  messenger.Receive("slow", request);
+  EXPECT_EQ(served, 1);
+}
+
+TEST(MessengerTest, AGateFailsTheRequestARefusedReplyAnswers) {
+  testing::ManualEnv env;
+  CapturingNetwork network;
+  Messenger messenger(env, "c");
+  ServeReads(messenger);
+  messenger.Attach(&network);
+  Gate(messenger);
+  Outcome outcome;
+  messenger.Request("fast", "h:1", ReadRequest(), 10000, Record(&outcome));
+  ASSERT_EQ(network.sent.size(), 1u);
+  peer::Envelope reply;
+  reply.set_request_id(network.sent[0].request_id());
+  reply.mutable_read_reply();
+  messenger.Receive("fast", reply);
+  EXPECT_EQ(outcome.calls, 1);
+  EXPECT_EQ(outcome.status.message(), "clock offset: too fast");
+  EXPECT_EQ(messenger.in_flight(), 0u);
+}
+
 }  // namespace
 }  // namespace causeway::replication

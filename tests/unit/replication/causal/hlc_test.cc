@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "replication/causal/clock_lease.h"
+
 namespace causeway::replication::causal {
 namespace {
 
@@ -209,6 +211,47 @@ TEST(HybridClockTest, RestoreNeverRewinds) {
   c.Restore({10, 0});
   EXPECT_EQ(c.last(), (HlcTimestamp{5000, 4}));
   EXPECT_EQ(c.Now(6000), (HlcTimestamp{6000, 0}));
+}
+
+TEST(HybridClockBoundTest, RefusesARemoteLeadingBeyondTheOffset) {
+  HybridClock c;
+  c.Now(1000);
+  EXPECT_EQ(c.ObserveWithin({1501, 0}, 1000, 500), std::nullopt);
+  // Refused: the clock stays where it was.
+  EXPECT_EQ(c.last(), (HlcTimestamp{1000, 0}));
+  EXPECT_EQ(c.Now(1000), (HlcTimestamp{1000, 1}));
+}
+
+TEST(HybridClockBoundTest, AdmitsALeadUpToTheOffsetAndAnyPast) {
+  HybridClock c;
+  c.Now(1000);
+  EXPECT_EQ(c.ObserveWithin({1500, 7}, 1000, 500), (HlcTimestamp{1500, 8}));
+  // Stamps behind physical time are never refused, however old.
+  EXPECT_EQ(c.ObserveWithin({3, 0}, 1000, 500), (HlcTimestamp{1500, 9}));
+}
+
+TEST(HybridClockBoundTest, LeadIsMeasuredFromPhysicalTime) {
+  EXPECT_EQ(HybridClock::Lead({1600, 0}, 1000), 600u);
+  EXPECT_EQ(HybridClock::Lead({900, 0}, 1000), 0u);
+  // A clock already ahead of physical time (it observed an admitted lead)
+  // does not widen what it admits: the bound is from physical time.
+  HybridClock c;
+  c.ObserveWithin({1500, 0}, 1000, 500);
+  EXPECT_EQ(c.ObserveWithin({1900, 0}, 1000, 500), std::nullopt);
+}
+
+TEST(ClockLeaseTest, MarkLeadsByTheLeaseGiven) {
+  std::vector<uint64_t> marks;
+  ClockLease lease(
+      [&marks](uint64_t mark) {
+        marks.push_back(mark);
+        return Status::Ok();
+      },
+      250);
+  lease.Issue(1000);
+  lease.Issue(1100);  // under the mark: nothing written
+  lease.Issue(1300);
+  EXPECT_EQ(marks, (std::vector<uint64_t>{1250, 1550}));
 }
 
 }  // namespace
