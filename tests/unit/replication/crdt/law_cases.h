@@ -36,8 +36,8 @@ struct LawCaseRegistrar {
 #define CAUSEWAY_LAW_CASE_CONCAT2(a, b) a##b
 #define CAUSEWAY_LAW_CASE_CONCAT(a, b) CAUSEWAY_LAW_CASE_CONCAT2(a, b)
 // At namespace scope in a test file: CAUSEWAY_LAW_CASE(MakeCounterCase());
-#define CAUSEWAY_LAW_CASE(expr)                                     \
+#define CAUSEWAY_LAW_CASE(expr)                                   \
   static ::causeway::replication::crdt::testing::LawCaseRegistrar \
-      CAUSEWAY_LAW_CASE_CONCAT(law_case_registrar_, __LINE__)(expr)
+  CAUSEWAY_LAW_CASE_CONCAT(law_case_registrar_, __LINE__)(expr)
 
 }  // namespace causeway::replication::crdt::testing
