@@ -28,6 +28,17 @@ Outgoing MakeOutgoing(std::string body, bool payload) {
   return item;
 }
 
+void LinkOwner::WarnInbound(const std::string& message) {
+  uint64_t suppressed = 0;
+  if (!inbound_log.Allow(Clock::now(), &suppressed)) return;
+  if (suppressed == 0) {
+    spdlog::warn("peer: {}", message);
+  } else {
+    spdlog::warn("peer: {} (and {} more like it not logged)", message,
+                 suppressed);
+  }
+}
+
 Link::Link(std::shared_ptr<LinkOwner> owner, uint64_t id, Role role,
            std::string remote, std::string expected_name,
            std::weak_ptr<Peer> peer)
@@ -76,6 +87,7 @@ void Link::Connect(const std::string& host, const std::string& port) {
 
 void Link::Accepted(tcp::socket socket) {
   socket_ = std::move(socket);
+  ++owner_->stats.unauthenticated_connections;
   StartHandshake();
 }
 
@@ -112,10 +124,8 @@ void Link::Close(const std::string& reason, bool quiet) {
   } else if (was == Phase::kAwaitHello || was == Phase::kAwaitProof) {
     kind = CloseKind::kHandshakeFailed;
     ++stats.handshake_failures;
-    if (!quiet) {
-      spdlog::warn("peer: handshake {} {} failed: {}", direction, remote_,
-                   reason);
-    }
+    if (role_ == Role::kResponder) --stats.unauthenticated_connections;
+    if (!quiet) LogHandshakeFailure(reason);
   } else {
     if (role_ == Role::kInitiator) {
       if (stats.connected_peers > 0) --stats.connected_peers;
@@ -128,6 +138,14 @@ void Link::Close(const std::string& reason, bool quiet) {
     }
   }
   owner_->OnLinkClosed(*this, kind, reason);
+}
+
+void Link::LogHandshakeFailure(const std::string& reason) const {
+  if (role_ == Role::kResponder) {
+    owner_->WarnInbound("handshake from " + remote_ + " failed: " + reason);
+  } else {
+    spdlog::warn("peer: handshake to {} failed: {}", remote_, reason);
+  }
 }
 
 void Link::StartHandshake() {
@@ -157,6 +175,7 @@ void Link::StartHandshake() {
   timer_.async_wait([self](const boost::system::error_code& ec) {
     if (!ec && (self->phase_ == Phase::kAwaitHello ||
                 self->phase_ == Phase::kAwaitProof)) {
+      ++self->owner_->stats.handshake_timeouts;
       self->Close("handshake timed out");
     }
   });
@@ -293,10 +312,12 @@ void Link::OnProof(std::string_view frame) {
           "' failed to prove the cluster secret (secrets differ?)");
     return;
   }
+  if (role_ == Role::kResponder && !AdmitInbound()) return;
   phase_ = Phase::kReady;
   decoder_.set_max_frame_bytes(o.max_frame_bytes);
   timer_.cancel();
   if (role_ == Role::kResponder) {
+    --owner_->stats.unauthenticated_connections;
     ++owner_->stats.inbound_connections;
     last_received_ = Clock::now();
     ArmIdleTimer();
@@ -307,6 +328,16 @@ void Link::OnProof(std::string_view frame) {
                role_ == Role::kInitiator ? "connection to" : "connection from",
                Printable(peer_name_, kMaxShownBytes), remote_);
   owner_->OnLinkReady(*this);
+}
+
+bool Link::AdmitInbound() {
+  PeerTransportStats& stats = owner_->stats;
+  const uint32_t limit = owner_->options.max_inbound_connections;
+  if (stats.inbound_connections < limit) return true;
+  ++stats.connections_rejected;
+  Close("already " + std::to_string(stats.inbound_connections) +
+        " authenticated inbound connections (max_inbound_connections)");
+  return false;
 }
 
 void Link::ArmIdleTimer() {

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "node/pbc_client_bounds.h"
 #include "node/peer_transport.h"
 #include "node/peer_wire.h"
 
@@ -44,6 +45,9 @@ inline constexpr uint64_t kMaxWriteBatchBytes = 1 << 20;
 // Names and cluster names come from unauthenticated peers: logs and
 // reasons show at most this many bytes of them, escaped (base/printable.h).
 inline constexpr size_t kMaxShownBytes = 80;
+// Lines about inbound connections that fail or are refused (anyone who can
+// reach the peer port can cause them) go out at most this often.
+inline constexpr std::chrono::milliseconds kInboundLogInterval{1000};
 
 // A setting in milliseconds as a duration, clamped so that a huge setting
 // cannot overflow the clock.
@@ -90,9 +94,14 @@ class LinkOwner {
   virtual void OnLinkClosed(Link& link, CloseKind kind,
                             const std::string& reason) = 0;
 
+  // Warns about an inbound connection, at most once per
+  // kInboundLogInterval; the next line let through counts those held back.
+  void WarnInbound(const std::string& message);
+
   boost::asio::io_context& io;
   const PeerTransportOptions options;
   PeerTransportStats stats;
+  LogLimiter inbound_log{kInboundLogInterval};
 
  protected:
   ~LinkOwner() = default;
@@ -135,6 +144,10 @@ class Link : public std::enable_shared_from_this<Link> {
   void HandleFrame(std::string frame);
   void OnHello(std::string_view frame);
   void OnProof(std::string_view frame);
+  // Responder: true if an authenticated inbound connection still fits;
+  // closes this link if not.
+  bool AdmitInbound();
+  void LogHandshakeFailure(const std::string& reason) const;
   void ArmIdleTimer();
   // The one place bytes leave: fault injection (drop, delay) hooks in here
   // or in the hub's Send.

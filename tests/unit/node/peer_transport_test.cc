@@ -355,6 +355,87 @@ TEST(PeerTransport, SilentConnectionTimesOutInHandshake) {
   ASSERT_TRUE(RunUntil(io, [&] { return raw.DrainAndSeeClosed(&got); }));
 }
 
+// Connections opened to `node` that say nothing, once it has accepted them.
+std::vector<std::unique_ptr<RawClient>> OpenSilent(asio::io_context& io,
+                                                   TestNode& node, size_t n) {
+  std::vector<std::unique_ptr<RawClient>> out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(std::make_unique<RawClient>(node.transport().port()));
+    EXPECT_TRUE(out.back()->connected());
+  }
+  EXPECT_TRUE(RunUntil(io, [&] {
+    const PeerTransportStats s = node.stats();
+    return s.connections_accepted + s.unauthenticated_rejected >= n;
+  }));
+  return out;
+}
+
+TEST(PeerTransport, UnauthenticatedOverTheirLimitAreRefusedNotPeers) {
+  asio::io_context io;
+  PeerTransportOptions ob = Options("b@test");
+  ob.max_unauthenticated = 3;
+  ob.max_inbound_connections = 1;
+  TestNode a(io, Options("a@test"));
+  TestNode b(io, ob);
+  ASSERT_TRUE(b.Start().ok());
+  auto strangers = OpenSilent(io, b, 5);
+  EXPECT_EQ(b.stats().unauthenticated_rejected, 2u);
+  EXPECT_EQ(b.stats().unauthenticated_connections, 3u);
+  std::string got;
+  ASSERT_TRUE(RunUntil(io, [&] {
+    size_t closed = 0;
+    for (auto& raw : strangers) closed += raw->DrainAndSeeClosed(&got);
+    return closed == 2;
+  }));
+
+  // One stranger leaves; a peer takes its place, although two strangers are
+  // still there and the authenticated limit is one.
+  strangers.front().reset();
+  ASSERT_TRUE(
+      RunUntil(io, [&] { return b.stats().unauthenticated_connections == 2; }));
+  a.SendTo(b, "still room for peers");
+  ASSERT_TRUE(RunUntil(io, [&] { return b.Got("still room for peers"); }));
+  EXPECT_EQ(b.stats().inbound_connections, 1u);
+  EXPECT_EQ(b.stats().unauthenticated_connections, 2u);
+}
+
+TEST(PeerTransport, AuthenticatedPeersOverTheirLimitAreRefused) {
+  asio::io_context io;
+  PeerTransportOptions oc = Options("c@test");
+  oc.max_inbound_connections = 1;
+  TestNode a(io, Options("a@test"));
+  TestNode b(io, Options("b@test"));
+  TestNode c(io, oc);
+  ASSERT_TRUE(c.Start().ok());
+  a.SendTo(c, "first");
+  ASSERT_TRUE(RunUntil(io, [&] { return c.Got("first"); }));
+  b.SendTo(c, "second");
+  ASSERT_TRUE(
+      RunUntil(io, [&] { return c.stats().connections_rejected >= 1; }));
+  EXPECT_FALSE(c.Got("second"));
+  EXPECT_EQ(c.stats().inbound_connections, 1u);
+  EXPECT_EQ(c.stats().unauthenticated_connections, 0u);
+}
+
+TEST(PeerTransport, HandshakeDeadlineFreesTheUnauthenticatedRoom) {
+  asio::io_context io;
+  PeerTransportOptions ob = Options("b@test");
+  ob.max_unauthenticated = 1;
+  ob.handshake_timeout_ms = 200;
+  TestNode a(io, Options("a@test"));
+  TestNode b(io, ob);
+  ASSERT_TRUE(b.Start().ok());
+  auto strangers = OpenSilent(io, b, 1);
+  ASSERT_TRUE(RunUntil(io, [&] { return b.stats().handshake_timeouts == 1; }));
+  EXPECT_EQ(b.stats().unauthenticated_connections, 0u);
+  std::string got;
+  ASSERT_TRUE(
+      RunUntil(io, [&] { return strangers[0]->DrainAndSeeClosed(&got); }));
+  a.SendTo(b, "after the deadline");
+  ASSERT_TRUE(RunUntil(io, [&] { return b.Got("after the deadline"); }));
+  EXPECT_EQ(b.stats().handshake_timeouts, 1u);
+}
+
 TEST(PeerTransport, GarbageInsteadOfHelloIsRefused) {
   asio::io_context io;
   TestNode b(io, Options("b@test"));
