@@ -109,7 +109,14 @@ class LinkOwner {
 
 class Link : public std::enable_shared_from_this<Link> {
  public:
-  enum class Phase { kConnecting, kAwaitHello, kAwaitProof, kReady, kClosed };
+  enum class Phase {
+    kConnecting,
+    kAwaitHello,
+    kAwaitChallenge,  // initiator only
+    kAwaitProof,
+    kReady,
+    kClosed
+  };
 
   // `remote` names the other end in logs. `expected_name`, for an outbound
   // link to a known member, is the name the peer must prove (empty: any);
@@ -123,6 +130,10 @@ class Link : public std::enable_shared_from_this<Link> {
   const std::string& peer_name() const { return peer_name_; }
   const std::weak_ptr<Peer>& peer() const { return peer_; }
   bool ready() const { return phase_ == Phase::kReady; }
+  bool InHandshake() const {
+    return phase_ == Phase::kAwaitHello || phase_ == Phase::kAwaitChallenge ||
+           phase_ == Phase::kAwaitProof;
+  }
   // Ready for the next batch of payloads: at most one batch sits here, the
   // rest stays in the peer's bounded queue where expiry applies.
   bool CanTakeBatch() const { return phase_ == Phase::kReady && out_.empty(); }
@@ -138,12 +149,22 @@ class Link : public std::enable_shared_from_this<Link> {
 
  private:
   void StartHandshake();
+  peer_wire::Hello OwnHello() const;
   void Enqueue(std::string handshake_frame);
   void Read();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void HandleFrame(std::string frame);
   void OnHello(std::string_view frame);
+  void OnChallenge(std::string_view frame);
   void OnProof(std::string_view frame);
+  // Why the peer's claimed cluster and name are unacceptable; empty if not.
+  std::string CheckPeerNames(const std::string& cluster) const;
+  // The MAC the peer's proof must carry.
+  std::string ExpectedPeerMac() const;
+  // Responder, once the caller's proof checked out: names this node and
+  // proves the secret in turn.
+  void SendWelcome();
+  void BecomeReady();
   // Responder: true if an authenticated inbound connection still fits;
   // closes this link if not.
   bool AdmitInbound();
@@ -170,6 +191,7 @@ class Link : public std::enable_shared_from_this<Link> {
   std::array<uint8_t, peer_wire::kNonceBytes> own_nonce_{};
   std::array<uint8_t, peer_wire::kNonceBytes> peer_nonce_{};
   std::string peer_name_;
+  std::string peer_cluster_;  // responder: as the caller claimed it
 
   peer_wire::FrameDecoder decoder_;
   std::array<char, kReadChunk> read_buffer_;

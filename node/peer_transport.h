@@ -7,9 +7,16 @@
 // - Every connection, in both directions, completes a mutual handshake before
 //   a single payload byte is read or written: each side names its cluster and
 //   node and proves that it holds the shared cluster secret (HMAC-SHA256 over
-//   both names, both nonces and its role, compared in constant time). Wrong
+//   the names, both nonces and its role, compared in constant time). The side
+//   that accepted sends only a nonce until the caller's proof checks out, so
+//   the peer port names neither cluster nor node to a stranger. Wrong
 //   cluster, bad proof, an unexpected name or a timeout closes the connection
-//   with a warning naming the remote address and the reason.
+//   with a warning naming the remote address and the reason (for inbound
+//   connections, at most a line a second, counting the rest).
+// - Inbound connections still in the handshake are limited apart from
+//   authenticated ones (max_unauthenticated, max_inbound_connections): a
+//   flood of strangers is refused without using up the room of real peers,
+//   and each stranger is closed after handshake_timeout_ms.
 // - Frames are a 4-byte big-endian length and that many bytes. A length over
 //   the limit closes the connection before anything is allocated for it;
 //   until a connection is authenticated the limit is a few KiB.

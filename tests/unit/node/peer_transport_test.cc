@@ -336,10 +336,68 @@ TEST(PeerTransport, OversizedFrameBeforeAuthenticationClosesTheConnection) {
   ASSERT_TRUE(RunUntil(io, [&] { return b.stats().handshake_failures == 1; }));
   std::string got;
   ASSERT_TRUE(RunUntil(io, [&] { return raw.DrainAndSeeClosed(&got); }));
-  // What it did say was its hello.
-  ASSERT_GT(got.size(), 8u);
-  EXPECT_EQ(got.substr(4, 4), "CWPH");
+  // It said nothing at all: a caller speaks first.
+  EXPECT_EQ(got, "");
   EXPECT_EQ(b.stats().connections_accepted, 1u);
+}
+
+// What a stranger hears from `node` after sending it a hello claiming
+// `cluster`, then a proof made with `secret`, until the node closes or
+// takes it for a peer.
+std::string StrangerHears(asio::io_context& io, TestNode& node,
+                          const std::string& cluster,
+                          const std::string& secret) {
+  RawClient raw(node.transport().port());
+  EXPECT_TRUE(raw.connected());
+  peer_wire::Hello hello;
+  hello.cluster = cluster;
+  hello.node = "stranger@test";
+  hello.nonce.fill(7);
+  EXPECT_TRUE(raw.Write(peer_wire::Frame(peer_wire::EncodeHello(hello))));
+  std::string got;
+  EXPECT_TRUE(RunUntil(io, [&] {
+    raw.DrainAndSeeClosed(&got);
+    return got.size() >= 4 + 5 + peer_wire::kNonceBytes;
+  }));
+  peer_wire::Nonce challenge{};
+  EXPECT_TRUE(peer_wire::DecodeChallenge(got.substr(4), &challenge).ok());
+  const std::string mac =
+      peer_wire::ComputeMac(secret, peer_wire::Role::kInitiator, cluster,
+                            hello.node, "", hello.nonce, challenge);
+  raw.Write(peer_wire::Frame(peer_wire::EncodeProof(mac)));
+  EXPECT_TRUE(RunUntil(io, [&] {
+    return raw.DrainAndSeeClosed(&got) || node.stats().inbound_connections > 0;
+  }));
+  RunFor(io, std::chrono::milliseconds(50));
+  raw.DrainAndSeeClosed(&got);
+  return got;
+}
+
+TEST(PeerTransport, StrangerLearnsNoNamesBeforeItsProof) {
+  asio::io_context io;
+  TestNode b(io, Options("b@test"));
+  ASSERT_TRUE(b.Start().ok());
+  // Right cluster or wrong, a caller without the secret hears one
+  // challenge (a nonce) and then the close: no cluster, no node name.
+  for (const std::string cluster : {"test-cluster", "guess"}) {
+    const std::string got = StrangerHears(io, b, cluster, "wrong secret");
+    EXPECT_EQ(got.size(), 4 + 5 + peer_wire::kNonceBytes) << cluster;
+    EXPECT_EQ(got.find("b@test"), std::string::npos);
+    EXPECT_EQ(got.find("test-cluster"), std::string::npos);
+  }
+  EXPECT_EQ(b.stats().handshake_failures, 2u);
+  EXPECT_EQ(b.stats().inbound_connections, 0u);
+}
+
+TEST(PeerTransport, CallerWithTheSecretIsToldTheNamesAfterItsProof) {
+  asio::io_context io;
+  TestNode b(io, Options("b@test"));
+  ASSERT_TRUE(b.Start().ok());
+  const std::string got =
+      StrangerHears(io, b, "test-cluster", std::string("s3cret\0bytes", 12));
+  EXPECT_NE(got.find("b@test"), std::string::npos);
+  EXPECT_NE(got.find("CWPP"), std::string::npos);
+  EXPECT_EQ(b.stats().handshake_failures, 0u);
 }
 
 TEST(PeerTransport, SilentConnectionTimesOutInHandshake) {
