@@ -42,6 +42,8 @@ PeerTransportOptions ToPeerTransportOptions(const NodeOptions& options,
   peer.node_name = options.name;
   peer.cluster_name = options.cluster_name;
   peer.secret = std::move(secret);
+  peer.max_unauthenticated = options.peer_max_unauthenticated;
+  peer.handshake_timeout_ms = options.peer_handshake_timeout_ms;
   // A value a client may write in one frame must also cross to the
   // replicas, inside an envelope with its clock and metadata, and an object
   // can hold several such values as siblings: allow twice the client frame

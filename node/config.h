@@ -86,6 +86,11 @@ struct NodeOptions {
   std::string cluster_name = "causeway";
   // Required unless no_peer: every node of a cluster holds the same secret.
   std::string cluster_secret_file;
+  // Inbound peer connections that have not yet proved the cluster secret:
+  // how many may be open at once (apart from the authenticated ones, which
+  // they cannot crowd out) and how long each has to prove it.
+  uint32_t peer_max_unauthenticated = 32;
+  uint64_t peer_handshake_timeout_ms = 2000;
   // A peer not heard from for this long is down.
   uint64_t down_after_ms = 3000;
   // Client requests that wait on peers fail after this long.

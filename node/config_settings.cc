@@ -304,6 +304,17 @@ const std::vector<Setting>& Settings() {
         "whitespace ignored); required unless --no-peer. cluster/up makes "
         "one",
         StringField(&NodeOptions::cluster_secret_file));
+    top("peer_max_unauthenticated", "N",
+        std::to_string(d.peer_max_unauthenticated),
+        "Inbound peer connections still in the handshake, at most; more are "
+        "refused, and they never count against authenticated peers "
+        "(1 to 65536)",
+        UintField(&NodeOptions::peer_max_unauthenticated));
+    top("peer_handshake_timeout_ms", "MS",
+        std::to_string(d.peer_handshake_timeout_ms),
+        "A peer connection not authenticated after this long is closed "
+        "(100 to 600000)",
+        UintField(&NodeOptions::peer_handshake_timeout_ms));
     flag("no_peer",
          "Open no peer port: a standalone one-node cluster that cannot "
          "join others",

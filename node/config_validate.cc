@@ -194,6 +194,8 @@ Status CheckTimingAndMemory(const NodeOptions& o) {
       {{"down_after_ms", o.down_after_ms, 1000, 600000},
        {"request_timeout_ms", o.request_timeout_ms, 100, 3600000},
        {"max_clock_offset_ms", o.max_clock_offset_ms, 10, 3600000},
+       {"peer_max_unauthenticated", o.peer_max_unauthenticated, 1, 65536},
+       {"peer_handshake_timeout_ms", o.peer_handshake_timeout_ms, 100, 600000},
        {"write_buffer_mb", o.write_buffer_mb, 1, 1024},
        {"block_cache_mb", o.block_cache_mb, 1, 65536},
        {"compaction_nice", o.compaction_nice, 0, 19},

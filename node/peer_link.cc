@@ -28,6 +28,17 @@ Outgoing MakeOutgoing(std::string body, bool payload) {
   return item;
 }
 
+void LinkOwner::WarnInbound(const std::string& message) {
+  uint64_t suppressed = 0;
+  if (!inbound_log.Allow(Clock::now(), &suppressed)) return;
+  if (suppressed == 0) {
+    spdlog::warn("peer: {}", message);
+  } else {
+    spdlog::warn("peer: {} (and {} more like it not logged)", message,
+                 suppressed);
+  }
+}
+
 Link::Link(std::shared_ptr<LinkOwner> owner, uint64_t id, Role role,
            std::string remote, std::string expected_name,
            std::weak_ptr<Peer> peer)
@@ -76,6 +87,7 @@ void Link::Connect(const std::string& host, const std::string& port) {
 
 void Link::Accepted(tcp::socket socket) {
   socket_ = std::move(socket);
+  ++owner_->stats.unauthenticated_connections;
   StartHandshake();
 }
 
@@ -109,13 +121,11 @@ void Link::Close(const std::string& reason, bool quiet) {
     kind = CloseKind::kConnectFailed;
     ++stats.connect_failures;
     // Logged by the hub, which knows whether this is news.
-  } else if (was == Phase::kAwaitHello || was == Phase::kAwaitProof) {
+  } else if (was != Phase::kReady) {
     kind = CloseKind::kHandshakeFailed;
     ++stats.handshake_failures;
-    if (!quiet) {
-      spdlog::warn("peer: handshake {} {} failed: {}", direction, remote_,
-                   reason);
-    }
+    if (role_ == Role::kResponder) --stats.unauthenticated_connections;
+    if (!quiet) LogHandshakeFailure(reason);
   } else {
     if (role_ == Role::kInitiator) {
       if (stats.connected_peers > 0) --stats.connected_peers;
@@ -130,6 +140,14 @@ void Link::Close(const std::string& reason, bool quiet) {
   owner_->OnLinkClosed(*this, kind, reason);
 }
 
+void Link::LogHandshakeFailure(const std::string& reason) const {
+  if (role_ == Role::kResponder) {
+    owner_->WarnInbound("handshake from " + remote_ + " failed: " + reason);
+  } else {
+    spdlog::warn("peer: handshake to {} failed: {}", remote_, reason);
+  }
+}
+
 void Link::StartHandshake() {
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
@@ -141,28 +159,38 @@ void Link::StartHandshake() {
       if (resolved != remote_) remote_ += " = " + resolved;
     }
   }
-  phase_ = Phase::kAwaitHello;
   if (RAND_bytes(own_nonce_.data(), static_cast<int>(own_nonce_.size())) != 1) {
+    phase_ = Phase::kAwaitHello;  // a handshake failure, counted as one
     Close("no randomness for a nonce");
     return;
   }
-  peer_wire::Hello hello;
-  hello.cluster = owner_->options.cluster_name;
-  hello.node = owner_->options.node_name;
-  hello.nonce = own_nonce_;
-  Enqueue(peer_wire::EncodeHello(hello));
+  // The caller speaks first; the side that accepted waits for its hello
+  // and names nothing before the caller's proof.
+  if (role_ == Role::kInitiator) {
+    phase_ = Phase::kAwaitChallenge;
+    Enqueue(peer_wire::EncodeHello(OwnHello()));
+  } else {
+    phase_ = Phase::kAwaitHello;
+  }
 
   auto self = shared_from_this();
   timer_.expires_after(ClampedMs(owner_->options.handshake_timeout_ms));
   timer_.async_wait([self](const boost::system::error_code& ec) {
-    if (!ec && (self->phase_ == Phase::kAwaitHello ||
-                self->phase_ == Phase::kAwaitProof)) {
+    if (!ec && self->InHandshake()) {
+      ++self->owner_->stats.handshake_timeouts;
       self->Close("handshake timed out");
     }
   });
   Read();
 }
 
+peer_wire::Hello Link::OwnHello() const {
+  peer_wire::Hello hello;
+  hello.cluster = owner_->options.cluster_name;
+  hello.node = owner_->options.node_name;
+  hello.nonce = own_nonce_;
+  return hello;
+}
 void Link::Enqueue(std::string handshake_frame) {
   out_.push_back(MakeOutgoing(std::move(handshake_frame), false));
   StartWrite();
@@ -221,6 +249,9 @@ void Link::HandleFrame(std::string frame) {
     case Phase::kAwaitHello:
       OnHello(frame);
       return;
+    case Phase::kAwaitChallenge:
+      OnChallenge(frame);
+      return;
     case Phase::kAwaitProof:
       OnProof(frame);
       return;
@@ -246,33 +277,72 @@ void Link::OnHello(std::string_view frame) {
     Close("bad hello: " + s.message());
     return;
   }
-  const PeerTransportOptions& o = owner_->options;
-  if (hello.cluster != o.cluster_name) {
-    Close("peer '" + Printable(hello.node, kMaxShownBytes) +
-          "' is in cluster '" + Printable(hello.cluster, kMaxShownBytes) +
-          "', not '" + o.cluster_name + "'");
+  peer_name_ = hello.node;
+  if (role_ == Role::kResponder) {
+    // Checked only once the caller has proved the secret (OnProof): until
+    // then every caller gets the same challenge, whatever it claims.
+    peer_cluster_ = hello.cluster;
+    peer_nonce_ = hello.nonce;
+    phase_ = Phase::kAwaitProof;
+    Enqueue(peer_wire::EncodeChallenge(own_nonce_));
     return;
   }
-  if (hello.node == o.node_name) {
-    Close("peer claims this node's own name '" +
-          Printable(hello.node, kMaxShownBytes) + "'");
+  const std::string problem = CheckPeerNames(hello.cluster);
+  if (!problem.empty()) {
+    Close(problem);
     return;
   }
-  if (!expected_name_.empty() && hello.node != expected_name_) {
-    Close("expected node '" + Printable(expected_name_, kMaxShownBytes) +
-          "', found '" + Printable(hello.node, kMaxShownBytes) + "'");
+  if (hello.nonce != peer_nonce_) {
+    Close("peer's hello does not repeat its challenge");
     return;
   }
-  if (hello.nonce == own_nonce_) {
+  phase_ = Phase::kAwaitProof;
+}
+
+void Link::OnChallenge(std::string_view frame) {
+  Status s = peer_wire::DecodeChallenge(frame, &peer_nonce_);
+  if (!s.ok()) {
+    Close("bad challenge: " + s.message());
+    return;
+  }
+  if (peer_nonce_ == own_nonce_) {
     Close("peer echoed our nonce");
     return;
   }
-  peer_name_ = hello.node;
-  peer_nonce_ = hello.nonce;
-  phase_ = Phase::kAwaitProof;
+  // The responder's name is not known yet: the proof names no verifier.
+  const PeerTransportOptions& o = owner_->options;
+  phase_ = Phase::kAwaitHello;
   Enqueue(peer_wire::EncodeProof(
-      peer_wire::ComputeMac(o.secret, role_, o.cluster_name, o.node_name,
-                            peer_name_, own_nonce_, peer_nonce_)));
+      peer_wire::ComputeMac(o.secret, role_, o.cluster_name, o.node_name, "",
+                            own_nonce_, peer_nonce_)));
+}
+
+std::string Link::CheckPeerNames(const std::string& cluster) const {
+  const PeerTransportOptions& o = owner_->options;
+  if (cluster != o.cluster_name) {
+    return "peer '" + Printable(peer_name_, kMaxShownBytes) +
+           "' is in cluster '" + Printable(cluster, kMaxShownBytes) +
+           "', not '" + o.cluster_name + "'";
+  }
+  if (peer_name_ == o.node_name) {
+    return "peer claims this node's own name '" +
+           Printable(peer_name_, kMaxShownBytes) + "'";
+  }
+  if (!expected_name_.empty() && peer_name_ != expected_name_) {
+    return "expected node '" + Printable(expected_name_, kMaxShownBytes) +
+           "', found '" + Printable(peer_name_, kMaxShownBytes) + "'";
+  }
+  return std::string();
+}
+
+std::string Link::ExpectedPeerMac() const {
+  const PeerTransportOptions& o = owner_->options;
+  // The initiator proves itself before it knows whom it talks to.
+  const bool peer_initiated = role_ == Role::kResponder;
+  return peer_wire::ComputeMac(
+      o.secret, peer_initiated ? Role::kInitiator : Role::kResponder,
+      o.cluster_name, peer_name_, peer_initiated ? "" : o.node_name,
+      peer_nonce_, own_nonce_);
 }
 
 void Link::OnProof(std::string_view frame) {
@@ -282,31 +352,60 @@ void Link::OnProof(std::string_view frame) {
     Close("bad proof: " + s.message());
     return;
   }
-  const PeerTransportOptions& o = owner_->options;
-  const Role peer_role =
-      role_ == Role::kInitiator ? Role::kResponder : Role::kInitiator;
-  const std::string expected =
-      peer_wire::ComputeMac(o.secret, peer_role, o.cluster_name, peer_name_,
-                            o.node_name, peer_nonce_, own_nonce_);
-  if (!peer_wire::MacEquals(mac, expected)) {
+  if (role_ == Role::kResponder) {
+    // Whatever is wrong, the caller learns nothing but the close.
+    const std::string problem = CheckPeerNames(peer_cluster_);
+    if (!problem.empty()) {
+      Close(problem);
+      return;
+    }
+  }
+  if (!peer_wire::MacEquals(mac, ExpectedPeerMac())) {
     Close("peer '" + Printable(peer_name_, kMaxShownBytes) +
           "' failed to prove the cluster secret (secrets differ?)");
     return;
   }
-  phase_ = Phase::kReady;
-  decoder_.set_max_frame_bytes(o.max_frame_bytes);
-  timer_.cancel();
   if (role_ == Role::kResponder) {
-    ++owner_->stats.inbound_connections;
+    if (!AdmitInbound()) return;
+    SendWelcome();
+  }
+  BecomeReady();
+}
+
+void Link::SendWelcome() {
+  const PeerTransportOptions& o = owner_->options;
+  Enqueue(peer_wire::EncodeHello(OwnHello()));
+  Enqueue(peer_wire::EncodeProof(
+      peer_wire::ComputeMac(o.secret, role_, o.cluster_name, o.node_name,
+                            peer_name_, own_nonce_, peer_nonce_)));
+}
+
+void Link::BecomeReady() {
+  phase_ = Phase::kReady;
+  decoder_.set_max_frame_bytes(owner_->options.max_frame_bytes);
+  timer_.cancel();
+  PeerTransportStats& stats = owner_->stats;
+  if (role_ == Role::kResponder) {
+    --stats.unauthenticated_connections;
+    ++stats.inbound_connections;
     last_received_ = Clock::now();
     ArmIdleTimer();
   } else {
-    ++owner_->stats.connected_peers;
+    ++stats.connected_peers;
   }
   spdlog::info("peer: authenticated {} {} ({})",
                role_ == Role::kInitiator ? "connection to" : "connection from",
                Printable(peer_name_, kMaxShownBytes), remote_);
   owner_->OnLinkReady(*this);
+}
+bool Link::AdmitInbound() {
+  PeerTransportStats& stats = owner_->stats;
+  const uint32_t limit = owner_->options.max_inbound_connections;
+  if (stats.inbound_connections < limit) return true;
+  ++stats.connections_rejected;
+  Close("already " + std::to_string(stats.inbound_connections) +
+        " authenticated inbound connections (max_inbound_connections)");
+  return false;
 }
 
 void Link::ArmIdleTimer() {

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "node/pbc_client_bounds.h"
 #include "node/peer_transport.h"
 #include "node/peer_wire.h"
 
@@ -44,6 +45,9 @@ inline constexpr uint64_t kMaxWriteBatchBytes = 1 << 20;
 // Names and cluster names come from unauthenticated peers: logs and
 // reasons show at most this many bytes of them, escaped (base/printable.h).
 inline constexpr size_t kMaxShownBytes = 80;
+// Lines about inbound connections that fail or are refused (anyone who can
+// reach the peer port can cause them) go out at most this often.
+inline constexpr std::chrono::milliseconds kInboundLogInterval{1000};
 
 // A setting in milliseconds as a duration, clamped so that a huge setting
 // cannot overflow the clock.
@@ -90,9 +94,14 @@ class LinkOwner {
   virtual void OnLinkClosed(Link& link, CloseKind kind,
                             const std::string& reason) = 0;
 
+  // Warns about an inbound connection, at most once per
+  // kInboundLogInterval; the next line let through counts those held back.
+  void WarnInbound(const std::string& message);
+
   boost::asio::io_context& io;
   const PeerTransportOptions options;
   PeerTransportStats stats;
+  LogLimiter inbound_log{kInboundLogInterval};
 
  protected:
   ~LinkOwner() = default;
@@ -100,7 +109,14 @@ class LinkOwner {
 
 class Link : public std::enable_shared_from_this<Link> {
  public:
-  enum class Phase { kConnecting, kAwaitHello, kAwaitProof, kReady, kClosed };
+  enum class Phase {
+    kConnecting,
+    kAwaitHello,
+    kAwaitChallenge,  // initiator only
+    kAwaitProof,
+    kReady,
+    kClosed
+  };
 
   // `remote` names the other end in logs. `expected_name`, for an outbound
   // link to a known member, is the name the peer must prove (empty: any);
@@ -114,6 +130,10 @@ class Link : public std::enable_shared_from_this<Link> {
   const std::string& peer_name() const { return peer_name_; }
   const std::weak_ptr<Peer>& peer() const { return peer_; }
   bool ready() const { return phase_ == Phase::kReady; }
+  bool InHandshake() const {
+    return phase_ == Phase::kAwaitHello || phase_ == Phase::kAwaitChallenge ||
+           phase_ == Phase::kAwaitProof;
+  }
   // Ready for the next batch of payloads: at most one batch sits here, the
   // rest stays in the peer's bounded queue where expiry applies.
   bool CanTakeBatch() const { return phase_ == Phase::kReady && out_.empty(); }
@@ -129,12 +149,26 @@ class Link : public std::enable_shared_from_this<Link> {
 
  private:
   void StartHandshake();
+  peer_wire::Hello OwnHello() const;
   void Enqueue(std::string handshake_frame);
   void Read();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void HandleFrame(std::string frame);
   void OnHello(std::string_view frame);
+  void OnChallenge(std::string_view frame);
   void OnProof(std::string_view frame);
+  // Why the peer's claimed cluster and name are unacceptable; empty if not.
+  std::string CheckPeerNames(const std::string& cluster) const;
+  // The MAC the peer's proof must carry.
+  std::string ExpectedPeerMac() const;
+  // Responder, once the caller's proof checked out: names this node and
+  // proves the secret in turn.
+  void SendWelcome();
+  void BecomeReady();
+  // Responder: true if an authenticated inbound connection still fits;
+  // closes this link if not.
+  bool AdmitInbound();
+  void LogHandshakeFailure(const std::string& reason) const;
   void ArmIdleTimer();
   // The one place bytes leave: fault injection (drop, delay) hooks in here
   // or in the hub's Send.
@@ -157,6 +191,7 @@ class Link : public std::enable_shared_from_this<Link> {
   std::array<uint8_t, peer_wire::kNonceBytes> own_nonce_{};
   std::array<uint8_t, peer_wire::kNonceBytes> peer_nonce_{};
   std::string peer_name_;
+  std::string peer_cluster_;  // responder: as the caller claimed it
 
   peer_wire::FrameDecoder decoder_;
   std::array<char, kReadChunk> read_buffer_;

@@ -131,7 +131,6 @@ struct Hub final : peer_link::LinkOwner, std::enable_shared_from_this<Hub> {
   bool started = false;
   bool stopped = false;
   uint64_t next_link_id = 1;
-  uint32_t inbound_open = 0;  // accepted and not closed, authenticated or not
   std::unordered_map<uint64_t, std::weak_ptr<Link>> links;
   std::unordered_map<std::string, std::shared_ptr<Peer>> peers_by_name;
   std::unordered_map<std::string, std::shared_ptr<Peer>> peers_by_address;
@@ -363,10 +362,7 @@ void Hub::OnLinkPayload(const std::string& from, std::string_view payload) {
 
 void Hub::OnLinkClosed(Link& link, CloseKind kind, const std::string& reason) {
   links.erase(link.id());
-  if (link.role() != Role::kInitiator) {
-    if (inbound_open > 0) --inbound_open;
-    return;
-  }
+  if (link.role() != Role::kInitiator) return;
   std::shared_ptr<Peer> peer = link.peer().lock();
   if (!peer || peer->link.get() != &link) return;
   peer->link.reset();
@@ -422,7 +418,7 @@ void Hub::Accept() {
 void Hub::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
   if (stopped) return;
   if (ec) {
-    spdlog::warn("peer: accept failed: {}", ec.message());
+    WarnInbound("accept failed: " + ec.message());
     accept_retry.expires_after(kAcceptRetryDelay);
     accept_retry.async_wait(
         [hub = shared_from_this()](const boost::system::error_code& e) {
@@ -434,14 +430,14 @@ void Hub::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
   const tcp::endpoint endpoint = socket.remote_endpoint(ignored);
   const std::string remote =
       endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  if (inbound_open >= options.max_inbound_connections) {
-    ++stats.connections_rejected;
-    spdlog::warn("peer: refusing connection from {}: {} already open", remote,
-                 inbound_open);
+  if (stats.unauthenticated_connections >= options.max_unauthenticated) {
+    ++stats.unauthenticated_rejected;
+    WarnInbound("refusing connection from " + remote + ": " +
+                std::to_string(stats.unauthenticated_connections) +
+                " unauthenticated connections already open");
     socket.close(ignored);
   } else {
     ++stats.connections_accepted;
-    ++inbound_open;
     const uint64_t id = next_link_id++;
     auto link = std::make_shared<Link>(shared_from_this(), id, Role::kResponder,
                                        remote, "", std::weak_ptr<Peer>());

@@ -7,9 +7,16 @@
 // - Every connection, in both directions, completes a mutual handshake before
 //   a single payload byte is read or written: each side names its cluster and
 //   node and proves that it holds the shared cluster secret (HMAC-SHA256 over
-//   both names, both nonces and its role, compared in constant time). Wrong
+//   the names, both nonces and its role, compared in constant time). The side
+//   that accepted sends only a nonce until the caller's proof checks out, so
+//   the peer port names neither cluster nor node to a stranger. Wrong
 //   cluster, bad proof, an unexpected name or a timeout closes the connection
-//   with a warning naming the remote address and the reason.
+//   with a warning naming the remote address and the reason (for inbound
+//   connections, at most a line a second, counting the rest).
+// - Inbound connections still in the handshake are limited apart from
+//   authenticated ones (max_unauthenticated, max_inbound_connections): a
+//   flood of strangers is refused without using up the room of real peers,
+//   and each stranger is closed after handshake_timeout_ms.
 // - Frames are a 4-byte big-endian length and that many bytes. A length over
 //   the limit closes the connection before anything is allocated for it;
 //   until a connection is authenticated the limit is a few KiB.
@@ -64,8 +71,10 @@ struct PeerTransportOptions {
   // node must then have it empty) but authenticates nothing; Start() warns.
   std::string secret;
 
-  uint64_t connect_timeout_ms = 3000;    // resolve + TCP connect
-  uint64_t handshake_timeout_ms = 3000;  // connected to authenticated
+  uint64_t connect_timeout_ms = 3000;  // resolve + TCP connect
+  // Connected to authenticated, both directions; an inbound connection
+  // still unauthenticated then is closed.
+  uint64_t handshake_timeout_ms = 2000;
   // A write that has not completed after this long means the peer stopped
   // reading or vanished without a reset: the connection is remade.
   uint64_t write_timeout_ms = 10000;
@@ -92,7 +101,12 @@ struct PeerTransportOptions {
   uint64_t reconnect_backoff_min_ms = 100;
   uint64_t reconnect_backoff_max_ms = 5000;
 
+  // Authenticated inbound connections, at most. Connections still in the
+  // handshake are counted apart, against max_unauthenticated, so callers
+  // that have proved nothing can never use up the room of real peers; one
+  // more of either kind is refused.
   uint32_t max_inbound_connections = 256;
+  uint32_t max_unauthenticated = 32;
 };
 
 // Counters since construction, and a few gauges (current values).
@@ -117,12 +131,15 @@ struct PeerTransportStats {
   uint64_t connect_failures = 0;  // resolve, connect or timeout
   uint64_t handshake_failures = 0;
   uint64_t connections_accepted = 0;
-  uint64_t connections_rejected = 0;  // over max_inbound_connections
-  uint64_t frames_rejected = 0;       // authenticated frame over the limit
+  uint64_t connections_rejected = 0;      // authenticated, over the limit
+  uint64_t unauthenticated_rejected = 0;  // over max_unauthenticated
+  uint64_t handshake_timeouts = 0;        // also in handshake_failures
+  uint64_t frames_rejected = 0;           // authenticated frame over the limit
 
   // Gauges.
   uint64_t connected_peers = 0;      // authenticated outbound connections
   uint64_t inbound_connections = 0;  // authenticated inbound connections
+  uint64_t unauthenticated_connections = 0;  // inbound, in the handshake
   uint64_t queued_messages = 0;
   uint64_t queued_bytes = 0;
 };

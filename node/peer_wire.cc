@@ -14,7 +14,8 @@ namespace {
 
 constexpr std::string_view kHelloMagic = "CWPH";
 constexpr std::string_view kProofMagic = "CWPP";
-constexpr std::string_view kMacLabel = "causeway-peer-v1";
+constexpr std::string_view kChallengeMagic = "CWPC";
+constexpr std::string_view kMacLabel = "causeway-peer-v2";
 
 // Names are at most kMaxNameBytes long, so their lengths fit in a u16.
 void PutName(std::string* out, std::string_view name) {
@@ -32,6 +33,35 @@ bool GetString(std::string_view in, size_t* pos, std::string* out) {
   return true;
 }
 
+// Checks `magic` and a supported version at the start of `body`; on success
+// `*pos` is just past the version byte.
+Status GetMagicAndVersion(std::string_view body, std::string_view magic,
+                          std::string_view what, uint8_t* version,
+                          size_t* pos) {
+  if (body.size() < magic.size() + 1 || body.substr(0, magic.size()) != magic) {
+    return Status::Corruption("not a Causeway peer " + std::string(what));
+  }
+  *pos = magic.size();
+  *version = static_cast<uint8_t>(body[(*pos)++]);
+  if (*version < kVersion) {
+    return Status::Corruption("unsupported peer protocol version " +
+                              std::to_string(*version));
+  }
+  return Status::Ok();
+}
+
+// Reads a nonce from `body` at `pos`.
+bool GetNonce(std::string_view body, size_t pos, Nonce* nonce) {
+  if (body.size() < pos || body.size() - pos < kNonceBytes) return false;
+  std::copy_n(reinterpret_cast<const uint8_t*>(body.data() + pos), kNonceBytes,
+              nonce->begin());
+  return true;
+}
+
+void PutNonce(std::string* out, const Nonce& nonce) {
+  out->append(reinterpret_cast<const char*>(nonce.data()), nonce.size());
+}
+
 }  // namespace
 
 std::string EncodeHello(const Hello& hello) {
@@ -43,22 +73,15 @@ std::string EncodeHello(const Hello& hello) {
   const size_t node_len = std::min(hello.node.size(), kMaxNameBytes);
   PutName(&out, std::string_view(hello.cluster).substr(0, cluster_len));
   PutName(&out, std::string_view(hello.node).substr(0, node_len));
-  out.append(reinterpret_cast<const char*>(hello.nonce.data()),
-             hello.nonce.size());
+  PutNonce(&out, hello.nonce);
   return out;
 }
 
 Status DecodeHello(std::string_view body, Hello* hello) {
-  if (body.size() < kHelloMagic.size() + 1 ||
-      body.substr(0, kHelloMagic.size()) != kHelloMagic) {
-    return Status::Corruption("not a Causeway peer hello");
-  }
-  size_t pos = kHelloMagic.size();
-  hello->version = static_cast<uint8_t>(body[pos++]);
-  if (hello->version < kVersion) {
-    return Status::Corruption("unsupported peer protocol version " +
-                              std::to_string(hello->version));
-  }
+  size_t pos = 0;
+  Status s =
+      GetMagicAndVersion(body, kHelloMagic, "hello", &hello->version, &pos);
+  if (!s.ok()) return s;
   if (!GetString(body, &pos, &hello->cluster) ||
       !GetString(body, &pos, &hello->node)) {
     return Status::Corruption("truncated hello");
@@ -68,11 +91,28 @@ Status DecodeHello(std::string_view body, Hello* hello) {
     return Status::Corruption("name too long in hello");
   }
   if (hello->node.empty()) return Status::Corruption("hello names no node");
-  if (body.size() - pos < kNonceBytes) {
+  if (!GetNonce(body, pos, &hello->nonce)) {
     return Status::Corruption("truncated hello nonce");
   }
-  std::copy_n(reinterpret_cast<const uint8_t*>(body.data() + pos), kNonceBytes,
-              hello->nonce.begin());
+  return Status::Ok();
+}
+
+std::string EncodeChallenge(const Nonce& nonce) {
+  std::string out(kChallengeMagic);
+  out.push_back(static_cast<char>(kVersion));
+  PutNonce(&out, nonce);
+  return out;
+}
+
+Status DecodeChallenge(std::string_view body, Nonce* nonce) {
+  size_t pos = 0;
+  uint8_t version = 0;
+  Status s =
+      GetMagicAndVersion(body, kChallengeMagic, "challenge", &version, &pos);
+  if (!s.ok()) return s;
+  if (!GetNonce(body, pos, nonce)) {
+    return Status::Corruption("truncated challenge nonce");
+  }
   return Status::Ok();
 }
 
@@ -103,10 +143,8 @@ std::string ComputeMac(std::string_view secret, Role prover_role,
   for (std::string_view part : {cluster, prover, verifier}) {
     PutName(&input, part.substr(0, kMaxNameBytes));
   }
-  input.append(reinterpret_cast<const char*>(prover_nonce.data()),
-               prover_nonce.size());
-  input.append(reinterpret_cast<const char*>(verifier_nonce.data()),
-               verifier_nonce.size());
+  PutNonce(&input, prover_nonce);
+  PutNonce(&input, verifier_nonce);
 
   static const unsigned char kEmptyKey = 0;
   const void* key = secret.empty() ? static_cast<const void*>(&kEmptyKey)

@@ -5,17 +5,24 @@
 // constant-time compare, nothing of Asio), so tests and fuzzers drive them
 // directly; node/peer_link.h runs the handshake over a socket with them.
 //
-// Every frame is a 4-byte big-endian length and a body. The handshake is two
-// frames each way:
-//   hello: "CWPH" version:u8 cluster_len:u16 cluster node_len:u16 node
-//          nonce[32]   (bytes after the nonce are ignored, for later versions)
-//   proof: "CWPP" mac[32]
-// mac = HMAC-SHA256(secret, "causeway-peer-v1" role:u8 cluster_len:u16
+// Every frame is a 4-byte big-endian length and a body. The handshake:
+//   initiator -> responder  hello (the initiator's names and nonce)
+//   responder -> initiator  challenge (the responder's nonce, nothing else)
+//   initiator -> responder  proof, with an empty verifier name
+//   responder -> initiator  hello, then proof (only if the proof checked out)
+// so the side that accepts says nothing identifying (cluster, node) until
+// the caller has proved the cluster secret.
+//   hello:     "CWPH" version:u8 cluster_len:u16 cluster node_len:u16 node
+//              nonce[32]  (bytes after the nonce are ignored, for later
+//              versions); the responder's hello repeats its challenge nonce
+//   challenge: "CWPC" version:u8 nonce[32]  (later bytes ignored)
+//   proof:     "CWPP" mac[32]
+// mac = HMAC-SHA256(secret, "causeway-peer-v2" role:u8 cluster_len:u16
 //       cluster prover_len:u16 prover verifier_len:u16 verifier
 //       prover_nonce[32] verifier_nonce[32]), role 'I' for the side that
-// connected and 'R' for the side that accepted. Binding the role and both
-// names keeps a proof obtained on one connection from being replayed or
-// reflected on another.
+// connected and 'R' for the side that accepted. Binding the role, the names
+// and both fresh nonces keeps a proof obtained on one connection from being
+// replayed or reflected on another.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -28,7 +35,7 @@ namespace causeway::node::peer_wire {
 
 inline constexpr size_t kNonceBytes = 32;
 inline constexpr size_t kMacBytes = 32;
-inline constexpr uint8_t kVersion = 1;
+inline constexpr uint8_t kVersion = 2;
 // Frame limit before a connection is authenticated.
 inline constexpr uint32_t kMaxHandshakeFrameBytes = 4096;
 inline constexpr size_t kMaxNameBytes = 1024;
@@ -45,6 +52,9 @@ struct Hello {
 std::string EncodeHello(const Hello& hello);
 // Returns an error naming what is wrong with `body`.
 Status DecodeHello(std::string_view body, Hello* hello);
+using Nonce = std::array<uint8_t, kNonceBytes>;
+std::string EncodeChallenge(const Nonce& nonce);
+Status DecodeChallenge(std::string_view body, Nonce* nonce);
 std::string EncodeProof(std::string_view mac);
 Status DecodeProof(std::string_view body, std::string* mac);
 std::string ComputeMac(std::string_view secret, Role prover_role,

@@ -151,6 +151,8 @@ void PeerWireSeeds() {
       pw::ComputeMac("secret", pw::Role::kInitiator, hello.cluster, hello.node,
                      "other", hello.nonce, hello.nonce);
   Write("peer_wire", "proof", std::string(1, '\1') + pw::EncodeProof(mac));
+  Write("peer_wire", "challenge",
+        std::string(1, '\3') + pw::EncodeChallenge(hello.nonce));
   // Mode 2: limit 0x1000, chunk byte, then frames.
   const std::string prefix = std::string("\2\x10\x00", 3);
   Write("peer_wire", "frames",

@@ -1,11 +1,13 @@
 // Target "peer_wire": the peer transport's pure parsing (node/peer_wire.h):
 // hello and proof bodies, and the incremental frame reader. The
 // first byte picks what the rest is:
-//   0 mod 3: a hello body. Accepted: names within bounds, a node named, and
+//   0 mod 4: a hello body. Accepted: names within bounds, a node named, and
 //            EncodeHello of the result decodes to the same hello.
-//   1 mod 3: a proof body. Accepted: a MAC of kMacBytes that re-encodes to
+//   1 mod 4: a proof body. Accepted: a MAC of kMacBytes that re-encodes to
 //            the input.
-//   2 mod 3: two bytes of frame limit (scaled), one byte of chunk size, then
+//   3 mod 4: a challenge body. Accepted: re-encoding the nonce gives back
+//            the input up to the bytes a later version may append.
+//   2 mod 4: two bytes of frame limit (scaled), one byte of chunk size, then
 //            a byte stream fed in chunks. Frames come out whole and within
 //            the limit, and re-framing them gives back exactly the bytes
 //            consumed; after an error the reader stays failed.
@@ -44,6 +46,16 @@ void FuzzProof(std::string_view body) {
   FUZZ_CHECK(mac.size() == pw::kMacBytes);
   FUZZ_CHECK(pw::EncodeProof(mac) == body);
   FUZZ_CHECK(pw::MacEquals(mac, mac));
+}
+
+void FuzzChallenge(std::string_view body) {
+  pw::Nonce nonce{};
+  if (!pw::DecodeChallenge(body, &nonce).ok()) return;
+  const std::string encoded = pw::EncodeChallenge(nonce);
+  // The version byte may be later than ours; the rest must match.
+  FUZZ_CHECK(body.size() >= encoded.size());
+  FUZZ_CHECK(body.substr(0, 4) == encoded.substr(0, 4));
+  FUZZ_CHECK(body.substr(5, pw::kNonceBytes) == encoded.substr(5));
 }
 
 void FuzzFrames(std::string_view in) {
@@ -93,12 +105,15 @@ void FuzzPeerWire(const uint8_t* data, size_t size) {
   if (size == 0) return;
   const std::string_view rest(reinterpret_cast<const char*>(data + 1),
                               size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0:
       FuzzHello(rest);
       break;
     case 1:
       FuzzProof(rest);
+      break;
+    case 3:
+      FuzzChallenge(rest);
       break;
     default:
       FuzzFrames(rest);

@@ -89,6 +89,8 @@ TEST(NodeConfigTest, DefaultsMatchTheContract) {
   EXPECT_EQ(o.down_after_ms, 3000u);
   EXPECT_EQ(o.request_timeout_ms, 10000u);
   EXPECT_EQ(o.max_clock_offset_ms, 500u);
+  EXPECT_EQ(o.peer_max_unauthenticated, 32u);
+  EXPECT_EQ(o.peer_handshake_timeout_ms, 2000u);
   EXPECT_EQ(o.name, "causeway@127.0.0.1");
   EXPECT_EQ(o.data_dir, "./var/data");
   EXPECT_EQ(o.pb_host, "127.0.0.1");
@@ -568,6 +570,15 @@ TEST(NodeConfigTest, PeerFlagsSetTheClusterSettings) {
   EXPECT_EQ(PeerAddress(o, 41234), "node5.example:41234");
 }
 
+TEST(NodeConfigTest, UnauthenticatedPeerBoundsReachTheTransport) {
+  ParsedCommandLine p = Parse({"--peer-max-unauthenticated", "8",
+                               "--peer-handshake-timeout-ms", "750"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  const PeerTransportOptions peer = ToPeerTransportOptions(p.options, "s");
+  EXPECT_EQ(peer.max_unauthenticated, 8u);
+  EXPECT_EQ(peer.handshake_timeout_ms, 750u);
+}
+
 TEST(NodeConfigTest, PeerTransportOptionsCarryTheSettingsAndFitAnyObject) {
   ParsedCommandLine p =
       Parse({"--name", "n1@10.0.0.1", "--peer-host", "10.0.0.1", "--peer-port",
@@ -694,6 +705,14 @@ TEST(NodeConfigTest, RejectsBadPeerSettingsWithMessages) {
   for (const char* ms : {"9", "3600001"}) {
     m = ErrorOf({"--max-clock-offset-ms", ms});
     EXPECT_NE(m.find("max_clock_offset_ms"), std::string::npos) << m;
+  }
+  for (const char* n : {"0", "65537"}) {
+    m = ErrorOf({"--peer-max-unauthenticated", n});
+    EXPECT_NE(m.find("peer_max_unauthenticated"), std::string::npos) << m;
+  }
+  for (const char* ms : {"99", "600001"}) {
+    m = ErrorOf({"--peer-handshake-timeout-ms", ms});
+    EXPECT_NE(m.find("peer_handshake_timeout_ms"), std::string::npos) << m;
   }
 }
 

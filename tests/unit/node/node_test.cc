@@ -503,7 +503,9 @@ TEST(NodeClusterTest, ClusterPageShowsAOneNodeCluster) {
   for (const char* key :
        {"messages_sent", "messages_received", "bytes_sent", "bytes_received",
         "dropped", "connects_attempted", "handshake_failures",
-        "connected_peers", "inbound_connections", "queued_messages"}) {
+        "connected_peers", "inbound_connections", "queued_messages",
+        "unauthenticated_rejected", "handshake_timeouts",
+        "unauthenticated_connections"}) {
     ASSERT_TRUE(peer.contains(key)) << key << " in " << stats;
     EXPECT_TRUE(peer.at(key).is_number()) << key;
   }
@@ -520,6 +522,12 @@ TEST(NodeClusterTest, ClusterPageShowsAOneNodeCluster) {
                          "127.0.0.1\"} "),
             std::string::npos)
       << metrics;
+  EXPECT_NE(metrics.find("# TYPE causeway_peer_unauthenticated_rejected_total "
+                         "counter\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE causeway_peer_handshake_timeouts_total "
+                         "counter\n"),
+            std::string::npos);
   EXPECT_NE(metrics.find("causeway_puts_total{node=\"solo@127.0.0.1\"} 0"),
             std::string::npos);
   EXPECT_NE(metrics.find("# TYPE causeway_aae_keys_repaired_total counter\n"

@@ -336,10 +336,68 @@ TEST(PeerTransport, OversizedFrameBeforeAuthenticationClosesTheConnection) {
   ASSERT_TRUE(RunUntil(io, [&] { return b.stats().handshake_failures == 1; }));
   std::string got;
   ASSERT_TRUE(RunUntil(io, [&] { return raw.DrainAndSeeClosed(&got); }));
-  // What it did say was its hello.
-  ASSERT_GT(got.size(), 8u);
-  EXPECT_EQ(got.substr(4, 4), "CWPH");
+  // It said nothing at all: a caller speaks first.
+  EXPECT_EQ(got, "");
   EXPECT_EQ(b.stats().connections_accepted, 1u);
+}
+
+// What a stranger hears from `node` after sending it a hello claiming
+// `cluster`, then a proof made with `secret`, until the node closes or
+// takes it for a peer.
+std::string StrangerHears(asio::io_context& io, TestNode& node,
+                          const std::string& cluster,
+                          const std::string& secret) {
+  RawClient raw(node.transport().port());
+  EXPECT_TRUE(raw.connected());
+  peer_wire::Hello hello;
+  hello.cluster = cluster;
+  hello.node = "stranger@test";
+  hello.nonce.fill(7);
+  EXPECT_TRUE(raw.Write(peer_wire::Frame(peer_wire::EncodeHello(hello))));
+  std::string got;
+  EXPECT_TRUE(RunUntil(io, [&] {
+    raw.DrainAndSeeClosed(&got);
+    return got.size() >= 4 + 5 + peer_wire::kNonceBytes;
+  }));
+  peer_wire::Nonce challenge{};
+  EXPECT_TRUE(peer_wire::DecodeChallenge(got.substr(4), &challenge).ok());
+  const std::string mac =
+      peer_wire::ComputeMac(secret, peer_wire::Role::kInitiator, cluster,
+                            hello.node, "", hello.nonce, challenge);
+  raw.Write(peer_wire::Frame(peer_wire::EncodeProof(mac)));
+  EXPECT_TRUE(RunUntil(io, [&] {
+    return raw.DrainAndSeeClosed(&got) || node.stats().inbound_connections > 0;
+  }));
+  RunFor(io, std::chrono::milliseconds(50));
+  raw.DrainAndSeeClosed(&got);
+  return got;
+}
+
+TEST(PeerTransport, StrangerLearnsNoNamesBeforeItsProof) {
+  asio::io_context io;
+  TestNode b(io, Options("b@test"));
+  ASSERT_TRUE(b.Start().ok());
+  // Right cluster or wrong, a caller without the secret hears one
+  // challenge (a nonce) and then the close: no cluster, no node name.
+  for (const std::string cluster : {"test-cluster", "guess"}) {
+    const std::string got = StrangerHears(io, b, cluster, "wrong secret");
+    EXPECT_EQ(got.size(), 4 + 5 + peer_wire::kNonceBytes) << cluster;
+    EXPECT_EQ(got.find("b@test"), std::string::npos);
+    EXPECT_EQ(got.find("test-cluster"), std::string::npos);
+  }
+  EXPECT_EQ(b.stats().handshake_failures, 2u);
+  EXPECT_EQ(b.stats().inbound_connections, 0u);
+}
+
+TEST(PeerTransport, CallerWithTheSecretIsToldTheNamesAfterItsProof) {
+  asio::io_context io;
+  TestNode b(io, Options("b@test"));
+  ASSERT_TRUE(b.Start().ok());
+  const std::string got =
+      StrangerHears(io, b, "test-cluster", std::string("s3cret\0bytes", 12));
+  EXPECT_NE(got.find("b@test"), std::string::npos);
+  EXPECT_NE(got.find("CWPP"), std::string::npos);
+  EXPECT_EQ(b.stats().handshake_failures, 0u);
 }
 
 TEST(PeerTransport, SilentConnectionTimesOutInHandshake) {
@@ -353,6 +411,87 @@ TEST(PeerTransport, SilentConnectionTimesOutInHandshake) {
   ASSERT_TRUE(RunUntil(io, [&] { return b.stats().handshake_failures == 1; }));
   std::string got;
   ASSERT_TRUE(RunUntil(io, [&] { return raw.DrainAndSeeClosed(&got); }));
+}
+
+// Connections opened to `node` that say nothing, once it has accepted them.
+std::vector<std::unique_ptr<RawClient>> OpenSilent(asio::io_context& io,
+                                                   TestNode& node, size_t n) {
+  std::vector<std::unique_ptr<RawClient>> out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(std::make_unique<RawClient>(node.transport().port()));
+    EXPECT_TRUE(out.back()->connected());
+  }
+  EXPECT_TRUE(RunUntil(io, [&] {
+    const PeerTransportStats s = node.stats();
+    return s.connections_accepted + s.unauthenticated_rejected >= n;
+  }));
+  return out;
+}
+
+TEST(PeerTransport, UnauthenticatedOverTheirLimitAreRefusedNotPeers) {
+  asio::io_context io;
+  PeerTransportOptions ob = Options("b@test");
+  ob.max_unauthenticated = 3;
+  ob.max_inbound_connections = 1;
+  TestNode a(io, Options("a@test"));
+  TestNode b(io, ob);
+  ASSERT_TRUE(b.Start().ok());
+  auto strangers = OpenSilent(io, b, 5);
+  EXPECT_EQ(b.stats().unauthenticated_rejected, 2u);
+  EXPECT_EQ(b.stats().unauthenticated_connections, 3u);
+  std::string got;
+  ASSERT_TRUE(RunUntil(io, [&] {
+    size_t closed = 0;
+    for (auto& raw : strangers) closed += raw->DrainAndSeeClosed(&got);
+    return closed == 2;
+  }));
+
+  // One stranger leaves; a peer takes its place, although two strangers are
+  // still there and the authenticated limit is one.
+  strangers.front().reset();
+  ASSERT_TRUE(
+      RunUntil(io, [&] { return b.stats().unauthenticated_connections == 2; }));
+  a.SendTo(b, "still room for peers");
+  ASSERT_TRUE(RunUntil(io, [&] { return b.Got("still room for peers"); }));
+  EXPECT_EQ(b.stats().inbound_connections, 1u);
+  EXPECT_EQ(b.stats().unauthenticated_connections, 2u);
+}
+
+TEST(PeerTransport, AuthenticatedPeersOverTheirLimitAreRefused) {
+  asio::io_context io;
+  PeerTransportOptions oc = Options("c@test");
+  oc.max_inbound_connections = 1;
+  TestNode a(io, Options("a@test"));
+  TestNode b(io, Options("b@test"));
+  TestNode c(io, oc);
+  ASSERT_TRUE(c.Start().ok());
+  a.SendTo(c, "first");
+  ASSERT_TRUE(RunUntil(io, [&] { return c.Got("first"); }));
+  b.SendTo(c, "second");
+  ASSERT_TRUE(
+      RunUntil(io, [&] { return c.stats().connections_rejected >= 1; }));
+  EXPECT_FALSE(c.Got("second"));
+  EXPECT_EQ(c.stats().inbound_connections, 1u);
+  EXPECT_EQ(c.stats().unauthenticated_connections, 0u);
+}
+
+TEST(PeerTransport, HandshakeDeadlineFreesTheUnauthenticatedRoom) {
+  asio::io_context io;
+  PeerTransportOptions ob = Options("b@test");
+  ob.max_unauthenticated = 1;
+  ob.handshake_timeout_ms = 200;
+  TestNode a(io, Options("a@test"));
+  TestNode b(io, ob);
+  ASSERT_TRUE(b.Start().ok());
+  auto strangers = OpenSilent(io, b, 1);
+  ASSERT_TRUE(RunUntil(io, [&] { return b.stats().handshake_timeouts == 1; }));
+  EXPECT_EQ(b.stats().unauthenticated_connections, 0u);
+  std::string got;
+  ASSERT_TRUE(
+      RunUntil(io, [&] { return strangers[0]->DrainAndSeeClosed(&got); }));
+  a.SendTo(b, "after the deadline");
+  ASSERT_TRUE(RunUntil(io, [&] { return b.Got("after the deadline"); }));
+  EXPECT_EQ(b.stats().handshake_timeouts, 1u);
 }
 
 TEST(PeerTransport, GarbageInsteadOfHelloIsRefused) {

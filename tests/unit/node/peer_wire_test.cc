@@ -114,10 +114,10 @@ TEST(PeerWireHello, EveryTruncationRefused) {
 
 TEST(PeerWireHello, LaterVersionsMayAppendFields) {
   Hello hello = SampleHello();
-  hello.version = 2;
+  hello.version = kVersion + 1;
   Hello decoded;
   ASSERT_TRUE(DecodeHello(EncodeHello(hello) + "future", &decoded).ok());
-  EXPECT_EQ(decoded.version, 2);
+  EXPECT_EQ(decoded.version, kVersion + 1);
   EXPECT_EQ(decoded.node, hello.node);
 }
 
@@ -128,6 +128,10 @@ TEST(PeerWireHello, RefusesGarbageVersionZeroAndEmptyName) {
   Hello v0 = SampleHello();
   v0.version = 0;
   EXPECT_FALSE(DecodeHello(EncodeHello(v0), &decoded).ok());
+  // Version 1 had the side that accepts name itself first.
+  Hello v1 = SampleHello();
+  v1.version = 1;
+  EXPECT_FALSE(DecodeHello(EncodeHello(v1), &decoded).ok());
   Hello nameless = SampleHello();
   nameless.node.clear();
   EXPECT_FALSE(DecodeHello(EncodeHello(nameless), &decoded).ok());
@@ -140,6 +144,30 @@ TEST(PeerWireHello, LengthPrefixPastTheEndRefused) {
   bytes[6] = '\xff';
   Hello decoded;
   EXPECT_FALSE(DecodeHello(bytes, &decoded).ok());
+}
+
+TEST(PeerWireChallenge, CarriesTheNonceAndNothingElse) {
+  const Nonce nonce = SampleHello().nonce;
+  const std::string bytes = EncodeChallenge(nonce);
+  EXPECT_EQ(bytes.size(), 4 + 1 + kNonceBytes);
+  Nonce decoded{};
+  ASSERT_TRUE(DecodeChallenge(bytes, &decoded).ok());
+  EXPECT_EQ(decoded, nonce);
+  ASSERT_TRUE(DecodeChallenge(bytes + "future", &decoded).ok());
+}
+
+TEST(PeerWireChallenge, EveryTruncationAndOtherFramesRefused) {
+  const std::string bytes = EncodeChallenge(SampleHello().nonce);
+  Nonce decoded{};
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(
+        DecodeChallenge(std::string_view(bytes).substr(0, n), &decoded).ok())
+        << "prefix of " << n << " bytes";
+  }
+  EXPECT_FALSE(DecodeChallenge(EncodeHello(SampleHello()), &decoded).ok());
+  std::string old_version = bytes;
+  old_version[4] = 1;
+  EXPECT_FALSE(DecodeChallenge(old_version, &decoded).ok());
 }
 
 TEST(PeerWireProof, RoundTripsAndRefusesWrongSizes) {
