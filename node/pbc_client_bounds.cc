@@ -45,16 +45,4 @@ std::optional<ConnectionClock::Clock::time_point> ConnectionClock::NextCheck(
   return next;
 }
 
-bool LogLimiter::Allow(std::chrono::steady_clock::time_point now,
-                       uint64_t* suppressed) {
-  if (last_ && now - *last_ < interval_) {
-    ++suppressed_;
-    return false;
-  }
-  last_ = now;
-  *suppressed = suppressed_;
-  suppressed_ = 0;
-  return true;
-}
-
 }  // namespace causeway::node

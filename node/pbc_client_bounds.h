@@ -10,12 +10,12 @@
 // - ConnectionClock: when a connection has been idle too long (no request
 //   in progress and nothing received), or a frame it started sending has
 //   not finished within the frame deadline. Zero disables either.
-// - LogLimiter: lets a log line through at most once per interval and
-//   counts what it held back, so a flood of closes cannot flood the log.
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+
+#include "node/log_limiter.h"
 
 namespace causeway::node {
 
@@ -70,20 +70,6 @@ class ConnectionClock {
   Duration frame_deadline_;
   Clock::time_point last_activity_;
   std::optional<Clock::time_point> frame_started_;
-};
-
-class LogLimiter {
- public:
-  explicit LogLimiter(std::chrono::milliseconds interval)
-      : interval_(interval) {}
-  // True if a line may be logged now; `*suppressed` then receives how many
-  // were held back since the last line that was let through.
-  bool Allow(std::chrono::steady_clock::time_point now, uint64_t* suppressed);
-
- private:
-  std::chrono::milliseconds interval_;
-  std::optional<std::chrono::steady_clock::time_point> last_;
-  uint64_t suppressed_ = 0;
 };
 
 }  // namespace causeway::node

@@ -111,13 +111,8 @@ struct Shared {
 // Logs `message` at info unless a line of its kind went out within the
 // last interval; the next line that does go out counts the ones held back.
 void LogLimited(LogLimiter& limiter, const std::string& message) {
-  uint64_t suppressed = 0;
-  if (!limiter.Allow(std::chrono::steady_clock::now(), &suppressed)) return;
-  if (suppressed == 0) {
-    spdlog::info("pbc: {}", message);
-  } else {
-    spdlog::info("pbc: {} (and {} more like it not logged)", message,
-                 suppressed);
+  if (auto line = limiter.Line(std::chrono::steady_clock::now(), message)) {
+    spdlog::info("pbc: {}", *line);
   }
 }
 

@@ -29,13 +29,8 @@ Outgoing MakeOutgoing(std::string body, bool payload) {
 }
 
 void LinkOwner::WarnInbound(const std::string& message) {
-  uint64_t suppressed = 0;
-  if (!inbound_log.Allow(Clock::now(), &suppressed)) return;
-  if (suppressed == 0) {
-    spdlog::warn("peer: {}", message);
-  } else {
-    spdlog::warn("peer: {} (and {} more like it not logged)", message,
-                 suppressed);
+  if (auto line = inbound_log.Line(Clock::now(), message)) {
+    spdlog::warn("peer: {}", *line);
   }
 }
 

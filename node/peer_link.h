@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "node/pbc_client_bounds.h"
+#include "node/log_limiter.h"
 #include "node/peer_transport.h"
 #include "node/peer_wire.h"
 

@@ -15,8 +15,6 @@ namespace causeway::replication::crdt {
 namespace {
 
 constexpr char kVersion = 1;
-// Smallest encoded dot: fixed64 actor and a one-byte varint.
-constexpr size_t kMinDotBytes = 9;
 
 }  // namespace
 
@@ -96,15 +94,9 @@ bool CausalContext::WellFormed() const {
 void CausalContext::EncodeTo(std::string* out) const {
   out->push_back(kVersion);
   coding::PutVarint64(out, vector_.size());
-  for (const auto& [actor, counter] : vector_) {
-    coding::PutFixed64(out, actor);
-    coding::PutVarint64(out, counter);
-  }
+  for (const auto& [actor, counter] : vector_) PutDot(out, {actor, counter});
   coding::PutVarint64(out, cloud_.size());
-  for (const Dot& d : cloud_) {
-    coding::PutFixed64(out, d.actor);
-    coding::PutVarint64(out, d.counter);
-  }
+  for (const Dot& d : cloud_) PutDot(out, d);
 }
 
 std::string CausalContext::Encode() const {

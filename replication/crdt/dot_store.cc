@@ -10,8 +10,6 @@
 namespace causeway::replication::crdt {
 namespace {
 
-constexpr size_t kMinDotBytes = 9;  // fixed64 actor, one-byte varint
-
 // Checks a set operation against the limits before anything changes.
 Status CheckSetOp(const SetStore& state, const SetOp& op,
                   const RemoveScope& scope) {

@@ -119,6 +119,7 @@ Status SetDelta(const SetStore& state, const SetOp& op,
 
 // Encoding pieces shared by set and map: a dot is fixed64 actor then varint
 // counter. Decoders take untrusted bytes and check order and limits.
+inline constexpr size_t kMinDotBytes = 9;  // fixed64 actor, 1-byte varint
 void PutDot(std::string* out, const Dot& dot);
 bool GetDot(std::string_view* in, Dot* dot);
 void PutDotSet(std::string* out, const DotSet& dots);

@@ -361,7 +361,7 @@ bool GetLeaf(std::string_view* in, FieldType type, Leaf* leaf) {
 bool GetLeaves(std::string_view* in, const CausalContext& context,
                FieldType type, DotMap<Leaf>* leaves) {
   uint64_t n = 0;
-  if (!GetCount(in, 9, &n) || n == 0) return false;
+  if (!GetCount(in, kMinDotBytes, &n) || n == 0) return false;
   for (uint64_t i = 0; i < n; ++i) {
     Dot dot;
     Leaf leaf;
@@ -379,6 +379,7 @@ bool GetFields(std::string_view* in, const CausalContext& context, size_t depth,
                Fields* fields) {
   uint64_t n = 0;
   // As for sets, merges may pass kMaxMapFields; the depth no merge can pass.
+  // A field takes at least its name's length, its type and a count.
   if (depth > kMaxMapDepth || !GetCount(in, 3, &n)) return false;
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view name;

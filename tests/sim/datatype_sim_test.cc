@@ -431,8 +431,7 @@ class DataTypeRun {
     replication::ring::Ring ring(owners);
     const uint32_t partition =
         ring.PartitionOf(replication::ring::HashKey(type, kBucket, key));
-    const std::string stored =
-        storage::EncodeObjectKey(partition, type, kBucket, key);
+    const std::string stored = StoredKey(type, key);
     std::optional<std::string> agreed;
     std::optional<replication::crdt::Value> value;
     for (const auto& m : ring.Preflist(partition, kNVal)) {
