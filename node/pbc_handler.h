@@ -28,6 +28,7 @@
 #include <string>
 
 #include "node/pbc_codec.h"
+#include "node/security_gate.h"
 #include "proto/pbc_codes.h"
 
 namespace causeway::replication {
@@ -72,6 +73,9 @@ struct PbcHandlerOptions {
   // unless this is set: without authentication, reaching the client port
   // must not be enough to remove a member or change a whole type.
   bool admin_from_any_address = false;
+  // Riak's security model (TLS, authentication, grants); null: none.
+  // Owned by the node, which keeps it alive as long as the handler.
+  const SecurityGate* security = nullptr;
 };
 
 class PbcHandler {

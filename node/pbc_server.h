@@ -30,6 +30,7 @@ class NodeCore;
 
 namespace causeway::node {
 
+class SecurityGate;
 struct Stats;
 
 struct PbcServerOptions {
@@ -40,6 +41,8 @@ struct PbcServerOptions {
   std::string server_version = "causeway";
   // See PbcHandlerOptions::admin_from_any_address.
   bool admin_from_any_address = false;
+  // See PbcHandlerOptions::security.
+  const SecurityGate* security = nullptr;
   // A connection with no request in progress and nothing received for this
   // long is closed; 0: never.
   uint32_t idle_timeout_ms = 60000;
