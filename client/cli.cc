@@ -4,6 +4,7 @@
 #include <cmath>
 #include <ostream>
 
+#include "base/version.h"
 #include "client/cli_commands.h"
 #include "client/format.h"
 #include "client/props.h"
@@ -155,7 +156,7 @@ int RunCli(int argc, const char* const* argv, const CliIo& io) {
   // Global options may come before or after the command.
   app.fallthrough();
   app.require_subcommand(1);
-  app.set_version_flag("--version", "causeway 0.1.0");
+  app.set_version_flag("--version", std::string("causeway ") + kVersion);
   GlobalOptions& g = ctx.global();
   app.add_option("--node", g.node,
                  "node address HOST:PORT (default: $CAUSEWAY_NODE, else " +

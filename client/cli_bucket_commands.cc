@@ -27,10 +27,13 @@ std::string ValidNames() {
 }
 
 // Parses NAME=VALUE arguments; returns an exit status when they are wrong.
+// A change needs at least one; a new type may have none (it starts from
+// the type defaults).
 std::optional<int> ParseProps(CliContext& ctx,
                               const std::vector<std::string>& args,
-                              pbc::RpbBucketProps* props) {
-  if (args.empty()) {
+                              pbc::RpbBucketProps* props,
+                              bool allow_none = false) {
+  if (args.empty() && !allow_none) {
     return ctx.UsageError(
         "give at least one property as NAME=VALUE (valid "
         "names: " +
@@ -108,7 +111,10 @@ int RunTypeGet(CliContext& ctx, const BucketArgs& a) {
 
 int RunTypeSet(CliContext& ctx, const BucketArgs& a) {
   pbc::RpbSetBucketTypeReq req;
-  if (auto bad = ParseProps(ctx, a.props, req.mutable_props())) return *bad;
+  if (auto bad = ParseProps(ctx, a.props, req.mutable_props(),
+                            /*allow_none=*/true)) {
+    return *bad;
+  }
   req.set_type(a.name);
   Client* client;
   Status s = ctx.GetClient(&client);
@@ -120,7 +126,10 @@ int RunTypeSet(CliContext& ctx, const BucketArgs& a) {
 
 int RunTypeCreate(CliContext& ctx, const BucketArgs& a) {
   pbc::RpbSetBucketTypeReq req;
-  if (auto bad = ParseProps(ctx, a.props, req.mutable_props())) return *bad;
+  if (auto bad = ParseProps(ctx, a.props, req.mutable_props(),
+                            /*allow_none=*/true)) {
+    return *bad;
+  }
   req.set_type(a.name);
   Client* client;
   Status s = ctx.GetClient(&client);
@@ -195,7 +204,8 @@ void AddBucketTypeCommand(CLI::App& app, CliContext& ctx) {
           true, RunTypeSet);
   AddLeaf(group, ctx, "create",
           "create a type, e.g. `create counters datatype=counter` (the "
-          "datatype is fixed once created)",
+          "datatype is fixed once created); with no properties it starts "
+          "from the type defaults",
           "type", true, RunTypeCreate);
   CLI::App* list = group->add_subcommand("list", "list every bucket type");
   list->callback([&ctx] { ctx.action = [&ctx] { return RunTypeList(ctx); }; });

@@ -115,7 +115,7 @@ struct NodeOptions {
 struct ParsedCommandLine {
   enum class Action {
     kRun,    // `options` is complete and valid
-    kHelp,   // --help was given: print `help` to stdout, exit 0
+    kHelp,   // --help or --version: print `help` to stdout, exit 0
     kError,  // `status` says what is wrong: print it to stderr, exit 2
   };
   Action action = Action::kError;

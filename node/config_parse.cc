@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/version.h"
 #include "node/config.h"
 #include "node/config_settings.h"
 
@@ -105,6 +106,10 @@ std::string Footer() {
 std::vector<CLI::Option*> BuildApp(CLI::App& app,
                                    std::vector<std::string>& values,
                                    std::string& config, bool& faults) {
+  app.set_version_flag(
+      "--version", std::string("causewayd ") + kVersion +
+                       " (Riak protocol " CAUSEWAY_RIAK_PROTOCOL_VERSION ")");
+
   app.description(
       "causewayd: a Causeway node, a replicated key-value store that speaks "
       "the Riak PBC protocol.");
@@ -227,6 +232,10 @@ ParsedCommandLine ParseCommandLine(int argc, const char* const* argv) {
   std::vector<CLI::Option*> flags = BuildApp(app, values, config, faults);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForVersion& e) {
+    result.action = ParsedCommandLine::Action::kHelp;
+    result.help = e.what() + std::string("\n");
+    return result;
   } catch (const CLI::CallForHelp&) {
     result.action = ParsedCommandLine::Action::kHelp;
     result.help = app.help();

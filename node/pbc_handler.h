@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 
+#include "base/version.h"
 #include "node/pbc_codec.h"
 #include "node/security_gate.h"
 #include "proto/pbc_codes.h"
@@ -62,7 +63,7 @@ class PbcResponder {
 };
 
 struct PbcHandlerOptions {
-  std::string server_version = "causeway";
+  std::string server_version = kServerVersion;
   // The frame limit; also bounds a reply the handler assembles from many
   // parts (a non-streamed bucket list), which would otherwise be unbounded.
   uint32_t max_frame_bytes = pbc::kDefaultMaxFrameBytes;

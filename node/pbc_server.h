@@ -19,6 +19,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "base/version.h"
 
 namespace boost::asio {
 class io_context;
@@ -38,7 +39,7 @@ struct PbcServerOptions {
   uint16_t port = 8087;  // 0 picks a free port
   uint32_t max_frame_bytes = 64u << 20;
   uint32_t max_connections = 1024;
-  std::string server_version = "causeway";
+  std::string server_version = kServerVersion;
   // See PbcHandlerOptions::admin_from_any_address.
   bool admin_from_any_address = false;
   // See PbcHandlerOptions::security.

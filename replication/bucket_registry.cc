@@ -168,6 +168,13 @@ Status BucketRegistry::SetType(const std::string& type,
                                const buckets::BucketPropsPatch& patch,
                                uint64_t timestamp) {
   if (!TypeExists(type)) return NoSuchType(type);
+  // As in Riak, the default type's properties are not a stored type: they
+  // come from the node's [bucket_defaults], and a bucket changes its own.
+  if (type == kDefaultType) {
+    return Status::InvalidArgument(
+        "the properties of the bucket type 'default' cannot be changed; set "
+        "them on a bucket, or in node.toml's [bucket_defaults]");
+  }
   Status s = patch.Validate();
   if (s.ok()) s = CheckFixed(type, patch);
   if (!s.ok()) return s;

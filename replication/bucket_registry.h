@@ -48,7 +48,9 @@ class BucketRegistry {
   Status ResetBucket(const std::string& type, const std::string& bucket,
                      uint64_t timestamp);
   Status TypeProps(const std::string& type, buckets::BucketProps* props) const;
-  // InvalidArgument for a type that does not exist or a datatype change.
+  // InvalidArgument for a type that does not exist, for "default" (whose
+  // properties come from the node's defaults, as in Riak) or a datatype
+  // change.
   Status SetType(const std::string& type,
                  const buckets::BucketPropsPatch& patch, uint64_t timestamp);
   // InvalidArgument for a malformed name or patch, PreconditionFailed if the

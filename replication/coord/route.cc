@@ -109,6 +109,21 @@ Status Router::Preflist(const ObjectId& id,
     }
     preflist->push_back(PreflistEntry{partition, t.node, t.primary});
   }
+  // Riak's preference list always has n_val partitions, the ones after the
+  // key's, whatever nodes own them. With fewer nodes than n_val Causeway
+  // keeps one copy per node, so the walk above found fewer; the rest of the
+  // n_val partitions are listed with their owners, as Riak lists them.
+  const uint32_t wanted = std::min(route.props.n_val, current.size());
+  for (uint32_t step = 0; preflist->size() < wanted; ++step) {
+    CAUSEWAY_ASSERT(step < current.size());
+    const uint32_t partition = (route.key.partition + step) % current.size();
+    if (std::none_of(
+            preflist->begin(), preflist->end(),
+            [&](const PreflistEntry& e) { return e.partition == partition; })) {
+      preflist->push_back(
+          PreflistEntry{partition, current.Owner(partition), true});
+    }
+  }
   return Status::Ok();
 }
 

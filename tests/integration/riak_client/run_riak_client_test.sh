@@ -209,11 +209,13 @@ target=$((n > 1 ? 1 : 0))
 members="$(IFS=,; echo "${names[*]}")"
 echo "riak_client_test: ${names[$target]} (pid ${pids[$target]}) on client" \
   "port ${pb_ports[$target]}" >&2
-# The data-type bucket types both kinds of run use, named as Basho's suites
-# expect them.
-for t in counters:counter sets:set gsets:gset hlls:hll maps:map; do
+# The bucket types both kinds of run use, named as Basho's suites expect
+# them: `plain` (no data type) and one per data type.
+for t in plain: counters:counter sets:set gsets:gset hlls:hll maps:map; do
+  props=()
+  [ -n "${t#*:}" ] && props=("datatype=${t#*:}")
   "$cli" --node "127.0.0.1:${pb_ports[$target]}" bucket-type create \
-    "${t%%:*}" "datatype=${t#*:}" </dev/null >/dev/null ||
+    "${t%%:*}" "${props[@]+"${props[@]}"}" </dev/null >/dev/null ||
     die "could not create bucket type ${t%%:*}"
 done
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "base/version.h"
+
 namespace causeway::node {
 namespace {
 
@@ -408,6 +410,17 @@ TEST(NodeConfigTest, HelpDocumentsEveryFlag) {
   }
   EXPECT_EQ(HelpText(), p.help);
   EXPECT_EQ(Parse({"-h"}).action, Action::kHelp);
+}
+
+TEST(NodeConfigTest, VersionNamesCausewayAndTheRiakProtocol) {
+  ParsedCommandLine p = Parse({"--version"});
+  ASSERT_EQ(p.action, Action::kHelp);
+  EXPECT_EQ(p.help, std::string("causewayd ") + causeway::kVersion +
+                        " (Riak protocol 2.2.3)\n");
+  EXPECT_NE(HelpText().find("--version"), std::string::npos);
+  // Riak clients compare the leading number of server_version.
+  EXPECT_EQ(std::string(causeway::kServerVersion).rfind("2.2.3-causeway-", 0),
+            0u);
 }
 
 TEST(NodeConfigTest, RejectsBadFlagsWithMessages) {

@@ -726,6 +726,13 @@ TEST_F(HandlerTest, BucketTypes) {
   frames = Call(pbc::Code::kSetBucketTypeReq, set);
   EXPECT_EQ(frames[0].code, static_cast<uint8_t>(pbc::Code::kSetBucketResp))
       << ErrorText(frames[0]);
+  // Riak stores no properties for the type `default`.
+  set.set_type("default");
+  err = CallError(pbc::Code::kSetBucketTypeReq, set);
+  EXPECT_EQ(err.errcode(), static_cast<uint32_t>(pbc::ErrorCode::kBadRequest));
+  EXPECT_NE(err.errmsg().find("'default' cannot be changed"), std::string::npos)
+      << err.errmsg();
+  set.set_type("maps");
   pbc::RpbSetBucketTypeReq typo;
   typo.set_type("datatype=set");
   typo.mutable_props();
@@ -876,13 +883,15 @@ TEST_F(HandlerTest, Preflist) {
   auto resp = CallOne<pbc::RpbGetBucketKeyPreflistResp>(
       pbc::Code::kGetBucketKeyPreflistReq, req,
       pbc::Code::kGetBucketKeyPreflistResp);
-  // One node holds at most one replica of a key: a one-entry list.
-  ASSERT_EQ(resp.preflist_size(), 1);
-  const auto& item = resp.preflist(0);
-  EXPECT_EQ(item.node(), "causeway@test");
-  EXPECT_TRUE(item.primary());
-  EXPECT_GE(item.partition(), 0);
-  EXPECT_LT(item.partition(), 64);
+  // As in Riak, n_val (3) partitions, all on the one node (which keeps
+  // one copy of the key).
+  ASSERT_EQ(resp.preflist_size(), 3);
+  for (const auto& item : resp.preflist()) {
+    EXPECT_EQ(item.node(), "causeway@test");
+    EXPECT_TRUE(item.primary());
+    EXPECT_GE(item.partition(), 0);
+    EXPECT_LT(item.partition(), 64);
+  }
 
   // The type must exist.
   req.set_type("nope");

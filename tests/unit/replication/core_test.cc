@@ -378,10 +378,14 @@ TEST_F(CoreTest, TimestampsDoNotGoBackwardsAcrossRestartOnSteppedClock) {
 TEST_F(CoreTest, PreflistOnOneNode) {
   std::vector<PreflistEntry> list;
   ASSERT_TRUE(core_->Preflist(ObjectId{kDefaultType, "b", "k"}, &list).ok());
-  ASSERT_EQ(list.size(), 1u);
-  EXPECT_EQ(list[0].node, core_->config().name);
-  EXPECT_TRUE(list[0].primary);
-  EXPECT_LT(list[0].partition, 64u);
+  // As in Riak: n_val (3) partitions, here all on the one node, which
+  // keeps one copy.
+  ASSERT_EQ(list.size(), 3u);
+  for (size_t i = 0; i < list.size(); ++i) {
+    EXPECT_EQ(list[i].node, core_->config().name);
+    EXPECT_TRUE(list[i].primary);
+    EXPECT_EQ(list[i].partition, (list[0].partition + i) % 64u);
+  }
 }
 
 TEST_F(CoreTest, SiblingsBoundedByConcurrentClients) {
