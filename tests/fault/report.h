@@ -14,14 +14,6 @@
 
 namespace causeway::fault {
 
-// A fault in force from start_ms to end_ms (end_ms == start_ms: an instant
-// action, e.g. a kill that was not undone).
-struct FaultEvent {
-  int64_t start_ms = 0;
-  int64_t end_ms = 0;
-  std::string what;
-};
-
 struct RunSummary {
   std::string schedule;
   uint64_t seed = 0;
