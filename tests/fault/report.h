@@ -29,8 +29,31 @@ struct RunSummary {
 // at quantile q in [0, 1]; 0 when there are none.
 int64_t LatencyQuantile(const std::vector<Op>& ops, double q);
 
+// Operations that completed ok, of all that completed, inside some fault
+// window (`inside`) or outside every one.
+struct Availability {
+  int64_t ok = 0;
+  int64_t all = 0;
+  double percent() const { return all == 0 ? 0.0 : 100.0 * ok / all; }
+};
+Availability AvailabilityOf(const std::vector<Op>& ops,
+                            const std::vector<FaultEvent>& events, bool inside);
+
+// For each fault, how long after its onset operations succeeded at the
+// normal rate again: the normal rate is the median number of operations
+// completing ok per second over the (up to 10) seconds before the onset
+// that lie outside every fault window and saw a completion; a second below
+// half of it is disturbed. 0: no second from the onset to the fault's end
+// was disturbed. Otherwise the start of the first undisturbed second after
+// the first disturbed one, minus the onset; -1 when there was none before
+// the next fault began or the operations ended.
+std::vector<int64_t> RecoveryTimes(const std::vector<Op>& ops,
+                                   const std::vector<FaultEvent>& events);
+
 // Latency scatter (top) and availability per second (bottom), with every
-// fault interval shaded and labelled.
+// fault interval shaded and numbered, and a legend of the numbers below. A
+// second in which no operation completed is a gap in the availability
+// line, not 0%.
 std::string RenderSvg(const std::vector<Op>& ops,
                       const std::vector<FaultEvent>& events, int64_t run_ms);
 
