@@ -683,8 +683,7 @@ Verdict CheckProgress(const std::vector<Op>& ops,
     }
   }
   int64_t fewest = -1;
-  for (size_t i = 0; i < events.size(); ++i) {
-    const FaultEvent& e = events[i];
+  for (const FaultEvent& e : events) {
     int64_t acked = 0;
     for (const Op& op : ops) {
       acked += op.outcome == Outcome::kOk && op.complete_ms >= e.start_ms &&
@@ -692,9 +691,8 @@ Verdict CheckProgress(const std::vector<Op>& ops,
     }
     fewest = fewest < 0 ? acked : std::min(fewest, acked);
     if (acked < floors.min_acknowledged_per_fault) {
-      v.Fail("fault " + std::to_string(i + 1) + " (" + e.what + ", " +
-             std::to_string(e.start_ms) + " to " + std::to_string(e.end_ms) +
-             " ms): " + std::to_string(acked) +
+      v.Fail("fault '" + e.what + "' (" + std::to_string(e.start_ms) + " to " +
+             std::to_string(e.end_ms) + " ms): " + std::to_string(acked) +
              " operations acknowledged, below the floor of " +
              std::to_string(floors.min_acknowledged_per_fault));
     }

@@ -328,7 +328,7 @@ TEST(CheckProgress, HoldsEachWorkloadAndEachFaultWindowToItsFloor) {
   Verdict quiet = CheckProgress(ops, events, Floors(10, 10));
   EXPECT_FALSE(quiet.ok);
   ASSERT_EQ(quiet.problems.size(), 1u);
-  EXPECT_TRUE(Mentions(quiet, "fault 2 (kill -9 node3"));
+  EXPECT_TRUE(Mentions(quiet, "fault 'kill -9 node3' (2000 to 3000 ms)"));
   EXPECT_TRUE(Mentions(quiet, "0 operations acknowledged"));
 }
 
