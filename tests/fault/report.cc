@@ -144,9 +144,14 @@ std::vector<int64_t> RecoveryTimes(const std::vector<Op>& ops,
   for (size_t i = 0; i < events.size(); ++i) {
     const FaultEvent& e = events[i];
     const int64_t onset = e.start_ms / 1000;
+    // Back from the onset, over seconds outside every window, until a
+    // second without completions (the workload was not running: another
+    // phase lies beyond it) or 10 seconds back.
     std::vector<int64_t> before;
-    for (int64_t sec : quiet) {
-      if (sec < onset && sec >= onset - 10) before.push_back(ok_in(sec));
+    for (int64_t sec = onset - 1; sec >= 0 && sec >= onset - 10; --sec) {
+      if (SecondMeetsAWindow(events, sec)) continue;
+      if (per_second.count(sec) == 0) break;
+      before.push_back(ok_in(sec));
     }
     const int64_t normal = Median(before.empty() ? all_quiet_rates : before);
     // Half the normal rate, and at least one operation.
@@ -345,7 +350,9 @@ std::string RenderMarkdown(const RunSummary& run, const std::vector<Op>& ops,
     << out.all << " operations ok.\n\n";
   s << "Recovery: from a fault's onset to the first second in which "
        "operations succeed again at least at half the rate of the quiet "
-       "seconds before it (0: the rate never fell that low).\n\n";
+       "seconds before it (0: the rate never fell that low; not seen: it "
+       "was not back before the next fault began or the operations "
+       "ended).\n\n";
   s << "| # | fault | from (s) | to (s) | ok / all in window | availability "
        "| recovery (s) |\n| --- | --- | --- | --- | --- | --- | --- |\n";
   const std::vector<int64_t> recovery = RecoveryTimes(ops, run.events);
@@ -355,8 +362,7 @@ std::string RenderMarkdown(const RunSummary& run, const std::vector<Op>& ops,
     s << "| " << i + 1 << " | " << e.what << " | " << Num(e.start_ms / 1000.0)
       << " | " << Num(e.end_ms / 1000.0) << " | " << a.ok << " / " << a.all
       << " | " << Num(a.percent()) << "% | "
-      << (recovery[i] < 0 ? std::string("not before the next fault")
-                          : Num(recovery[i] / 1000.0))
+      << (recovery[i] < 0 ? std::string("not seen") : Num(recovery[i] / 1000.0))
       << " |\n";
   }
   s << "\nFaults are numbered as in the plot.\n";

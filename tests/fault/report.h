@@ -42,8 +42,9 @@ Availability AvailabilityOf(const std::vector<Op>& ops,
 // For each fault, how long after its onset operations succeeded at the
 // normal rate again: the normal rate is the median number of operations
 // completing ok per second over the (up to 10) seconds before the onset
-// that lie outside every fault window and saw a completion; a second below
-// half of it is disturbed. 0: no second from the onset to the fault's end
+// that lie outside every fault window, going back no further than a second
+// without completions (where another phase of the run ends); a second
+// below half of it is disturbed. 0: no second from the onset to the fault's end
 // was disturbed. Otherwise the start of the first undisturbed second after
 // the first disturbed one, minus the onset; -1 when there was none before
 // the next fault began or the operations ended.

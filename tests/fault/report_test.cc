@@ -117,6 +117,25 @@ TEST(Report, RecoveryIsTheFirstSecondBackAtTheNormalRateAfterADip) {
   EXPECT_EQ(r[3], 1000);
 }
 
+TEST(Report, RecoveryMeasuresAPhaseAgainstItsOwnRate) {
+  // A busy phase (20 ok/s), a pause without operations, then a slower phase
+  // (4 ok/s) with a fault that does not disturb it: its normal rate is
+  // the slower phase's, not the busy one's.
+  std::vector<Op> ops;
+  AddSeconds(&ops, 0, 12, 20);
+  AddSeconds(&ops, 14, 30, 4);
+  const std::vector<FaultEvent> events = {{18000, 22000, "kill -9 node2"}};
+  EXPECT_EQ(RecoveryTimes(ops, events), std::vector<int64_t>{0});
+  // The same fault stopping everything for two seconds: back at 21 s.
+  std::vector<Op> stalled;
+  for (const Op& op : ops) {
+    if (op.complete_ms < 19000 || op.complete_ms >= 21000) {
+      stalled.push_back(op);
+    }
+  }
+  EXPECT_EQ(RecoveryTimes(stalled, events), std::vector<int64_t>{3000});
+}
+
 TEST(Report, ASecondWithoutCompletionsIsAGapNotZero) {
   std::vector<Op> ops;
   AddSeconds(&ops, 0, 2, 4);  // seconds 0 and 1: a line
