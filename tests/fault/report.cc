@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace causeway::fault {
@@ -125,63 +126,80 @@ Availability AvailabilityOf(const std::vector<Op>& ops,
   return a;
 }
 
-std::vector<int64_t> RecoveryTimes(const std::vector<Op>& ops,
-                                   const std::vector<FaultEvent>& events) {
-  const std::map<int64_t, Second> per_second = PerSecond(ops);
+namespace {
+
+// RecoveryTimes for events[i], from the completions per second of the
+// clients that ran during it.
+int64_t RecoveryOf(const std::map<int64_t, Second>& per_second,
+                   const std::vector<FaultEvent>& events, size_t i) {
   auto ok_in = [&](int64_t sec) {
     auto it = per_second.find(sec);
     return it == per_second.end() ? int64_t{0} : it->second.ok;
   };
-  // Quiet seconds: outside every window, with a completion.
-  std::vector<int64_t> quiet;
-  for (const auto& [sec, s] : per_second) {
-    if (!SecondMeetsAWindow(events, sec)) quiet.push_back(sec);
+  const FaultEvent& e = events[i];
+  const int64_t onset = e.start_ms / 1000;
+  // Back from the onset, over seconds outside every window, until a second
+  // without completions (the clients were not running: another phase lies
+  // beyond it) or 10 seconds back; failing that, every quiet second.
+  std::vector<int64_t> before;
+  for (int64_t sec = onset - 1; sec >= 0 && sec >= onset - 10; --sec) {
+    if (SecondMeetsAWindow(events, sec)) continue;
+    if (per_second.count(sec) == 0) break;
+    before.push_back(ok_in(sec));
   }
-  std::vector<int64_t> all_quiet_rates;
-  for (int64_t sec : quiet) all_quiet_rates.push_back(ok_in(sec));
-  const int64_t last_sec = per_second.empty() ? 0 : per_second.rbegin()->first;
+  if (before.empty()) {
+    for (const auto& [sec, b] : per_second) {
+      if (!SecondMeetsAWindow(events, sec)) before.push_back(b.ok);
+    }
+  }
+  // Half the normal rate, and at least one operation.
+  const int64_t threshold = std::max<int64_t>(1, Median(before) / 2);
+  // Watched until the next fault begins or the operations end.
+  int64_t until = per_second.empty() ? 0 : per_second.rbegin()->first;
+  for (const FaultEvent& next : events) {
+    if (next.start_ms > e.start_ms) {
+      until = std::min(until, next.start_ms / 1000 - 1);
+    }
+  }
+  int64_t dip = -1;
+  for (int64_t sec = onset; sec <= std::min(e.end_ms / 1000, until); ++sec) {
+    if (ok_in(sec) < threshold) {
+      dip = sec;
+      break;
+    }
+  }
+  if (dip < 0) return 0;
+  for (int64_t sec = dip + 1; sec <= until; ++sec) {
+    if (ok_in(sec) >= threshold) {
+      return std::max<int64_t>(sec * 1000 - e.start_ms, 0);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+std::vector<int64_t> RecoveryTimes(const std::vector<Op>& ops,
+                                   const std::vector<FaultEvent>& events) {
   std::vector<int64_t> out;
   for (size_t i = 0; i < events.size(); ++i) {
+    // The clients with an operation in progress during the fault: a phase
+    // with other clients (fewer, or another workload) runs at another rate.
     const FaultEvent& e = events[i];
-    const int64_t onset = e.start_ms / 1000;
-    // Back from the onset, over seconds outside every window, until a
-    // second without completions (the workload was not running: another
-    // phase lies beyond it) or 10 seconds back.
-    std::vector<int64_t> before;
-    for (int64_t sec = onset - 1; sec >= 0 && sec >= onset - 10; --sec) {
-      if (SecondMeetsAWindow(events, sec)) continue;
-      if (per_second.count(sec) == 0) break;
-      before.push_back(ok_in(sec));
-    }
-    const int64_t normal = Median(before.empty() ? all_quiet_rates : before);
-    // Half the normal rate, and at least one operation.
-    const int64_t threshold = std::max<int64_t>(1, normal / 2);
-    // Watched until the next fault begins or the operations end.
-    int64_t until = last_sec;
-    for (const FaultEvent& next : events) {
-      if (next.start_ms > e.start_ms) {
-        until = std::min(until, next.start_ms / 1000 - 1);
+    std::set<int> during;
+    for (const Op& op : ops) {
+      if (op.invoke_ms <= e.end_ms && op.complete_ms >= e.start_ms) {
+        during.insert(op.process);
       }
     }
-    int64_t dip = -1;
-    for (int64_t sec = onset; sec <= std::min(e.end_ms / 1000, until); ++sec) {
-      if (ok_in(sec) < threshold) {
-        dip = sec;
-        break;
+    // None at all: judge by every client.
+    std::vector<Op> theirs;
+    for (const Op& op : ops) {
+      if (during.empty() || during.count(op.process) != 0) {
+        theirs.push_back(op);
       }
     }
-    if (dip < 0) {
-      out.push_back(0);
-      continue;
-    }
-    int64_t recovered = -1;
-    for (int64_t sec = dip + 1; sec <= until; ++sec) {
-      if (ok_in(sec) >= threshold) {
-        recovered = sec * 1000 - e.start_ms;
-        break;
-      }
-    }
-    out.push_back(recovered < 0 ? -1 : std::max<int64_t>(recovered, 0));
+    out.push_back(RecoveryOf(PerSecond(theirs), events, i));
   }
   return out;
 }

@@ -40,14 +40,15 @@ Availability AvailabilityOf(const std::vector<Op>& ops,
                             const std::vector<FaultEvent>& events, bool inside);
 
 // For each fault, how long after its onset operations succeeded at the
-// normal rate again: the normal rate is the median number of operations
+// normal rate again, counting only the operations of the clients that had
+// one in progress during the fault (another phase's clients run at another
+// rate): the normal rate is the median number of their operations
 // completing ok per second over the (up to 10) seconds before the onset
 // that lie outside every fault window, going back no further than a second
-// without completions (where another phase of the run ends); a second
-// below half of it is disturbed. 0: no second from the onset to the fault's end
-// was disturbed. Otherwise the start of the first undisturbed second after
-// the first disturbed one, minus the onset; -1 when there was none before
-// the next fault began or the operations ended.
+// without completions; a second below half of it is disturbed. 0: no second
+// from the onset to the fault's end was disturbed. Otherwise the start of the
+// first undisturbed second after the first disturbed one, minus the onset; -1
+// when there was none before the next fault began or the operations ended.
 std::vector<int64_t> RecoveryTimes(const std::vector<Op>& ops,
                                    const std::vector<FaultEvent>& events);
 

@@ -117,6 +117,25 @@ TEST(Report, RecoveryIsTheFirstSecondBackAtTheNormalRateAfterADip) {
   EXPECT_EQ(r[3], 1000);
 }
 
+TEST(Report, RecoveryCountsOnlyTheClientsThatRanDuringTheFault) {
+  // Clients 0 and 1 run at 20 ok/s each until 12 s; client 2 then runs
+  // alone at 6 ok/s, with no pause in between, and a fault at 15 s leaves
+  // it alone.
+  std::vector<Op> ops;
+  for (int process : {0, 1}) {
+    std::vector<Op> mine;
+    AddSeconds(&mine, 0, 12, 20);
+    for (Op& op : mine) op.process = process;
+    ops.insert(ops.end(), mine.begin(), mine.end());
+  }
+  std::vector<Op> late;
+  AddSeconds(&late, 12, 25, 6);
+  for (Op& op : late) op.process = 2;
+  ops.insert(ops.end(), late.begin(), late.end());
+  EXPECT_EQ(RecoveryTimes(ops, {{15000, 18000, "kill -9 node2"}}),
+            std::vector<int64_t>{0});
+}
+
 TEST(Report, RecoveryMeasuresAPhaseAgainstItsOwnRate) {
   // A busy phase (20 ok/s), a pause without operations, then a slower phase
   // (4 ok/s) with a fault that does not disturb it: its normal rate is
