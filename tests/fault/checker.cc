@@ -268,6 +268,7 @@ bool NearClockSkew(const std::vector<FaultEvent>& events, int64_t from,
 // not acknowledged is never judged by this rule.
 void CheckLostUpdates(const std::vector<const Op*>& writes, const FinalRead& f,
                       const std::vector<FaultEvent>& events, Verdict* v) {
+  int64_t& judged = v->stats["final values judged for lost updates"];
   if (!f.ok || f.values.size() != 1) return;
   const Op* w = nullptr;
   for (const Op* op : writes) {
@@ -277,6 +278,7 @@ void CheckLostUpdates(const std::vector<const Op*>& writes, const FinalRead& f,
       NearClockSkew(events, w->invoke_ms, w->complete_ms)) {
     return;
   }
+  ++judged;
   const Op* latest = nullptr;  // the latest such B, to name in the report
   for (const Op* b : writes) {
     if (b->outcome != Outcome::kOk ||

@@ -382,6 +382,7 @@ TEST(CheckRegisters, RejectsALostAcknowledgedUpdate) {
   EXPECT_TRUE(Mentions(v, "write of 'b' to r by process 1"));
   Verdict good = CheckRegisters(ops, {Final("n1", "r", {"b"})});
   EXPECT_TRUE(good.ok) << ::testing::PrintToString(good.problems);
+  EXPECT_EQ(good.stats["final values judged for lost updates"], 1);
 }
 
 TEST(CheckRegisters, NeverCallsALegalLastWriteWinsOutcomeALostUpdate) {
