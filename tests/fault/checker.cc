@@ -724,6 +724,7 @@ Verdict CheckNemesis(const std::vector<FaultEvent>& events,
       ok = false;
     }
     confirmed += ok;
+    v.stats[c.fault + ": " + c.evidence] += c.observed;
   }
   for (const FaultEvent& e : events) {
     if (covering[e.what] == 0) {

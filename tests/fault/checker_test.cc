@@ -342,6 +342,8 @@ TEST(CheckNemesis, AcceptsFaultsTheNodesConfirmed) {
   Verdict v = CheckNemesis(events, c);
   EXPECT_TRUE(v.ok) << ::testing::PrintToString(v.problems);
   EXPECT_EQ(v.stats["confirmations"], 3);
+  // What each showed goes to the report.
+  EXPECT_EQ(v.stats["drop, duplicate: duplicated"], 3);
 }
 
 TEST(CheckNemesis, RejectsASilentNemesis) {
