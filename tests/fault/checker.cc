@@ -214,6 +214,11 @@ Verdict CheckSetGrowth(const std::vector<Op>& ops,
     v.Fail("lost: acknowledged " + Describe(*op) +
            " is missing from the final value read through " + JoinNodes(nodes));
   }
+  if (n_ok == 0) {
+    v.Fail(
+        "no add was acknowledged: the run shows nothing (was the cluster "
+        "down the whole time?)");
+  }
   v.stats["adds acknowledged"] = n_ok;
   v.stats["adds failed"] = n_fail;
   v.stats["adds unknown"] = n_unknown;
@@ -223,18 +228,97 @@ Verdict CheckSetGrowth(const std::vector<Op>& ops,
   return v;
 }
 
+namespace {
+
+// True when the real time [from, to] comes close enough to a clock skew of
+// `events` that timestamp order need not follow real-time order there.
+bool NearClockSkew(const std::vector<FaultEvent>& events, int64_t from,
+                   int64_t to) {
+  for (const FaultEvent& e : events) {
+    if (e.clock_skew_ms == 0) continue;
+    const int64_t skew =
+        e.clock_skew_ms < 0 ? -e.clock_skew_ms : e.clock_skew_ms;
+    const int64_t until = e.end_ms + skew + kLwwOrderMarginMs;
+    if (to >= e.start_ms - kLwwOrderMarginMs && from <= until) return true;
+  }
+  return false;
+}
+
+// Lost updates of a last_write_wins register.
+//
+// Such a bucket keeps, of the writes it stored, the one with the newest
+// hybrid logical clock timestamp. The coordinating node mints it while the
+// write is in progress: after the client invoked it and, for an
+// acknowledged write, before the client saw the acknowledgement. A write
+// whose outcome is unknown may be minted at any time after its invocation
+// (a paused node can take it up long after the client gave up), so nothing
+// is ever known to come after it.
+//
+// Rule: a final value (read after healing) written by the acknowledged
+// write W is a lost update when an acknowledged write B of the same key was
+// invoked more than kLwwOrderMarginMs after W completed, and neither ran
+// near a clock skew (NearClockSkew). Why that outcome is never legal: the
+// nodes of a fault run share one machine clock and a hybrid logical clock
+// runs ahead of it by at most the clock offset the nodes accept, which is
+// below the margin; so B's timestamp is newer than W's. B was acknowledged,
+// so it was stored, and the register must end with the newest stored
+// timestamp: B's or a newer one, never W's. Writes concurrent with B (those
+// overlapping it, and unknown ones) may beat B, but then they replace W as
+// well, so the rule holds whatever they did. A final value whose write was
+// not acknowledged is never judged by this rule.
+void CheckLostUpdates(const std::vector<const Op*>& writes, const FinalRead& f,
+                      const std::vector<FaultEvent>& events, Verdict* v) {
+  int64_t& judged = v->stats["final values judged for lost updates"];
+  if (!f.ok || f.values.size() != 1) return;
+  const Op* w = nullptr;
+  for (const Op* op : writes) {
+    if (op->value == f.values[0]) w = op;
+  }
+  if (w == nullptr || w->outcome != Outcome::kOk ||
+      NearClockSkew(events, w->invoke_ms, w->complete_ms)) {
+    return;
+  }
+  ++judged;
+  const Op* latest = nullptr;  // the latest such B, to name in the report
+  for (const Op* b : writes) {
+    if (b->outcome != Outcome::kOk ||
+        b->invoke_ms <= w->complete_ms + kLwwOrderMarginMs ||
+        NearClockSkew(events, b->invoke_ms, b->complete_ms)) {
+      continue;
+    }
+    if (latest == nullptr || b->invoke_ms > latest->invoke_ms) latest = b;
+  }
+  if (latest == nullptr) return;
+  v->Fail("lost update: register " + f.key + " reads '" + w->value +
+          "' through " + f.node + " after healing, from " + Describe(*w) +
+          ", although the acknowledged " + Describe(*latest) +
+          " was invoked after it completed and must have won");
+}
+
+}  // namespace
+
 Verdict CheckRegisters(const std::vector<Op>& ops,
-                       const std::vector<FinalRead>& finals) {
+                       const std::vector<FinalRead>& finals,
+                       const std::vector<FaultEvent>& events) {
   Verdict v;
   v.name = "registers (last_write_wins)";
   // Earliest invocation of a write of each value, per key.
   std::map<std::string, std::map<std::string, int64_t>> written;
+  // Values whose every write certainly failed.
+  std::map<std::string, std::set<std::string>> only_failed;
+  std::map<std::string, std::vector<const Op*>> writes;  // by key
   std::set<std::string> acked_keys;
   int64_t writes_ok = 0, writes_other = 0, reads_ok = 0, reads_other = 0;
   for (const Op& op : ops) {
     if (op.kind != OpKind::kWrite) continue;
+    writes[op.key].push_back(&op);
     auto [it, fresh] = written[op.key].emplace(op.value, op.invoke_ms);
     if (!fresh) it->second = std::min(it->second, op.invoke_ms);
+    if (op.outcome == Outcome::kFail) {
+      if (fresh) only_failed[op.key].insert(op.value);
+    } else {
+      only_failed[op.key].erase(op.value);
+    }
     if (op.outcome == Outcome::kOk) {
       ++writes_ok;
       acked_keys.insert(op.key);
@@ -242,6 +326,16 @@ Verdict CheckRegisters(const std::vector<Op>& ops,
       ++writes_other;
     }
   }
+  if (writes_ok == 0) {
+    v.Fail(
+        "no register write was acknowledged: the run shows nothing (was the "
+        "cluster down the whole time?)");
+  }
+  auto certainly_failed = [&](const std::string& key,
+                              const std::string& value) {
+    auto it = only_failed.find(key);
+    return it != only_failed.end() && it->second.count(value) != 0;
+  };
   for (const Op& op : ops) {
     if (op.kind != OpKind::kRead) continue;
     if (op.outcome != Outcome::kOk) {
@@ -268,6 +362,10 @@ Verdict CheckRegisters(const std::vector<Op>& ops,
                std::to_string(op.complete_ms) + " ms returned '" + value +
                "', whose first write was invoked only at " +
                std::to_string(it->second) + " ms");
+      } else if (certainly_failed(op.key, value)) {
+        v.Fail("read of " + op.key + " completed at " +
+               std::to_string(op.complete_ms) + " ms returned '" + value +
+               "', whose write certainly failed (it never reached a node)");
       }
     }
   }
@@ -289,8 +387,13 @@ Verdict CheckRegisters(const std::vector<Op>& ops,
         if (written[key].count(value) == 0) {
           v.Fail("final value '" + value + "' of register " + key +
                  " through " + f->node + " was never written");
+        } else if (certainly_failed(key, value)) {
+          v.Fail("final value '" + value + "' of register " + key +
+                 " through " + f->node +
+                 " comes from a write that certainly failed");
         }
       }
+      CheckLostUpdates(writes[key], *f, events, &v);
     }
     auto siblings = [](const FinalRead& f) {
       std::string list;
@@ -328,26 +431,36 @@ Verdict CheckDurability(const std::vector<Op>& ops,
       v.Fail("lost: acknowledged " + Describe(op) + " has no final read");
       continue;
     }
-    bool found = false;
-    std::string seen;
+    // Every final read must hold it: each is made with r=all and
+    // notfound_ok=false, so a replica that lost its copy makes it miss.
+    std::vector<std::string> missing;
+    std::string failed;
     for (const FinalRead* f : it->second) {
-      if (!f->ok) seen += " " + f->node + ": " + f->error + ";";
-      if (std::find(f->values.begin(), f->values.end(), op.value) !=
-          f->values.end()) {
-        found = true;
+      if (!f->ok) {
+        failed += " " + f->node + ": " + f->error + ";";
+      } else if (std::find(f->values.begin(), f->values.end(), op.value) ==
+                 f->values.end()) {
+        missing.push_back(f->node);
       }
     }
-    if (found) {
-      ++present;
-    } else {
+    if (!missing.empty()) {
       v.Fail("lost: acknowledged " + Describe(op) +
-             " is not in its final read" +
-             (seen.empty() ? "" : " (" + seen + ")"));
+             " is missing from the final read through " + JoinNodes(missing));
     }
+    if (!failed.empty()) {
+      v.Fail("final read of " + op.key + " failed:" + failed);
+    }
+    if (missing.empty() && failed.empty()) ++present;
+  }
+  if (acked == 0) {
+    v.Fail(
+        "no durable write was acknowledged: the run shows nothing (was the "
+        "cluster down the whole time?)");
   }
   v.stats["writes acknowledged"] = acked;
   v.stats["writes failed or unknown"] = other;
   v.stats["acknowledged writes read back"] = present;
+  v.stats["final reads"] = static_cast<int64_t>(finals.size());
   return v;
 }
 
@@ -545,6 +658,82 @@ Verdict CheckDtSets(const std::vector<Op>& ops,
   v.stats["largest final set"] = largest;
   v.stats["sets converged"] = converged;
   v.stats["final reads"] = static_cast<int64_t>(finals.size());
+  return v;
+}
+
+Verdict CheckProgress(const std::vector<Op>& ops,
+                      const std::vector<FaultEvent>& events,
+                      const ProgressFloors& floors) {
+  Verdict v;
+  v.name = "progress (acknowledged operations above their floors)";
+  if (floors.workloads.empty()) v.Fail("no workload to judge");
+  for (const WorkloadFloor& w : floors.workloads) {
+    int64_t acked = 0;
+    for (const Op& op : ops) {
+      if (op.outcome == Outcome::kOk &&
+          std::find(w.kinds.begin(), w.kinds.end(), op.kind) != w.kinds.end()) {
+        ++acked;
+      }
+    }
+    const int64_t floor = std::max<int64_t>(w.min_acknowledged, 1);
+    v.stats[w.name + " acknowledged"] = acked;
+    if (acked < floor) {
+      v.Fail(w.name + ": " + std::to_string(acked) +
+             " operations acknowledged, below the floor of " +
+             std::to_string(floor) +
+             " (the workload did not run, or the cluster refused it)");
+    }
+  }
+  int64_t fewest = -1;
+  for (const FaultEvent& e : events) {
+    int64_t acked = 0;
+    for (const Op& op : ops) {
+      acked += op.outcome == Outcome::kOk && op.complete_ms >= e.start_ms &&
+               op.complete_ms <= e.end_ms;
+    }
+    fewest = fewest < 0 ? acked : std::min(fewest, acked);
+    if (acked < floors.min_acknowledged_per_fault) {
+      v.Fail("fault '" + e.what + "' (" + std::to_string(e.start_ms) + " to " +
+             std::to_string(e.end_ms) + " ms): " + std::to_string(acked) +
+             " operations acknowledged, below the floor of " +
+             std::to_string(floors.min_acknowledged_per_fault));
+    }
+  }
+  v.stats["fewest acknowledged in a fault window"] =
+      std::max<int64_t>(fewest, 0);
+  return v;
+}
+
+Verdict CheckNemesis(const std::vector<FaultEvent>& events,
+                     const std::vector<FaultConfirmation>& confirmations) {
+  Verdict v;
+  v.name = "nemesis (every fault confirmed by the nodes)";
+  if (events.empty()) v.Fail("no fault was injected");
+  std::map<std::string, int> covering;
+  int64_t confirmed = 0;
+  for (const FaultConfirmation& c : confirmations) {
+    ++covering[c.fault];
+    bool ok = true;
+    for (const std::string& e : c.errors) {
+      v.Fail("fault '" + c.fault + "': " + e);
+      ok = false;
+    }
+    if (c.observed <= 0) {
+      v.Fail("fault '" + c.fault + "' did not show: " + c.evidence +
+             " stayed at " + std::to_string(c.observed));
+      ok = false;
+    }
+    confirmed += ok;
+    v.stats[c.fault + ": " + c.evidence] += c.observed;
+  }
+  for (const FaultEvent& e : events) {
+    if (covering[e.what] == 0) {
+      v.Fail("fault '" + e.what +
+             "' has no confirmation: nothing shows it took effect");
+    }
+  }
+  v.stats["faults"] = static_cast<int64_t>(events.size());
+  v.stats["confirmations"] = confirmed;
   return v;
 }
 

@@ -2,7 +2,8 @@
 // history and reject the violation it exists for (a lost element, a read of
 // a value never written, nodes that disagree after healing, a lost durable
 // write, too many siblings, a counter outside its bounds, a removed element
-// that came back, a run that acknowledged nothing).
+// that came back, a run that acknowledged nothing, a lost last-write-wins
+// update, a fault that nothing confirms).
 
 #include "tests/fault/checker.h"
 
@@ -252,6 +253,189 @@ TEST(CheckDurability, RejectsALostAcknowledgedWrite) {
   Verdict good = CheckDurability(ops, finals);
   EXPECT_TRUE(good.ok) << ::testing::PrintToString(good.problems);
   EXPECT_EQ(good.stats["acknowledged writes read back"], 2);
+}
+
+TEST(CheckDurability, RejectsAWriteOneNodesReadLacksOrAFailedRead) {
+  // Each final read is made with r=all and notfound_ok=false: a replica
+  // without the value makes that read come back without it.
+  std::vector<Op> ops = {Write(0, "d1", "v1", Outcome::kOk, 0, 4)};
+  Verdict v =
+      CheckDurability(ops, {Final("n1", "d1", {"v1"}), Final("n2", "d1", {})});
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "missing from the final read through n2"));
+  FinalRead failed;
+  failed.node = "n3";
+  failed.key = "d1";
+  failed.error = "r=3 not met";
+  Verdict f = CheckDurability(ops, {Final("n1", "d1", {"v1"}), failed});
+  EXPECT_FALSE(f.ok);
+  EXPECT_TRUE(Mentions(f, "n3: r=3 not met"));
+}
+
+TEST(EmptyHistory, EveryCheckerRejectsARunThatAcknowledgedNothing) {
+  const std::vector<Op> none;
+  EXPECT_FALSE(CheckSetGrowth(none, {}, 3).ok);
+  EXPECT_FALSE(CheckRegisters(none, {}).ok);
+  EXPECT_FALSE(CheckDurability(none, {}).ok);
+  EXPECT_FALSE(CheckCounters(none, {}).ok);
+  EXPECT_FALSE(CheckDtSets(none, {}).ok);
+  // Operations that all failed show nothing either.
+  const std::vector<Op> failed = {Add(0, "s", "e1", Outcome::kFail, 0, 1),
+                                  Write(1, "r", "a", Outcome::kUnknown, 0, 9)};
+  EXPECT_FALSE(CheckSetGrowth(failed, {Final("n1", "s", {})}, 3).ok);
+  EXPECT_FALSE(CheckRegisters(failed, {Final("n1", "r", {})}).ok);
+  EXPECT_FALSE(CheckDurability(failed, {}).ok);
+}
+
+ProgressFloors Floors(int64_t per_workload, int64_t per_fault) {
+  ProgressFloors f;
+  f.workloads = {{"sets", {OpKind::kAdd}, per_workload},
+                 {"registers", {OpKind::kRead, OpKind::kWrite}, per_workload}};
+  f.min_acknowledged_per_fault = per_fault;
+  return f;
+}
+
+TEST(CheckProgress, RejectsAnEmptyOrAllFailedHistory) {
+  Verdict empty = CheckProgress({}, {}, Floors(2, 0));
+  EXPECT_FALSE(empty.ok);
+  EXPECT_TRUE(Mentions(empty, "sets: 0 operations acknowledged"));
+  EXPECT_TRUE(Mentions(empty, "registers: 0 operations acknowledged"));
+  const std::vector<Op> failed = {Add(0, "s", "e1", Outcome::kFail, 0, 1),
+                                  Add(0, "s", "e2", Outcome::kUnknown, 2, 9),
+                                  Write(1, "r", "a", Outcome::kFail, 0, 1)};
+  EXPECT_FALSE(CheckProgress(failed, {}, Floors(1, 0)).ok);
+  // A floor of 0 still asks for one acknowledged operation.
+  EXPECT_FALSE(CheckProgress(failed, {}, Floors(0, 0)).ok);
+  // No workload to judge is no pass either.
+  EXPECT_FALSE(CheckProgress(failed, {}, ProgressFloors{}).ok);
+}
+
+TEST(CheckProgress, HoldsEachWorkloadAndEachFaultWindowToItsFloor) {
+  std::vector<Op> ops;
+  for (int i = 0; i < 10; ++i) {
+    ops.push_back(Add(0, "s", "e" + std::to_string(i), Outcome::kOk, i * 100,
+                      i * 100 + 50));
+    ops.push_back(Write(1, "r", "v" + std::to_string(i), Outcome::kOk, i * 100,
+                        i * 100 + 60));
+  }
+  // Completions at 50..960 ms: 10 in [0, 500], none in [2000, 3000].
+  const std::vector<FaultEvent> events = {{0, 500, "partition"},
+                                          {2000, 3000, "kill -9 node3"}};
+  Verdict ok = CheckProgress(ops, {events[0]}, Floors(10, 10));
+  EXPECT_TRUE(ok.ok) << ::testing::PrintToString(ok.problems);
+  EXPECT_EQ(ok.stats["sets acknowledged"], 10);
+  EXPECT_FALSE(CheckProgress(ops, {events[0]}, Floors(11, 10)).ok);
+  Verdict quiet = CheckProgress(ops, events, Floors(10, 10));
+  EXPECT_FALSE(quiet.ok);
+  ASSERT_EQ(quiet.problems.size(), 1u);
+  EXPECT_TRUE(Mentions(quiet, "fault 'kill -9 node3' (2000 to 3000 ms)"));
+  EXPECT_TRUE(Mentions(quiet, "0 operations acknowledged"));
+}
+
+TEST(CheckNemesis, AcceptsFaultsTheNodesConfirmed) {
+  const std::vector<FaultEvent> events = {{0, 10, "partition 1 / 2"},
+                                          {20, 30, "drop, duplicate"}};
+  const std::vector<FaultConfirmation> c = {
+      {"partition 1 / 2", "dropped_partition_in+out", 120, {}},
+      {"drop, duplicate", "dropped_random", 7, {}},
+      {"drop, duplicate", "duplicated", 3, {}}};
+  Verdict v = CheckNemesis(events, c);
+  EXPECT_TRUE(v.ok) << ::testing::PrintToString(v.problems);
+  EXPECT_EQ(v.stats["confirmations"], 3);
+  // What each showed goes to the report.
+  EXPECT_EQ(v.stats["drop, duplicate: duplicated"], 3);
+}
+
+TEST(CheckNemesis, RejectsASilentNemesis) {
+  const std::vector<FaultEvent> events = {{0, 10, "partition 1 / 2"},
+                                          {20, 30, "drop, duplicate"}};
+  // Nothing at all confirms the partition.
+  Verdict unconfirmed =
+      CheckNemesis(events, {{"drop, duplicate", "dropped_random", 7, {}}});
+  EXPECT_FALSE(unconfirmed.ok);
+  EXPECT_TRUE(Mentions(unconfirmed, "'partition 1 / 2' has no confirmation"));
+  // The counters did not move: the fault was requested but did nothing.
+  Verdict still = CheckNemesis(
+      events, {{"partition 1 / 2", "dropped_partition_in+out", 0, {}},
+               {"drop, duplicate", "dropped_random", 7, {}}});
+  EXPECT_FALSE(still.ok);
+  EXPECT_TRUE(Mentions(still, "dropped_partition_in+out stayed at 0"));
+  // The request failed, even though a counter moved (another fault's).
+  Verdict refused =
+      CheckNemesis(events, {{"partition 1 / 2",
+                             "dropped_partition_in+out",
+                             4,
+                             {"node2 answered 404 to POST /faults/partition"}},
+                            {"drop, duplicate", "dropped_random", 7, {}}});
+  EXPECT_FALSE(refused.ok);
+  EXPECT_TRUE(Mentions(refused, "answered 404"));
+  // A run without faults tested no fault tolerance.
+  EXPECT_FALSE(CheckNemesis({}, {}).ok);
+}
+
+TEST(CheckRegisters, RejectsALostAcknowledgedUpdate) {
+  // 'b' was acknowledged long after 'a' was; the register ends on 'a'.
+  std::vector<Op> ops = {Write(0, "r", "a", Outcome::kOk, 0, 10),
+                         Write(1, "r", "b", Outcome::kOk, 3000, 3010)};
+  Verdict v =
+      CheckRegisters(ops, {Final("n1", "r", {"a"}), Final("n2", "r", {"a"})});
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "lost update: register r reads 'a' through n1"));
+  EXPECT_TRUE(Mentions(v, "write of 'b' to r by process 1"));
+  Verdict good = CheckRegisters(ops, {Final("n1", "r", {"b"})});
+  EXPECT_TRUE(good.ok) << ::testing::PrintToString(good.problems);
+  EXPECT_EQ(good.stats["final values judged for lost updates"], 1);
+}
+
+TEST(CheckRegisters, NeverCallsALegalLastWriteWinsOutcomeALostUpdate) {
+  const std::vector<FinalRead> ends_on_a = {Final("n1", "r", {"a"})};
+  // Overlapping writes: either may carry the newer timestamp.
+  EXPECT_TRUE(CheckRegisters({Write(0, "r", "a", Outcome::kOk, 0, 10),
+                              Write(1, "r", "b", Outcome::kOk, 5, 15)},
+                             ends_on_a)
+                  .ok);
+  // Invoked after 'a' completed, but within the margin for clocks.
+  EXPECT_TRUE(
+      CheckRegisters({Write(0, "r", "a", Outcome::kOk, 0, 10),
+                      Write(1, "r", "b", Outcome::kOk, 10 + kLwwOrderMarginMs,
+                            20 + kLwwOrderMarginMs)},
+                     ends_on_a)
+          .ok);
+  // 'b' may never have been stored.
+  EXPECT_TRUE(
+      CheckRegisters({Write(0, "r", "a", Outcome::kOk, 0, 10),
+                      Write(1, "r", "b", Outcome::kUnknown, 3000, 9000)},
+                     ends_on_a)
+          .ok);
+  // 'a' was unknown: its timestamp may have been minted after 'b' (a
+  // paused coordinator taking it up after the client gave up).
+  EXPECT_TRUE(CheckRegisters({Write(0, "r", "a", Outcome::kUnknown, 0, 6000),
+                              Write(1, "r", "b", Outcome::kOk, 7000, 7010)},
+                             ends_on_a)
+                  .ok);
+  // A clock skew in force around 'b' may have given it an older timestamp,
+  // and one that ended less than its size before may still count.
+  const std::vector<Op> ordered = {
+      Write(0, "r", "a", Outcome::kOk, 0, 10),
+      Write(1, "r", "b", Outcome::kOk, 3000, 3010)};
+  FaultEvent skew{2500, 2900, "node2's clock 5 s behind", -5000};
+  EXPECT_TRUE(CheckRegisters(ordered, ends_on_a, {skew}).ok);
+  skew.start_ms = 100;
+  skew.end_ms = 200;
+  EXPECT_TRUE(CheckRegisters(ordered, ends_on_a, {skew}).ok);
+  // A fault without a skew exempts nothing.
+  EXPECT_FALSE(
+      CheckRegisters(ordered, ends_on_a, {{2500, 2900, "partition"}}).ok);
+}
+
+TEST(CheckRegisters, RejectsAValueWhoseWriteCertainlyFailed) {
+  std::vector<Op> ops = {Write(0, "r", "a", Outcome::kOk, 0, 10),
+                         Write(1, "r", "b", Outcome::kFail, 20, 21),
+                         Read(2, "r", {"b"}, 30, 31)};
+  Verdict v = CheckRegisters(ops, {Final("n1", "r", {"b"})});
+  EXPECT_FALSE(v.ok);
+  EXPECT_TRUE(Mentions(v, "returned 'b', whose write certainly failed"));
+  EXPECT_TRUE(Mentions(v, "comes from a write that certainly failed"));
 }
 
 TEST(CheckCounters,

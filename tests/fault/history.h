@@ -54,6 +54,19 @@ struct Op {
   std::string error;        // why it did not end kOk
 };
 
+// A fault in force from start_ms to end_ms (end_ms == start_ms: an instant
+// action, e.g. a kill that was not undone).
+struct FaultEvent {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  std::string what;
+  // How far the fault set a node's clock off (0: no clock skew). While it is
+  // in force, and for as long again after it (a clock ahead may have pushed
+  // other nodes' hybrid logical clocks ahead), timestamp order need not
+  // follow real-time order.
+  int64_t clock_skew_ms = 0;
+};
+
 class History {
  public:
   void Add(Op op);

@@ -102,8 +102,10 @@ TEST(LoadGeneratorTest, RateCapsTheRequestsSent) {
 
 // Released in ticks, a request may go out up to one tick before it is due,
 // and the schedule of due times still decides how many are sent: in one
-// tick of 1 s the whole run's requests go out at its start, and the run
-// ends as soon as they are answered.
+// tick of 1 s the whole run's requests are released at its start, yet no
+// more of them than at their own due times. When a request is released is
+// pinned by PacedRelease's exact values; how long the run then takes is a
+// matter of the machine's load and is not asserted.
 TEST(LoadGeneratorTest, PacedRequestsGoOutAtTheStartOfTheirTick) {
   using std::chrono::microseconds;
   using Time = std::chrono::steady_clock::time_point;
@@ -125,7 +127,7 @@ TEST(LoadGeneratorTest, PacedRequestsGoOutAtTheStartOfTheirTick) {
   EXPECT_EQ(result.run.errors(), 0u) << Samples(result);
   EXPECT_GE(result.run.ops(), 16u);
   EXPECT_LE(result.run.ops(), 20u);
-  EXPECT_LT(result.run.elapsed_seconds, 0.3);
+  EXPECT_EQ(server.puts() + server.gets(), result.run.ops());
 
   config.pace_tick_us = 1'000'001;
   EXPECT_FALSE(RunBench(config, &result).ok());
