@@ -249,6 +249,20 @@ const std::vector<Setting>& Settings() {
         "in MiB (1 to 1048576; raised to max_frame_bytes if below it); a "
         "connection that would go over it is closed",
         UintField(&NodeOptions::client_buffer_budget_mb));
+    top("tls_cert_file", "FILE", "",
+        "PEM certificate chain of the client port: with tls_key_file, "
+        "clients may switch to TLS (1.2 or later) with RpbStartTls, as Riak "
+        "clients do when security is enabled",
+        StringField(&NodeOptions::tls_cert_file));
+    top("tls_key_file", "FILE", "",
+        "PEM private key of tls_cert_file's certificate",
+        StringField(&NodeOptions::tls_key_file));
+    top("tls_ca_file", "FILE", "",
+        "PEM CA certificates that client certificates are verified against "
+        "(a client need not present one; a verified one's common name is "
+        "what certificate sources match); empty: client certificates are "
+        "not asked for",
+        StringField(&NodeOptions::tls_ca_file));
     top("sync_writes", "BOOL", "false",
         "Sync every write to disk, whatever the request's dw",
         BoolField(&NodeOptions::sync_writes));
