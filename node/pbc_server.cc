@@ -1,5 +1,6 @@
 #include "node/pbc_server.h"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
@@ -141,6 +142,14 @@ Status MakeTlsContext(const PbcServerOptions& o,
         "' holds no usable PEM certificate: " + ec.message());
   }
   context->use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+  if (ec && ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) ==
+          X509_R_KEY_VALUES_MISMATCH) {
+    return Status::InvalidArgument(
+        "tls_key_file '" + o.tls_key_file +
+        "' is not the private key of the certificate in tls_cert_file '" +
+        o.tls_cert_file + "'");
+  }
   if (ec) {
     return Status::InvalidArgument(
         "tls_key_file '" + o.tls_key_file +
