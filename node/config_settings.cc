@@ -230,7 +230,8 @@ const std::vector<Setting>& Settings() {
     top("admin_from_any_address", "BOOL", "false",
         "Serve cluster administration (join, leave, status) and bucket-type "
         "changes to clients on any address; by default only loopback "
-        "clients may, since the client port has no authentication",
+        "clients may while security is off (with security on, the "
+        "causeway.cluster_admin grant decides instead)",
         BoolField(&NodeOptions::admin_from_any_address));
     top("client_idle_timeout_ms", "MS",
         std::to_string(d.client_idle_timeout_ms),

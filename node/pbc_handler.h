@@ -105,7 +105,8 @@ struct PbcHandlerOptions {
   // Cluster administration (join, leave, status: codes 200-205) and bucket
   // type changes (create 206, set 32) are served only to loopback clients
   // unless this is set: without authentication, reaching the client port
-  // must not be enough to remove a member or change a whole type.
+  // must not be enough to remove a member or change a whole type. With
+  // security on, the causeway.cluster_admin grant decides instead.
   bool admin_from_any_address = false;
   // Riak's security model (TLS, authentication, grants); null: none.
   // Owned by the node, which keeps it alive as long as the handler.
