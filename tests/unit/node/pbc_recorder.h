@@ -36,7 +36,11 @@ class Recorder : public PbcResponder {
 
   FrameDecoder decoder;
   bool loopback = true;
-  Session session_state{"127.0.0.1"};
+  Session session_state = [] {
+    Session s;
+    s.address = "127.0.0.1";
+    return s;
+  }();
   // What StartTls() answers, and how often it was asked.
   TlsStart tls_answer = TlsStart::kNotConfigured;
   int tls_requests = 0;
