@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <fstream>
 #include <ostream>
+#include <sstream>
 
 #include "base/version.h"
 #include "client/cli_commands.h"
@@ -38,8 +40,50 @@ const char* KindName(ErrorKind kind) {
       return "server";
     case ErrorKind::kProtocol:
       return "protocol";
+    case ErrorKind::kSecurity:
+      return "security";
   }
   return "error";
+}
+
+// The password is the file's first line, without its line ending.
+Status ReadPasswordFile(const std::string& path, std::string* password) {
+  std::ifstream in(path);
+  if (!in) {
+    return Status::InvalidArgument("cannot read the password file '" + path +
+                                   "'");
+  }
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  *password = std::move(line);
+  return Status::Ok();
+}
+
+// Checks that the security options fit together and fills them in.
+Status ApplySecurityOptions(const GlobalOptions& g, ClientOptions* options) {
+  if (!g.password_file.empty() && g.user.empty()) {
+    return Status::InvalidArgument("--password-file needs --user");
+  }
+  if (!g.user.empty() && g.cacert.empty()) {
+    return Status::InvalidArgument(
+        "--user needs --cacert: a login only goes over TLS, verified "
+        "against the CA that signed the node's certificate");
+  }
+  if (g.cert.empty() != g.key.empty()) {
+    return Status::InvalidArgument("--cert and --key go together");
+  }
+  if (!g.cert.empty() && g.cacert.empty()) {
+    return Status::InvalidArgument("--cert needs --cacert (TLS)");
+  }
+  options->tls_ca_file = g.cacert;
+  options->tls_cert_file = g.cert;
+  options->tls_key_file = g.key;
+  options->user = g.user;
+  if (!g.password_file.empty()) {
+    return ReadPasswordFile(g.password_file, &options->password);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -63,8 +107,9 @@ Status CliContext::GetClient(Client** client) {
   if (node.empty()) node = kDefaultNode;
   ClientOptions options;
   Status s = ParseEndpoint(node, &options.host, &options.port);
+  if (s.ok()) s = ApplySecurityOptions(global_, &options);
   if (!s.ok()) {
-    bad_address_ = true;
+    usage_problem_ = true;
     return s;
   }
   if (auto ms = request_timeout_ms()) {
@@ -84,8 +129,8 @@ int CliContext::UsageError(const std::string& message) {
 }
 
 int CliContext::Fail(const Status& s) {
-  if (bad_address_) {
-    bad_address_ = false;
+  if (usage_problem_) {
+    usage_problem_ = false;
     return UsageError(s.message());
   }
   ErrorKind kind = client_ ? client_->last_error().kind : ErrorKind::kNone;
@@ -104,6 +149,9 @@ int CliContext::Fail(const Status& s) {
         break;
       case ErrorKind::kServer:
         message = "server error: " + s.message();
+        break;
+      case ErrorKind::kSecurity:
+        message = "security: " + s.message();
         break;
       case ErrorKind::kProtocol:
       case ErrorKind::kNone:
@@ -167,6 +215,18 @@ int RunCli(int argc, const char* const* argv, const CliIo& io) {
                  "seconds to wait for the node (connect, each reply) and "
                  "server-side request timeout")
       ->check(CLI::PositiveNumber);
+  app.add_option("--cacert", g.cacert,
+                 "CA certificate file (PEM): switch to TLS (RpbStartTls) "
+                 "and verify the node's certificate against it");
+  app.add_option("--cert", g.cert,
+                 "client certificate file (PEM) to present over TLS");
+  app.add_option("--key", g.key, "private key file (PEM) of --cert");
+  app.add_option("--user", g.user,
+                 "log in as this user after TLS (needs --cacert), as a "
+                 "node with security enabled requires");
+  app.add_option("--password-file", g.password_file,
+                 "file whose first line is the password of --user (the "
+                 "password is never taken on the command line)");
   for (AddCommandFn add : kCommands) add(app, ctx);
 
   try {

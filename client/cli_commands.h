@@ -30,6 +30,14 @@ struct GlobalOptions {
   std::string type = "default";
   bool json = false;
   double timeout_seconds = 0;  // 0: client defaults
+  // Security (Riak's): TLS verified against `cacert`, an optional client
+  // certificate, and a login whose password is read from a file, never
+  // taken from the command line.
+  std::string user;
+  std::string password_file;
+  std::string cacert;
+  std::string cert;
+  std::string key;
 };
 
 class CliContext {
@@ -49,7 +57,8 @@ class CliContext {
   std::optional<uint32_t> request_timeout_ms() const;
 
   // The connection, created on first use. Fails (usage) when --node or
-  // CAUSEWAY_NODE does not parse.
+  // CAUSEWAY_NODE does not parse, or the security options do not fit
+  // together or the password file cannot be read.
   Status GetClient(Client** client);
 
   // Reports `s` (not ok) in words a user understands, on stderr, and with
@@ -66,8 +75,9 @@ class CliContext {
   const CliIo& io_;
   GlobalOptions global_;
   std::unique_ptr<Client> client_;
-  // Whether the last GetClient failure was a bad address (a usage error).
-  bool bad_address_ = false;
+  // Whether the last GetClient failure was a usage error (bad address,
+  // security options).
+  bool usage_problem_ = false;
 };
 
 // Adds --r/--pr/... style quorum options: value one|quorum|all|default|N,

@@ -1,23 +1,55 @@
 #include "client/client.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <utility>
 
 #include "base/host_port.h"
 
 namespace causeway::client {
+
+struct Client::Tls {
+  ~Tls() {
+    if (ssl != nullptr) SSL_free(ssl);
+    if (ctx != nullptr) SSL_CTX_free(ctx);
+  }
+  SSL_CTX* ctx = nullptr;
+  SSL* ssl = nullptr;
+};
+
 namespace {
+
+// OpenSSL's reason for the last failure on this thread, and clears the
+// queue so the next call starts clean.
+std::string OpenSslError() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown TLS error";
+  const char* reason = ERR_reason_error_string(code);
+  return reason != nullptr ? reason : "TLS error " + std::to_string(code);
+}
+
+bool IsIpAddress(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -168,6 +200,12 @@ std::string CodeName(uint8_t code) {
       return "CwClusterStatusReq";
     case pbc::Code::kClusterStatusResp:
       return "CwClusterStatusResp";
+    case pbc::Code::kAuthReq:
+      return "RpbAuthReq";
+    case pbc::Code::kAuthResp:
+      return "RpbAuthResp";
+    case pbc::Code::kStartTls:
+      return "RpbStartTls";
   }
   return "message code " + std::to_string(code);
 }
@@ -177,6 +215,12 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {}
 Client::~Client() { Close(); }
 
 void Client::Close() {
+  if (tls_) {
+    // A best-effort close_notify; the socket is non-blocking and closing.
+    SSL_shutdown(tls_->ssl);
+    ERR_clear_error();
+    tls_.reset();
+  }
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
@@ -190,6 +234,12 @@ std::string Client::endpoint() const {
 Status Client::Unreachable(const std::string& what) {
   Close();
   last_error_ = {ErrorKind::kUnreachable, 0};
+  return Status::Unavailable(what);
+}
+
+Status Client::SecurityError(const std::string& what) {
+  Close();
+  last_error_ = {ErrorKind::kSecurity, 0};
   return Status::Unavailable(what);
 }
 
@@ -274,10 +324,139 @@ Status Client::Connect() {
   }
   ::freeaddrinfo(addrs);
   if (fd_ < 0) return Unreachable(where + failure);
+  if (!options_.tls_ca_file.empty() || !options_.user.empty()) {
+    return StartSecureSession();
+  }
+  return Status::Ok();
+}
+
+Status Client::StartSecureSession() {
+  if (options_.tls_ca_file.empty()) {
+    return SecurityError("logging in to " + endpoint() +
+                         " needs TLS: give the CA file that vouches for the "
+                         "node's certificate");
+  }
+  // RpbStartTls and its answer travel in plain text.
+  Status s = Call(pbc::Code::kStartTls, nullptr, pbc::Code::kStartTls, nullptr);
+  if (!s.ok()) {
+    if (last_error_.kind != ErrorKind::kServer) return s;
+    return SecurityError(endpoint() + " refused STARTTLS: " + s.message());
+  }
+  s = Handshake();
+  if (!s.ok()) return s;
+  if (options_.user.empty()) return Status::Ok();
+  pbc::RpbAuthReq auth;
+  auth.set_user(options_.user);
+  auth.set_password(options_.password);
+  s = Call(pbc::Code::kAuthReq, &auth, pbc::Code::kAuthResp, nullptr);
+  if (!s.ok() && last_error_.kind == ErrorKind::kServer) {
+    return SecurityError(endpoint() + " refused the login of '" +
+                         options_.user + "': " + s.message());
+  }
+  return s;
+}
+
+Status Client::Handshake() {
+  const std::string where = "TLS with " + endpoint() + ": ";
+  auto tls = std::make_unique<Tls>();
+  tls->ctx = SSL_CTX_new(TLS_client_method());
+  if (tls->ctx == nullptr) return SecurityError(where + OpenSslError());
+  SSL_CTX_set_min_proto_version(tls->ctx, TLS1_2_VERSION);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+  // A server that closes without close_notify has closed all the same.
+  SSL_CTX_set_options(tls->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+  if (SSL_CTX_load_verify_locations(tls->ctx, options_.tls_ca_file.c_str(),
+                                    nullptr) != 1) {
+    return SecurityError("cannot use the CA file '" + options_.tls_ca_file +
+                         "': " + OpenSslError());
+  }
+  SSL_CTX_set_verify(tls->ctx, SSL_VERIFY_PEER, nullptr);
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+    return SecurityError(
+        "a client certificate needs its key, and a key its certificate");
+  }
+  if (!options_.tls_cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(
+            tls->ctx, options_.tls_cert_file.c_str()) != 1) {
+      return SecurityError("cannot use the certificate file '" +
+                           options_.tls_cert_file + "': " + OpenSslError());
+    }
+    if (SSL_CTX_use_PrivateKey_file(tls->ctx, options_.tls_key_file.c_str(),
+                                    SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(tls->ctx) != 1) {
+      return SecurityError("cannot use the key file '" + options_.tls_key_file +
+                           "': " + OpenSslError());
+    }
+  }
+  tls->ssl = SSL_new(tls->ctx);
+  if (tls->ssl == nullptr) return SecurityError(where + OpenSslError());
+  // The certificate must name the host the user gave: an address as an IP
+  // subject alternative name, a name as a DNS one (and sent as SNI).
+  if (IsIpAddress(options_.host)) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls->ssl),
+                                  options_.host.c_str());
+  } else {
+    SSL_set1_host(tls->ssl, options_.host.c_str());
+    SSL_set_tlsext_host_name(tls->ssl, options_.host.c_str());
+  }
+  SSL_set_fd(tls->ssl, fd_);
+  const int64_t deadline = NowMs() + options_.io_timeout_ms;
+  for (;;) {
+    int rc = SSL_connect(tls->ssl);
+    if (rc == 1) break;
+    int err = SSL_get_error(tls->ssl, rc);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      int ready =
+          WaitFor(fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+      if (ready == 0) {
+        return TimedOut(where + "the handshake did not finish within " +
+                        std::to_string(options_.io_timeout_ms) + " ms");
+      }
+      if (ready > 0) continue;
+    }
+    long verify = SSL_get_verify_result(tls->ssl);
+    std::string reason =
+        verify != X509_V_OK
+            ? std::string("the node's certificate did not verify against '") +
+                  options_.tls_ca_file +
+                  "': " + X509_verify_cert_error_string(verify)
+        : err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0
+            ? std::string("the node closed the connection during the handshake")
+            : "handshake failed: " + OpenSslError();
+    ERR_clear_error();
+    return SecurityError(where + reason);
+  }
+  tls_ = std::move(tls);
   return Status::Ok();
 }
 
 Status Client::WriteAll(const char* data, size_t size, int64_t deadline_ms) {
+  while (tls_ && size > 0) {
+    int n = SSL_write(tls_->ssl, data,
+                      static_cast<int>(std::min<size_t>(size, INT_MAX)));
+    if (n > 0) {
+      data += n;
+      size -= static_cast<size_t>(n);
+      continue;
+    }
+    int err = SSL_get_error(tls_->ssl, n);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      int ready = WaitFor(fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+                          deadline_ms);
+      if (ready == 0) {
+        return TimedOut("sending to " + endpoint() + " took longer than " +
+                        std::to_string(options_.io_timeout_ms) + " ms");
+      }
+      if (ready > 0) continue;
+    }
+    if (err == SSL_ERROR_SSL) {
+      return SecurityError("TLS with " + endpoint() +
+                           " failed: " + OpenSslError());
+    }
+    ERR_clear_error();
+    return Unreachable("lost connection to " + endpoint());
+  }
   while (size > 0) {
     ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
     if (n > 0) {
@@ -305,6 +484,34 @@ Status Client::WriteAll(const char* data, size_t size, int64_t deadline_ms) {
 }
 
 Status Client::ReadAll(char* data, size_t size, int64_t deadline_ms) {
+  while (tls_ && size > 0) {
+    int n = SSL_read(tls_->ssl, data,
+                     static_cast<int>(std::min<size_t>(size, INT_MAX)));
+    if (n > 0) {
+      data += n;
+      size -= static_cast<size_t>(n);
+      continue;
+    }
+    int err = SSL_get_error(tls_->ssl, n);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      int ready = WaitFor(fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+                          deadline_ms);
+      if (ready == 0) {
+        return TimedOut("no reply from " + endpoint() + " within " +
+                        std::to_string(options_.io_timeout_ms) + " ms");
+      }
+      if (ready > 0) continue;
+    }
+    if (err == SSL_ERROR_SSL) {
+      // Under TLS 1.3 a server that refuses the client's certificate says
+      // so here, after the client's side of the handshake has finished.
+      return SecurityError("TLS with " + endpoint() +
+                           " failed: " + OpenSslError());
+    }
+    ERR_clear_error();
+    return Unreachable("connection to " + endpoint() +
+                       " closed by the server before the reply was complete");
+  }
   while (size > 0) {
     ssize_t n = ::recv(fd_, data, size, 0);
     if (n > 0) {

@@ -16,12 +16,23 @@
 //     otherwise IoError) and the message is the server's, unchanged.
 //   - protocol error (oversized or empty frame, unexpected message code,
 //     unparseable body): Status::Corruption.
+//   - security (the TLS handshake failed, the server's certificate did not
+//     verify, a TLS file could not be used, or the login was refused):
+//     the status names which, and the connection is closed.
 // After an unreachable, timeout or protocol error the connection is closed
 // (its byte stream can no longer be trusted); the next call reconnects.
 // A server error leaves the connection open.
+//
+// Security, as Riak clients do it: with tls_ca_file set, every connection
+// first sends RpbStartTls, then runs a TLS handshake (1.2 or later) that
+// verifies the server's certificate against that CA file and its address
+// or name against `host`, optionally presenting a client certificate; with
+// `user` set it then logs in (RpbAuthReq). Only then does the call that
+// opened the connection go out. OpenSSL stays inside client.cc.
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +57,14 @@ struct ClientOptions {
   int io_timeout_ms = 30000;
   // Largest frame (code byte + body) accepted from the server or sent to it.
   uint32_t max_frame_bytes = pbc::kDefaultMaxFrameBytes;
+  // TLS (see above): the CA file (PEM) that vouches for the server; empty:
+  // plain TCP. A client certificate and its key (PEM), both or neither.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // The login after the handshake; empty: none. Needs tls_ca_file.
+  std::string user;
+  std::string password;
 };
 
 // Parses "HOST:PORT", "[V6ADDR]:PORT" or a bare "HOST" (port 8087), by
@@ -58,6 +77,7 @@ enum class ErrorKind {
   kTimeout,      // no (complete) reply within io_timeout_ms
   kServer,       // the server answered with RpbErrorResp
   kProtocol,     // the server's bytes did not follow the protocol
+  kSecurity,     // TLS could not be set up, or the login was refused
 };
 
 struct ClientError {
@@ -153,13 +173,20 @@ class Client {
   Status WriteAll(const char* data, size_t size, int64_t deadline_ms);
   Status ReadAll(char* data, size_t size, int64_t deadline_ms);
 
+  // After the TCP connection: RpbStartTls, the handshake, the login.
+  Status StartSecureSession();
+  Status Handshake();
   Status Unreachable(const std::string& what);
+  Status SecurityError(const std::string& what);
   Status TimedOut(const std::string& what);
   Status ProtocolError(const std::string& what);
   Status ServerError(const std::string& body);
 
   ClientOptions options_;
   int fd_ = -1;
+  // The TLS session over fd_ once the handshake is done (client.cc).
+  struct Tls;
+  std::unique_ptr<Tls> tls_;
   ClientError last_error_;
 };
 

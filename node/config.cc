@@ -154,6 +154,9 @@ PbcServerOptions ToPbcServerOptions(const NodeOptions& options) {
   pbc.max_connections = options.max_connections;
   pbc.idle_timeout_ms = options.client_idle_timeout_ms;
   pbc.frame_deadline_ms = options.client_frame_deadline_ms;
+  pbc.tls_cert_file = options.tls_cert_file;
+  pbc.tls_key_file = options.tls_key_file;
+  pbc.tls_ca_file = options.tls_ca_file;
   // Never below one largest frame, which the budget would refuse always.
   pbc.buffer_budget_bytes =
       std::max(uint64_t{options.client_buffer_budget_mb} << 20,

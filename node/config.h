@@ -51,6 +51,12 @@ struct NodeOptions {
   uint32_t client_idle_timeout_ms = 60000;
   uint32_t client_frame_deadline_ms = 10000;
   uint32_t client_buffer_budget_mb = 256;
+  // TLS on the client port (PbcServerOptions): the certificate chain and
+  // private key (PEM; both or neither), and CAs whose client certificates
+  // are verified (optional).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
   // Over Riak's defaults; only the settings given are present.
   replication::BucketPropsPatch bucket_defaults;
   bool sync_writes = false;

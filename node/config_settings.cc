@@ -230,7 +230,8 @@ const std::vector<Setting>& Settings() {
     top("admin_from_any_address", "BOOL", "false",
         "Serve cluster administration (join, leave, status) and bucket-type "
         "changes to clients on any address; by default only loopback "
-        "clients may, since the client port has no authentication",
+        "clients may while security is off (with security on, the "
+        "causeway.cluster_admin grant decides instead)",
         BoolField(&NodeOptions::admin_from_any_address));
     top("client_idle_timeout_ms", "MS",
         std::to_string(d.client_idle_timeout_ms),
@@ -249,6 +250,20 @@ const std::vector<Setting>& Settings() {
         "in MiB (1 to 1048576; raised to max_frame_bytes if below it); a "
         "connection that would go over it is closed",
         UintField(&NodeOptions::client_buffer_budget_mb));
+    top("tls_cert_file", "FILE", "",
+        "PEM certificate chain of the client port: with tls_key_file, "
+        "clients may switch to TLS (1.2 or later) with RpbStartTls, as Riak "
+        "clients do when security is enabled",
+        StringField(&NodeOptions::tls_cert_file));
+    top("tls_key_file", "FILE", "",
+        "PEM private key of tls_cert_file's certificate",
+        StringField(&NodeOptions::tls_key_file));
+    top("tls_ca_file", "FILE", "",
+        "PEM CA certificates that client certificates are verified against "
+        "(a client need not present one; a verified one's common name is "
+        "what certificate sources match); empty: client certificates are "
+        "not asked for",
+        StringField(&NodeOptions::tls_ca_file));
     top("sync_writes", "BOOL", "false",
         "Sync every write to disk, whatever the request's dw",
         BoolField(&NodeOptions::sync_writes));

@@ -133,7 +133,25 @@ Status CheckRingAndLog(const NodeOptions& o) {
   return Status::Ok();
 }
 
+// Which TLS files go together; PbcServer::Start() reads them.
+Status CheckClientTls(const NodeOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return o.tls_cert_file.empty() ? Invalid("tls_cert_file", "--tls-cert-file",
+                                             "is required with tls_key_file")
+                                   : Invalid("tls_key_file", "--tls-key-file",
+                                             "is required with tls_cert_file");
+  }
+  if (!o.tls_ca_file.empty() && o.tls_cert_file.empty()) {
+    return Invalid("tls_ca_file", "--tls-ca-file",
+                   "needs tls_cert_file and tls_key_file: client "
+                   "certificates are only checked over TLS");
+  }
+  return Status::Ok();
+}
+
 Status CheckClientLimits(const NodeOptions& o) {
+  Status tls = CheckClientTls(o);
+  if (!tls.ok()) return tls;
   return CheckRanges(
       {{"max_frame_bytes", o.max_frame_bytes, 1024, 1u << 30},
        {"max_connections", o.max_connections, 1, 1u << 20},

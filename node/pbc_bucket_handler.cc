@@ -97,6 +97,11 @@ void HandleGetBucket(const StatePtr& state, const Frame& f,
     return FinishBadRequest(st, r, "get bucket: the bucket name is empty");
   }
   if (RefuseLongNames(st, r, "get bucket", req.type(), req.bucket())) return;
+  if (RefuseUnlessAllowed(st, r, Permission::kGetBucket,
+                          TypeOrDefault(req.has_type(), req.type()),
+                          req.bucket())) {
+    return;
+  }
   ++st.stats.other_requests;
   std::string type = TypeOrDefault(req.has_type(), req.type());
   BucketProps props;
@@ -123,6 +128,11 @@ void HandleSetBucket(const StatePtr& state, const Frame& f,
     return FinishBadRequest(st, r, "set bucket: the bucket name is empty");
   }
   if (RefuseLongNames(st, r, "set bucket", req.type(), req.bucket())) return;
+  if (RefuseUnlessAllowed(st, r, Permission::kSetBucket,
+                          TypeOrDefault(req.has_type(), req.type()),
+                          req.bucket())) {
+    return;
+  }
   std::string type = TypeOrDefault(req.has_type(), req.type());
   std::string what =
       "setting the properties of " + DescribeBucket(type, req.bucket());
@@ -148,6 +158,11 @@ void HandleResetBucket(const StatePtr& state, const Frame& f,
   if (RefuseLongNames(st, r, "reset bucket", req.type(), req.bucket())) {
     return;
   }
+  if (RefuseUnlessAllowed(st, r, Permission::kSetBucket,
+                          TypeOrDefault(req.has_type(), req.type()),
+                          req.bucket())) {
+    return;
+  }
   ++st.stats.other_requests;
   std::string type = TypeOrDefault(req.has_type(), req.type());
   Status s = st.core.ResetBucketProps(type, req.bucket());
@@ -171,6 +186,9 @@ void HandleGetBucketType(const StatePtr& state, const Frame& f,
     return FinishBadRequest(st, r, "get bucket type: the type name is empty");
   }
   if (RefuseLongNames(st, r, "get bucket type", req.type(), {})) return;
+  if (RefuseUnlessAllowed(st, r, Permission::kGetBucketType, req.type(), "")) {
+    return;
+  }
   ++st.stats.other_requests;
   BucketProps props;
   Status s = st.core.GetBucketTypeProps(req.type(), &props);
@@ -209,6 +227,11 @@ void ChangeBucketType(const StatePtr& state, const Frame& f,
                       {})) {
     return;
   }
+  // Administration already asked for causeway.cluster_admin; a type's
+  // properties are also Riak's riak_core.set_bucket_type on that type.
+  if (RefuseUnlessAllowed(st, r, Permission::kSetBucketType, req.type(), "")) {
+    return;
+  }
   std::string what =
       std::string(verb) + " bucket type '" + Quote(req.type()) + "'";
   BucketPropsPatch patch;
@@ -236,6 +259,11 @@ void HandleCreateBucketType(const StatePtr& state, const Frame& f,
 void HandleListBucketTypes(const StatePtr& state, const Frame&,
                            const ResponderPtr& responder) {
   PbcHandler::State& st = *state;
+  // Riak has no such request: listing every type's properties is reading
+  // each type, so it takes riak_core.get_bucket_type on any.
+  if (RefuseUnlessAllowed(st, *responder, Permission::kGetBucketType, "", "")) {
+    return;
+  }
   ++st.stats.other_requests;
   admin::CwListBucketTypesResp resp;
   for (const std::string& name : st.core.BucketTypeNames()) {

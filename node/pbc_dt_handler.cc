@@ -56,6 +56,10 @@ void HandleDtFetch(const StatePtr& st, const Frame& f, const ResponderPtr& r) {
                       req.key())) {
     return;
   }
+  if (RefuseUnlessAllowed(*st, *r, Permission::kGet, req.type(),
+                          req.bucket())) {
+    return;
+  }
   replication::FetchRequest fetch;
   fetch.id = replication::ObjectId{req.type(), req.bucket(), req.key()};
   fetch.r = QuorumField(req.has_r(), req.r());
@@ -97,6 +101,10 @@ void HandleDtUpdate(const StatePtr& st, const Frame& f, const ResponderPtr& r) {
   }
   if (RefuseLongNames(*st, *r, "data-type update", req.type(), req.bucket(),
                       req.key())) {
+    return;
+  }
+  if (RefuseUnlessAllowed(*st, *r, Permission::kPut, req.type(),
+                          req.bucket())) {
     return;
   }
   replication::UpdateRequest update;

@@ -172,9 +172,12 @@ void HandleSetClientId(const StatePtr& state, const Frame& f,
 
 namespace {
 
-// Who may send a request: anyone, or (administration) loopback clients
-// unless the node allows any address.
-enum class Access { kAnyone, kAdmin };
+// Who may send a request. kAnyone: any client, once logged in while
+// security is on. kAdmin: administration; with security on, a user holding
+// causeway.cluster_admin on any (from any address); otherwise loopback
+// clients unless the node allows any address. kSession: the requests that
+// establish the session (TLS, login), served before any login.
+enum class Access { kAnyone, kAdmin, kSession };
 
 struct Route {
   pbc::Code code;
@@ -185,6 +188,8 @@ struct Route {
 // Every request served, by message code. A group of handlers added in a
 // file of its own (pbc_handler_internal.h) adds its rows here.
 constexpr Route kRoutes[] = {
+    {pbc::Code::kStartTls, HandleStartTls, Access::kSession},
+    {pbc::Code::kAuthReq, HandleAuth, Access::kSession},
     {pbc::Code::kPingReq, HandlePing},
     {pbc::Code::kGetClientIdReq, HandleGetClientId},
     {pbc::Code::kSetClientIdReq, HandleSetClientId},
@@ -239,16 +244,39 @@ PbcHandler::~PbcHandler() = default;
 
 void PbcHandler::Handle(Frame frame, std::shared_ptr<PbcResponder> responder) {
   using pbc_internal::Access;
-  if (const pbc_internal::Route* route = pbc_internal::FindRoute(frame.code)) {
-    if (route->access == Access::kAdmin &&
-        !state_->options.admin_from_any_address && !responder->FromLoopback()) {
-      ++state_->stats.bad_requests;
+  const pbc_internal::Route* route = pbc_internal::FindRoute(frame.code);
+  const bool secure = pbc_internal::SecurityOn(*state_);
+  if (secure && (route == nullptr || route->access != Access::kSession)) {
+    // Riak's order: TLS first, then a login, then anything else (unknown
+    // codes included, so nothing about the server leaks before a login).
+    const Session& session = responder->session();
+    if (!session.tls || !session.user) {
+      ++state_->stats.client_security.unauthenticated;
       return Finish(
           *responder,
-          EncodeErrorFrame(pbc::ErrorCode::kBadRequest,
-                           "cluster administration and bucket-type changes are "
-                           "accepted from loopback clients only (node setting "
-                           "admin_from_any_address)"));
+          EncodeErrorFrame(
+              pbc::ErrorCode::kUnauthenticated,
+              !session.tls ? "Security is enabled, please STARTTLS first"
+                           : "Security is enabled, please authenticate first"));
+    }
+  }
+  if (route != nullptr) {
+    if (route->access == Access::kAdmin) {
+      if (secure) {
+        if (pbc_internal::RefuseUnlessAllowed(
+                *state_, *responder, Permission::kClusterAdmin, "", "")) {
+          return;
+        }
+      } else if (!state_->options.admin_from_any_address &&
+                 !responder->FromLoopback()) {
+        ++state_->stats.bad_requests;
+        return Finish(*responder,
+                      EncodeErrorFrame(
+                          pbc::ErrorCode::kBadRequest,
+                          "cluster administration and bucket-type changes are "
+                          "accepted from loopback clients only (node setting "
+                          "admin_from_any_address)"));
+      }
     }
     return route->handle(state_, frame, responder);
   }

@@ -10,6 +10,14 @@
 // bucket-type creation and listing; administration is for loopback
 // clients only unless configured otherwise (PbcHandlerOptions).
 //
+// Security (Riak's model, through PbcHandlerOptions::security): with a gate
+// that reports security enabled, a connection must switch to TLS
+// (RpbStartTls) and log in (RpbAuthReq) before anything else is served,
+// and each request is then checked against the user's grants: the
+// handlers ask for Riak's permission on the request's type and bucket,
+// administration asks for causeway.cluster_admin on any. With no gate, or
+// security disabled, nothing is checked and the loopback rule above holds.
+//
 // Ordering: a connection hands the handler one request at a time and waits
 // for PbcResponder::RequestDone() before handing it the next, so replies go
 // out in request order. The core may complete a request before Handle()
@@ -58,9 +66,35 @@ class PbcResponder {
   // The current request's replies are all queued; the next may be read.
   virtual void RequestDone() = 0;
   // The client connected from a loopback address (administration needs it
-  // unless PbcHandlerOptions::admin_from_any_address).
+  // unless PbcHandlerOptions::admin_from_any_address or security is on).
   virtual bool FromLoopback() const = 0;
+
+  // What the connection has established: the client's address, TLS and its
+  // certificate, and (set by the handler on a successful RpbAuthReq) the
+  // user. Lives as long as the responder.
+  virtual Session& session() = 0;
+
+  enum class TlsStart {
+    kStarted,        // the switch happens once the queued frames are sent
+    kNotConfigured,  // this node has no certificate for the client port
+    kAlreadyTls,     // the connection runs over TLS already
+    kPipelined,      // the client sent bytes after RpbStartTls
+  };
+  // Asks the connection to switch to TLS: after the frames queued so far
+  // (the handler queues the RpbStartTls answer right after kStarted) are
+  // written in plain text, the server side of the TLS handshake runs and
+  // every later byte goes through TLS. Nothing is read meanwhile; once the
+  // handshake succeeds session().tls is true, and if it fails the
+  // connection closes. Any other answer changes nothing.
+  virtual TlsStart StartTls() = 0;
+
+  // RpbAuthReqs refused on this connection so far; the handler closes the
+  // connection when they reach kMaxFailedLogins, as Riak does.
+  int failed_logins = 0;
 };
+
+// Refused logins a connection may make before it is closed (Riak's three).
+inline constexpr int kMaxFailedLogins = 3;
 
 struct PbcHandlerOptions {
   std::string server_version = kServerVersion;
@@ -72,7 +106,8 @@ struct PbcHandlerOptions {
   // Cluster administration (join, leave, status: codes 200-205) and bucket
   // type changes (create 206, set 32) are served only to loopback clients
   // unless this is set: without authentication, reaching the client port
-  // must not be enough to remove a member or change a whole type.
+  // must not be enough to remove a member or change a whole type. With
+  // security on, the causeway.cluster_admin grant decides instead.
   bool admin_from_any_address = false;
   // Riak's security model (TLS, authentication, grants); null: none.
   // Owned by the node, which keeps it alive as long as the handler.

@@ -63,6 +63,21 @@ void FinishBadRequest(PbcHandler::State& st, PbcResponder& r,
 void FinishUnparsable(PbcHandler::State& st, PbcResponder& r,
                       const char* message_name);
 
+// --- Security (pbc_session_handler.cc) ---------------------------------------
+
+// Whether requests on this node are checked now: a gate is configured and
+// reports security enabled.
+bool SecurityOn(const PbcHandler::State& st);
+// With security on, ends the request with Riak's "Permission denied" error
+// (naming the user, the permission and the type and bucket) and returns
+// true unless the connection's user holds `permission` on (type, bucket).
+// An empty bucket asks about the whole type, an empty type about any
+// (the gate's convention). With security off it returns false at once.
+// Every handler calls it once it has parsed the request, before the core.
+bool RefuseUnlessAllowed(PbcHandler::State& st, PbcResponder& r,
+                         Permission permission, const std::string& type,
+                         const std::string& bucket);
+
 // --- Names and fields of requests (pbc_handler.cc) ---------------------------
 
 // If the type, bucket or key is over kMaxNameBytes, ends the request with
@@ -85,6 +100,11 @@ std::string TypeOrDefault(bool has_type, const std::string& type);
 std::optional<replication::Quorum> QuorumField(bool present, uint32_t wire);
 
 // --- Handlers ----------------------------------------------------------------
+
+// The connection's security: RpbStartTls and RpbAuthReq, served before any
+// login (pbc_session_handler.cc).
+void HandleStartTls(const StatePtr&, const Frame&, const ResponderPtr&);
+void HandleAuth(const StatePtr&, const Frame&, const ResponderPtr&);
 
 // The server itself (pbc_handler.cc).
 void HandlePing(const StatePtr&, const Frame&, const ResponderPtr&);

@@ -54,6 +54,10 @@ void HandleListBuckets(const StatePtr& st, const Frame& f,
   if (!req.ParseFromString(f.body)) {
     return FinishUnparsable(*st, *r, "RpbListBucketsReq");
   }
+  if (RefuseUnlessAllowed(*st, *r, Permission::kListBuckets,
+                          TypeOrDefault(req.has_type(), req.type()), "")) {
+    return;
+  }
   ++st->stats.list_requests;
   std::string type = TypeOrDefault(req.has_type(), req.type());
   bool stream = req.stream();
@@ -115,6 +119,11 @@ void HandleListKeys(const StatePtr& st, const Frame& f, const ResponderPtr& r) {
     return FinishBadRequest(*st, *r, "list keys: the bucket name is empty");
   }
   if (RefuseLongNames(*st, *r, "list keys", req.type(), req.bucket())) return;
+  if (RefuseUnlessAllowed(*st, *r, Permission::kListKeys,
+                          TypeOrDefault(req.has_type(), req.type()),
+                          req.bucket())) {
+    return;
+  }
   ++st->stats.list_requests;
   std::string type = TypeOrDefault(req.has_type(), req.type());
   auto listing = std::make_shared<Listing>();

@@ -1,11 +1,16 @@
 #include "node/pbc_server.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,6 +27,7 @@
 namespace causeway::node {
 
 namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -49,6 +55,134 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 // At most one log line per interval for each kind of bounded close; the
 // next line says how many were held back.
 constexpr auto kBoundsLogInterval = std::chrono::seconds(1);
+// The TLS handshake's time limit when the frame deadline is off.
+constexpr auto kDefaultHandshakeTime = std::chrono::seconds(10);
+
+// The client's address as a source rule would name it: an IPv4 client of
+// a dual-stack listener as plain IPv4.
+std::string AddressText(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6())
+        .to_string();
+  }
+  return address.to_string();
+}
+
+// The common name of the client's certificate if it presented one and it
+// verified against the configured CAs; empty otherwise.
+std::string VerifiedCommonName(SSL* ssl) {
+  if (SSL_get_verify_result(ssl) != X509_V_OK) return "";
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+  X509* cert = SSL_get1_peer_certificate(ssl);
+#else
+  X509* cert = SSL_get_peer_certificate(ssl);
+#endif
+  if (cert == nullptr) return "";
+  std::string name;
+  X509_NAME* subject = X509_get_subject_name(cert);
+  int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (at >= 0) {
+    ASN1_STRING* data =
+        X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at));
+    unsigned char* utf8 = nullptr;
+    int n = ASN1_STRING_to_UTF8(&utf8, data);
+    if (n >= 0)
+      name.assign(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
+    OPENSSL_free(utf8);
+  }
+  X509_free(cert);
+  return name;
+}
+
+// Fails unless `path` can be opened for reading, naming the setting.
+Status CheckReadable(const char* setting, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Status::InvalidArgument(std::string(setting) + " '" + path +
+                                   "' cannot be read");
+  }
+  return Status::Ok();
+}
+
+// The TLS context of the client port from the options' PEM files; null
+// (and Ok) when no certificate is configured.
+Status MakeTlsContext(const PbcServerOptions& o,
+                      std::unique_ptr<ssl::context>* out) {
+  out->reset();
+  if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
+    if (!o.tls_ca_file.empty()) {
+      return Status::InvalidArgument(
+          "tls_ca_file is set but tls_cert_file and tls_key_file are not: "
+          "client certificates are only checked over TLS");
+    }
+    return Status::Ok();
+  }
+  if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
+    return Status::InvalidArgument(
+        "tls_cert_file and tls_key_file go together: TLS needs both the "
+        "certificate and its private key");
+  }
+  for (auto [setting, path] : {std::pair{"tls_cert_file", &o.tls_cert_file},
+                               std::pair{"tls_key_file", &o.tls_key_file},
+                               std::pair{"tls_ca_file", &o.tls_ca_file}}) {
+    if (path->empty()) continue;
+    Status s = CheckReadable(setting, *path);
+    if (!s.ok()) return s;
+  }
+  auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* native = context->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  context->set_options(ssl::context::default_workarounds |
+                       ssl::context::no_compression);
+  boost::system::error_code ec;
+  context->use_certificate_chain_file(o.tls_cert_file, ec);
+  if (ec) {
+    return Status::InvalidArgument(
+        "tls_cert_file '" + o.tls_cert_file +
+        "' holds no usable PEM certificate: " + ec.message());
+  }
+  context->use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+  if (ec && ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) ==
+          X509_R_KEY_VALUES_MISMATCH) {
+    return Status::InvalidArgument(
+        "tls_key_file '" + o.tls_key_file +
+        "' is not the private key of the certificate in tls_cert_file '" +
+        o.tls_cert_file + "'");
+  }
+  if (ec) {
+    return Status::InvalidArgument(
+        "tls_key_file '" + o.tls_key_file +
+        "' holds no usable PEM private key: " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return Status::InvalidArgument(
+        "tls_key_file '" + o.tls_key_file +
+        "' is not the private key of the certificate in tls_cert_file '" +
+        o.tls_cert_file + "'");
+  }
+  if (!o.tls_ca_file.empty()) {
+    context->load_verify_file(o.tls_ca_file, ec);
+    if (ec) {
+      return Status::InvalidArgument(
+          "tls_ca_file '" + o.tls_ca_file +
+          "' holds no usable PEM CA certificate: " + ec.message());
+    }
+    // Ask for a certificate and check it if one comes; a client without
+    // one still connects (a password or trust source may let it in).
+    context->set_verify_mode(ssl::verify_peer);
+    if (STACK_OF(X509_NAME)* names =
+            SSL_load_client_CA_file(o.tls_ca_file.c_str())) {
+      SSL_CTX_set_client_CA_list(native, names);
+    }
+    // Resumed sessions must carry the same verification context.
+    static const unsigned char kSessionContext[] = "causeway-pbc";
+    SSL_CTX_set_session_id_context(native, kSessionContext,
+                                   sizeof(kSessionContext) - 1);
+  }
+  *out = std::move(context);
+  return Status::Ok();
+}
 
 class Connection;
 
@@ -72,7 +206,14 @@ struct Shared {
         drain_timer(io),
         budget(options.buffer_budget_bytes),
         deadline_log(kBoundsLogInterval),
-        budget_log(kBoundsLogInterval) {}
+        budget_log(kBoundsLogInterval),
+        tls_log(kBoundsLogInterval) {}
+
+  // How long a client has to finish the TLS handshake.
+  std::chrono::milliseconds HandshakeTime() const {
+    if (options.frame_deadline_ms == 0) return kDefaultHandshakeTime;
+    return std::chrono::milliseconds(options.frame_deadline_ms);
+  }
 
   // A connection left the map: the drain may be complete.
   void FinishDrainIfIdle() {
@@ -107,6 +248,9 @@ struct Shared {
   BufferBudget budget;
   LogLimiter deadline_log;
   LogLimiter budget_log;
+  LogLimiter tls_log;
+  // Set by PbcServer::Start() when TLS is configured.
+  std::unique_ptr<ssl::context> tls_context;
 };
 
 // Logs `message` at info unless a line of its kind went out within the
@@ -131,7 +275,8 @@ class Connection : public PbcResponder,
         clock_(std::chrono::milliseconds(shared_->options.idle_timeout_ms),
                std::chrono::milliseconds(shared_->options.frame_deadline_ms),
                std::chrono::steady_clock::now()),
-        bounds_timer_(shared_->io) {
+        bounds_timer_(shared_->io),
+        handshake_timer_(shared_->io) {
     decoder_.set_admit([this](size_t bytes) { return Charge(bytes); });
   }
 
@@ -142,12 +287,26 @@ class Connection : public PbcResponder,
     socket_.set_option(tcp::no_delay(true), ec);
     const tcp::endpoint remote = socket_.remote_endpoint(ec);
     loopback_ = !ec && remote.address().is_loopback();
+    if (!ec) session_.address = AddressText(remote.address());
     Pump();
     ArmBoundsTimer();
   }
 
   // PbcResponder.
   bool FromLoopback() const override { return loopback_; }
+  Session& session() override { return session_; }
+
+  TlsStart StartTls() override {
+    if (tls_ || tls_pending_) return TlsStart::kAlreadyTls;
+    if (!shared_->tls_context) return TlsStart::kNotConfigured;
+    // Whatever was read after the request came in plain text; the client
+    // was to wait for the answer before starting the handshake.
+    if (decoder_.pending_frames() > 0 || decoder_.partial_bytes() > 0) {
+      return TlsStart::kPipelined;
+    }
+    tls_pending_ = true;  // OnWrite starts the handshake after the answer
+    return TlsStart::kStarted;
+  }
   void Send(std::string frame) override {
     if (closed_) return;
     queued_bytes_ += frame.size();
@@ -186,6 +345,7 @@ class Connection : public PbcResponder,
     closed_ = true;
     linger_timer_.cancel();
     bounds_timer_.cancel();
+    handshake_timer_.cancel();
     Charge(0);
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -246,8 +406,8 @@ class Connection : public PbcResponder,
   void MaybeRead() {
     if (reading_) return;
     if (closed_ || closing_ || draining_ || busy_ || peer_done_ ||
-        decoder_.failed() || decoder_.pending_frames() > 0 ||
-        queued_bytes_ > kPauseReadingBytes) {
+        tls_pending_ || handshaking_ || decoder_.failed() ||
+        decoder_.pending_frames() > 0 || queued_bytes_ > kPauseReadingBytes) {
       clock_.FrameDone();  // while the server is busy, the client is not late
       return;
     }
@@ -258,10 +418,75 @@ class Connection : public PbcResponder,
       ArmBoundsTimer();
     }
     reading_ = true;
-    socket_.async_read_some(
-        asio::buffer(read_buffer_),
-        [self = shared_from_this()](const boost::system::error_code& ec,
-                                    size_t n) { self->OnRead(ec, n); });
+    ReadSome([self = shared_from_this()](const boost::system::error_code& ec,
+                                         size_t n) { self->OnRead(ec, n); });
+  }
+
+  // Reads into read_buffer_, through TLS once the connection runs it.
+  template <typename Handler>
+  void ReadSome(Handler&& handler) {
+    if (tls_) {
+      tls_->async_read_some(asio::buffer(read_buffer_),
+                            std::forward<Handler>(handler));
+    } else {
+      socket_.async_read_some(asio::buffer(read_buffer_),
+                              std::forward<Handler>(handler));
+    }
+  }
+
+  // The server side of the TLS handshake, once the RpbStartTls answer has
+  // gone out in plain text; nothing is read or written meanwhile.
+  void BeginHandshake() {
+    tls_pending_ = false;
+    handshaking_ = true;
+    tls_ = std::make_unique<ssl::stream<tcp::socket&>>(socket_,
+                                                       *shared_->tls_context);
+    handshake_timer_.expires_after(shared_->HandshakeTime());
+    handshake_timer_.async_wait(
+        [self = shared_from_this()](const boost::system::error_code& ec) {
+          if (!ec) self->OnHandshakeTimeout();
+        });
+    tls_->async_handshake(
+        ssl::stream_base::server,
+        [self = shared_from_this()](const boost::system::error_code& ec) {
+          self->OnHandshake(ec);
+        });
+  }
+
+  void OnHandshake(const boost::system::error_code& ec) {
+    handshaking_ = false;
+    handshake_timer_.cancel();
+    if (closed_) return;
+    if (ec) {
+      if (!closing_) {
+        ++shared_->stats.client_security.tls_handshake_failures;
+        LogLimited(shared_->tls_log,
+                   "closing connection " + std::to_string(id_) + " from " +
+                       session_.address +
+                       ": TLS handshake failed: " + ec.message());
+      }
+      CloseNow();
+      return;
+    }
+    ++shared_->stats.client_security.tls_handshakes;
+    session_.tls = true;
+    session_.certificate_common_name =
+        VerifiedCommonName(tls_->native_handle());
+    clock_.Activity(std::chrono::steady_clock::now());
+    ArmBoundsTimer();
+    Pump();
+  }
+
+  void OnHandshakeTimeout() {
+    if (!handshaking_ || closed_) return;
+    ++shared_->stats.client_security.tls_handshake_failures;
+    LogLimited(shared_->tls_log,
+               "closing connection " + std::to_string(id_) + " from " +
+                   session_.address +
+                   ": the TLS handshake did not finish "
+                   "within " +
+                   std::to_string(shared_->HandshakeTime().count()) + " ms");
+    CloseNow();  // the handshake completes with operation_aborted
   }
 
   void OnRead(const boost::system::error_code& ec, size_t n) {
@@ -274,7 +499,9 @@ class Connection : public PbcResponder,
     }
     if (n > 0) OnBytes(n);
     if (ec) {
-      if (ec != asio::error::eof) {
+      // Over TLS a client that closes without close_notify reads as a
+      // truncated stream: it is done sending all the same.
+      if (ec != asio::error::eof && ec != ssl::error::stream_truncated) {
         CloseNow();
         return;
       }
@@ -344,7 +571,8 @@ class Connection : public PbcResponder,
 
   void OnBoundsTimer() {
     bounds_armed_ = false;
-    if (closed_ || closing_) return;
+    // The handshake has its own time limit; OnHandshake re-arms.
+    if (closed_ || closing_ || tls_pending_ || handshaking_) return;
     switch (clock_.Check(std::chrono::steady_clock::now(), busy_)) {
       case ConnectionClock::Expiry::kIdle:
         ++shared_->stats.connections_closed_idle;
@@ -378,11 +606,15 @@ class Connection : public PbcResponder,
     for (size_t i = 0; i < count; ++i) {
       buffers.push_back(asio::buffer(queue_[i]));
     }
-    asio::async_write(socket_, buffers,
-                      [self = shared_from_this(), count](
-                          const boost::system::error_code& ec, size_t) {
-                        self->OnWrite(ec, count);
-                      });
+    auto done = [self = shared_from_this(), count](
+                    const boost::system::error_code& ec, size_t) {
+      self->OnWrite(ec, count);
+    };
+    if (tls_) {
+      asio::async_write(*tls_, buffers, std::move(done));
+    } else {
+      asio::async_write(socket_, buffers, std::move(done));
+    }
   }
 
   void OnWrite(const boost::system::error_code& ec, size_t count) {
@@ -401,6 +633,10 @@ class Connection : public PbcResponder,
       Linger();
       return;
     }
+    if (queue_.empty() && tls_pending_) {
+      BeginHandshake();  // the RpbStartTls answer is out
+      return;
+    }
     StartWrite();
     Pump();  // reading may have paused for output
   }
@@ -410,6 +646,12 @@ class Connection : public PbcResponder,
   // time or byte budget runs out).
   void Linger() {
     if (closed_ || lingering_) return;
+    // Mid-switch there is no stream to drain politely: the client is
+    // talking TLS to a handshake that will not finish.
+    if (tls_pending_ || handshaking_) {
+      CloseNow();
+      return;
+    }
     lingering_ = true;
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
@@ -429,13 +671,12 @@ class Connection : public PbcResponder,
 
   void DiscardInput() {
     reading_ = true;
-    socket_.async_read_some(asio::buffer(read_buffer_),
-                            [self = shared_from_this()](
-                                const boost::system::error_code& ec, size_t n) {
-                              self->reading_ = false;
-                              if (self->closed_) return;
-                              self->OnDiscarded(ec, n);
-                            });
+    ReadSome([self = shared_from_this()](const boost::system::error_code& ec,
+                                         size_t n) {
+      self->reading_ = false;
+      if (self->closed_) return;
+      self->OnDiscarded(ec, n);
+    });
   }
 
   void OnDiscarded(const boost::system::error_code& ec, size_t n) {
@@ -449,6 +690,10 @@ class Connection : public PbcResponder,
 
   std::shared_ptr<Shared> shared_;
   tcp::socket socket_;
+  // Over socket_ once the client has switched (RpbStartTls); destroyed
+  // before the socket it refers to.
+  std::unique_ptr<ssl::stream<tcp::socket&>> tls_;
+  Session session_;
   const uint64_t id_;
   FrameDecoder decoder_;
   std::array<char, kReadChunk> read_buffer_;
@@ -459,6 +704,7 @@ class Connection : public PbcResponder,
   size_t drained_ = 0;
   ConnectionClock clock_;
   asio::steady_timer bounds_timer_;
+  asio::steady_timer handshake_timer_;
   bool bounds_armed_ = false;
   std::chrono::steady_clock::time_point bounds_at_;
   uint64_t charged_ = 0;  // this connection's share of the buffer budget
@@ -472,7 +718,9 @@ class Connection : public PbcResponder,
   bool draining_ = false;   // the server is draining: no new requests
   bool lingering_ = false;
   bool closed_ = false;
-  bool loopback_ = false;  // the client connected from a loopback address
+  bool loopback_ = false;     // the client connected from a loopback address
+  bool tls_pending_ = false;  // RpbStartTls answered; the answer is queued
+  bool handshaking_ = false;
 };
 
 void Accept(const std::shared_ptr<Shared>& shared);
@@ -540,6 +788,8 @@ PbcServer::~PbcServer() { Stop(); }
 Status PbcServer::Start() {
   Shared& s = *impl_->shared;
   if (impl_->started) return Status::InvalidArgument("already started");
+  Status tls = MakeTlsContext(s.options, &s.tls_context);
+  if (!tls.ok()) return tls;
   std::string where = s.options.host + ":" + std::to_string(s.options.port);
   boost::system::error_code ec;
   tcp::resolver resolver(s.io);
@@ -564,7 +814,8 @@ Status PbcServer::Start() {
   impl_->started = true;
   s.accepting = true;
   Accept(impl_->shared);
-  spdlog::info("pbc: listening for clients on {}:{}", s.options.host, port());
+  spdlog::info("pbc: listening for clients on {}:{}{}", s.options.host, port(),
+               s.tls_context ? " (TLS on RpbStartTls)" : "");
   return Status::Ok();
 }
 

@@ -6,6 +6,13 @@
 // unknown code gets an RpbErrorResp; a frame over the limit gets an error and
 // the connection is closed. One connection's trouble never stops the others.
 //
+// TLS: with a certificate configured, a client may send RpbStartTls; the
+// server answers it in plain text, runs the TLS handshake (TLS 1.2 or
+// later) and carries every later byte of the connection over TLS, with all
+// the bounds below unchanged. The connection's Session (node/
+// security_gate.h) records the switch and the verified client
+// certificate's common name; the handler decides what TLS is required for.
+//
 // Shutdown: Stop() closes everything at once. For a graceful exit the node
 // calls Drain() instead (or StopAccepting() first, then Drain()): no new
 // connections, no new requests read, the requests in flight finish and
@@ -55,6 +62,15 @@ struct PbcServerOptions {
   uint64_t buffer_budget_bytes = uint64_t{256} << 20;
   // How long Drain() waits for requests in flight before closing anyway.
   uint32_t drain_timeout_ms = 5000;
+  // TLS on the client port (Riak's RpbStartTls), PEM files: the server's
+  // certificate chain and its private key (both, or neither: no TLS), and
+  // optionally CAs whose client certificates are verified (a client need
+  // not present one; one that fails verification fails the handshake).
+  // Start() loads them and fails with the file and the reason if it cannot.
+  // The handshake must finish within frame_deadline_ms (10 s if that is 0).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
   // Called before every write to a socket; a node flushes its storage log
   // here so that no reply goes out ahead of the writes it may report
   // (storage::Engine::FlushLog). Empty: nothing.

@@ -166,6 +166,15 @@ std::string Stats::ToJson(const std::string& node_name) const {
   uint("closed_budget", connections_closed_budget);
   uint("buffered_bytes", buffered_bytes);
   w.EndObject();
+  w.Key("client_security");
+  w.BeginObject();
+  uint("tls_handshakes", client_security.tls_handshakes);
+  uint("tls_handshake_failures", client_security.tls_handshake_failures);
+  uint("auth_successes", client_security.auth_successes);
+  uint("auth_failures", client_security.auth_failures);
+  uint("unauthenticated", client_security.unauthenticated);
+  uint("permission_denied", client_security.permission_denied);
+  w.EndObject();
   uint("disk_bytes", disk_bytes);
   uint("rss_bytes", rss_bytes);
   w.Key("object_cache");
@@ -271,6 +280,24 @@ std::string Stats::ToPrometheus(const std::string& node_name) const {
   w.Counter("causeway_requests_refused_too_long_total",
             "Requests refused for an over-long bucket, key or type name.",
             requests_refused_too_long);
+  w.Counter("causeway_client_tls_handshakes_total",
+            "Client TLS handshakes finished (after RpbStartTls).",
+            client_security.tls_handshakes);
+  w.Counter("causeway_client_tls_handshake_failures_total",
+            "Client TLS handshakes that failed or ran out of time.",
+            client_security.tls_handshake_failures);
+  w.Counter("causeway_client_auth_successes_total",
+            "Client logins (RpbAuthReq) accepted.",
+            client_security.auth_successes);
+  w.Counter("causeway_client_auth_failures_total",
+            "Client logins (RpbAuthReq) refused.",
+            client_security.auth_failures);
+  w.Counter("causeway_client_unauthenticated_total",
+            "Requests refused with security on before TLS or a login.",
+            client_security.unauthenticated);
+  w.Counter("causeway_client_permission_denied_total",
+            "Requests refused for want of a grant.",
+            client_security.permission_denied);
   w.Gauge("causeway_disk_bytes", "Approximate bytes the store uses on disk.",
           disk_bytes);
   w.Gauge("causeway_rss_bytes", "Resident memory of the node process.",

@@ -66,6 +66,14 @@ struct Stats {
   uint64_t buffered_bytes = 0;
   // Requests refused for a bucket, key or type name over the length limit.
   uint64_t requests_refused_too_long = 0;
+  // Riak's security on the client port (node/security_gate.h): TLS
+  // handshakes finished and failed (or timed out), logins accepted and
+  // refused, requests refused for want of TLS or a login while security is
+  // on, and requests refused for want of a grant.
+  struct {
+    uint64_t tls_handshakes = 0, tls_handshake_failures = 0, auth_successes = 0,
+             auth_failures = 0, unauthenticated = 0, permission_denied = 0;
+  } client_security;
 
   Histogram get_latency_us;
   Histogram put_latency_us;

@@ -50,6 +50,10 @@ enum class Code : uint8_t {
   kCreateBucketTypeReq = 206,  // answered with kSetBucketResp
   kListBucketTypesReq = 207,
   kListBucketTypesResp = 208,
+  // Riak's security: authentication and the switch to TLS (no body).
+  kAuthReq = 253,
+  kAuthResp = 254,
+  kStartTls = 255,  // the request and its answer
 };
 
 // Bytes of the length prefix; the length counts the code byte and the body.
@@ -68,6 +72,11 @@ enum class ErrorCode : uint32_t {
   kPreconditionFailed = 6,
   kInternal = 7,
   kFrameTooLarge = 8,
+  // Security is enabled and the connection has not started TLS or has not
+  // authenticated, or the credentials were refused.
+  kUnauthenticated = 9,
+  // The authenticated user holds no grant for the request.
+  kPermissionDenied = 10,
 };
 
 }  // namespace causeway::pbc

@@ -54,6 +54,14 @@ class CheckingResponder : public node::PbcResponder {
   void Close() override { closed = true; }
   void RequestDone() override { ++done; }
   bool FromLoopback() const override { return true; }
+  node::Session& session() override { return session_state; }
+  TlsStart StartTls() override { return TlsStart::kNotConfigured; }
+
+  node::Session session_state = [] {
+    node::Session s;
+    s.address = "127.0.0.1";
+    return s;
+  }();
 
   // Replies are unbounded by the client's limit (a get may return a large
   // object), so this decoder takes anything up to the codec's maximum.

@@ -22,10 +22,12 @@
 #include <string>
 #include <vector>
 
+#include "client/client.h"
 #include "gtest/gtest.h"
 #include "proto/pbc_codes.h"
 #include "proto/riak.pb.h"
 #include "tests/support/daemon.h"
+#include "tests/support/test_certs.h"
 
 namespace causeway {
 namespace {
@@ -833,6 +835,71 @@ TEST_F(NodeProcessTest, AcknowledgedWriteSurvivesAProcessCrash) {
     ASSERT_EQ(get.content_size(), 1) << "write " << i << " lost";
     EXPECT_EQ(get.content(0).value(), "acked " + std::to_string(i));
   }
+}
+
+}  // namespace
+}  // namespace causeway
+
+namespace causeway {
+namespace {
+
+// causewayd with the client port's TLS settings: a client that sends
+// RpbStartTls and verifies the node's certificate is served over TLS, and
+// a certificate the node cannot use stops it at start with the setting
+// named.
+TEST(NodeTlsProcessTest, TheClientPortServesTlsWithTheConfiguredCertificate) {
+  testing::TestCerts certs;
+  Status s = certs.Make();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  testing::DaemonOptions options;
+  options.extra_args = {"--tls-cert-file", certs.server_cert(),
+                        "--tls-key-file",  certs.server_key(),
+                        "--tls-ca-file",   certs.ca()};
+  testing::Daemon d(options);
+  s = d.Start();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  client::ClientOptions co;
+  co.port = d.pb_port();
+  co.tls_ca_file = certs.ca();
+  co.tls_cert_file = certs.client_cert();
+  co.tls_key_file = certs.client_key();
+  client::Client c(co);
+  pbc::RpbPutReq put;
+  put.set_bucket("fruit");
+  put.set_key("apple");
+  put.mutable_content()->set_value("red");
+  pbc::RpbPutResp put_resp;
+  s = c.Put(put, &put_resp);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  pbc::RpbGetReq get;
+  get.set_bucket("fruit");
+  get.set_key("apple");
+  pbc::RpbGetResp got;
+  s = c.Get(get, &got);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(got.content_size(), 1);
+  EXPECT_EQ(got.content(0).value(), "red");
+  // A client that does not trust the node's CA gets no further.
+  co.tls_ca_file = certs.rogue_ca();
+  client::Client distrustful(co);
+  EXPECT_FALSE(distrustful.Ping().ok());
+  EXPECT_EQ(distrustful.last_error().kind, client::ErrorKind::kSecurity);
+  c.Close();
+  EXPECT_TRUE(d.Stop().ok());
+}
+
+TEST(NodeTlsProcessTest, ACertificateTheNodeCannotUseStopsItAtStart) {
+  testing::TestCerts certs;
+  Status s = certs.Make();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  testing::DaemonOptions options;
+  options.extra_args = {"--tls-cert-file", certs.server_cert(),
+                        "--tls-key-file", certs.client_key()};
+  testing::Daemon d(options);
+  s = d.Start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_FALSE(d.running());
+  EXPECT_NE(s.message().find("tls_key_file"), std::string::npos) << s.message();
 }
 
 }  // namespace

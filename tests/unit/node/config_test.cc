@@ -173,6 +173,35 @@ TEST(NodeConfigTest, ClientBoundsAreSettingsWithLimits) {
   }
 }
 
+TEST(NodeConfigTest, ClientTlsFilesAreSettingsThatGoTogether) {
+  const NodeOptions d;
+  EXPECT_TRUE(d.tls_cert_file.empty());
+  EXPECT_TRUE(d.tls_ca_file.empty());
+  ParsedCommandLine p = Parse({"--tls-cert-file", "node.pem", "--tls-key-file",
+                               "node.key", "--tls-ca-file", "ca.pem"});
+  ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
+  PbcServerOptions pbc = ToPbcServerOptions(p.options);
+  EXPECT_EQ(pbc.tls_cert_file, "node.pem");
+  EXPECT_EQ(pbc.tls_key_file, "node.key");
+  EXPECT_EQ(pbc.tls_ca_file, "ca.pem");
+  std::string m = ErrorOf({"--tls-cert-file", "node.pem"});
+  EXPECT_NE(m.find("--tls-key-file"), std::string::npos) << m;
+  m = ErrorOf({"--tls-key-file", "node.key"});
+  EXPECT_NE(m.find("--tls-cert-file"), std::string::npos) << m;
+  m = ErrorOf({"--tls-ca-file", "ca.pem"});
+  EXPECT_NE(m.find("--tls-ca-file"), std::string::npos) << m;
+  NodeOptions o;
+  ASSERT_TRUE(ApplyToml("tls_cert_file = \"a.pem\"\ntls_key_file = \"a.key\"",
+                        "t.toml", &o)
+                  .ok());
+  EXPECT_EQ(o.tls_cert_file, "a.pem");
+  EXPECT_EQ(o.tls_key_file, "a.key");
+  for (const char* flag :
+       {"--tls-cert-file", "--tls-key-file", "--tls-ca-file"}) {
+    EXPECT_NE(HelpText().find(flag), std::string::npos) << flag;
+  }
+}
+
 // Each node's memtable is between 80% and 100% of --write-buffer-mb, never
 // above it, and within LevelDB's range at both ends of the flag's range.
 TEST(NodeConfigTest, TheMemtableSizeIsDrawnFromTheTopFifthBelowTheFlag) {

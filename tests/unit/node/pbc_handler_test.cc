@@ -518,7 +518,7 @@ TEST_F(HandlerTest, OverLongNamesAreRefusedAndNothingIsApplied) {
 }
 
 TEST_F(HandlerTest, UnknownCodesAreNamedAndTheConnectionStays) {
-  for (uint8_t code : {uint8_t{23}, uint8_t{84}, uint8_t{99}, uint8_t{255},
+  for (uint8_t code : {uint8_t{23}, uint8_t{84}, uint8_t{99}, uint8_t{254},
                        static_cast<uint8_t>(pbc::Code::kPingResp),
                        static_cast<uint8_t>(pbc::Code::kErrorResp)}) {
     auto err = CallError(code, "whatever");

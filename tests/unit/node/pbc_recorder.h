@@ -28,9 +28,22 @@ class Recorder : public PbcResponder {
   void Close() override { closed = true; }
   void RequestDone() override { ++done; }
   bool FromLoopback() const override { return loopback; }
+  Session& session() override { return session_state; }
+  TlsStart StartTls() override {
+    ++tls_requests;
+    return tls_answer;
+  }
 
   FrameDecoder decoder;
   bool loopback = true;
+  Session session_state = [] {
+    Session s;
+    s.address = "127.0.0.1";
+    return s;
+  }();
+  // What StartTls() answers, and how often it was asked.
+  TlsStart tls_answer = TlsStart::kNotConfigured;
+  int tls_requests = 0;
   std::vector<Frame> frames;
   bool closed = false;
   int done = 0;

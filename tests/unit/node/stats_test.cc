@@ -287,6 +287,7 @@ Stats SampleStats() {
   s.connections_closed_budget = 16;
   s.buffered_bytes = 17;
   s.requests_refused_too_long = 18;
+  s.client_security = {19, 20, 21, 22, 23, 24};
   for (uint64_t v : {100, 200, 300, 400, 5000}) s.get_latency_us.Record(v);
   s.put_latency_us.Record(42);
   s.siblings.Record(1);
@@ -354,6 +355,13 @@ TEST(StatsJsonTest, IsWellFormedAndCarriesTheValues) {
   EXPECT_EQ(conns.object.at("closed_budget").number, 16);
   EXPECT_EQ(conns.object.at("buffered_bytes").number, 17);
   EXPECT_EQ(num("requests_refused_too_long"), 18);
+  const JsonValue& security = v.object.at("client_security");
+  EXPECT_EQ(security.object.at("tls_handshakes").number, 19);
+  EXPECT_EQ(security.object.at("tls_handshake_failures").number, 20);
+  EXPECT_EQ(security.object.at("auth_successes").number, 21);
+  EXPECT_EQ(security.object.at("auth_failures").number, 22);
+  EXPECT_EQ(security.object.at("unauthenticated").number, 23);
+  EXPECT_EQ(security.object.at("permission_denied").number, 24);
 
   for (const char* h : {"get_latency_us", "put_latency_us", "delete_latency_us",
                         "siblings", "object_bytes"}) {
@@ -481,7 +489,13 @@ TEST(StatsPrometheusTest, IsWellFormed) {
         std::pair{"causeway_connections_closed_frame_deadline_total", 15},
         std::pair{"causeway_connections_closed_budget_total", 16},
         std::pair{"causeway_connections_buffered_bytes", 17},
-        std::pair{"causeway_requests_refused_too_long_total", 18}}) {
+        std::pair{"causeway_requests_refused_too_long_total", 18},
+        std::pair{"causeway_client_tls_handshakes_total", 19},
+        std::pair{"causeway_client_tls_handshake_failures_total", 20},
+        std::pair{"causeway_client_auth_successes_total", 21},
+        std::pair{"causeway_client_auth_failures_total", 22},
+        std::pair{"causeway_client_unauthenticated_total", 23},
+        std::pair{"causeway_client_permission_denied_total", 24}}) {
     EXPECT_NE(text.find(std::string(metric) + "{node=\"node1@127.0.0.1\"} " +
                         std::to_string(value) + "\n"),
               std::string::npos)
