@@ -95,7 +95,7 @@ NodeName Lister::Holder(uint32_t partition, const std::string& type,
   for (const auto& m :
        cluster_.current_ring().Preflist(partition, props.n_val)) {
     if (m.node == cluster_.self()) return m.node;
-    if (holder.empty() && cluster_.IsUp(m.node)) holder = m.node;
+    if (holder.empty() && cluster_.IsLive(m.node)) holder = m.node;
   }
   return holder;
 }
