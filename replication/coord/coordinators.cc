@@ -21,7 +21,9 @@ class GetState : public std::enable_shared_from_this<GetState> {
 
   void Start() {
     auto self = shared_from_this();
-    for (size_t i = 0; i < plan_.targets.size(); ++i) Ask(i);
+    // Only the planned targets: a fallback is asked where it is added.
+    const size_t planned = plan_.targets.size();
+    for (size_t i = 0; i < planned; ++i) Ask(i);
     // Local replicas answer at once; only wait for the others.
     if (arrived_ < asked()) {
       timer_ = env_.After(plan_.timeout_ms, [self] { self->OnTimeout(); });
