@@ -10,6 +10,7 @@
 #include <set>
 
 #include "replication/membership/cluster.h"
+#include "replication/ring/ring.h"
 #include "tests/sim/sim.h"
 
 namespace causeway::sim {
@@ -223,6 +224,53 @@ TEST_F(FailFastSim, WritesToACrashedPrimaryFailOverWithinASecond) {
   world_.node(primaries[2]).Boot();
   world_.RunFor(10000);
   EXPECT_EQ(ValuesEverywhere("k"), std::multiset<std::string>{"v"});
+}
+
+// A listing whose page waits on a node that falls silent asks another
+// replica of that partition, and still lists every key.
+TEST_F(FailFastSim, ListingsTurnToAnotherReplicaWithinASecond) {
+  Form(4);
+  std::vector<std::string> written;
+  for (int i = 0; i < 40; ++i) {
+    written.push_back("k" + std::to_string(100 + i));
+    PutRequest p = MakePut(written.back(), "v");
+    p.w = Quorum::All();
+    ASSERT_TRUE(Put(world_, world_.node("n1"), p).status.ok());
+  }
+  world_.RunFor(1000);
+  // The node n1 asks first for a partition it holds no replica of.
+  const replication::ring::Ring ring(world_.node("n1").core().View().owners);
+  NodeName victim;
+  for (uint32_t p = 0; p < ring.size() && victim.empty(); ++p) {
+    auto preflist = ring.Preflist(p, 3);
+    if (std::none_of(preflist.begin(), preflist.end(),
+                     [](const auto& m) { return m.node == "n1"; })) {
+      victim = preflist.front().node;
+    }
+  }
+  ASSERT_FALSE(victim.empty());
+  std::set<NodeName> rest(names_.begin(), names_.end());
+  rest.erase(victim);
+
+  const uint64_t fault = world_.now();
+  world_.Partition({rest, {victim}});
+  std::vector<std::string> listed;
+  std::optional<Status> failed;
+  std::optional<uint64_t> done_at;
+  world_.node("n1").core().ListKeys(
+      kDefaultType, kBucket,
+      [&](const Status& s, std::vector<std::string> batch, bool last) {
+        ASSERT_FALSE(done_at.has_value()) << "a callback after the last";
+        if (!s.ok()) failed = s;
+        listed.insert(listed.end(), batch.begin(), batch.end());
+        if (last) done_at = world_.now();
+      });
+  ASSERT_TRUE(world_.RunUntil([&] { return done_at.has_value(); },
+                              2 * kRequestTimeoutMs));
+  EXPECT_FALSE(failed.has_value()) << failed->ToString();
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(listed, written);
+  EXPECT_LE(*done_at - fault, kFailFastMs);
 }
 
 // Every message takes 0.3 to 0.9 s, yet each peer is heard from at least
