@@ -6,11 +6,11 @@
 // claimant, and handles join and leave requests.
 //
 // Failure detection is local and deliberately simple: every member sends a
-// heartbeat to every other four times per `suspect_after_ms`; a peer not
-// heard from for `down_after_ms` (default 3 s) is down. A killed node is
-// thus down everywhere within about 3.5 s, while a stall shorter than the
-// threshold (a long GC pause) never marks it down. Any message counts as a
-// heartbeat.
+// heartbeat to every other at least four times per `suspect_after_ms`
+// (every 250 ms by default); a peer not heard from for `down_after_ms`
+// (default 3 s) is down. A killed node is thus down everywhere within about
+// 3.5 s, while a stall shorter than the threshold (a long GC pause) never
+// marks it down. Any message counts as a heartbeat.
 //
 // Requests cannot wait for that verdict. A peer not heard from for
 // `suspect_after_ms` (default 1 s) is suspect: requests stop choosing it
