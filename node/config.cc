@@ -24,6 +24,7 @@ replication::NodeConfig ToNodeConfig(const NodeOptions& options) {
   config.request_timeout_ms = options.request_timeout_ms;
   config.max_clock_offset_ms = options.max_clock_offset_ms;
   config.cluster_timing.down_after_ms = options.down_after_ms;
+  config.cluster_timing.suspect_after_ms = options.peer_suspect_ms;
   config.aae_timing.enabled = options.aae;
   config.object_cache_bytes = size_t{options.object_cache_mb} << 20;
   config.delta_buffer.max_deltas = options.delta_buffer_deltas;

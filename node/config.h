@@ -99,6 +99,10 @@ struct NodeOptions {
   uint64_t peer_handshake_timeout_ms = 2000;
   // A peer not heard from for this long is down.
   uint64_t down_after_ms = 3000;
+  // A peer not heard from for this long is suspect: new requests do not
+  // choose it, and requests waiting on it fail over to another replica or
+  // fail at once (replication/membership/cluster.h). At most down_after_ms.
+  uint64_t peer_suspect_ms = 1000;
   // Client requests that wait on peers fail after this long.
   uint64_t request_timeout_ms = 10000;
   // Peer timestamps leading this node's clock by more than this are

@@ -338,6 +338,12 @@ const std::vector<Setting>& Settings() {
         "A peer not heard from for this long is taken as down "
         "(1000 to 600000)",
         UintField(&NodeOptions::down_after_ms));
+    top("peer_suspect_ms", "MS", std::to_string(d.peer_suspect_ms),
+        "A peer not heard from (heartbeats included) for this long is "
+        "suspect: new requests go to other replicas, and requests waiting "
+        "on it fail over or fail now rather than at their timeout "
+        "(100 to 600000, at most down_after_ms)",
+        UintField(&NodeOptions::peer_suspect_ms));
     top("request_timeout_ms", "MS", std::to_string(d.request_timeout_ms),
         "Client requests waiting on peers fail after this long "
         "(100 to 3600000)",

@@ -208,8 +208,15 @@ Status CheckCluster(const NodeOptions& o) {
 }
 
 Status CheckTimingAndMemory(const NodeOptions& o) {
+  if (o.peer_suspect_ms > o.down_after_ms) {
+    return Invalid("peer_suspect_ms", "--peer-suspect-ms",
+                   "must be at most down_after_ms (" +
+                       std::to_string(o.down_after_ms) + "), got " +
+                       std::to_string(o.peer_suspect_ms));
+  }
   return CheckRanges(
       {{"down_after_ms", o.down_after_ms, 1000, 600000},
+       {"peer_suspect_ms", o.peer_suspect_ms, 100, 600000},
        {"request_timeout_ms", o.request_timeout_ms, 100, 3600000},
        {"max_clock_offset_ms", o.max_clock_offset_ms, 10, 3600000},
        {"peer_max_unauthenticated", o.peer_max_unauthenticated, 1, 65536},

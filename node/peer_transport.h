@@ -79,7 +79,7 @@ struct PeerTransportOptions {
   // reading or vanished without a reset: the connection is remade.
   uint64_t write_timeout_ms = 10000;
   // An inbound connection that has carried nothing for this long is closed.
-  // The core sends heartbeats twice a second, so only a connection whose
+  // The core sends heartbeats four times a second, so only a connection whose
   // other end is gone or has moved on to another connection goes quiet.
   uint64_t idle_timeout_ms = 30000;
 

@@ -207,6 +207,17 @@ Status NodeCore::Open() {
   if (s.ok()) s = i.registry.Load();
   if (s.ok()) s = i.cluster.Load();
   if (s.ok()) i.cluster.OnRingChange([&i] { i.handoff.OnRingChange(); });
+  // Whatever waits on a peer that fell silent (replica requests, forwards,
+  // listings, transfers) fails now; coordinators then turn to a fallback
+  // replica or answer that their quorum is out of reach, instead of
+  // holding the client until the request timeout.
+  if (s.ok()) {
+    i.cluster.OnPeerSuspect([&i](const NodeName& peer, uint64_t silent_ms) {
+      i.messenger.FailPeer(
+          peer, i.cluster.AddressOf(peer),
+          "not heard from for " + std::to_string(silent_ms) + " ms (suspect)");
+    });
+  }
   return s;
 }
 

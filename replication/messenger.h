@@ -15,8 +15,8 @@
 //   none came in time; or with Unavailable when the reply is of another
 //   kind, when too many requests are already waiting (the bound that keeps
 //   a dead peer from growing memory), or when the transport reports the
-//   peer unreachable (FailPeer), so a dead peer fails requests at once
-//   instead of at the timeout.
+//   peer unreachable or the failure detector suspects it (FailPeer), so a
+//   dead peer fails requests at once instead of at the timeout.
 
 #include <cstdint>
 #include <functional>

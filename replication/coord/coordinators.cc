@@ -21,14 +21,11 @@ class GetState : public std::enable_shared_from_this<GetState> {
 
   void Start() {
     auto self = shared_from_this();
-    for (size_t i = 0; i < plan_.targets.size(); ++i) {
-      replicas_.Read(plan_.targets[i], plan_.key,
-                     [self, i](Status s, object::Object o) {
-                       self->OnReply(i, std::move(s), std::move(o));
-                     });
-    }
+    // Only the planned targets: a fallback is asked where it is added.
+    const size_t planned = plan_.targets.size();
+    for (size_t i = 0; i < planned; ++i) Ask(i);
     // Local replicas answer at once; only wait for the others.
-    if (arrived_ < replies_.size()) {
+    if (arrived_ < asked()) {
       timer_ = env_.After(plan_.timeout_ms, [self] { self->OnTimeout(); });
     }
   }
@@ -36,13 +33,35 @@ class GetState : public std::enable_shared_from_this<GetState> {
  private:
   struct Reply {
     bool arrived = false;
+    // Failed, and a fallback was asked in its place: not counted at all.
+    bool replaced = false;
     Status status;
     object::Object object;
   };
 
+  void Ask(size_t i) {
+    auto self = shared_from_this();
+    replicas_.Read(plan_.targets[i], plan_.key,
+                   [self, i](Status s, object::Object o) {
+                     self->OnReply(i, std::move(s), std::move(o));
+                   });
+  }
+
+  // The replicas whose replies count: every one asked, less those replaced.
+  uint32_t asked() const {
+    return static_cast<uint32_t>(replies_.size()) - replaced_;
+  }
+
   void OnReply(size_t i, Status s, object::Object o) {
-    if (replies_[i].arrived || timed_out_) return;
-    replies_[i] = Reply{true, std::move(s), std::move(o)};
+    if (timed_out_) return;
+    CAUSEWAY_ASSERT_MSG(!replies_[i].arrived && !replies_[i].replaced,
+                        "one reply per replica asked");
+    if (!s.ok() && !s.IsNotFound() && !answered_ && FailOver(i, s)) {
+      // A fallback is no primary: pr may be out of reach now.
+      Decide();
+      return;
+    }
+    replies_[i] = Reply{true, false, std::move(s), std::move(o)};
     ++arrived_;
     const Reply& r = replies_[i];
     if (r.status.ok()) {
@@ -56,20 +75,47 @@ class GetState : public std::enable_shared_from_this<GetState> {
       ++errors_;
       last_error_ = r.status;
     }
-    CAUSEWAY_ASSERT(arrived_ <= replies_.size());
+    CAUSEWAY_ASSERT(arrived_ <= asked());
     CAUSEWAY_ASSERT(found_ + notfound_ + errors_ == arrived_);
     CAUSEWAY_ASSERT(primary_ok_ <= arrived_);
     Decide();
-    if (arrived_ == replies_.size()) {
+    if (arrived_ == asked()) {
       if (timer_ != 0) env_.Cancel(timer_);
       Finish();
       Repair();
     }
   }
 
+  // Asks the plan's fallback in place of replica `i`, which failed with
+  // `why`; false when there is none.
+  bool FailOver(size_t i, const Status& why) {
+    if (!plan_.fallback) return false;
+    std::optional<Target> next =
+        plan_.fallback(plan_.targets[i], plan_.targets);
+    if (!next) return false;
+    replies_[i].replaced = true;
+    ++replaced_;
+    last_error_ = why;
+    plan_.targets.push_back(std::move(*next));
+    replies_.emplace_back();
+    CAUSEWAY_ASSERT(replies_.size() == plan_.targets.size());
+    Ask(plan_.targets.size() - 1);
+    return true;
+  }
+
+  // Primaries asked that have not answered yet.
+  uint32_t PendingPrimaries() const {
+    uint32_t n = 0;
+    for (size_t i = 0; i < replies_.size(); ++i) {
+      n += plan_.targets[i].primary && !replies_[i].arrived &&
+           !replies_[i].replaced;
+    }
+    return n;
+  }
+
   void Decide() {
     if (answered_) return;
-    const uint32_t n = static_cast<uint32_t>(replies_.size());
+    const uint32_t n = asked();
     const uint32_t ok = found_ + (plan_.notfound_ok ? notfound_ : 0);
     const uint32_t pending = n - arrived_;
     if (ok >= plan_.r && primary_ok_ >= plan_.pr) {
@@ -83,31 +129,27 @@ class GetState : public std::enable_shared_from_this<GetState> {
       Answer(GetOutcome{Status::NotFound(), merged_});
       return;
     }
-    if (ok + pending < plan_.r || primary_ok_ + pending < plan_.pr) {
+    const bool r_out = ok + pending < plan_.r;
+    if (r_out || primary_ok_ + PendingPrimaries() < plan_.pr) {
       // Enough replicas answered, but without the value: that is "not
       // found". Too few answered at all: that is a failure.
       if (found_ + notfound_ >= plan_.r && primary_ok_ >= plan_.pr) {
         Answer(GetOutcome{Status::NotFound(), merged_});
       } else {
-        Answer(GetOutcome{Failure(), {}});
+        Answer(GetOutcome{Failure(/*primaries=*/!r_out), {}});
       }
     }
   }
 
-  Status Failure() const {
-    std::string what = ok_shortfall() ? "r=" + std::to_string(plan_.r)
-                                      : "pr=" + std::to_string(plan_.pr);
+  // Names the setting that cannot be met (r, or pr when `primaries`).
+  Status Failure(bool primaries) const {
+    std::string what = primaries ? "pr=" + std::to_string(plan_.pr)
+                                 : "r=" + std::to_string(plan_.r);
     std::string msg = what + " not met: " + std::to_string(found_ + notfound_) +
-                      " of " + std::to_string(replies_.size()) +
-                      " replicas replied";
+                      " of " + std::to_string(asked()) + " replicas replied";
     if (!last_error_.ok())
       msg += " (last error: " + last_error_.ToString() + ")";
     return Status::Unavailable(msg);
-  }
-
-  bool ok_shortfall() const {
-    const uint32_t ok = found_ + (plan_.notfound_ok ? notfound_ : 0);
-    return ok < plan_.r;
   }
 
   GetOutcome Result() const {
@@ -118,19 +160,20 @@ class GetState : public std::enable_shared_from_this<GetState> {
   }
 
   void Answer(GetOutcome outcome) {
+    CAUSEWAY_ASSERT_MSG(!answered_, "a get is answered once");
     answered_ = true;
     auto done = std::move(done_);
     done(std::move(outcome));
   }
 
   void OnTimeout() {
-    if (answered_ && arrived_ == replies_.size()) return;
+    if (answered_ && arrived_ == asked()) return;
     timed_out_ = true;
     if (!answered_) {
       Answer(
           GetOutcome{Status::Timeout("r=" + std::to_string(plan_.r) +
                                      " not met: " + std::to_string(arrived_) +
-                                     " of " + std::to_string(replies_.size()) +
+                                     " of " + std::to_string(asked()) +
                                      " replicas replied in time"),
                      {}});
     }
@@ -146,6 +189,7 @@ class GetState : public std::enable_shared_from_this<GetState> {
     if (merged_.empty()) return;
     for (size_t i = 0; i < replies_.size(); ++i) {
       const Reply& r = replies_[i];
+      if (!r.arrived) continue;  // replaced by a fallback
       bool stale = r.status.IsNotFound() ||
                    (r.status.ok() && !r.object.Descends(merged_));
       if (!stale) continue;
@@ -162,7 +206,7 @@ class GetState : public std::enable_shared_from_this<GetState> {
   object::Object merged_;
   TimerId timer_ = 0;
   uint32_t arrived_ = 0, found_ = 0, notfound_ = 0, errors_ = 0,
-           primary_ok_ = 0;
+           primary_ok_ = 0, replaced_ = 0;
   Status last_error_;
   bool answered_ = false;
   bool timed_out_ = false;
@@ -181,10 +225,12 @@ class PutState : public std::enable_shared_from_this<PutState> {
   void Start() {
     const size_t n = plan_.targets.size();
     CAUSEWAY_ASSERT(plan_.coordinator_index < n);
+    state_.assign(n, kWaiting);
     // The coordinator's own replica already holds the write. It counts
     // unless it is only an extra copy (a node gaining the key in a pending
     // ownership change), like any other replica's acknowledgement.
     const Target& own = plan_.targets[plan_.coordinator_index];
+    state_[plan_.coordinator_index] = kReplied;
     if (own.counts) {
       acked_ = 1;
       replied_ = 1;
@@ -193,15 +239,7 @@ class PutState : public std::enable_shared_from_this<PutState> {
     auto self = shared_from_this();
     Decide();
     for (size_t i = 0; i < n; ++i) {
-      if (i == plan_.coordinator_index) continue;
-      auto reply = [self, i](Status s) { self->OnReply(i, s); };
-      if (plan_.delta) {
-        replicas_.WriteDelta(plan_.targets[i], plan_.key, *plan_.delta,
-                             std::move(reply));
-      } else {
-        replicas_.Write(plan_.targets[i], plan_.key, stored_, plan_.resolution,
-                        std::move(reply));
-      }
+      if (i != plan_.coordinator_index) Send(i);
     }
     if (replied_ < counting()) {
       timer_ = env_.After(plan_.timeout_ms, [self] { self->OnTimeout(); });
@@ -209,8 +247,29 @@ class PutState : public std::enable_shared_from_this<PutState> {
   }
 
  private:
+  enum SlotState : uint8_t { kWaiting, kReplied, kReplaced };
+
+  void Send(size_t i) {
+    auto self = shared_from_this();
+    auto reply = [self, i](Status s) { self->OnReply(i, s); };
+    if (plan_.delta) {
+      replicas_.WriteDelta(plan_.targets[i], plan_.key, *plan_.delta,
+                           std::move(reply));
+    } else {
+      replicas_.Write(plan_.targets[i], plan_.key, stored_, plan_.resolution,
+                      std::move(reply));
+    }
+  }
+
   void OnReply(size_t i, const Status& s) {
     if (timed_out_) return;
+    CAUSEWAY_ASSERT_MSG(state_[i] == kWaiting, "one reply per replica asked");
+    if (!s.ok() && FailOver(i, s)) {
+      // A fallback is no primary: pw may be out of reach now.
+      Decide();
+      return;
+    }
+    state_[i] = kReplied;
     if (!plan_.targets[i].counts) return;
     ++replied_;
     if (s.ok()) {
@@ -225,9 +284,40 @@ class PutState : public std::enable_shared_from_this<PutState> {
     if (replied_ == counting() && timer_ != 0) env_.Cancel(timer_);
   }
 
+  // Sends the write to the plan's fallback in place of replica `i`, which
+  // failed with `why`; false when there is none.
+  bool FailOver(size_t i, const Status& why) {
+    if (!plan_.fallback) return false;
+    std::optional<Target> next =
+        plan_.fallback(plan_.targets[i], plan_.targets);
+    if (!next) return false;
+    CAUSEWAY_ASSERT(next->counts);
+    state_[i] = kReplaced;
+    last_error_ = why;
+    plan_.targets.push_back(std::move(*next));
+    state_.push_back(kWaiting);
+    CAUSEWAY_ASSERT(state_.size() == plan_.targets.size());
+    Send(plan_.targets.size() - 1);
+    return true;
+  }
+
+  // The replicas whose acknowledgements count: those asked, less extra
+  // copies and those replaced by a fallback.
   uint32_t counting() const {
     uint32_t n = 0;
-    for (const auto& t : plan_.targets) n += t.counts;
+    for (size_t i = 0; i < state_.size(); ++i) {
+      n += plan_.targets[i].counts && state_[i] != kReplaced;
+    }
+    return n;
+  }
+
+  // Counting primaries that have not answered yet.
+  uint32_t PendingPrimaries() const {
+    uint32_t n = 0;
+    for (size_t i = 0; i < state_.size(); ++i) {
+      const Target& t = plan_.targets[i];
+      n += t.counts && t.primary && state_[i] == kWaiting;
+    }
     return n;
   }
 
@@ -242,7 +332,7 @@ class PutState : public std::enable_shared_from_this<PutState> {
       Answer(Status::Ok());
     } else if (acked_ + pending < needed()) {
       Answer(Failure(/*primaries=*/false));
-    } else if (primary_acked_ + pending < plan_.pw) {
+    } else if (primary_acked_ + PendingPrimaries() < plan_.pw) {
       Answer(Failure(/*primaries=*/true));
     }
   }
@@ -261,6 +351,7 @@ class PutState : public std::enable_shared_from_this<PutState> {
   }
 
   void Answer(Status s) {
+    CAUSEWAY_ASSERT_MSG(!answered_, "a write is answered once");
     answered_ = true;
     auto done = std::move(done_);
     done(s);
@@ -279,6 +370,8 @@ class PutState : public std::enable_shared_from_this<PutState> {
   PutPlan plan_;
   object::Object stored_;
   std::function<void(Status)> done_;
+  // One per target, in the order of plan_.targets.
+  std::vector<SlotState> state_;
   TimerId timer_ = 0;
   uint32_t acked_ = 0, primary_acked_ = 0, replied_ = 0;
   Status last_error_;

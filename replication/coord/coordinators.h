@@ -6,6 +6,14 @@
 // get repairs the replicas that returned stale or missing data (read repair)
 // without delaying the client's reply.
 //
+// A replica that fails because its node fell silent (the failure detector
+// suspects it, so the request to it failed at once) is replaced by the
+// plan's fallback, as a sloppy quorum would have planned had the node been
+// silent already; with no fallback free, the request is decided on the
+// replicas left, which answers Unavailable at once when its quorum is out
+// of reach. A get fails over only until it has answered; a write also
+// after, so that the object still reaches as many replicas.
+//
 // Each call's `done` runs exactly once. Coordinators keep themselves alive
 // until every replica has answered or the timeout fires.
 
@@ -22,6 +30,13 @@
 
 namespace causeway::replication::coord {
 
+// A replica to ask instead of `failed`, whose request failed: none when
+// `failed`'s node is still live (it answered with an error, which another
+// replica would not undo) or no live node is left that is not already
+// among `taken`.
+using FallbackFn = std::function<std::optional<Target>(
+    const Target& failed, const std::vector<Target>& taken)>;
+
 struct GetPlan {
   vnode::Key key;
   std::vector<Target> targets;
@@ -31,6 +46,8 @@ struct GetPlan {
   bool basic_quorum = false;
   object::Resolution resolution = object::Resolution::kKeepSiblings;
   uint64_t timeout_ms = 10000;
+  // Empty: a failed replica is not replaced.
+  FallbackFn fallback;
 };
 
 struct GetOutcome {
@@ -56,6 +73,8 @@ struct PutPlan {
   // A data-type update: only this change goes to the other targets, not
   // the stored object.
   std::optional<object::Delta> delta;
+  // Empty: a failed replica is not replaced.
+  FallbackFn fallback;
 };
 
 // Replicates an object that the coordinator's own replica has already

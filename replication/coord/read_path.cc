@@ -28,6 +28,7 @@ Status ReadPath::PlanRead(const ObjectId& id, const std::optional<Quorum>& r,
   plan->basic_quorum = basic_quorum.value_or(route->props.basic_quorum);
   plan->resolution = route->props.resolution();
   plan->timeout_ms = timeout_ms.value_or(timeout_ms_);
+  plan->fallback = router_.FallbackFor(*route);
   return Status::Ok();
 }
 

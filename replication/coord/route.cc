@@ -42,12 +42,12 @@ Status Router::Plan(const ObjectId& id, bool for_write, Route* route) const {
   size_t next_fallback = n;
   for (size_t i = 0; i < n; ++i) {
     const NodeName& primary = walk[i].node;
-    if (cluster_.IsUp(primary)) {
+    if (cluster_.IsLive(primary)) {
       add(Target{primary, true, "", true});
       continue;
     }
     while (next_fallback < walk.size() &&
-           !cluster_.IsUp(walk[next_fallback].node)) {
+           !cluster_.IsLive(walk[next_fallback].node)) {
       ++next_fallback;
     }
     if (next_fallback < walk.size()) {
@@ -61,7 +61,7 @@ Status Router::Plan(const ObjectId& id, bool for_write, Route* route) const {
       bool known =
           std::any_of(route->targets.begin(), route->targets.end(),
                       [&](const Target& t) { return t.node == m.node; });
-      if (!known && cluster_.IsUp(m.node)) {
+      if (!known && cluster_.IsLive(m.node)) {
         add(Target{m.node, false, "", false});
       }
     }
@@ -71,6 +71,36 @@ Status Router::Plan(const ObjectId& id, bool for_write, Route* route) const {
                                " is reachable");
   }
   return Status::Ok();
+}
+
+std::optional<Target> Router::Fallback(const vnode::Key& key, uint32_t replicas,
+                                       const Target& failed,
+                                       const std::vector<Target>& taken) const {
+  // A live node that failed answered with an error, which another replica
+  // would not undo; an extra copy counts towards nothing.
+  if (!failed.counts || cluster_.IsLive(failed.node)) return std::nullopt;
+  const ring::Ring& current = cluster_.current_ring();
+  if (key.partition >= current.size()) return std::nullopt;
+  const NodeName& stands_for = failed.primary ? failed.node : failed.hint_for;
+  auto walk = current.Preflist(key.partition, current.size());
+  for (size_t i = 0; i < walk.size(); ++i) {
+    const NodeName& node = walk[i].node;
+    const bool is_taken =
+        std::any_of(taken.begin(), taken.end(),
+                    [&](const Target& t) { return t.node == node; });
+    if (is_taken || !cluster_.IsLive(node)) continue;
+    if (i < replicas) return Target{node, true, "", true};
+    return Target{node, false, stands_for, true};
+  }
+  return std::nullopt;
+}
+
+std::function<std::optional<Target>(const Target&, const std::vector<Target>&)>
+Router::FallbackFor(const Route& route) const {
+  return [this, key = route.key, replicas = route.replicas](
+             const Target& failed, const std::vector<Target>& taken) {
+    return Fallback(key, replicas, failed, taken);
+  };
 }
 
 Status DataTypeOf(const ObjectId& id, const BucketProps& props,

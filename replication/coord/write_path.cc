@@ -130,6 +130,7 @@ void WritePath::Replicate(const Route& route, Quorums quorums,
   plan.resolution = route.props.resolution();
   plan.timeout_ms = timeout_ms;
   plan.delta = std::move(delta);
+  plan.fallback = router_.FallbackFor(route);
   StartReplicate(env_, replicas_, std::move(plan), std::move(stored),
                  std::move(done));
 }

@@ -57,8 +57,14 @@ void Lister::Next(Cursor cursor) {
     return;
   }
   FetchPage(holder, cursor,
-            [this, cursor](Status s, std::vector<std::string> items,
-                           bool more) mutable {
+            [this, cursor, holder](Status s, std::vector<std::string> items,
+                                   bool more) mutable {
+              // The holder fell silent (the page failed when it turned
+              // suspect): ask another replica of the partition, which
+              // Holder now picks instead.
+              if (!s.ok() && !cluster_.IsLive(holder)) {
+                return Next(std::move(cursor));
+              }
               Deliver(std::move(cursor), std::move(s), std::move(items), more);
             });
 }
@@ -95,7 +101,7 @@ NodeName Lister::Holder(uint32_t partition, const std::string& type,
   for (const auto& m :
        cluster_.current_ring().Preflist(partition, props.n_val)) {
     if (m.node == cluster_.self()) return m.node;
-    if (holder.empty() && cluster_.IsUp(m.node)) holder = m.node;
+    if (holder.empty() && cluster_.IsLive(m.node)) holder = m.node;
   }
   return holder;
 }

@@ -1,5 +1,8 @@
 #include "replication/membership/cluster.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "proto/peer.pb.h"
 #include "storage/keys.h"
 
@@ -21,6 +24,12 @@ bool HoldsData(storage::Engine& engine) {
   return any;
 }
 
+// The silence after which a peer is suspect: never later than the
+// failure detector's verdict.
+uint64_t SuspectMs(const ClusterTiming& t) {
+  return std::max<uint64_t>(1, std::min(t.suspect_after_ms, t.down_after_ms));
+}
+
 }  // namespace
 
 Cluster::Cluster(Env& env, Messenger& messenger, storage::Engine& engine,
@@ -32,7 +41,13 @@ Cluster::Cluster(Env& env, Messenger& messenger, storage::Engine& engine,
       registry_(registry),
       self_(std::move(self)),
       ring_size_(ring_size),
-      timing_(timing) {}
+      timing_(timing),
+      // Four heartbeats per bound: a live peer that loses or delays one or
+      // two is still heard from in time.
+      heartbeat_ms_(
+          std::clamp<uint64_t>(SuspectMs(timing) / 4, 1,
+                               std::max<uint64_t>(timing.heartbeat_ms, 1))),
+      watch_ms_(std::max<uint64_t>(SuspectMs(timing) / 8, 1)) {}
 
 Status Cluster::Load() {
   std::string bytes;
@@ -75,7 +90,9 @@ void Cluster::Start() {
   started_ = true;
   const uint64_t now = env_.MonotonicMillis();
   for (const auto& name : state_.Active()) last_heard_[name] = now;
-  env_.After(timing_.heartbeat_ms, [this] { Heartbeat(); });
+  last_watch_ = listening_since_ = now;
+  env_.After(heartbeat_ms_, [this] { Heartbeat(); });
+  env_.After(watch_ms_, [this] { Watch(); });
   env_.After(timing_.gossip_ms, [this] { GossipTick(); });
 }
 
@@ -85,6 +102,45 @@ bool Cluster::IsUp(const NodeName& node) const {
   // Unknown peers are presumed alive until silence proves otherwise.
   if (it == last_heard_.end()) return true;
   return env_.MonotonicMillis() - it->second <= timing_.down_after_ms;
+}
+
+bool Cluster::IsLive(const NodeName& node) const {
+  if (node == self_.name) return true;
+  if (!IsUp(node)) return false;
+  return Stalled() || SilentMs(node) <= SuspectMs(timing_);
+}
+
+uint64_t Cluster::SilentMs(const NodeName& node) const {
+  auto it = last_heard_.find(node);
+  if (node == self_.name || it == last_heard_.end()) return 0;
+  const uint64_t now = env_.MonotonicMillis();
+  return now - std::min(now, std::max(it->second, listening_since_));
+}
+
+bool Cluster::Stalled() const {
+  // Overdue by a quarter of the bound: a busy loop that still turns every
+  // few watches is not a stall.
+  const uint64_t late = std::max(2 * watch_ms_, SuspectMs(timing_) / 4);
+  return !started_ || env_.MonotonicMillis() - last_watch_ > late;
+}
+
+void Cluster::Watch() {
+  if (Stalled()) listening_since_ = env_.MonotonicMillis();
+  last_watch_ = env_.MonotonicMillis();
+  std::vector<std::pair<NodeName, uint64_t>> turned;
+  for (const auto& name : state_.Active()) {
+    if (name == self_.name || suspected_.count(name) != 0) continue;
+    const uint64_t silent = SilentMs(name);
+    if (silent > SuspectMs(timing_)) {
+      suspected_.insert(name);
+      turned.emplace_back(name, silent);
+    }
+  }
+  // After the scan: an observer's callbacks may send, and so touch state.
+  for (const auto& [peer, silent] : turned) {
+    for (const auto& fn : suspect_observers_) fn(peer, silent);
+  }
+  env_.After(watch_ms_, [this] { Watch(); });
 }
 
 std::string Cluster::AddressOf(const NodeName& node) const {
@@ -116,7 +172,7 @@ void Cluster::Heartbeat() {
     m.mutable_heartbeat()->set_sent_ms(env_.MonotonicMillis());
     messenger_.Send(name, AddressOf(name), std::move(m));
   }
-  env_.After(timing_.heartbeat_ms, [this] { Heartbeat(); });
+  env_.After(heartbeat_ms_, [this] { Heartbeat(); });
 }
 
 void Cluster::FillProps(
@@ -265,6 +321,7 @@ void Cluster::MergeGossip(const NodeName& from, const peer::Envelope& message) {
 
 void Cluster::NoteHeard(const NodeName& from) {
   last_heard_[from] = env_.MonotonicMillis();
+  suspected_.erase(from);
 }
 
 void Cluster::ServeHeartbeat(const NodeName&, const peer::Envelope&,

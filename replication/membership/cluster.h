@@ -6,15 +6,26 @@
 // claimant, and handles join and leave requests.
 //
 // Failure detection is local and deliberately simple: every member sends a
-// heartbeat to every other twice a second; a peer not heard from for
-// `down_after_ms` (default 3 s) is down. A killed node is thus down
-// everywhere within about 3.5 s, while a stall shorter than the threshold (a
-// long GC pause) never marks it down. Any message counts as a heartbeat.
+// heartbeat to every other at least four times per `suspect_after_ms`
+// (every 250 ms by default); a peer not heard from for `down_after_ms`
+// (default 3 s) is down. A killed node is thus down everywhere within about
+// 3.5 s, while a stall shorter than the threshold (a long GC pause) never
+// marks it down. Any message counts as a heartbeat.
+//
+// Requests cannot wait for that verdict. A peer not heard from for
+// `suspect_after_ms` (default 1 s) is suspect: requests stop choosing it
+// (IsLive), and the observers given to OnPeerSuspect learn of it once per
+// silence, so requests already waiting on it can fail over or fail at
+// once. A peer whose messages keep arriving, however slowly it answers,
+// is never suspect. Silence is only counted while this node was itself
+// running: after a stall of its own loop, peers' messages may be waiting
+// unread, so no one is judged until it has listened for the bound again.
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,7 +48,10 @@ class RepeatedPtrField;
 namespace causeway::replication::membership {
 
 struct ClusterTiming {
-  uint64_t heartbeat_ms = 500;
+  // At most; the cluster sends them at least four times per
+  // suspect_after_ms, so that a live peer is never silent for that long.
+  uint64_t heartbeat_ms = 250;
+  uint64_t suspect_after_ms = 1000;
   uint64_t down_after_ms = 3000;
   uint64_t gossip_ms = 1000;
   uint64_t request_timeout_ms = 5000;
@@ -65,7 +79,21 @@ class Cluster {
   // The rings as of the current state, kept built (requests use them).
   const ring::Ring& current_ring() const { return *current_ring_; }
   const ring::Ring& next_ring() const { return *next_ring_; }
+  // The failure detector's verdict: heard from within down_after_ms.
   bool IsUp(const NodeName& node) const;
+  // Fit to be asked by a new request: heard from within suspect_after_ms
+  // (or down_after_ms, if shorter). This node is always live.
+  bool IsLive(const NodeName& node) const;
+  // Runs `fn` (peer, milliseconds of silence) each time a peer that was
+  // live turns suspect. Observers run on the logic thread, in the order
+  // they were added, and may send.
+  using SuspectObserver =
+      std::function<void(const NodeName& peer, uint64_t silent_ms)>;
+  void OnPeerSuspect(SuspectObserver fn) {
+    suspect_observers_.push_back(std::move(fn));
+  }
+  // The heartbeat interval in force (ClusterTiming::heartbeat_ms, capped).
+  uint64_t heartbeat_ms() const { return heartbeat_ms_; }
   std::string AddressOf(const NodeName& node) const;
   std::vector<PeerView> Peers() const;
   bool removed() const;
@@ -102,6 +130,14 @@ class Cluster {
 
  private:
   void Heartbeat();
+  // Looks for peers that turned suspect since the last look.
+  void Watch();
+  // How long `node` has been silent, counting only time this node was
+  // listening; 0 for this node and peers it has no record of.
+  uint64_t SilentMs(const NodeName& node) const;
+  // True while the watch is overdue: this node's loop has stalled, and
+  // silence measured now would be its own, not its peers'.
+  bool Stalled() const;
   void GossipTick();
   void Adopt(const RingState& state);  // after a local or merged change
   void ClaimantStep();
@@ -129,6 +165,13 @@ class Cluster {
   RingState state_;
   std::optional<ring::Ring> current_ring_, next_ring_;
   std::map<NodeName, uint64_t> last_heard_;  // monotonic ms
+  const uint64_t heartbeat_ms_;
+  const uint64_t watch_ms_;
+  uint64_t last_watch_ = 0;       // when Watch last ran
+  uint64_t listening_since_ = 0;  // the end of this node's last stall
+  // Peers reported suspect and not heard from since.
+  std::set<NodeName> suspected_;
+  std::vector<SuspectObserver> suspect_observers_;
   std::function<void()> on_change_;
   bool started_ = false;
 };

@@ -140,7 +140,7 @@ SimNode& World::AddNode(const NodeName& name, uint32_t ring_size) {
   config.name = name;
   config.peer_address = name;
   config.ring_size = ring_size;
-  config.request_timeout_ms = 2000;
+  config.request_timeout_ms = request_timeout_ms;
   config.aae_timing = aae_timing;
   config.list_page_keys = list_page_keys;
   config.max_clock_offset_ms = max_clock_offset_ms;

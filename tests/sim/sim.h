@@ -104,6 +104,8 @@ class World {
   size_t list_page_keys = replication::NodeConfig{}.list_page_keys;
   // The bound on clock drift, for nodes added from now on.
   uint64_t max_clock_offset_ms = replication::NodeConfig{}.max_clock_offset_ms;
+  // How long coordinators wait for replicas, for nodes added from now on.
+  uint64_t request_timeout_ms = 2000;
   // Nodes in different groups cannot exchange messages.
   void Partition(const std::vector<std::set<NodeName>>& groups);
   // Messages from `from` to `to` are lost, in that direction only, until

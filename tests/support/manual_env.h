@@ -2,6 +2,7 @@
 // ManualEnv: an Env for tests whose clocks move only when the test says so.
 // Timers fire in deadline order (ties by creation) when time is advanced.
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -40,11 +41,15 @@ class ManualEnv : public replication::Env {
     uint64_t until = now_ + ms;
     while (!timers_.empty() && timers_.begin()->first.first <= until) {
       auto node = timers_.extract(timers_.begin());
-      now_ = node.key().first;
+      // Never backwards: after a Stall, overdue timers fire late.
+      now_ = std::max(now_, node.key().first);
       node.mapped()();
     }
     now_ = until;
   }
+  // Moves time forward by `ms` without firing anything, as for a process
+  // that was stopped: timers then due fire, late, at the next Advance.
+  void Stall(uint64_t ms) { now_ += ms; }
   // Shifts the wall clock (a skewed or stepped physical clock).
   void SkewWall(int64_t delta_ms) { wall_offset_ += delta_ms; }
   size_t pending_timers() const { return timers_.size(); }

@@ -89,6 +89,7 @@ TEST(NodeConfigTest, DefaultsMatchTheContract) {
   EXPECT_EQ(o.cluster_name, "causeway");
   EXPECT_EQ(o.cluster_secret_file, "secret");
   EXPECT_EQ(o.down_after_ms, 3000u);
+  EXPECT_EQ(o.peer_suspect_ms, 1000u);
   EXPECT_EQ(o.request_timeout_ms, 10000u);
   EXPECT_EQ(o.max_clock_offset_ms, 500u);
   EXPECT_EQ(o.peer_max_unauthenticated, 32u);
@@ -589,8 +590,8 @@ TEST(NodeConfigTest, PeerFlagsSetTheClusterSettings) {
   ParsedCommandLine p = ParseRaw(
       {"--peer-host", "10.0.0.5", "--peer-port", "0", "--peer-advertise-host",
        "node5.example", "--cluster-name", "prod", "--cluster-secret-file",
-       "/etc/causeway/secret", "--down-after-ms", "5000",
-       "--request-timeout-ms", "2000", "--max-clock-offset-ms", "250"});
+       "/etc/causeway/secret", "--down-after-ms", "5000", "--peer-suspect-ms",
+       "700", "--request-timeout-ms", "2000", "--max-clock-offset-ms", "250"});
   ASSERT_EQ(p.action, Action::kRun) << p.status.ToString();
   const NodeOptions& o = p.options;
   EXPECT_FALSE(o.no_peer);
@@ -607,6 +608,7 @@ TEST(NodeConfigTest, PeerFlagsSetTheClusterSettings) {
   EXPECT_EQ(core.request_timeout_ms, 2000u);
   EXPECT_EQ(core.max_clock_offset_ms, 250u);
   EXPECT_EQ(core.cluster_timing.down_after_ms, 5000u);
+  EXPECT_EQ(core.cluster_timing.suspect_after_ms, 700u);
   // Only the bound port settles it; the node fills it in.
   EXPECT_EQ(core.peer_address, "");
   EXPECT_EQ(PeerAddress(o, 41234), "node5.example:41234");
@@ -652,6 +654,7 @@ peer-port = 9100
 cluster_name = "staging"
 cluster_secret_file = "secret.txt"
 down_after_ms = 4000
+peer_suspect_ms = 800
 )");
   ParsedCommandLine p =
       ParseRaw({"--config", file.path(), "--cluster-name", "flagged"});
@@ -661,6 +664,7 @@ down_after_ms = 4000
   EXPECT_EQ(p.options.cluster_name, "flagged");
   EXPECT_EQ(p.options.cluster_secret_file, "secret.txt");
   EXPECT_EQ(p.options.down_after_ms, 4000u);
+  EXPECT_EQ(p.options.peer_suspect_ms, 800u);
 
   TempToml standalone("no_peer = true\n");
   p = ParseRaw({"--config", standalone.path()});
@@ -740,6 +744,16 @@ TEST(NodeConfigTest, RejectsBadPeerSettingsWithMessages) {
     EXPECT_NE(m.find("down_after_ms"), std::string::npos) << m;
   }
   EXPECT_EQ(Parse({"--down-after-ms", "1000"}).action, Action::kRun);
+  for (const char* ms : {"99", "3001"}) {
+    m = ErrorOf({"--peer-suspect-ms", ms});
+    EXPECT_NE(m.find("peer_suspect_ms"), std::string::npos) << m;
+  }
+  // Suspicion comes before the verdict, never after it.
+  m = ErrorOf({"--down-after-ms", "2000", "--peer-suspect-ms", "2500"});
+  EXPECT_NE(m.find("at most down_after_ms"), std::string::npos) << m;
+  EXPECT_EQ(
+      Parse({"--down-after-ms", "2000", "--peer-suspect-ms", "2000"}).action,
+      Action::kRun);
   for (const char* ms : {"99", "3600001"}) {
     m = ErrorOf({"--request-timeout-ms", ms});
     EXPECT_NE(m.find("request_timeout_ms"), std::string::npos) << m;

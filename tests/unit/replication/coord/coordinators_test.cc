@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
+#include <set>
+#include <utility>
 
 #include "tests/support/manual_env.h"
 
@@ -59,6 +62,32 @@ std::vector<Target> ThreeTargets() {
   return {Target{"a", true, "", true}, Target{"b", true, "", true},
           Target{"c", true, "", true}};
 }
+
+// A cluster of nodes a..e where the nodes in `silent` fell silent: a failed
+// target on one of them is replaced by the first of d, e not yet taken, as
+// the router would. Records every call.
+struct FakeFallbacks {
+  std::set<NodeName> silent;
+  std::vector<std::pair<Target, std::vector<Target>>> calls;
+
+  FallbackFn Fn() {
+    return [this](const Target& failed, const std::vector<Target>& taken) {
+      calls.emplace_back(failed, taken);
+      std::optional<Target> out;
+      if (!silent.count(failed.node)) return out;
+      for (const char* node : {"d", "e"}) {
+        bool used =
+            std::any_of(taken.begin(), taken.end(),
+                        [&](const Target& t) { return t.node == node; });
+        if (used || silent.count(node)) continue;
+        out = Target{node, false,
+                     failed.primary ? failed.node : failed.hint_for, true};
+        break;
+      }
+      return out;
+    };
+  }
+};
 
 class CoordinatorTest : public ::testing::Test {
  protected:
@@ -173,6 +202,83 @@ TEST_F(CoordinatorTest, PrCountsOnlyPrimaries) {
   EXPECT_NE(get_->status.message().find("pr=3"), std::string::npos);
 }
 
+TEST_F(CoordinatorTest, GetAsksAFallbackInPlaceOfASilentReplica) {
+  FakeFallbacks fallbacks;
+  fallbacks.silent = {"c"};
+  GetPlan plan;
+  plan.key = vnode::Key{1, "default", "b", "k"};
+  plan.targets = ThreeTargets();
+  plan.r = 3;
+  plan.timeout_ms = 1000;
+  plan.fallback = fallbacks.Fn();
+  StartGet(env_, replicas_, plan, [this](GetOutcome o) {
+    ASSERT_FALSE(get_.has_value()) << "answered twice";
+    get_ = std::move(o);
+  });
+  replicas_.reads[0].done(Status::Ok(), MakeObject("x", 1));
+  replicas_.reads[2].done(Status::Unavailable("c is unreachable"), {});
+  ASSERT_EQ(replicas_.reads.size(), 4u);
+  EXPECT_EQ(replicas_.reads[3].target.node, "d");
+  EXPECT_EQ(replicas_.reads[3].target.hint_for, "c");
+  EXPECT_FALSE(replicas_.reads[3].target.primary);
+  ASSERT_EQ(fallbacks.calls.size(), 1u);
+  EXPECT_EQ(fallbacks.calls[0].second.size(), 3u) << "every target is taken";
+  EXPECT_FALSE(get_.has_value()) << "r=3 can still be met";
+  replicas_.reads[1].done(Status::Ok(), MakeObject("x", 1));
+  EXPECT_FALSE(get_.has_value());
+  replicas_.reads[3].done(Status::NotFound(), {});
+  ASSERT_TRUE(get_.has_value());
+  EXPECT_TRUE(get_->status.ok()) << get_->status.ToString();
+  // Every replica asked has answered: the fallback, which lacked the
+  // object, is repaired (with its hint), the silent one is not.
+  ASSERT_EQ(replicas_.writes.size(), 1u);
+  EXPECT_EQ(replicas_.writes[0].target.node, "d");
+  EXPECT_EQ(replicas_.writes[0].target.hint_for, "c");
+  EXPECT_EQ(env_.pending_timers(), 0u);
+}
+
+TEST_F(CoordinatorTest, GetFailsAtOnceWhenNoFallbackCanMeetR) {
+  FakeFallbacks fallbacks;
+  fallbacks.silent = {"b", "c", "d", "e"};
+  GetPlan plan;
+  plan.key = vnode::Key{1, "default", "b", "k"};
+  plan.targets = ThreeTargets();
+  plan.r = 2;
+  plan.timeout_ms = 1000;
+  plan.fallback = fallbacks.Fn();
+  StartGet(env_, replicas_, plan, [this](GetOutcome o) {
+    ASSERT_FALSE(get_.has_value()) << "answered twice";
+    get_ = std::move(o);
+  });
+  replicas_.reads[0].done(Status::Ok(), MakeObject("x", 1));
+  replicas_.reads[1].done(Status::Unavailable("b is unreachable"), {});
+  EXPECT_FALSE(get_.has_value()) << "c may still answer";
+  replicas_.reads[2].done(Status::Unavailable("c is unreachable"), {});
+  ASSERT_TRUE(get_.has_value());
+  EXPECT_EQ(get_->status.code(), Status::Code::kUnavailable);
+  EXPECT_NE(get_->status.message().find("c is unreachable"), std::string::npos)
+      << get_->status.message();
+  EXPECT_EQ(replicas_.reads.size(), 3u);
+}
+
+TEST_F(CoordinatorTest, GetDoesNotReplaceAReplicaThatAnsweredAnError) {
+  FakeFallbacks fallbacks;  // nobody is silent
+  GetPlan plan;
+  plan.key = vnode::Key{1, "default", "b", "k"};
+  plan.targets = ThreeTargets();
+  plan.r = 2;
+  plan.timeout_ms = 1000;
+  plan.fallback = fallbacks.Fn();
+  StartGet(env_, replicas_, plan, [this](GetOutcome o) { get_ = o; });
+  replicas_.reads[1].done(Status::IoError("disk"), {});
+  EXPECT_EQ(fallbacks.calls.size(), 1u);
+  EXPECT_EQ(replicas_.reads.size(), 3u);
+  replicas_.reads[0].done(Status::Ok(), MakeObject("x", 1));
+  replicas_.reads[2].done(Status::Ok(), MakeObject("x", 1));
+  ASSERT_TRUE(get_.has_value());
+  EXPECT_TRUE(get_->status.ok());
+}
+
 class ReplicateTest : public ::testing::Test {
  protected:
   void Start(uint32_t w, uint32_t pw = 0,
@@ -185,6 +291,7 @@ class ReplicateTest : public ::testing::Test {
     plan.dw = w;
     plan.pw = pw;
     plan.timeout_ms = 500;
+    plan.fallback = fallbacks_.Fn();
     StartReplicate(env_, replicas_, plan, MakeObject("v", 1), [this](Status s) {
       ASSERT_FALSE(result_.has_value()) << "answered twice";
       result_ = s;
@@ -192,6 +299,7 @@ class ReplicateTest : public ::testing::Test {
   }
   testing::ManualEnv env_;
   FakeReplicas replicas_;
+  FakeFallbacks fallbacks_;
   std::optional<Status> result_;
 };
 
@@ -231,6 +339,82 @@ TEST_F(ReplicateTest, PwNeedsPrimaries) {
   ASSERT_TRUE(result_.has_value());
   EXPECT_NE(result_->message().find("pw=3 not met"), std::string::npos)
       << result_->message();
+}
+
+TEST_F(ReplicateTest, SendsToAFallbackInPlaceOfASilentReplica) {
+  fallbacks_.silent = {"b"};
+  Start(3);
+  ASSERT_EQ(replicas_.writes.size(), 2u);
+  replicas_.writes[0].done(Status::Unavailable("b is unreachable"));
+  ASSERT_EQ(replicas_.writes.size(), 3u);
+  EXPECT_EQ(replicas_.writes[2].target.node, "d");
+  EXPECT_EQ(replicas_.writes[2].target.hint_for, "b");
+  EXPECT_EQ(replicas_.writes[2].object, MakeObject("v", 1));
+  EXPECT_FALSE(result_.has_value()) << "w=3 can still be met";
+  replicas_.writes[1].done(Status::Ok());
+  EXPECT_FALSE(result_.has_value());
+  replicas_.writes[2].done(Status::Ok());
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_TRUE(result_->ok()) << result_->ToString();
+  EXPECT_EQ(env_.pending_timers(), 0u);
+}
+
+TEST_F(ReplicateTest, ASilentFallbackIsReplacedInTurn) {
+  fallbacks_.silent = {"b", "d"};
+  Start(3);
+  replicas_.writes[0].done(Status::Unavailable("b is unreachable"));
+  ASSERT_EQ(replicas_.writes.size(), 3u);
+  EXPECT_EQ(replicas_.writes[2].target.node, "e");
+  EXPECT_EQ(replicas_.writes[2].target.hint_for, "b");
+  fallbacks_.silent = {"b", "e"};  // e falls silent too; d is back
+  replicas_.writes[2].done(Status::Unavailable("e is unreachable"));
+  ASSERT_EQ(replicas_.writes.size(), 4u);
+  EXPECT_EQ(replicas_.writes[3].target.node, "d");
+  EXPECT_EQ(replicas_.writes[3].target.hint_for, "b") << "still b's stand-in";
+  replicas_.writes[1].done(Status::Ok());
+  replicas_.writes[3].done(Status::Ok());
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_TRUE(result_->ok()) << result_->ToString();
+}
+
+TEST_F(ReplicateTest, FailsAtOnceWhenNoFallbackIsLeft) {
+  fallbacks_.silent = {"b", "c", "d", "e"};
+  Start(2);
+  replicas_.writes[1].done(Status::Unavailable("c is unreachable"));
+  EXPECT_FALSE(result_.has_value()) << "b may still answer";
+  replicas_.writes[0].done(Status::Unavailable("b is unreachable"));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->code(), Status::Code::kUnavailable);
+  EXPECT_NE(result_->message().find("w=2 not met"), std::string::npos)
+      << result_->message();
+  EXPECT_EQ(replicas_.writes.size(), 2u);
+  EXPECT_EQ(env_.pending_timers(), 0u);
+}
+
+TEST_F(ReplicateTest, AFallbackCannotStandInTowardsPw) {
+  fallbacks_.silent = {"c"};
+  Start(2, 3);
+  replicas_.writes[1].done(Status::Unavailable("c is unreachable"));
+  // d takes c's copy, but pw=3 needs three primaries, and only a and b are
+  // left: fail now, not when d and b have answered.
+  ASSERT_EQ(replicas_.writes.size(), 3u);
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_NE(result_->message().find("pw=3 not met"), std::string::npos)
+      << result_->message();
+}
+
+TEST_F(ReplicateTest, KeepsFailingOverOnceAnswered) {
+  fallbacks_.silent = {"c"};
+  Start(1);
+  ASSERT_TRUE(result_.has_value());
+  replicas_.writes[1].done(Status::Unavailable("c is unreachable"));
+  // The client has its answer; the object still goes to three nodes.
+  ASSERT_EQ(replicas_.writes.size(), 3u);
+  EXPECT_EQ(replicas_.writes[2].target.node, "d");
+  replicas_.writes[0].done(Status::Ok());
+  replicas_.writes[2].done(Status::Ok());
+  EXPECT_TRUE(result_->ok());
+  EXPECT_EQ(env_.pending_timers(), 0u);
 }
 
 TEST_F(ReplicateTest, TimesOutOnLostAcks) {
