@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <tuple>
 
 #include "base/coding.h"
 #include "storage/keys.h"
@@ -420,6 +421,11 @@ std::vector<const Record*> SecurityRegistry::Live(Kind kind) const {
   for (const auto& [key, r] : records_) {
     if (r.kind == kind && !r.deleted) out.push_back(&r);
   }
+  // Keys sort by length first; people read names in order.
+  std::sort(out.begin(), out.end(), [](const Record* a, const Record* b) {
+    return std::tie(a->user, a->cidr, a->type, a->bucket) <
+           std::tie(b->user, b->cidr, b->type, b->bucket);
+  });
   return out;
 }
 

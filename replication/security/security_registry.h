@@ -161,7 +161,8 @@ class SecurityRegistry {
   bool enabled() const;
   // The live user of that name, or null.
   const Record* FindUser(std::string_view name) const;
-  // Live users, sources and grants, sorted by key.
+  // Live users, sources and grants, sorted by user, then network or
+  // scope.
   std::vector<const Record*> Users() const;
   std::vector<const Record*> Sources() const;
   std::vector<const Record*> Grants() const;
