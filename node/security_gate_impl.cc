@@ -60,21 +60,32 @@ std::string ClusterSecurityGate::Digest(const std::string& password) const {
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
+const ClusterSecurityGate::Index& ClusterSecurityGate::Indexed() const {
+  if (index_.generation == registry_.generation()) return index_;
+  index_ = Index();
+  index_.generation = registry_.generation();
+  for (const Record* g : registry_.Grants())
+    index_.grants[g->user].push_back(g);
+  for (const Record* s : registry_.Sources()) {
+    Cidr cidr;
+    // Records passed the registry's checks; a network that does not parse
+    // can only be a bug, and matches nothing.
+    if (Cidr::Parse(s->cidr, &cidr).ok()) index_.sources.push_back({s, cidr});
+  }
+  return index_;
+}
+
 const Record* ClusterSecurityGate::MatchSource(const std::string& user,
                                                const Address& address) const {
-  const std::vector<const Record*> sources = registry_.Sources();
+  const Index& index = Indexed();
   for (std::string_view who : {std::string_view(user), kAllUsers}) {
     const Record* best = nullptr;
     int best_prefix = -1;
-    for (const Record* s : sources) {
-      Cidr cidr;
-      if (s->user != who || !Cidr::Parse(s->cidr, &cidr).ok() ||
-          !cidr.Contains(address)) {
-        continue;
-      }
-      if (cidr.prefix > best_prefix) {
-        best = s;
-        best_prefix = cidr.prefix;
+    for (const Index::Source& s : index.sources) {
+      if (s.record->user != who || !s.cidr.Contains(address)) continue;
+      if (s.cidr.prefix > best_prefix) {
+        best = s.record;
+        best_prefix = s.cidr.prefix;
       }
     }
     if (best != nullptr) return best;
@@ -145,12 +156,16 @@ bool ClusterSecurityGate::Allowed(const std::string& user,
                                   const std::string& bucket) const {
   if (registry_.FindUser(user) == nullptr) return false;
   const std::string_view name = PermissionName(permission);
-  for (const Record* g : registry_.Grants()) {
-    if (g->user != user && g->user != kAllUsers) continue;
-    const bool in_scope =
-        g->type.empty() ||
-        (g->type == type && (g->bucket.empty() || g->bucket == bucket));
-    if (in_scope && HoldsPermission(*g, name)) return true;
+  const Index& index = Indexed();
+  for (std::string_view who : {std::string_view(user), kAllUsers}) {
+    auto it = index.grants.find(who);
+    if (it == index.grants.end()) continue;
+    for (const Record* g : it->second) {
+      const bool in_scope =
+          g->type.empty() ||
+          (g->type == type && (g->bucket.empty() || g->bucket == bucket));
+      if (in_scope && HoldsPermission(*g, name)) return true;
+    }
   }
   return false;
 }

@@ -18,8 +18,10 @@
 // Runs on the node's logic thread, like the core it reads.
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "node/security_gate.h"
 #include "replication/security/security_registry.h"
@@ -56,12 +58,30 @@ class ClusterSecurityGate : public SecurityGate {
   };
   std::string Digest(const std::string& password) const;
 
+  // Grants by user and sources with their networks parsed, rebuilt when
+  // the registry changes: Allowed runs for every request once security is
+  // on, and should not walk and sort every record each time. The pointers
+  // stay valid until the registry's generation moves.
+  struct Index {
+    uint64_t generation = std::numeric_limits<uint64_t>::max();
+    std::map<std::string, std::vector<const replication::security::Record*>,
+             std::less<>>
+        grants;
+    struct Source {
+      const replication::security::Record* record;
+      replication::security::Cidr cidr;
+    };
+    std::vector<Source> sources;
+  };
+  const Index& Indexed() const;
+
   const replication::security::SecurityRegistry& registry_;
   // A random key per process for the digests above, so the cache never
   // holds the password nor a digest anyone could test guesses against
   // without it.
   std::string digest_key_;
   mutable std::map<std::string, Remembered> remembered_;
+  mutable Index index_;
 };
 
 // OK if some user holds causeway.cluster_admin on any (directly or through
