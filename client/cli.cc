@@ -20,12 +20,12 @@ constexpr const char* kDefaultNode = "127.0.0.1:8087";
 // The command table: every top-level subcommand, in --help order.
 using AddCommandFn = void (*)(CLI::App&, CliContext&);
 constexpr AddCommandFn kCommands[] = {
-    AddPingCommand,        AddInfoCommand,   AddGetCommand,
-    AddPutCommand,         AddDeleteCommand, AddListKeysCommand,
-    AddListBucketsCommand, AddBucketCommand, AddBucketTypeCommand,
-    AddCounterCommand,     AddSetCommand,    AddGSetCommand,
-    AddHllCommand,         AddMapCommand,    AddPreflistCommand,
-    AddClusterCommand,
+    AddPingCommand,        AddInfoCommand,     AddGetCommand,
+    AddPutCommand,         AddDeleteCommand,   AddListKeysCommand,
+    AddListBucketsCommand, AddBucketCommand,   AddBucketTypeCommand,
+    AddCounterCommand,     AddSetCommand,      AddGSetCommand,
+    AddHllCommand,         AddMapCommand,      AddPreflistCommand,
+    AddClusterCommand,     AddSecurityCommand,
 };
 
 const char* KindName(ErrorKind kind) {

@@ -98,6 +98,8 @@ void AddPreflistCommand(CLI::App& app, CliContext& ctx);
 void AddBucketCommand(CLI::App& app, CliContext& ctx);
 void AddBucketTypeCommand(CLI::App& app, CliContext& ctx);
 void AddClusterCommand(CLI::App& app, CliContext& ctx);
+// Riak's security model (cli_security_commands.cc): users, sources, grants.
+void AddSecurityCommand(CLI::App& app, CliContext& ctx);
 // Riak's data types (cli_dt_commands.cc): counter, set, gset, hll, map.
 void AddCounterCommand(CLI::App& app, CliContext& ctx);
 void AddSetCommand(CLI::App& app, CliContext& ctx);

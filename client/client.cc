@@ -200,6 +200,14 @@ std::string CodeName(uint8_t code) {
       return "CwClusterStatusReq";
     case pbc::Code::kClusterStatusResp:
       return "CwClusterStatusResp";
+    case pbc::Code::kSecurityChangeReq:
+      return "CwSecurityChangeReq";
+    case pbc::Code::kSecurityChangeResp:
+      return "CwSecurityChangeResp";
+    case pbc::Code::kSecurityStatusReq:
+      return "CwSecurityStatusReq";
+    case pbc::Code::kSecurityStatusResp:
+      return "CwSecurityStatusResp";
     case pbc::Code::kAuthReq:
       return "RpbAuthReq";
     case pbc::Code::kAuthResp:
@@ -766,6 +774,16 @@ Status Client::ClusterLeave(const std::optional<std::string>& node) {
 Status Client::ClusterStatus(admin::CwClusterStatusResp* out) {
   return Call(pbc::Code::kClusterStatusReq, nullptr,
               pbc::Code::kClusterStatusResp, out);
+}
+
+Status Client::SecurityChange(const admin::CwSecurityChangeReq& req) {
+  return Call(pbc::Code::kSecurityChangeReq, &req,
+              pbc::Code::kSecurityChangeResp, nullptr);
+}
+
+Status Client::SecurityStatus(admin::CwSecurityStatusResp* out) {
+  return Call(pbc::Code::kSecurityStatusReq, nullptr,
+              pbc::Code::kSecurityStatusResp, out);
 }
 
 }  // namespace causeway::client

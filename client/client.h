@@ -152,6 +152,12 @@ class Client {
   // The answering node's view of the cluster: members, ring, handoff.
   Status ClusterStatus(admin::CwClusterStatusResp* out);
 
+  // Riak's security state (codes 209-212): one change (enable, users,
+  // sources, grants; see CwSecurityChangeReq), and the state as the
+  // answering node holds it.
+  Status SecurityChange(const admin::CwSecurityChangeReq& req);
+  Status SecurityStatus(admin::CwSecurityStatusResp* out);
+
  private:
   // One frame as received: the code byte and the body.
   struct Frame {

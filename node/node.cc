@@ -29,6 +29,7 @@
 #include "node/json.h"
 #include "node/pbc_server.h"
 #include "node/peer_transport.h"
+#include "node/security_gate_impl.h"
 #include "node/stats.h"
 #include "replication/core.h"
 #include "storage/engine.h"
@@ -171,6 +172,9 @@ struct Node::Impl {
     // Declared before the core, which keeps a pointer to it.
     std::optional<FaultyNetwork> faulty;
     std::optional<replication::NodeCore> core;
+    // Riak's security model over the core's state; the client server
+    // keeps a pointer to it.
+    std::optional<ClusterSecurityGate> security;
     Stats stats;
     std::optional<PbcServer> pbc;
     std::optional<AdminHttp> http;
@@ -411,6 +415,8 @@ Status Node::Impl::OpenCore(Parts& p, replication::NodeConfig config) {
 void Node::Impl::MakeServers(Parts& p) {
   PbcServerOptions pbc_options = ToPbcServerOptions(options);
   pbc_options.before_send = p.before_send;
+  p.security.emplace(p.core->SecurityView());
+  pbc_options.security = &*p.security;
   p.pbc.emplace(io, *p.core, p.stats, std::move(pbc_options));
   AdminHttpOptions http_options;
   http_options.host = options.http_host;

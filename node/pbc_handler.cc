@@ -212,6 +212,8 @@ constexpr Route kRoutes[] = {
     {pbc::Code::kClusterJoinReq, HandleClusterJoin, Access::kAdmin},
     {pbc::Code::kClusterLeaveReq, HandleClusterLeave, Access::kAdmin},
     {pbc::Code::kClusterStatusReq, HandleClusterStatus, Access::kAdmin},
+    {pbc::Code::kSecurityChangeReq, HandleSecurityChange, Access::kAdmin},
+    {pbc::Code::kSecurityStatusReq, HandleSecurityStatus, Access::kAdmin},
 };
 
 // The route of `code`, or null.

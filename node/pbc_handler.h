@@ -6,9 +6,10 @@
 // field or carries an invalid vclock gets an RpbErrorResp and nothing is
 // applied; an unknown code gets an RpbErrorResp naming it. Neither closes
 // the connection. Besides Riak's codes it serves Causeway's cluster admin
-// messages (codes 200-208, proto/admin.proto): join, leave, status and
-// bucket-type creation and listing; administration is for loopback
-// clients only unless configured otherwise (PbcHandlerOptions).
+// messages (codes 200-212, proto/admin.proto): join, leave, status,
+// bucket-type creation and listing, and security changes and status;
+// administration is for loopback clients only unless configured otherwise
+// (PbcHandlerOptions).
 //
 // Security (Riak's model, through PbcHandlerOptions::security): with a gate
 // that reports security enabled, a connection must switch to TLS

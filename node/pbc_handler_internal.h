@@ -141,5 +141,10 @@ void HandleClusterJoin(const StatePtr&, const Frame&, const ResponderPtr&);
 void HandleClusterLeave(const StatePtr&, const Frame&, const ResponderPtr&);
 void HandleClusterStatus(const StatePtr&, const Frame&, const ResponderPtr&);
 
+// Riak's security state: changes and status, codes 209-212
+// (pbc_security_handler.cc).
+void HandleSecurityChange(const StatePtr&, const Frame&, const ResponderPtr&);
+void HandleSecurityStatus(const StatePtr&, const Frame&, const ResponderPtr&);
+
 }  // namespace pbc_internal
 }  // namespace causeway::node

@@ -50,6 +50,10 @@ enum class Code : uint8_t {
   kCreateBucketTypeReq = 206,  // answered with kSetBucketResp
   kListBucketTypesReq = 207,
   kListBucketTypesResp = 208,
+  kSecurityChangeReq = 209,
+  kSecurityChangeResp = 210,
+  kSecurityStatusReq = 211,
+  kSecurityStatusResp = 212,
   // Riak's security: authentication and the switch to TLS (no body).
   kAuthReq = 253,
   kAuthResp = 254,

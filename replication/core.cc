@@ -17,6 +17,7 @@
 #include "replication/listing/lister.h"
 #include "replication/membership/cluster.h"
 #include "replication/messenger.h"
+#include "replication/security/security_registry.h"
 #include "replication/vnode/vnode_store.h"
 #include "storage/keys.h"
 
@@ -47,6 +48,7 @@ struct NodeCore::Impl {
         engine(engine),
         config(std::move(config_in)),
         registry(engine, config.default_props),
+        security(engine),
         messenger(env, config.cluster_name),
         clock(
             [engine = &engine](uint64_t mark) {
@@ -59,7 +61,7 @@ struct NodeCore::Impl {
             engine, [env = &env] { return NewActor(*env); },
             config.object_cache_bytes),
         trees(engine),
-        cluster(env, messenger, engine, registry, SelfMember(config),
+        cluster(env, messenger, engine, registry, security, SelfMember(config),
                 config.ring_size, config.cluster_timing),
         router(cluster, registry),
         deltas(
@@ -175,6 +177,7 @@ struct NodeCore::Impl {
   storage::Engine& engine;
   const NodeConfig config;
   BucketRegistry registry;
+  security::SecurityRegistry security;
   Messenger messenger;
   causal::ClockLease clock;
   ClockGuard guard;
@@ -205,6 +208,7 @@ Status NodeCore::Open() {
     s = i.LoadClock();
   }
   if (s.ok()) s = i.registry.Load();
+  if (s.ok()) s = i.security.Load();
   if (s.ok()) s = i.cluster.Load();
   if (s.ok()) i.cluster.OnRingChange([&i] { i.handoff.OnRingChange(); });
   // Whatever waits on a peer that fell silent (replica requests, forwards,
@@ -347,6 +351,15 @@ Status NodeCore::CreateBucketType(const std::string& type,
 
 std::vector<std::string> NodeCore::BucketTypeNames() const {
   return impl_->registry.TypeNames();
+}
+
+Status NodeCore::ChangeSecurity(const security::Change& change) {
+  const uint64_t now = impl_->clock.Issue(impl_->env.WallMillis()).Pack();
+  return impl_->Gossiped(impl_->security.Apply(change, now));
+}
+
+const security::SecurityRegistry& NodeCore::SecurityView() const {
+  return impl_->security;
 }
 
 Status NodeCore::Preflist(const ObjectId& id,

@@ -30,6 +30,11 @@
 
 namespace causeway::replication {
 
+namespace security {
+struct Change;
+class SecurityRegistry;
+}  // namespace security
+
 class NodeCore {
  public:
   // `env` and `engine` must outlive the core. Open() must succeed before
@@ -39,8 +44,8 @@ class NodeCore {
   NodeCore(const NodeCore&) = delete;
   NodeCore& operator=(const NodeCore&) = delete;
 
-  // Reads persisted metadata: the HLC mark, bucket properties, the ring,
-  // the anti-entropy trees' state.
+  // Reads persisted metadata: the HLC mark, bucket properties, security
+  // records, the ring, the anti-entropy trees' state.
   Status Open();
   // Connects the core to its peers; before Start().
   void AttachNetwork(Network* network);
@@ -95,6 +100,12 @@ class NodeCore {
   std::vector<std::string> BucketTypeNames() const;
   Status SetBucketTypeProps(const std::string& type,
                             const BucketPropsPatch& patch);
+
+  // Riak's security state (replication/security): applies one operator
+  // change, stamped with this node's HLC, and gossips it to every peer at
+  // once. The view is for the node layer's gate and status replies.
+  Status ChangeSecurity(const security::Change& change);
+  const security::SecurityRegistry& SecurityView() const;
 
   // The replicas a write would go to now.
   Status Preflist(const ObjectId& id, std::vector<PreflistEntry>* preflist);

@@ -33,12 +33,13 @@ uint64_t SuspectMs(const ClusterTiming& t) {
 }  // namespace
 
 Cluster::Cluster(Env& env, Messenger& messenger, storage::Engine& engine,
-                 BucketRegistry& registry, Member self, uint32_t ring_size,
-                 ClusterTiming timing)
+                 BucketRegistry& registry, security::SecurityRegistry& security,
+                 Member self, uint32_t ring_size, ClusterTiming timing)
     : env_(env),
       messenger_(messenger),
       engine_(engine),
       registry_(registry),
+      security_(security),
       self_(std::move(self)),
       ring_size_(ring_size),
       timing_(timing),
@@ -198,10 +199,26 @@ void Cluster::MergeProps(
   }
 }
 
+void Cluster::FillSecurity(
+    google::protobuf::RepeatedPtrField<std::string>* out) const {
+  for (const auto& r : security_.Export()) *out->Add() = r.Encode();
+}
+
+void Cluster::MergeSecurity(
+    const google::protobuf::RepeatedPtrField<std::string>& in) {
+  for (const auto& bytes : in) {
+    security::Record r;
+    // A record that does not decode is dropped; the rest still merge.
+    if (!security::Record::Decode(bytes, &r).ok()) continue;
+    security_.Merge(r);
+  }
+}
+
 void Cluster::FillGossip(peer::Envelope* message) const {
   peer::Gossip* g = message->mutable_gossip();
   state_.ToProto(g->mutable_ring());
   FillProps(g->mutable_props());
+  FillSecurity(g->mutable_security());
 }
 
 void Cluster::GossipNow() {
@@ -305,6 +322,7 @@ void Cluster::MergeGossip(const NodeName& from, const peer::Envelope& message) {
       // one-node ring must not be merged in: equal versions of the two
       // could let this node's ownership of everything win.)
       MergeProps(g.props());
+      MergeSecurity(g.security());
       state_ = RingState();
       Adopt(incoming);
       return;
@@ -317,6 +335,7 @@ void Cluster::MergeGossip(const NodeName& from, const peer::Envelope& message) {
     }
   }
   MergeProps(g.props());
+  MergeSecurity(g.security());
 }
 
 void Cluster::NoteHeard(const NodeName& from) {
@@ -369,6 +388,7 @@ void Cluster::ServeJoin(const NodeName&, const peer::Envelope& message,
   ToPeerResult(s, reply.mutable_join_reply()->mutable_result());
   state_.ToProto(reply.mutable_join_reply()->mutable_ring());
   FillProps(reply.mutable_join_reply()->mutable_props());
+  FillSecurity(reply.mutable_join_reply()->mutable_security());
   messenger_.Send(pm.name(), pm.address(), std::move(reply));
   if (s.ok()) GossipNow();
 }
@@ -426,6 +446,7 @@ void Cluster::RequestJoin(const std::string& seed_address, uint64_t version,
         // Gossip may have completed the join before this answer came.
         if (state_.Active().size() > 1) return done(Status::Ok());
         MergeProps(reply->join_reply().props());
+        MergeSecurity(reply->join_reply().security());
         // The joining node gives up its own one-node ring for the cluster's.
         state_ = RingState();
         Adopt(joined);

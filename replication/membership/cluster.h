@@ -1,9 +1,9 @@
 #pragma once
 // Cluster: this node's part in membership. It holds the gossiped RingState
 // (persisted, so a restart rejoins with what it knew), judges which peers are
-// alive from heartbeats, gossips the ring and bucket properties to a random
-// live peer every second, runs the claimant's steps when this node is the
-// claimant, and handles join and leave requests.
+// alive from heartbeats, gossips the ring, bucket properties and security
+// records to a random live peer every second, runs the claimant's steps when
+// this node is the claimant, and handles join and leave requests.
 //
 // Failure detection is local and deliberately simple: every member sends a
 // heartbeat to every other at least four times per `suspect_after_ms`
@@ -34,6 +34,7 @@
 #include "replication/env.h"
 #include "replication/membership/ring_state.h"
 #include "replication/messenger.h"
+#include "replication/security/security_registry.h"
 #include "storage/engine.h"
 
 namespace causeway::peer {
@@ -66,8 +67,8 @@ struct PeerView {
 class Cluster {
  public:
   Cluster(Env& env, Messenger& messenger, storage::Engine& engine,
-          BucketRegistry& registry, Member self, uint32_t ring_size,
-          ClusterTiming timing);
+          BucketRegistry& registry, security::SecurityRegistry& security,
+          Member self, uint32_t ring_size, ClusterTiming timing);
 
   // Loads the persisted ring, or founds a one-node cluster.
   Status Load();
@@ -147,6 +148,9 @@ class Cluster {
       google::protobuf::RepeatedPtrField<peer::PropsEntry>* out) const;
   void MergeProps(
       const google::protobuf::RepeatedPtrField<peer::PropsEntry>& in);
+  // Security records travel with the bucket properties.
+  void FillSecurity(google::protobuf::RepeatedPtrField<std::string>* out) const;
+  void MergeSecurity(const google::protobuf::RepeatedPtrField<std::string>& in);
   void MergeGossip(const NodeName& from, const peer::Envelope& message);
   void RequestJoin(const std::string& seed_address, uint64_t version,
                    bool may_retry, std::function<void(Status)> done);
@@ -159,6 +163,7 @@ class Cluster {
   Messenger& messenger_;
   storage::Engine& engine_;
   BucketRegistry& registry_;
+  security::SecurityRegistry& security_;
   Member self_;
   uint32_t ring_size_;
   ClusterTiming timing_;

@@ -18,6 +18,7 @@
 #include "replication/causal/version_vector.h"
 #include "replication/crdt/data_type.h"
 #include "replication/object/object.h"
+#include "replication/security/security_registry.h"
 
 namespace fs = std::filesystem;
 
@@ -136,6 +137,39 @@ void BucketPropsSeeds() {
   lww.last_write_wins = true;
   lww.n_val = 1;
   Write("bucket_props", "lww", lww.Encode());
+}
+
+void SecurityRecordSeeds() {
+  using replication::security::Record;
+  Record enabled;
+  enabled.enabled = true;
+  enabled.timestamp = 1;
+  Write("security_record", "enabled", enabled.Encode());
+  Record user;
+  user.kind = Record::Kind::kUser;
+  user.user = "alice";
+  user.timestamp = 2;
+  user.password = {"pbkdf2-sha256", 25000, std::string(16, 's'),
+                   std::string(32, 'k')};
+  Write("security_record", "user", user.Encode());
+  user.deleted = true;
+  user.password = {};
+  Write("security_record", "user_deleted", user.Encode());
+  Record source;
+  source.kind = Record::Kind::kSource;
+  source.user = "all";
+  source.cidr = "fd00::/8";
+  source.method = replication::security::SourceMethod::kCertificate;
+  source.timestamp = 3;
+  Write("security_record", "source", source.Encode());
+  Record grant;
+  grant.kind = Record::Kind::kGrant;
+  grant.user = "alice";
+  grant.type = "maps";
+  grant.bucket = "users";
+  grant.permissions = {"riak_kv.get", "riak_kv.put"};
+  grant.timestamp = 4;
+  Write("security_record", "grant", grant.Encode());
 }
 
 void PeerWireSeeds() {
@@ -568,6 +602,7 @@ int main(int argc, char** argv) {
   causeway::fuzz::VclockSeeds();
   causeway::fuzz::ObjectSeeds();
   causeway::fuzz::BucketPropsSeeds();
+  causeway::fuzz::SecurityRecordSeeds();
   causeway::fuzz::PeerWireSeeds();
   causeway::fuzz::PbcSeeds();
   causeway::fuzz::PeerEnvelopeSeeds();

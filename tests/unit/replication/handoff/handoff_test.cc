@@ -30,7 +30,8 @@ class HintMarkerTest : public ::testing::Test {
       : engine_(storage::NewMemoryEngine()),
         messenger_(env_, "test"),
         registry_(*engine_, {}),
-        cluster_(env_, messenger_, *engine_, registry_,
+        security_(*engine_),
+        cluster_(env_, messenger_, *engine_, registry_, security_,
                  membership::Member{"n1", "127.0.0.1:1",
                                     membership::MemberStatus::kValid, 1},
                  8, {}),
@@ -56,6 +57,7 @@ class HintMarkerTest : public ::testing::Test {
   std::unique_ptr<storage::Engine> engine_;
   Messenger messenger_;
   BucketRegistry registry_;
+  security::SecurityRegistry security_;
   membership::Cluster cluster_;
   vnode::VnodeStore store_;
   NoReplicas replicas_;
