@@ -215,18 +215,25 @@ int RunCli(int argc, const char* const* argv, const CliIo& io) {
                  "seconds to wait for the node (connect, each reply) and "
                  "server-side request timeout")
       ->check(CLI::PositiveNumber);
+  // The connection's security flags may also come from the environment,
+  // so scripts working on a secured cluster set them once.
   app.add_option("--cacert", g.cacert,
                  "CA certificate file (PEM): switch to TLS (RpbStartTls) "
-                 "and verify the node's certificate against it");
+                 "and verify the node's certificate against it")
+      ->envname("CAUSEWAY_CACERT");
   app.add_option("--cert", g.cert,
-                 "client certificate file (PEM) to present over TLS");
-  app.add_option("--key", g.key, "private key file (PEM) of --cert");
+                 "client certificate file (PEM) to present over TLS")
+      ->envname("CAUSEWAY_CERT");
+  app.add_option("--key", g.key, "private key file (PEM) of --cert")
+      ->envname("CAUSEWAY_KEY");
   app.add_option("--user", g.user,
                  "log in as this user after TLS (needs --cacert), as a "
-                 "node with security enabled requires");
+                 "node with security enabled requires")
+      ->envname("CAUSEWAY_USER");
   app.add_option("--password-file", g.password_file,
                  "file whose first line is the password of --user (the "
-                 "password is never taken on the command line)");
+                 "password is never taken on the command line)")
+      ->envname("CAUSEWAY_PASSWORD_FILE");
   for (AddCommandFn add : kCommands) add(app, ctx);
 
   try {

@@ -9,6 +9,11 @@
 #   D/nodes        one line per node: NAME PB_HOST:PORT HTTP_HOST:PORT PID
 #                  PEER_HOST:PORT (PID is the last process started for it)
 #   D/nodeK/       node.toml, data/, node.log of node K (1-based)
+#   D/tls/         with `cluster/up --secure`: the cluster's CA (ca.pem,
+#                  ca.key) and the nodes' certificate (node.pem, node.key)
+#   D/admin-password  the password of the user `admin` (mode 600); present
+#                  once security is enabled, and then every CLI call of
+#                  these scripts logs in as admin over TLS
 # Node K (1-based) with base port P: client port P+K-1, admin HTTP port
 # P+100+K-1, peer port P+200+K-1.
 #
@@ -160,6 +165,54 @@ EOF
     mv "$tmp" "$config"
     cw_say "added peer settings to $config"
   fi
+  # A secured cluster's nodes all serve TLS (cluster/up --secure).
+  if [ -f "$dir/tls/node.pem" ]; then cw_add_tls_settings "$dir" "$k"; fi
+}
+
+# Makes D/tls (once): a CA for this cluster and one certificate for every
+# node (they all listen on 127.0.0.1), with the openssl command.
+cw_make_certs() {
+  local tls="$1/tls"
+  [ -f "$tls/node.pem" ] && return 0
+  command -v openssl >/dev/null ||
+    cw_die "the openssl command is missing (cluster/install-deps installs it)"
+  mkdir -p "$tls"
+  chmod 700 "$tls"
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -days 3650 -subj "/CN=causeway local CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null &&
+    openssl req "${ec[@]}" -subj "/CN=127.0.0.1" -keyout "$tls/node.key" \
+      -out "$tls/node.csr" 2>/dev/null &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tls/node.ext" &&
+    openssl x509 -req -in "$tls/node.csr" -CA "$tls/ca.pem" \
+      -CAkey "$tls/ca.key" -CAcreateserial -days 825 \
+      -extfile "$tls/node.ext" -out "$tls/node.pem" 2>/dev/null ||
+    cw_die "making the cluster's certificates in $tls failed"
+  rm -f "$tls/node.csr" "$tls/node.ext"
+}
+
+# Adds the TLS settings to node K's config unless it has some already.
+cw_add_tls_settings() {
+  local dir="$1" k="$2" config="$1/node$2/node.toml"
+  grep -q '^tls_cert_file *=' "$config" && return 0
+  local settings tmp="$config.tmp.$$"
+  settings="tls_cert_file = \"$dir/tls/node.pem\"
+tls_key_file = \"$dir/tls/node.key\""
+  awk -v s="$settings" '
+    !done && /^[[:space:]]*\[/ { print s; done = 1 }
+    { print }
+    END { if (!done) print s }' "$config" >"$tmp"
+  mv "$tmp" "$config"
+}
+
+# Once security is on (D/admin-password exists), every CLI call of these
+# scripts goes over TLS and logs in as admin: the CLI reads these.
+cw_load_security() {
+  local dir="$1"
+  [ -f "$dir/admin-password" ] || return 0
+  export CAUSEWAY_CACERT="$dir/tls/ca.pem"
+  export CAUSEWAY_USER=admin
+  export CAUSEWAY_PASSWORD_FILE="$dir/admin-password"
 }
 
 # Records where the binaries are, for cluster/add and cluster/nemesis.

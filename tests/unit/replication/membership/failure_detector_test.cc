@@ -13,6 +13,7 @@
 #include "replication/bucket_registry.h"
 #include "replication/membership/cluster.h"
 #include "replication/messenger.h"
+#include "replication/security/security_registry.h"
 #include "storage/engine.h"
 #include "tests/support/manual_env.h"
 
@@ -25,7 +26,8 @@ class FailureDetectorTest : public ::testing::Test {
       : engine_(storage::NewMemoryEngine()),
         messenger_(env_, "c"),
         registry_(*engine_, {}),
-        cluster_(env_, messenger_, *engine_, registry_,
+        security_(*engine_),
+        cluster_(env_, messenger_, *engine_, registry_, security_,
                  Member{"a", "a", MemberStatus::kValid, 1}, 16, timing_) {
     EXPECT_TRUE(cluster_.Load().ok());
     cluster_.Start();
@@ -54,6 +56,7 @@ class FailureDetectorTest : public ::testing::Test {
   std::unique_ptr<storage::Engine> engine_;
   Messenger messenger_;
   BucketRegistry registry_;
+  security::SecurityRegistry security_;
   Cluster cluster_;
   std::vector<std::pair<NodeName, uint64_t>> suspects_;
 };
