@@ -54,6 +54,10 @@ struct Server : std::enable_shared_from_this<Server> {
 
   void Accept();
   void OnAccept(const beast::error_code& ec, tcp::socket socket);
+  // At the connection limit: closes the session that has waited longest
+  // for a request (none being answered), so idle or dribbling clients
+  // cannot lock out /ping; false if every session is busy.
+  bool CloseIdlest();
 
   // Finds the handler for a request. `allow` receives the methods the path
   // accepts when the answer is 405.
@@ -87,7 +91,11 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadRequest();
   }
 
+  // Since when the session waits for a request; empty while it answers.
+  std::optional<std::chrono::steady_clock::time_point> idle_since;
+
   void Close() {
+    idle_since.reset();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -103,12 +111,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(server_->options.max_header_bytes);
     parser_->body_limit(server_->options.max_body_bytes);
     stream_.expires_after(IdleTimeout());
+    idle_since = std::chrono::steady_clock::now();
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](const beast::error_code& ec,
                                                  size_t) { self->OnRead(ec); });
   }
 
   void OnRead(const beast::error_code& ec) {
+    idle_since.reset();
     if (ec) {
       if (ec == http::error::end_of_stream ||
           ec == http::error::partial_message || !IsHttpParseError(ec)) {
@@ -252,13 +262,26 @@ void Server::OnAccept(const beast::error_code& ec, tcp::socket socket) {
         });
     return;
   }
-  if (sessions.size() >= options.max_connections) {
+  if (sessions.size() >= options.max_connections && !CloseIdlest()) {
     beast::error_code ignored;
     socket.close(ignored);
   } else {
     std::make_shared<Session>(shared_from_this(), std::move(socket))->Start();
   }
   Accept();
+}
+
+bool Server::CloseIdlest() {
+  std::shared_ptr<Session> idlest;
+  for (auto& [ptr, weak] : sessions) {
+    std::shared_ptr<Session> s = weak.lock();
+    if (s && s->idle_since && (!idlest || s->idle_since < idlest->idle_since)) {
+      idlest = std::move(s);
+    }
+  }
+  if (!idlest) return false;
+  idlest->Close();
+  return true;
 }
 
 HttpResponse Server::Dispatch(const HttpRequest& request, std::string* allow) {

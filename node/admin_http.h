@@ -38,6 +38,8 @@ struct Stats;
 struct AdminHttpOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8098;  // 0 picks a free port
+  // At the limit, a new connection closes the one that has waited longest
+  // for a request; it is refused only when every connection is busy.
   uint32_t max_connections = 64;
   uint32_t max_header_bytes = 8 * 1024;
   uint32_t max_body_bytes = 64 * 1024;
