@@ -9,9 +9,9 @@
 //   3: a store: records of [u8 key length][key][u8 value length][value],
 //      written to an empty engine, then aae::Trees::Open. Rebuilds it
 //      starts must finish in bounded steps and leave the trees Ready; a
-//      second Open of the same engine then only sums the index, and the
-//      segment hashes it computes are the first one's (they are a pure
-//      function of the index).
+//      second Open of the same engine then only sums the index, and (for a
+//      store that already had a format) the segment hashes it computes are
+//      the first one's (they are a pure function of the index).
 
 #include <set>
 #include <string>
@@ -91,6 +91,13 @@ void Store(std::string_view input) {
   while (Take(&input, &key) && Take(&input, &value)) {
     FUZZ_CHECK(engine->Put(key, value, {}).ok());
   }
+  // Only a store of a known format has its index trusted and summed at
+  // Open; any other is rebuilt from its objects alone (index entries of
+  // partitions without objects are neither summed nor removed then).
+  std::string format;
+  const bool known_format =
+      engine->Get(storage::AaeFormatKey(), &format).ok() &&
+      (format == "1" || format == "2");
   Trees trees(*engine);
   if (!trees.Open().ok()) return;
   std::set<uint32_t> seen = trees.rebuilding();
@@ -117,6 +124,7 @@ void Store(std::string_view input) {
     FUZZ_CHECK(again.progress(p)->sum_at_start);
   }
   FUZZ_CHECK(Drain(again));
+  if (!known_format) return;
   for (uint32_t p : seen) {
     for (uint32_t s = 0; s < replication::aae::kSegments; ++s) {
       FUZZ_CHECK(trees.Segment(p, s) == again.Segment(p, s));
