@@ -19,8 +19,13 @@ constexpr uint64_t kEntrySeed = 0x656e747279686173ULL;    // "entryhas"
 constexpr std::string_view kFormatVersion = "2";
 constexpr std::string_view kFormatWithSegmentRecords = "1";
 
-// An index entry: the version hash, then for a tombstone its wall ms, each
-// eight bytes little-endian.
+void AddPairs(Hasher& h, const object::Pairs& pairs) {
+  h.Add(static_cast<uint64_t>(pairs.size()));
+  for (const auto& [k, v] : pairs) h.Add(k).Add(v);
+}
+
+}  // namespace
+
 std::string EncodeEntry(const IndexEntry& e) {
   std::string out;
   coding::PutFixed64LE(&out, e.version);
@@ -39,13 +44,6 @@ bool DecodeEntry(std::string_view in, IndexEntry* e) {
   *e = IndexEntry{coding::DecodeFixed64LE(in.data()), tombstone_ms};
   return true;
 }
-
-void AddPairs(Hasher& h, const object::Pairs& pairs) {
-  h.Add(static_cast<uint64_t>(pairs.size()));
-  for (const auto& [k, v] : pairs) h.Add(k).Add(v);
-}
-
-}  // namespace
 
 uint64_t VersionHash(const object::Object& object) {
   Hasher h(kVersionSeed);

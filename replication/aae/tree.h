@@ -74,6 +74,11 @@ struct IndexEntry {
   bool operator==(const IndexEntry&) const = default;
 };
 IndexEntry EntryOf(const object::Object& object);
+// An index entry's record: the version hash, then for a tombstone its wall
+// ms, each eight bytes little-endian. Decode refuses any other length and a
+// tombstone time of 0, leaving `e` alone.
+std::string EncodeEntry(const IndexEntry& e);
+bool DecodeEntry(std::string_view in, IndexEntry* e);
 
 struct KeyVersion {
   std::string type;

@@ -13,8 +13,12 @@ std::string HintKey(const vnode::Key& key) {
          storage::EncodeObjectKey(key.partition, key.type, key.bucket, key.key);
 }
 
-// Marker value: the primaries still owed the object, each with a two-byte
-// length; a cut-off last entry is ignored.
+bool Contains(const std::vector<NodeName>& v, const NodeName& n) {
+  return std::find(v.begin(), v.end(), n) != v.end();
+}
+
+}  // namespace
+
 std::vector<NodeName> DecodePrimaries(std::string_view v) {
   std::vector<NodeName> out;
   std::string_view name;
@@ -22,7 +26,6 @@ std::vector<NodeName> DecodePrimaries(std::string_view v) {
   return out;
 }
 
-// A name too long for its length is cut (node names are far shorter).
 std::string EncodePrimaries(const std::vector<NodeName>& names) {
   std::string out;
   for (const auto& n : names) {
@@ -30,12 +33,6 @@ std::string EncodePrimaries(const std::vector<NodeName>& names) {
   }
   return out;
 }
-
-bool Contains(const std::vector<NodeName>& v, const NodeName& n) {
-  return std::find(v.begin(), v.end(), n) != v.end();
-}
-
-}  // namespace
 
 // A resumable scan over every object this node stores, calling `action` on
 // each with a bounded number of actions awaiting acknowledgement.

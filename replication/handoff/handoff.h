@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "replication/bucket_registry.h"
@@ -36,6 +37,12 @@
 #include "storage/engine.h"
 
 namespace causeway::replication::handoff {
+
+// A hint marker's value: the primaries still owed the object, each with a
+// two-byte length. Decoding stops at the first cut-off entry and ignores
+// it. A name too long for its length is cut (node names are far shorter).
+std::vector<NodeName> DecodePrimaries(std::string_view v);
+std::string EncodePrimaries(const std::vector<NodeName>& names);
 
 struct HandoffTiming {
   uint64_t hint_scan_ms = 1000;

@@ -9,16 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "node/faults.h"
 #include "node/pbc_codec.h"
 #include "node/peer_wire.h"
 #include "proto/admin.pb.h"
 #include "proto/peer.pb.h"
 #include "proto/riak.pb.h"
+#include "replication/aae/tree.h"
 #include "replication/buckets/bucket_props.h"
 #include "replication/causal/version_vector.h"
 #include "replication/crdt/data_type.h"
+#include "replication/handoff/handoff.h"
+#include "replication/membership/ring_state.h"
 #include "replication/object/object.h"
 #include "replication/security/security_registry.h"
+#include "storage/keys.h"
 
 namespace fs = std::filesystem;
 
@@ -518,6 +523,157 @@ void PeerEnvelopeSeeds() {
   Write("peer_envelope", "aae", aae);
 }
 
+// --- what a server sends the client ----------------------------------------
+
+// Byte 0: frame limit (0: default); byte 1: calls - 1; one byte per call.
+void ClientReply(const std::string& name, uint8_t limit,
+                 const std::vector<uint8_t>& ops, const std::string& stream) {
+  std::string out{char(limit), char(ops.size() - 1)};
+  for (uint8_t op : ops) out += char(op);
+  Write("client_reply", name, out + stream);
+}
+
+void ClientReplySeeds() {
+  ClientReply("ping", 0, {0}, Bare(pbc::Code::kPingResp));
+  pbc::RpbGetServerInfoResp info;
+  info.set_node("causeway@127.0.0.1");
+  info.set_server_version("causeway 0.1");
+  pbc::RpbGetResp got;
+  auto* c = got.add_content();
+  c->set_value("red");
+  c->set_content_type("text/plain");
+  got.set_vclock(Clock({{1, 1}}).Encode());
+  ClientReply("info_get_put", 0, {1, 2, 3},
+              Raw(pbc::Code::kGetServerInfoResp, info) +
+                  Raw(pbc::Code::kGetResp, got) + Bare(pbc::Code::kPutResp));
+  ClientReply("get_not_found_delete", 0, {2, 4},
+              Bare(pbc::Code::kGetResp) + Bare(pbc::Code::kDelResp));
+  pbc::RpbErrorResp err;
+  err.set_errmsg("not enough replicas");
+  err.set_errcode(5);
+  ClientReply("server_error_then_ping", 0, {2, 0},
+              Raw(pbc::Code::kErrorResp, err) + Bare(pbc::Code::kPingResp));
+  std::string keys;
+  for (int i = 0; i < 3; ++i) {
+    pbc::RpbListKeysResp k;
+    k.add_keys("k" + std::to_string(i));
+    if (i == 2) k.set_done(true);
+    keys += Raw(pbc::Code::kListKeysResp, k);
+  }
+  pbc::RpbListBucketsResp b;
+  b.add_buckets("fruit");
+  b.set_done(true);
+  ClientReply("lists", 0, {5, 6}, keys + Raw(pbc::Code::kListBucketsResp, b));
+  pbc::RpbGetBucketResp props;
+  props.mutable_props()->set_n_val(3);
+  props.mutable_props()->set_allow_mult(true);
+  pbc::DtFetchResp dt;
+  dt.set_type(pbc::DtFetchResp::COUNTER);
+  dt.mutable_value()->set_counter_value(4);
+  admin::CwClusterStatusResp status;
+  admin::CwListBucketTypesResp types;
+  pbc::RpbGetBucketKeyPreflistResp pl;
+  auto* item = pl.add_preflist();
+  item->set_partition(0);
+  item->set_node("causeway@127.0.0.1");
+  item->set_primary(true);
+  ClientReply("admin", 0, {7, 8, 9, 10, 11},
+              Raw(pbc::Code::kGetBucketResp, props) +
+                  Raw(pbc::Code::kDtFetchResp, dt) +
+                  Raw(pbc::Code::kClusterStatusResp, status) +
+                  Raw(pbc::Code::kListBucketTypesResp, types) +
+                  Raw(pbc::Code::kGetBucketKeyPreflistResp, pl));
+  ClientReply("wrong_code", 0, {0}, Bare(pbc::Code::kGetResp));
+  ClientReply("truncated", 0, {2}, Raw(pbc::Code::kGetResp, got).substr(0, 9));
+  ClientReply("over_limit", 1, {2}, Raw(pbc::Code::kGetResp, got));
+  ClientReply("empty_frame", 0, {0}, std::string(4, '\0'));
+}
+
+// --- records read back from disk -------------------------------------------
+
+void RingStateSeeds() {
+  namespace m = replication::membership;
+  const m::Member a{"causeway@a", "127.0.0.1:8099", m::MemberStatus::kValid, 1};
+  const m::Member b{"causeway@b", "127.0.0.1:8199", m::MemberStatus::kJoining,
+                    1};
+  m::RingState founding = m::RingState::Founding(a, 8);
+  peer::RingState proto;
+  founding.ToProto(&proto);
+  Write("ring_state", "founding", proto.SerializeAsString());
+  m::RingState two = founding;
+  two.Upsert(b);
+  two.StartClaim();
+  two.ToProto(&proto);
+  Write("ring_state", "claim_pending", proto.SerializeAsString());
+  two.MarkTransfersDone(a.name);
+  two.MarkTransfersDone(b.name);
+  two.FinishClaimIfDone();
+  two.ToProto(&proto);
+  Write("ring_state", "two_members", proto.SerializeAsString());
+  m::Member gone = a;
+  gone.status = m::MemberStatus::kRemoved;
+  gone.version = 2;
+  m::RingState left = founding;
+  left.Upsert(gone);
+  left.ToProto(&proto);
+  Write("ring_state", "removed", proto.SerializeAsString());
+}
+
+void HandoffSeeds() {
+  using replication::handoff::EncodePrimaries;
+  Write("handoff_primaries", "empty", EncodePrimaries({}));
+  Write("handoff_primaries", "one", EncodePrimaries({"causeway@a"}));
+  Write("handoff_primaries", "three",
+        EncodePrimaries({"causeway@a", "causeway@b", "causeway@127.0.0.1"}));
+  Write("handoff_primaries", "cut_off",
+        EncodePrimaries({"causeway@a", "causeway@b"}).substr(0, 20));
+}
+
+// Byte 0 picks the record kind (aae_records_fuzz.cc).
+void AaeSeeds() {
+  namespace aae = replication::aae;
+  Write("aae_records", "entry", '\0' + aae::EncodeEntry({0x1234, 0}));
+  Write("aae_records", "entry_tombstone",
+        '\0' + aae::EncodeEntry({0x1234, 1700000000000}));
+  Write("aae_records", "index_key",
+        '\1' + storage::AaeIndexKey(3, 77, "default", "fruit", "apple"));
+  Write("aae_records", "tombstone_key",
+        '\2' + storage::AaeTombstoneKey(3, "maps", "b", "k"));
+  // A store: u8-length-prefixed keys and values.
+  auto record = [](const std::string& k, const std::string& v) {
+    return std::string(1, char(k.size())) + k + char(v.size()) + v;
+  };
+  const std::string format = record(storage::AaeFormatKey(), "2");
+  std::string entries;
+  for (uint32_t p : {0u, 3u}) {
+    for (const char* key : {"apple", "pear"}) {
+      const uint32_t seg = aae::SegmentOf("default", "fruit", key);
+      entries += record(storage::AaeIndexKey(p, seg, "default", "fruit", key),
+                        aae::EncodeEntry({p + 11, p == 3 ? 5u : 0u}));
+    }
+    entries += record(storage::AaeTombstoneKey(p, "default", "fruit", "pear"),
+                      aae::EncodeEntry({p + 11, 5}));
+  }
+  Write("aae_records", "store", '\3' + format + entries);
+  Write("aae_records", "store_rebuild",
+        '\3' + format + record(storage::AaeRebuildKey(3), "") + entries);
+  Write("aae_records", "store_format_1",
+        '\3' + record(storage::AaeFormatKey(), "1") +
+            record(storage::AaeRetiredSegmentSpace() + "xxxx", "yyyy") +
+            entries);
+}
+
+void FaultsSeeds() {
+  Write("faults", "partition", "causeway@fuzz,n2/n3");
+  Write("faults", "partition_spaces", " n1 , n2 / n3 /causeway@fuzz\n");
+  Write("faults", "groups_query", "groups=causeway%40fuzz%2Fn2,n3");
+  Write("faults", "drop", "pct=10&node=causeway%40n2");
+  Write("faults", "reorder", "pct=20&ms=50");
+  Write("faults", "delay", "ms=100&jitter=5&node=n3");
+  Write("faults", "skew", "ms=-5000");
+  Write("faults", "bad_escape", "pct=1%");
+}
+
 }  // namespace
 // One state of every type after a few updates by two actors, its ops, and
 // the DtUpdateReq bodies a client would send for them.
@@ -607,5 +763,10 @@ int main(int argc, char** argv) {
   causeway::fuzz::PbcSeeds();
   causeway::fuzz::PeerEnvelopeSeeds();
   causeway::fuzz::CrdtSeeds();
+  causeway::fuzz::ClientReplySeeds();
+  causeway::fuzz::RingStateSeeds();
+  causeway::fuzz::HandoffSeeds();
+  causeway::fuzz::AaeSeeds();
+  causeway::fuzz::FaultsSeeds();
   return 0;
 }
