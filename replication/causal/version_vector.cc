@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 
 #include "base/assert.h"
 #include "base/coding.h"
@@ -131,6 +132,11 @@ Status VersionVector::Decode(std::string_view bytes, VersionVector* out) {
     }
     if (e.second == 0) {
       return Status::InvalidArgument("vclock: zero counter");
+    }
+    // The next event of an actor is its counter plus one: a counter with
+    // no successor could only wrap (no real clock gets near it).
+    if (e.second == std::numeric_limits<uint64_t>::max()) {
+      return Status::InvalidArgument("vclock: counter at its maximum");
     }
     if (!entries.empty() && entries.back().first >= e.first) {
       return Status::InvalidArgument("vclock: actors unsorted or repeated");

@@ -52,7 +52,8 @@ class VersionVector {
   // 1 without a stamp, format 2 with one.
   std::string Encode() const;
   // Decodes defensively: any malformed, truncated, oversized (more than
-  // kMaxEntries entries), unsorted or zero-counter input, or a format 2
+  // kMaxEntries entries), unsorted, zero-counter or maximum-counter (one
+  // with no successor) input, or a format 2
   // with a zero stamp, is rejected with InvalidArgument and `out` is left
   // unchanged. Accepted input re-encodes to the same bytes.
   static Status Decode(std::string_view bytes, VersionVector* out);

@@ -1,6 +1,7 @@
 // Dot stores: the join of keyed stores and their encodings.
 #include "replication/crdt/dot_store.h"
 
+#include <limits>
 #include <set>
 
 #include "base/coding.h"
@@ -109,9 +110,13 @@ void PutDot(std::string* out, const Dot& dot) {
 bool GetDot(std::string_view* in, Dot* dot) {
   std::string_view rest = *in;
   Dot d;
+  // Actor and counter are neither 0 nor the maximum: the causal context
+  // reasons about an actor's successor and a counter's successor, which
+  // the maximum does not have.
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
   if (!coding::GetFixed64(&rest, &d.actor) ||
       !coding::GetCanonicalVarint64(&rest, &d.counter) || d.actor == 0 ||
-      d.counter == 0) {
+      d.counter == 0 || d.actor == kMax || d.counter == kMax) {
     return false;
   }
   *dot = d;

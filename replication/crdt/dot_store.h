@@ -118,7 +118,8 @@ Status SetDelta(const SetStore& state, const SetOp& op,
                 CausalContext* delta_context);
 
 // Encoding pieces shared by set and map: a dot is fixed64 actor then varint
-// counter. Decoders take untrusted bytes and check order and limits.
+// counter, neither 0 nor 2^64-1. Decoders take untrusted bytes and check
+// order and limits.
 inline constexpr size_t kMinDotBytes = 9;  // fixed64 actor, 1-byte varint
 void PutDot(std::string* out, const Dot& dot);
 bool GetDot(std::string_view* in, Dot* dot);

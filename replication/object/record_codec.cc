@@ -2,6 +2,7 @@
 #include "replication/object/record_codec.h"
 
 #include <cstring>
+#include <limits>
 #include <optional>
 
 #include "base/coding.h"
@@ -376,7 +377,11 @@ const char* TakeClockEntry(const WireField& f, VersionVector* clock) {
   Dot entry;
   bool complete = false;
   if (!ParseClockEntry(f.bytes, &entry, &complete)) return kMalformed;
-  if (!complete || entry.counter == 0) return "object record: bad clock entry";
+  // A counter with no successor could only wrap at the actor's next event.
+  if (!complete || entry.counter == 0 ||
+      entry.counter == std::numeric_limits<uint64_t>::max()) {
+    return "object record: bad clock entry";
+  }
   if (!clock->empty() && clock->entries().back().first >= entry.actor) {
     return "object record: clock unsorted";
   }

@@ -25,7 +25,8 @@ uint64_t RandomCounter(Rng& rng) {
     case 2:
       return 1 + (rng() >> (rng() % 64));
     default:
-      return rng() % 2 ? kMax64 : uint64_t{1} << (rng() % 64);
+      // The largest counter a clock may hold has a successor.
+      return rng() % 2 ? kMax64 - 1 : uint64_t{1} << (rng() % 64);
   }
 }
 
@@ -256,8 +257,12 @@ TEST(VersionVectorTest, MalformedInputsAreRejectedAndLeaveOutputAlone) {
 TEST(VersionVectorTest, LargestValuesDecode) {
   VersionVector out;
   ASSERT_TRUE(
-      VersionVector::Decode(RawVclock(1, {{kMax64, kMax64}}), &out).ok());
-  EXPECT_EQ(out.Get(kMax64), kMax64);
+      VersionVector::Decode(RawVclock(1, {{kMax64, kMax64 - 1}}), &out).ok());
+  EXPECT_EQ(out.Get(kMax64), kMax64 - 1);
+  // A counter with no successor is refused: the actor's next event would
+  // wrap it to zero.
+  EXPECT_FALSE(VersionVector::Decode(RawVclock(1, {{7, kMax64}}), &out).ok());
+  EXPECT_EQ(out.Get(kMax64), kMax64 - 1);  // left unchanged
   std::string ten = std::string(9, '\xFF') + "\x01";
   ASSERT_TRUE(
       VersionVector::Decode(RawVclock(1, {}) + ten + "\x01", &out).ok());

@@ -10,6 +10,8 @@
 #include <memory>
 #include <set>
 
+#include "replication/crdt/operation.h"
+
 namespace causeway::replication::vnode {
 namespace {
 
@@ -110,6 +112,35 @@ TEST_F(VnodeStoreTest, TheMintingActorStaysOutOfTheReplicatedObject) {
   ASSERT_TRUE(Object::Decode(read.Encode(42), &decoded, &actor).ok());
   EXPECT_EQ(actor, 42u);
   EXPECT_EQ(decoded, read);
+}
+
+}  // namespace
+}  // namespace causeway::replication::vnode
+
+namespace causeway::replication::vnode {
+namespace {
+
+// A key that holds a data type takes no key/value write: refused, the
+// counter left as it was (a sibling beside a data type cannot be stored).
+TEST_F(VnodeStoreTest, AKeyValueWriteOnADataTypeIsRefused) {
+  object::Delta delta;
+  Object counter;
+  ASSERT_TRUE(store_
+                  .CoordinateUpdate(k1_, crdt::TypeTag::kCounter, {},
+                                    crdt::CounterOp{5}, nullptr, {1, 0}, false,
+                                    &delta, &counter)
+                  .ok());
+  Sibling s;
+  s.value = "v";
+  Object result;
+  Status st = store_.Coordinate(k1_, {}, std::move(s),
+                                Resolution::kKeepSiblings, false, &result);
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << st.ToString();
+  EXPECT_NE(st.message().find("data type"), std::string::npos);
+  Object held;
+  ASSERT_TRUE(store_.Read(k1_, &held).ok());
+  ASSERT_NE(held.data(), nullptr);
+  EXPECT_TRUE(held.siblings().empty());
 }
 
 }  // namespace
