@@ -122,6 +122,9 @@ struct Hub final : peer_link::LinkOwner, std::enable_shared_from_this<Hub> {
 
   void Accept();
   void OnAccept(const boost::system::error_code& ec, tcp::socket socket);
+  // Closes the oldest inbound connection still in its handshake; false if
+  // there is none.
+  bool CloseOldestUnauthenticated(const std::string& newcomer);
 
   PeerTransport::DeliverFn deliver;
   PeerTransport::UnreachableFn on_unreachable;
@@ -430,7 +433,8 @@ void Hub::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
   const tcp::endpoint endpoint = socket.remote_endpoint(ignored);
   const std::string remote =
       endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  if (stats.unauthenticated_connections >= options.max_unauthenticated) {
+  if (stats.unauthenticated_connections >= options.max_unauthenticated &&
+      !CloseOldestUnauthenticated(remote)) {
     ++stats.unauthenticated_rejected;
     WarnInbound("refusing connection from " + remote + ": " +
                 std::to_string(stats.unauthenticated_connections) +
@@ -445,6 +449,31 @@ void Hub::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
     link->Accepted(std::move(socket));
   }
   Accept();
+}
+
+// At the limit of connections still in their handshake, the oldest makes
+// room: a real peer finishes its handshake within a round trip or two,
+// while a flood's connections wait out the handshake deadline, so under a
+// flood that keeps every slot full, refusing newcomers would lock real
+// peers out for as long as it lasts, and evicting the oldest lets them in.
+bool Hub::CloseOldestUnauthenticated(const std::string& newcomer) {
+  std::shared_ptr<Link> oldest;
+  for (auto& [id, weak] : links) {
+    std::shared_ptr<Link> link = weak.lock();
+    if (link && link->role() == Role::kResponder && link->InHandshake() &&
+        (!oldest || link->id() < oldest->id())) {
+      oldest = std::move(link);
+    }
+  }
+  if (!oldest) return false;
+  ++stats.unauthenticated_rejected;
+  WarnInbound("closing unauthenticated connection from " + oldest->remote() +
+              " to make room for " + newcomer + ": " +
+              std::to_string(stats.unauthenticated_connections) +
+              " unauthenticated connections open");
+  oldest->Close("evicted by a newer unauthenticated connection",
+                /*quiet=*/true);
+  return true;
 }
 
 void Hub::Stop() {

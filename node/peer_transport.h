@@ -103,8 +103,10 @@ struct PeerTransportOptions {
 
   // Authenticated inbound connections, at most. Connections still in the
   // handshake are counted apart, against max_unauthenticated, so callers
-  // that have proved nothing can never use up the room of real peers; one
-  // more of either kind is refused.
+  // that have proved nothing can never use up the room of real peers. One
+  // more authenticated connection is refused; one more in the handshake
+  // closes the oldest still in its handshake (a flood cannot hold the
+  // slots against real peers, whose handshakes finish within round trips).
   uint32_t max_inbound_connections = 256;
   uint32_t max_unauthenticated = 32;
 };
@@ -132,7 +134,8 @@ struct PeerTransportStats {
   uint64_t handshake_failures = 0;
   uint64_t connections_accepted = 0;
   uint64_t connections_rejected = 0;      // authenticated, over the limit
-  uint64_t unauthenticated_rejected = 0;  // over max_unauthenticated
+  uint64_t unauthenticated_rejected = 0;  // refused or evicted over
+                                          // max_unauthenticated
   uint64_t handshake_timeouts = 0;        // also in handshake_failures
   uint64_t frames_rejected = 0;           // authenticated frame over the limit
 
