@@ -130,10 +130,12 @@ Status VnodeStore::Coordinate(const Key& key,
   causal::ActorId actor = 0;
   Status s = ReadToCoordinate(key, &current, &actor);
   if (!s.ok()) return s;
-  // Data-type buckets refuse key/value writes before they get here; a data
-  // type found under a key/value write anyway (a record from outside) is
-  // refused too, not overwritten by a sibling it cannot hold.
-  if (current.data() != nullptr) {
+  // Data-type buckets refuse key/value writes before they get here (their
+  // deletes come with Resolution::kDataType); a data type found under a
+  // key/value write anyway (a record from outside) is refused too, not
+  // given a sibling it cannot hold.
+  if (current.data() != nullptr &&
+      resolution != object::Resolution::kDataType) {
     return Status::InvalidArgument(
         "the key holds a data type; change it with a data-type update");
   }
