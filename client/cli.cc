@@ -234,34 +234,36 @@ int CliContext::UsageError(const std::string& message) {
   return kExitUsage;
 }
 
-int CliContext::Fail(const Status& s) {
+int CliContext::Fail(const Status& s) { return Fail(s, s.message()); }
+
+int CliContext::Fail(const Status& s, const std::string& what) {
   if (usage_problem_) {
     usage_problem_ = false;
-    return UsageError(s.message());
+    return UsageError(what);
   }
   ErrorKind kind = client_ ? client_->last_error().kind : ErrorKind::kNone;
   std::string message;
   int code = kExitFailure;
   if (s.IsNotFound()) {
-    message = "not found: " + s.message();
+    message = "not found: " + what;
     code = kExitNotFound;
   } else {
     switch (kind) {
       case ErrorKind::kUnreachable:
-        message = s.message() + " (is the node running? see cluster/up)";
+        message = what + " (is the node running? see cluster/up)";
         break;
       case ErrorKind::kTimeout:
-        message = "timed out: " + s.message();
+        message = "timed out: " + what;
         break;
       case ErrorKind::kServer:
-        message = "server error: " + s.message();
+        message = "server error: " + what;
         break;
       case ErrorKind::kSecurity:
-        message = "security: " + s.message();
+        message = "security: " + what;
         break;
       case ErrorKind::kProtocol:
       case ErrorKind::kNone:
-        message = s.message();
+        message = what;
         break;
     }
   }
@@ -273,12 +275,25 @@ int CliContext::Fail(const Status& s) {
                       JsonObject()
                           .String("kind",
                                   s.IsNotFound() ? "not_found" : KindName(kind))
-                          .Raw("message", JsonName(s.message()))
+                          .Raw("message", JsonName(what))
                           .str())
                  .str()
           << "\n";
   }
   return code;
+}
+
+bool CliContext::WriteMayHaveLanded(const Status& s) const {
+  if (!client_ || s.ok()) return false;
+  switch (client_->last_error().kind) {
+    case ErrorKind::kTimeout:
+      return true;
+    case ErrorKind::kServer:
+      return s.code() == Status::Code::kUnavailable ||
+             s.code() == Status::Code::kTimeout;
+    default:
+      return false;
+  }
 }
 
 CLI::Option* AddQuorumOption(CLI::App* app, const std::string& name,

@@ -229,10 +229,14 @@ std::pair<CLI::App*, std::shared_ptr<DtArgs>> AddLeaf(
   auto args = std::make_shared<DtArgs>();
   CLI::App* sub = group->add_subcommand(name, help);
   sub->add_option("bucket", args->bucket, "bucket")->required();
-  sub->add_option("key", args->key, "key")->required();
+  sub->add_option("key", args->key, "key (not empty)")->required();
   sub->footer(TypeNote(kind));
   sub->callback([&ctx, &kind, args, run] {
-    ctx.action = [&ctx, &kind, args, run] { return run(ctx, kind, *args); };
+    ctx.action = [&ctx, &kind, args, run] {
+      // The node would make up a key the user never learns.
+      if (args->key.empty()) return ctx.UsageError("the key is empty");
+      return run(ctx, kind, *args);
+    };
   });
   return {sub, args};
 }
