@@ -296,6 +296,14 @@ bool CliContext::WriteMayHaveLanded(const Status& s) const {
   }
 }
 
+std::string CliContext::WriteFailure(const Status& s,
+                                     const std::string& what) const {
+  if (!WriteMayHaveLanded(s)) return s.message();
+  return s.message() + "; the " + what +
+         " may have been applied on some replicas (a write that misses "
+         "w, pw or dw is not undone): read the key before retrying";
+}
+
 CLI::Option* AddQuorumOption(CLI::App* app, const std::string& name,
                              std::optional<uint32_t>* target,
                              const std::string& help) {

@@ -73,6 +73,9 @@ class CliContext {
   // dw) replicas, or no answer came in time. Some replicas may have
   // stored it (Dynamo's writes are not atomic).
   bool WriteMayHaveLanded(const Status& s) const;
+  // s.message(), plus when WriteMayHaveLanded(s) a sentence saying that
+  // the `what` ("put", "delete", "update") may have been applied.
+  std::string WriteFailure(const Status& s, const std::string& what) const;
   // A usage error found after parsing (bad property, bad --vclock).
   int UsageError(const std::string& message);
 

@@ -141,7 +141,13 @@ int RunUpdate(CliContext& ctx, const DtKind& kind, const DtArgs& a,
   if (needs_context) {
     pbc::DtFetchResp fetched;
     s = Fetch(ctx, client, kind, a, &fetched);
-    if (!s.ok()) return ctx.Fail(s);
+    if (!s.ok()) {
+      return ctx.Fail(s, std::string(kind.name) + " update of " + a.bucket +
+                             "/" + a.key +
+                             " failed while reading the current value "
+                             "(nothing was written): " +
+                             s.message());
+    }
     if (fetched.has_context()) req.set_context(fetched.context());
   }
   req.set_bucket(a.bucket);
@@ -152,7 +158,7 @@ int RunUpdate(CliContext& ctx, const DtKind& kind, const DtArgs& a,
   if (auto ms = ctx.request_timeout_ms()) req.set_timeout(*ms);
   pbc::DtUpdateResp resp;
   s = client->DtUpdate(req, &resp);
-  if (!s.ok()) return ctx.Fail(s);
+  if (!s.ok()) return ctx.Fail(s, ctx.WriteFailure(s, "update"));
   PrintValue(ctx, kind, resp);
   return kExitOk;
 }

@@ -162,15 +162,6 @@ std::string ContentTypeOfFile(const std::string& path) {
   return "application/octet-stream";
 }
 
-// The sentence added to a failed write that may have been stored anyway.
-std::string MayHaveLanded(CliContext& ctx, const Status& s,
-                          const std::string& what) {
-  if (!ctx.WriteMayHaveLanded(s)) return s.message();
-  return s.message() + "; the " + what +
-         " may have been applied on some replicas (a write that misses "
-         "w, pw or dw is not undone): read the key before retrying";
-}
-
 void PrintOk(CliContext& ctx) {
   if (ctx.json()) ctx.out() << "{\"ok\":true}\n";
 }
@@ -352,7 +343,7 @@ int RunPut(CliContext& ctx, const PutOptions& o) {
   if (auto ms = ctx.request_timeout_ms()) req.set_timeout(*ms);
   pbc::RpbPutResp resp;
   s = client->Put(req, &resp);
-  if (!s.ok()) return ctx.Fail(s, MayHaveLanded(ctx, s, "put"));
+  if (!s.ok()) return ctx.Fail(s, ctx.WriteFailure(s, "put"));
   if (o.server_key) {
     // The node made the key: it is the one thing the caller cannot know.
     if (o.return_body || ctx.json()) {
@@ -425,7 +416,7 @@ int RunDelete(CliContext& ctx, const DeleteOptions& o) {
   if (o.dw) req.set_dw(*o.dw);
   if (auto ms = ctx.request_timeout_ms()) req.set_timeout(*ms);
   s = client->Delete(req);
-  if (!s.ok()) return ctx.Fail(s, MayHaveLanded(ctx, s, "delete"));
+  if (!s.ok()) return ctx.Fail(s, ctx.WriteFailure(s, "delete"));
   PrintOk(ctx);
   return kExitOk;
 }
