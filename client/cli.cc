@@ -1,10 +1,12 @@
 #include "client/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <ostream>
 #include <sstream>
+#include <vector>
 
 #include "base/version.h"
 #include "client/cli_commands.h"
@@ -86,6 +88,110 @@ Status ApplySecurityOptions(const GlobalOptions& g, ClientOptions* options) {
   return Status::Ok();
 }
 
+// The edit distance (insertions, deletions, substitutions, and swaps of
+// neighbours, each 1) between `a` and `b`.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1,
+                                     std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] =
+          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The subcommand of `app` nearest to `word`, if one is near enough to be
+// what was meant: a few typos away, or `word` is the start of it.
+std::optional<std::string> NearestCommand(const CLI::App& app,
+                                          const std::string& word) {
+  std::optional<std::string> best;
+  size_t best_distance = 0;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    const std::string& name = sub->get_name();
+    size_t distance = EditDistance(word, name);
+    if (name.rfind(word, 0) == 0) distance = std::min<size_t>(distance, 1);
+    const size_t limit = std::max<size_t>(2, name.size() / 3);
+    if (distance <= limit && (!best || distance < best_distance)) {
+      best = name;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+const CLI::App* FindCommand(const CLI::App& app, const std::string& name) {
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->check_name(name)) return sub;
+  }
+  return nullptr;
+}
+
+// Finds the first word of `args` (from `start`) that should name a
+// subcommand of `app` but names none; options of `app` that take a value
+// are skipped with it. Empty when every command word is known.
+std::optional<std::string> UnknownCommand(const CLI::App& app,
+                                          const std::vector<std::string>& args,
+                                          size_t start, size_t* at) {
+  for (size_t i = start; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") return std::nullopt;
+    if (arg.size() > 1 && arg[0] == '-') {
+      if (arg.find('=') != std::string::npos) continue;
+      const CLI::Option* option = app.get_option_no_throw(arg);
+      if (option != nullptr && option->get_type_size_max() > 0 &&
+          option->get_expected_max() > 0) {
+        ++i;
+      }
+      continue;
+    }
+    *at = i;
+    if (FindCommand(app, arg) != nullptr) return std::nullopt;
+    return arg;
+  }
+  return std::nullopt;
+}
+
+// A word where a command belongs that names none (`causeway gett`, or
+// `causeway bucket gett`): says so with the nearest command, if any.
+std::optional<std::string> CheckCommandWords(
+    const CLI::App& app, const std::vector<std::string>& args) {
+  size_t at = 0;
+  const CLI::App* level = &app;
+  std::string path;
+  for (size_t start = 0; start < args.size();) {
+    std::optional<std::string> unknown =
+        UnknownCommand(*level, args, start, &at);
+    if (unknown) {
+      std::string message = "unknown command '" + path + *unknown + "'";
+      if (auto near = NearestCommand(*level, *unknown)) {
+        message += "; did you mean '" + path + *near + "'?";
+      }
+      return message + " (see causeway --help)";
+    }
+    if (at >= args.size()) break;
+    const CLI::App* sub = FindCommand(*level, args[at]);
+    // Only groups (commands whose words are all subcommands) go deeper.
+    if (sub == nullptr || sub->get_subcommands({}).empty() ||
+        !sub->get_options(
+                [](const CLI::Option* o) { return o->get_positional(); })
+             .empty()) {
+      break;
+    }
+    path += args[at] + " ";
+    level = sub;
+    start = at + 1;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<uint32_t> CliContext::request_timeout_ms() const {
@@ -128,34 +234,36 @@ int CliContext::UsageError(const std::string& message) {
   return kExitUsage;
 }
 
-int CliContext::Fail(const Status& s) {
+int CliContext::Fail(const Status& s) { return Fail(s, s.message()); }
+
+int CliContext::Fail(const Status& s, const std::string& what) {
   if (usage_problem_) {
     usage_problem_ = false;
-    return UsageError(s.message());
+    return UsageError(what);
   }
   ErrorKind kind = client_ ? client_->last_error().kind : ErrorKind::kNone;
   std::string message;
   int code = kExitFailure;
   if (s.IsNotFound()) {
-    message = "not found: " + s.message();
+    message = "not found: " + what;
     code = kExitNotFound;
   } else {
     switch (kind) {
       case ErrorKind::kUnreachable:
-        message = s.message() + " (is the node running? see cluster/up)";
+        message = what + " (is the node running? see cluster/up)";
         break;
       case ErrorKind::kTimeout:
-        message = "timed out: " + s.message();
+        message = "timed out: " + what;
         break;
       case ErrorKind::kServer:
-        message = "server error: " + s.message();
+        message = "server error: " + what;
         break;
       case ErrorKind::kSecurity:
-        message = "security: " + s.message();
+        message = "security: " + what;
         break;
       case ErrorKind::kProtocol:
       case ErrorKind::kNone:
-        message = s.message();
+        message = what;
         break;
     }
   }
@@ -167,12 +275,33 @@ int CliContext::Fail(const Status& s) {
                       JsonObject()
                           .String("kind",
                                   s.IsNotFound() ? "not_found" : KindName(kind))
-                          .Raw("message", JsonName(s.message()))
+                          .Raw("message", JsonName(what))
                           .str())
                  .str()
           << "\n";
   }
   return code;
+}
+
+bool CliContext::WriteMayHaveLanded(const Status& s) const {
+  if (!client_ || s.ok()) return false;
+  switch (client_->last_error().kind) {
+    case ErrorKind::kTimeout:
+      return true;
+    case ErrorKind::kServer:
+      return s.code() == Status::Code::kUnavailable ||
+             s.code() == Status::Code::kTimeout;
+    default:
+      return false;
+  }
+}
+
+std::string CliContext::WriteFailure(const Status& s,
+                                     const std::string& what) const {
+  if (!WriteMayHaveLanded(s)) return s.message();
+  return s.message() + "; the " + what +
+         " may have been applied on some replicas (a write that misses "
+         "w, pw or dw is not undone): read the key before retrying";
 }
 
 CLI::Option* AddQuorumOption(CLI::App* app, const std::string& name,
@@ -235,6 +364,18 @@ int RunCli(int argc, const char* const* argv, const CliIo& io) {
                  "password is never taken on the command line)")
       ->envname("CAUSEWAY_PASSWORD_FILE");
   for (AddCommandFn add : kCommands) add(app, ctx);
+
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  const bool asks_for_help =
+      std::any_of(args.begin(), args.end(), [](const std::string& a) {
+        return a == "--help" || a == "-h" || a == "--help-all" ||
+               a == "--version";
+      });
+  if (!asks_for_help) {
+    if (auto unknown = CheckCommandWords(app, args)) {
+      return ctx.UsageError(*unknown);
+    }
+  }
 
   try {
     app.parse(argc, argv);

@@ -65,6 +65,17 @@ class CliContext {
   // --json also as {"ok":false,"error":{...}} on stdout. Returns the exit
   // status: 1 for NotFound, 2 for usage problems, else 3.
   int Fail(const Status& s);
+  // Fail(s) with `what` in place of s.message(): the same kind and exit
+  // status, in words that say which step of the command failed.
+  int Fail(const Status& s, const std::string& what);
+  // Whether a failed write may still have been applied: the request went
+  // out and the node answered that it timed out or could not reach w (pw,
+  // dw) replicas, or no answer came in time. Some replicas may have
+  // stored it (Dynamo's writes are not atomic).
+  bool WriteMayHaveLanded(const Status& s) const;
+  // s.message(), plus when WriteMayHaveLanded(s) a sentence saying that
+  // the `what` ("put", "delete", "update") may have been applied.
+  std::string WriteFailure(const Status& s, const std::string& what) const;
   // A usage error found after parsing (bad property, bad --vclock).
   int UsageError(const std::string& message);
 

@@ -141,7 +141,13 @@ int RunUpdate(CliContext& ctx, const DtKind& kind, const DtArgs& a,
   if (needs_context) {
     pbc::DtFetchResp fetched;
     s = Fetch(ctx, client, kind, a, &fetched);
-    if (!s.ok()) return ctx.Fail(s);
+    if (!s.ok()) {
+      return ctx.Fail(s, std::string(kind.name) + " update of " + a.bucket +
+                             "/" + a.key +
+                             " failed while reading the current value "
+                             "(nothing was written): " +
+                             s.message());
+    }
     if (fetched.has_context()) req.set_context(fetched.context());
   }
   req.set_bucket(a.bucket);
@@ -152,7 +158,7 @@ int RunUpdate(CliContext& ctx, const DtKind& kind, const DtArgs& a,
   if (auto ms = ctx.request_timeout_ms()) req.set_timeout(*ms);
   pbc::DtUpdateResp resp;
   s = client->DtUpdate(req, &resp);
-  if (!s.ok()) return ctx.Fail(s);
+  if (!s.ok()) return ctx.Fail(s, ctx.WriteFailure(s, "update"));
   PrintValue(ctx, kind, resp);
   return kExitOk;
 }
@@ -229,10 +235,14 @@ std::pair<CLI::App*, std::shared_ptr<DtArgs>> AddLeaf(
   auto args = std::make_shared<DtArgs>();
   CLI::App* sub = group->add_subcommand(name, help);
   sub->add_option("bucket", args->bucket, "bucket")->required();
-  sub->add_option("key", args->key, "key")->required();
+  sub->add_option("key", args->key, "key (not empty)")->required();
   sub->footer(TypeNote(kind));
   sub->callback([&ctx, &kind, args, run] {
-    ctx.action = [&ctx, &kind, args, run] { return run(ctx, kind, *args); };
+    ctx.action = [&ctx, &kind, args, run] {
+      // The node would make up a key the user never learns.
+      if (args->key.empty()) return ctx.UsageError("the key is empty");
+      return run(ctx, kind, *args);
+    };
   });
   return {sub, args};
 }

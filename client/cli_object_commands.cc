@@ -2,9 +2,13 @@
 // list-buckets, preflist.
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <fstream>
 #include <istream>
 #include <memory>
 #include <ostream>
+#include <utility>
+#include <vector>
 
 #include "client/cli_commands.h"
 #include "client/format.h"
@@ -99,11 +103,63 @@ void PrintObject(CliContext& ctx, const Contents& contents,
   if (ctx.json()) {
     ctx.out() << RenderObjectJson(true, contents, vclock, has_vclock) << "\n";
   } else {
+    // The context goes to stderr, so stdout carries exactly the value.
+    if (show_vclock) {
+      ctx.err() << "vclock: " << (has_vclock ? Base64Encode(vclock) : "")
+                << "\n";
+    }
     ObjectTextOptions options;
-    options.show_vclock = show_vclock;
     options.terminal = ctx.io().out_is_terminal;
     ctx.out() << RenderObjectText(contents, vclock, options);
   }
+}
+
+// An empty key cannot be read or deleted, and a put with one would have
+// the node make up a key: all usage errors (a put asks for a node-made key
+// with --server-key).
+bool EmptyKey(CliContext& ctx, const std::string& key, int* code) {
+  if (!key.empty()) return false;
+  *code = ctx.UsageError(
+      "the key is empty (for a put with a key made by the node, use "
+      "put --server-key BUCKET VALUE)");
+  return true;
+}
+
+// The content type of a value read from `path`, by its extension.
+std::string ContentTypeOfFile(const std::string& path) {
+  static constexpr std::pair<const char*, const char*> kTypes[] = {
+      {"json", "application/json"},
+      {"txt", "text/plain"},
+      {"text", "text/plain"},
+      {"html", "text/html"},
+      {"htm", "text/html"},
+      {"xml", "application/xml"},
+      {"csv", "text/csv"},
+      {"css", "text/css"},
+      {"js", "application/javascript"},
+      {"png", "image/png"},
+      {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},
+      {"gif", "image/gif"},
+      {"svg", "image/svg+xml"},
+      {"webp", "image/webp"},
+      {"pdf", "application/pdf"},
+      {"gz", "application/gzip"},
+      {"zip", "application/zip"},
+  };
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) {
+    return "application/octet-stream";
+  }
+  std::string ext = path.substr(dot + 1);
+  for (char& c : ext) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  for (const auto& [e, type] : kTypes) {
+    if (ext == e) return type;
+  }
+  return "application/octet-stream";
 }
 
 void PrintOk(CliContext& ctx) {
@@ -151,6 +207,7 @@ struct GetOptions {
 };
 
 int RunGet(CliContext& ctx, const GetOptions& o) {
+  if (int code; EmptyKey(ctx, o.key, &code)) return code;
   Client* client;
   Status s = ctx.GetClient(&client);
   if (!s.ok()) return ctx.Fail(s);
@@ -178,7 +235,13 @@ int RunGet(CliContext& ctx, const GetOptions& o) {
 
 struct PutOptions {
   std::string bucket, key, value;
+  CLI::Option* key_option = nullptr;
+  CLI::Option* value_option = nullptr;
+  std::string file;
+  CLI::Option* file_option = nullptr;
+  bool server_key = false;
   std::string content_type = "text/plain";
+  CLI::Option* content_type_option = nullptr;
   std::optional<uint32_t> w, dw, pw;
   bool blind = false;
   std::string vclock_b64;
@@ -186,14 +249,60 @@ struct PutOptions {
   bool return_body = false;
 };
 
-int RunPut(CliContext& ctx, const PutOptions& o) {
-  std::string value = o.value;
-  if (value == "-") {
-    if (!ReadAllInput(*ctx.io().in, pbc::kDefaultMaxFrameBytes, &value)) {
-      return ctx.UsageError("value on stdin is larger than the " +
-                            std::to_string(pbc::kDefaultMaxFrameBytes) +
-                            "-byte frame limit");
+// Reads the value of a put: from --file, stdin (-) or the argument.
+// Returns 0 or the exit status of a usage error.
+int ReadPutValue(CliContext& ctx, const PutOptions& o, bool from_file,
+                 std::string* value, std::string* content_type) {
+  const size_t limit = pbc::kDefaultMaxFrameBytes;
+  if (from_file) {
+    std::ifstream in(o.file, std::ios::binary);
+    if (!in) return ctx.UsageError("--file: cannot read '" + o.file + "'");
+    if (!ReadAllInput(in, limit, value) || in.bad()) {
+      return ctx.UsageError(
+          in.bad() ? "--file: cannot read '" + o.file + "'"
+                   : "--file: '" + o.file + "' is larger than the " +
+                         std::to_string(limit) + "-byte frame limit");
     }
+    if (o.content_type_option->count() == 0) {
+      *content_type = ContentTypeOfFile(o.file);
+    }
+    return 0;
+  }
+  if (*value == "-") {
+    if (!ReadAllInput(*ctx.io().in, limit, value)) {
+      return ctx.UsageError("value on stdin is larger than the " +
+                            std::to_string(limit) + "-byte frame limit");
+    }
+  }
+  return 0;
+}
+
+int RunPut(CliContext& ctx, const PutOptions& o) {
+  // The words after the bucket: KEY VALUE, KEY with --file, VALUE with
+  // --server-key, nothing with both.
+  const bool from_file = o.file_option->count() > 0;
+  std::vector<std::string> words;
+  if (o.key_option->count() > 0) words.push_back(o.key);
+  if (o.value_option->count() > 0) words.push_back(o.value);
+  const size_t wanted = (o.server_key ? 0 : 1) + (from_file ? 0 : 1);
+  if (words.size() != wanted) {
+    std::string expected = "put BUCKET";
+    if (!o.server_key) expected += " KEY";
+    if (!from_file) expected += " VALUE";
+    if (o.server_key) expected += " --server-key";
+    if (from_file) expected += " --file PATH";
+    return ctx.UsageError("expected `" + expected + "`, got " +
+                          std::to_string(words.size()) +
+                          " words after the bucket");
+  }
+  std::string key = o.server_key ? "" : words[0];
+  std::string value = from_file ? "" : words.back();
+  if (!o.server_key) {
+    if (int code; EmptyKey(ctx, key, &code)) return code;
+  }
+  std::string content_type = o.content_type;
+  if (int code = ReadPutValue(ctx, o, from_file, &value, &content_type)) {
+    return code;
   }
   std::string vclock;
   bool have_vclock = false;
@@ -205,21 +314,28 @@ int RunPut(CliContext& ctx, const PutOptions& o) {
   Client* client;
   Status s = ctx.GetClient(&client);
   if (!s.ok()) return ctx.Fail(s);
-  if (!o.blind && !have_vclock) {
+  const std::string name = o.bucket + "/" + key;
+  if (!o.blind && !have_vclock && !o.server_key) {
     // Writing with the current context makes the new value replace what is
     // there (siblings included) instead of adding a sibling next to it.
     bool found = false;
-    s = FetchContext(ctx, client, o.bucket, o.key, nullptr, &vclock, &found);
-    if (!s.ok()) return ctx.Fail(s);
+    s = FetchContext(ctx, client, o.bucket, key, nullptr, &vclock, &found);
+    if (!s.ok()) {
+      return ctx.Fail(s, "put of " + name +
+                             " failed while reading the current value "
+                             "(nothing was written; --blind skips the "
+                             "read): " +
+                             s.message());
+    }
     have_vclock = !vclock.empty();
   }
   pbc::RpbPutReq req;
   req.set_bucket(o.bucket);
-  req.set_key(o.key);
+  if (!o.server_key) req.set_key(key);
   req.set_type(ctx.type());
   if (have_vclock) req.set_vclock(vclock);
   req.mutable_content()->set_value(std::move(value));
-  req.mutable_content()->set_content_type(o.content_type);
+  req.mutable_content()->set_content_type(content_type);
   if (o.w) req.set_w(*o.w);
   if (o.dw) req.set_dw(*o.dw);
   if (o.pw) req.set_pw(*o.pw);
@@ -227,7 +343,22 @@ int RunPut(CliContext& ctx, const PutOptions& o) {
   if (auto ms = ctx.request_timeout_ms()) req.set_timeout(*ms);
   pbc::RpbPutResp resp;
   s = client->Put(req, &resp);
-  if (!s.ok()) return ctx.Fail(s);
+  if (!s.ok()) return ctx.Fail(s, ctx.WriteFailure(s, "put"));
+  if (o.server_key) {
+    // The node made the key: it is the one thing the caller cannot know.
+    if (o.return_body || ctx.json()) {
+      ctx.err() << "causeway: stored under key " << resp.key() << "\n";
+    }
+    if (!o.return_body) {
+      ctx.out() << (ctx.json() ? JsonObject()
+                                     .Bool("ok", true)
+                                     .Raw("key", JsonName(resp.key()))
+                                     .str()
+                               : resp.key())
+                << "\n";
+      return kExitOk;
+    }
+  }
   if (o.return_body) {
     PrintObject(ctx, resp.content(), resp.vclock(), resp.has_vclock(), false);
   } else {
@@ -248,6 +379,7 @@ struct DeleteOptions {
 };
 
 int RunDelete(CliContext& ctx, const DeleteOptions& o) {
+  if (int code; EmptyKey(ctx, o.key, &code)) return code;
   std::string vclock;
   bool have_vclock = false;
   if (o.vclock_option->count() > 0) {
@@ -262,7 +394,12 @@ int RunDelete(CliContext& ctx, const DeleteOptions& o) {
     // A delete with the current context removes exactly what was read.
     bool found = false;
     s = FetchContext(ctx, client, o.bucket, o.key, &o.read, &vclock, &found);
-    if (!s.ok()) return ctx.Fail(s);
+    if (!s.ok()) {
+      return ctx.Fail(s, "delete of " + o.bucket + "/" + o.key +
+                             " failed while reading the current value "
+                             "(nothing was deleted): " +
+                             s.message());
+    }
     if (!found) return ctx.Fail(Status::NotFound(o.bucket + "/" + o.key));
     have_vclock = !vclock.empty();
   }
@@ -279,7 +416,7 @@ int RunDelete(CliContext& ctx, const DeleteOptions& o) {
   if (o.dw) req.set_dw(*o.dw);
   if (auto ms = ctx.request_timeout_ms()) req.set_timeout(*ms);
   s = client->Delete(req);
-  if (!s.ok()) return ctx.Fail(s);
+  if (!s.ok()) return ctx.Fail(s, ctx.WriteFailure(s, "delete"));
   PrintOk(ctx);
   return kExitOk;
 }
@@ -346,6 +483,7 @@ int RunListBuckets(CliContext& ctx) {
 
 int RunPreflist(CliContext& ctx, const std::string& bucket,
                 const std::string& key) {
+  if (int code; EmptyKey(ctx, key, &code)) return code;
   Client* client;
   Status s = ctx.GetClient(&client);
   if (!s.ok()) return ctx.Fail(s);
@@ -391,10 +529,11 @@ void AddGetCommand(CLI::App& app, CliContext& ctx) {
       "print a value (raw bytes); siblings are printed numbered; exit 1 if "
       "not found");
   sub->add_option("bucket", o->bucket, "bucket")->required();
-  sub->add_option("key", o->key, "key")->required();
+  sub->add_option("key", o->key, "key (not empty)")->required();
   o->quorums.Add(sub);
   sub->add_flag("--vclock", o->show_vclock,
-                "also print the causal context (base64)");
+                "also print the causal context (base64) on stderr, or as "
+                "\"vclock\" with --json; stdout keeps only the value");
   OnSelected(sub, ctx, o, RunGet);
 }
 
@@ -403,13 +542,23 @@ void AddPutCommand(CLI::App& app, CliContext& ctx) {
   CLI::App* sub = app.add_subcommand(
       "put",
       "store a value, replacing the current one (read first for its "
-      "context)");
+      "context): put BUCKET KEY VALUE, put BUCKET KEY --file PATH, or "
+      "put BUCKET --server-key VALUE. A put that fails for w, pw or dw "
+      "may still have been applied on some replicas");
   sub->add_option("bucket", o->bucket, "bucket")->required();
-  sub->add_option("key", o->key, "key")->required();
-  sub->add_option("value", o->value, "the value, or - to read stdin")
-      ->required();
-  sub->add_option("--content-type", o->content_type, "content type")
-      ->capture_default_str();
+  o->key_option = sub->add_option("key", o->key, "key (not empty)");
+  o->value_option = sub->add_option(
+      "value", o->value, "the value, or - to read stdin (not with --file)");
+  o->file_option = sub->add_option(
+      "--file", o->file,
+      "read the value from this file; its content type follows the "
+      "extension (.json, .txt, .html, .xml, .png, .jpg, ...) unless "
+      "--content-type is given");
+  sub->add_flag("--server-key", o->server_key,
+                "let the node make up the key, and print it (give no KEY)");
+  o->content_type_option =
+      sub->add_option("--content-type", o->content_type, "content type")
+          ->capture_default_str();
   AddQuorumOption(sub, "--w", &o->w, "replicas that must acknowledge");
   AddQuorumOption(sub, "--dw", &o->dw,
                   "replicas that must write durably before acknowledging");
@@ -432,7 +581,7 @@ void AddDeleteCommand(CLI::App& app, CliContext& ctx) {
       "delete",
       "delete a key (read first for its context); exit 1 if not found");
   sub->add_option("bucket", o->bucket, "bucket")->required();
-  sub->add_option("key", o->key, "key")->required();
+  sub->add_option("key", o->key, "key (not empty)")->required();
   o->read.Add(sub);
   AddQuorumOption(sub, "--rw", &o->rw, "replicas for the delete's read+write");
   AddQuorumOption(sub, "--w", &o->w, "replicas that must acknowledge");

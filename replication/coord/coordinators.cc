@@ -170,12 +170,19 @@ class GetState : public std::enable_shared_from_this<GetState> {
     if (answered_ && arrived_ == asked()) return;
     timed_out_ = true;
     if (!answered_) {
-      Answer(
-          GetOutcome{Status::Timeout("r=" + std::to_string(plan_.r) +
-                                     " not met: " + std::to_string(arrived_) +
-                                     " of " + std::to_string(asked()) +
-                                     " replicas replied in time"),
-                     {}});
+      // Name the setting that was not met: pr when enough replicas
+      // answered for r but too few of them were primaries.
+      const uint32_t ok = found_ + (plan_.notfound_ok ? notfound_ : 0);
+      const bool r_met = ok >= plan_.r;
+      std::string what = r_met ? "pr=" + std::to_string(plan_.pr)
+                               : "r=" + std::to_string(plan_.r);
+      std::string msg = what + " not met: " + std::to_string(arrived_) +
+                        " of " + std::to_string(asked()) +
+                        " replicas replied in time";
+      if (r_met) {
+        msg += " (" + std::to_string(primary_ok_) + " primaries)";
+      }
+      Answer(GetOutcome{Status::Timeout(msg), {}});
     }
     // No read repair from a partial view; anti-entropy covers the rest.
   }

@@ -206,6 +206,30 @@ TEST(CliSetTest, RemoveOfAMissingElementShowsTheServersRefusal) {
   EXPECT_FALSE(node.Sent<pbc::DtUpdateReq>(1).has_context());
 }
 
+TEST(CliCounterTest, QuorumFailureSaysTheUpdateMayHaveLanded) {
+  FakeNode node;
+  node.Answer(Code::kDtUpdateReq,
+              FakeServer::ErrorFrame("w=2 not met: 1 of 3 acknowledged", 4));
+  Result r = RunOn(node, "counters", {"counter", "incr", "b", "k"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_NE(r.err.find("w=2 not met"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the update may have been applied"), std::string::npos)
+      << r.err;
+}
+
+TEST(CliSetTest, ReadBeforeRemoveFailureNamesTheUpdate) {
+  FakeNode node;
+  node.Answer(Code::kDtFetchReq,
+              FakeServer::ErrorFrame("r=2 not met: 1 of 3 replied", 4));
+  Result r = RunOn(node, "sets", {"set", "remove", "b", "k", "x"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_NE(r.err.find("set update of b/k failed while reading the current "
+                       "value (nothing was written): r=2 not met"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(node.codes(), std::vector<uint8_t>{kFetch});
+}
+
 TEST(CliSetTest, GetPrintsOneElementPerLine) {
   FakeNode node;
   AnswerFetch(node, FetchedSet({"a", "two\nlines"}, "ctx"));

@@ -4,6 +4,11 @@
 
 #include "client/cli.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
 #include "gtest/gtest.h"
 #include "proto/riak.pb.h"
 #include "tests/unit/client/cli_harness.h"
@@ -59,7 +64,9 @@ TEST(CliGetTest, VclockFlagPrintsTheContext) {
   FakeNode node;
   node.AnswerGet({"v"}, "ctx");
   Result r = RunTool({"--node", node.node(), "get", "b", "k", "--vclock"});
-  EXPECT_EQ(r.out, "vclock: Y3R4\nv");
+  // stdout stays exactly the value, so `get --vclock > file` keeps it whole.
+  EXPECT_EQ(r.out, "v");
+  EXPECT_EQ(r.err, "vclock: Y3R4\n");
 }
 
 TEST(CliGetTest, JsonOutput) {
@@ -443,6 +450,177 @@ TEST(CliOptionsTest, UsageErrorsExitTwo) {
   Result help = RunTool({"--help"});
   EXPECT_EQ(help.code, kExitOk);
   EXPECT_NE(help.out.find("list-keys"), std::string::npos);
+}
+
+TEST(CliOptionsTest, UnknownCommandSuggestsTheNearest) {
+  Result r = RunTool({"gett", "b", "k"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("unknown command 'gett'; did you mean 'get'?"),
+            std::string::npos)
+      << r.err;
+  r = RunTool({"--node", "127.0.0.1:1", "lst-keys", "b"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("did you mean 'list-keys'?"), std::string::npos)
+      << r.err;
+  r = RunTool({"bucket", "gett", "b"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("unknown command 'bucket gett'; did you mean 'bucket "
+                       "get'?"),
+            std::string::npos)
+      << r.err;
+  r = RunTool({"frobnicate"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_EQ(r.err.find("did you mean"), std::string::npos) << r.err;
+}
+
+TEST(CliKeyTest, EmptyKeyIsAUsageErrorAndSendsNothing) {
+  FakeNode node;
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"get", "b", ""},
+           {"put", "b", "", "v"},
+           {"put", "--blind", "b", "", "v"},
+           {"delete", "b", ""},
+           {"preflist", "b", ""},
+           {"--type", "counters", "counter", "incr", "b", ""},
+           {"--type", "sets", "set", "add", "b", "", "x"}}) {
+    args.insert(args.begin(), {"--node", node.node()});
+    Result r = RunTool(args);
+    EXPECT_EQ(r.code, kExitUsage) << args[2];
+    EXPECT_NE(r.err.find("the key is empty"), std::string::npos) << r.err;
+  }
+  EXPECT_TRUE(node.requests().empty());
+}
+
+TEST(CliPutTest, ServerKeyIsAskedForExplicitlyAndPrinted) {
+  FakeNode node;
+  pbc::RpbPutResp resp;
+  resp.set_key("made-up");
+  node.Answer(Code::kPutReq, FakeServer::Frame(Code::kPutResp, resp));
+  Result r = RunTool({"--node", node.node(), "put", "b", "--server-key", "v"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  // No read first: there is no key to read.
+  EXPECT_EQ(node.codes(), std::vector<uint8_t>{kPut});
+  auto put = node.Sent<pbc::RpbPutReq>(0);
+  EXPECT_FALSE(put.has_key());
+  EXPECT_EQ(put.content().value(), "v");
+  EXPECT_EQ(r.out, "made-up\n");
+  r = RunTool(
+      {"--node", node.node(), "--json", "put", "b", "--server-key", "v"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "{\"ok\":true,\"key\":\"made-up\"}\n");
+  // A key next to --server-key, or a missing value, is a usage error.
+  EXPECT_EQ(
+      RunTool({"--node", node.node(), "put", "b", "k", "v", "--server-key"})
+          .code,
+      kExitUsage);
+  EXPECT_EQ(RunTool({"--node", node.node(), "put", "b", "k"}).code, kExitUsage);
+}
+
+TEST(CliPutTest, ReadBeforeWriteFailureNamesThePut) {
+  FakeNode node;
+  node.Answer(Code::kGetReq,
+              FakeServer::ErrorFrame(
+                  "get of b/k failed: Unavailable: r=2 not met: 1 of 3 "
+                  "replicas replied",
+                  4));
+  Result r = RunTool({"--node", node.node(), "put", "b", "k", "v"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(node.codes(), std::vector<uint8_t>{kGet});
+  EXPECT_EQ(r.err.rfind("causeway: server error: put of b/k failed while "
+                        "reading the current value",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find("r=2 not met"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("may have been applied"), std::string::npos) << r.err;
+}
+
+TEST(CliPutTest, QuorumFailureSaysTheWriteMayHaveLanded) {
+  FakeNode node;
+  node.Answer(Code::kPutReq,
+              FakeServer::ErrorFrame(
+                  "put of b/k failed: Unavailable: pw=3 not met: 3 of 3 "
+                  "reachable replicas acknowledged (2 primaries)",
+                  4));
+  Result r = RunTool(
+      {"--node", node.node(), "put", "--blind", "b", "k", "v", "--pw", "all"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_NE(r.err.find("pw=3 not met"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the put may have been applied"), std::string::npos)
+      << r.err;
+
+  // A refusal before anything was written does not say so.
+  FakeNode refusing;
+  refusing.Answer(Code::kPutReq,
+                  FakeServer::ErrorFrame("w=5 is above n_val=3", 1));
+  r = RunTool(
+      {"--node", refusing.node(), "put", "--blind", "b", "k", "v", "--w", "5"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.err, "causeway: server error: w=5 is above n_val=3\n");
+}
+
+TEST(CliDeleteTest, QuorumFailureSaysTheDeleteMayHaveLanded) {
+  FakeNode node;
+  node.Answer(Code::kDelReq,
+              FakeServer::ErrorFrame("delete of b/k failed: Timeout: w=3", 5));
+  Result r =
+      RunTool({"--node", node.node(), "delete", "b", "k", "--vclock", "Y3R4"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_NE(r.err.find("the delete may have been applied"), std::string::npos)
+      << r.err;
+}
+
+// A file in the test's temporary directory, removed at the end.
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& contents)
+      : path_(::testing::TempDir() + "cli_test_" + std::to_string(::getpid()) +
+              "_" + name) {
+    std::ofstream(path_, std::ios::binary) << contents;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(CliPutTest, FileGivesTheValueAndItsContentType) {
+  FakeNode node;
+  node.Answer(Code::kPutReq, FakeServer::Frame(Code::kPutResp));
+  const std::string bytes("{\"a\":1}\n\0\xff", 10);
+  TempFile json("doc.json", bytes);
+  Result r = RunTool({"--node", node.node(), "put", "--blind", "b", "k",
+                      "--file", json.path()});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto put = node.Sent<pbc::RpbPutReq>(0);
+  EXPECT_EQ(put.content().value(), bytes);
+  EXPECT_EQ(put.content().content_type(), "application/json");
+
+  TempFile png("Pic.PNG", "\x89PNG");
+  r = RunTool({"--node", node.node(), "put", "--blind", "b", "k", "--file",
+               png.path()});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(node.Sent<pbc::RpbPutReq>(1).content().content_type(), "image/png");
+
+  // --content-type wins over the extension.
+  r = RunTool({"--node", node.node(), "put", "--blind", "b", "k", "--file",
+               json.path(), "--content-type", "text/plain"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(node.Sent<pbc::RpbPutReq>(2).content().content_type(),
+            "text/plain");
+
+  // A value next to --file, or a file that is not there, is usage.
+  EXPECT_EQ(RunTool({"--node", node.node(), "put", "b", "k", "v", "--file",
+                     json.path()})
+                .code,
+            kExitUsage);
+  r = RunTool({"--node", node.node(), "put", "b", "k", "--file",
+               json.path() + ".missing"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("--file: cannot read"), std::string::npos) << r.err;
+  EXPECT_EQ(node.requests().size(), 3u);
 }
 
 }  // namespace

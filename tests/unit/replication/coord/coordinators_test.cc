@@ -162,6 +162,29 @@ TEST_F(CoordinatorTest, GetTimesOutWhenRepliesAreLost) {
   EXPECT_EQ(env_.pending_timers(), 0u);
 }
 
+TEST_F(CoordinatorTest, GetTimeoutNamesPrWhenOnlyPrimariesAreMissing) {
+  // r=2 is met by two replies; pr=3 waits for the third primary, which
+  // never answers: the timeout names pr, the setting not met.
+  StartGetWith(2, /*notfound_ok=*/true, /*basic_quorum=*/false, /*pr=*/3);
+  replicas_.reads[0].done(Status::Ok(), MakeObject("x", 1));
+  replicas_.reads[1].done(Status::Ok(), MakeObject("x", 1));
+  EXPECT_FALSE(get_.has_value());
+  env_.Advance(1000);
+  ASSERT_TRUE(get_.has_value());
+  EXPECT_EQ(get_->status.code(), Status::Code::kTimeout);
+  EXPECT_EQ(get_->status.message().rfind("pr=3 not met", 0), 0u)
+      << get_->status.message();
+}
+
+TEST_F(CoordinatorTest, GetTimeoutNamesRWhenTooFewReplied) {
+  StartGetWith(2, /*notfound_ok=*/true, /*basic_quorum=*/false, /*pr=*/3);
+  replicas_.reads[0].done(Status::Ok(), MakeObject("x", 1));
+  env_.Advance(1000);
+  ASSERT_TRUE(get_.has_value());
+  EXPECT_EQ(get_->status.message().rfind("r=2 not met", 0), 0u)
+      << get_->status.message();
+}
+
 TEST_F(CoordinatorTest, NotFoundOkCountsMissingReplicasTowardsR) {
   StartGetWith(2, /*notfound_ok=*/true);
   replicas_.reads[0].done(Status::NotFound(), {});
