@@ -110,7 +110,7 @@ void PrintObject(CliContext& ctx, const Contents& contents,
     }
     ObjectTextOptions options;
     options.terminal = ctx.io().out_is_terminal;
-    ctx.out() << RenderObjectText(contents, vclock, options);
+    ctx.out() << RenderObjectText(contents, options);
   }
 }
 

@@ -267,12 +267,9 @@ std::string FormatTimestamp(uint32_t secs, uint32_t usecs) {
   return out;
 }
 
-std::string RenderObjectText(const Contents& contents, std::string_view vclock,
+std::string RenderObjectText(const Contents& contents,
                              const ObjectTextOptions& options) {
   std::string out;
-  if (options.show_vclock) {
-    out += "vclock: " + Base64Encode(vclock) + "\n";
-  }
   if (contents.size() == 1) {
     const std::string& value = contents.Get(0).value();
     out += value;

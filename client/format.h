@@ -57,8 +57,6 @@ std::string FormatTimestamp(uint32_t secs, uint32_t usecs);
 using Contents = google::protobuf::RepeatedPtrField<pbc::RpbContent>;
 
 struct ObjectTextOptions {
-  // Print "vclock: B64" first.
-  bool show_vclock = false;
   // A lone value gets a trailing newline only on a terminal, so that
   // `causeway get b k > file` stores the exact bytes.
   bool terminal = false;
@@ -66,7 +64,7 @@ struct ObjectTextOptions {
 
 // One sibling: the raw value alone. Several: each under a numbered header
 // ("sibling 2 of 3: text/plain, last modified ...").
-std::string RenderObjectText(const Contents& contents, std::string_view vclock,
+std::string RenderObjectText(const Contents& contents,
                              const ObjectTextOptions& options);
 // {"found":..,"vclock":B64|null,"siblings":[{"value":..,"base64":bool,
 //  "content_type":..,"last_modified":..,...}]}

@@ -108,21 +108,14 @@ Contents MakeContents(const std::vector<std::string>& values) {
 TEST(ClientRenderObjectTextTest, SingleValueIsRawBytes) {
   Contents one = MakeContents({std::string("bin\0ary", 7)});
   ObjectTextOptions piped;
-  EXPECT_EQ(RenderObjectText(one, "vc", piped), std::string("bin\0ary", 7));
+  EXPECT_EQ(RenderObjectText(one, piped), std::string("bin\0ary", 7));
 }
 
 TEST(ClientRenderObjectTextTest, TerminalGetsOneTrailingNewline) {
   ObjectTextOptions tty;
   tty.terminal = true;
-  EXPECT_EQ(RenderObjectText(MakeContents({"v"}), "", tty), "v\n");
-  EXPECT_EQ(RenderObjectText(MakeContents({"v\n"}), "", tty), "v\n");
-}
-
-TEST(ClientRenderObjectTextTest, VclockLineComesFirst) {
-  ObjectTextOptions options;
-  options.show_vclock = true;
-  EXPECT_EQ(RenderObjectText(MakeContents({"v"}), "foo", options),
-            "vclock: Zm9v\nv");
+  EXPECT_EQ(RenderObjectText(MakeContents({"v"}), tty), "v\n");
+  EXPECT_EQ(RenderObjectText(MakeContents({"v\n"}), tty), "v\n");
 }
 
 TEST(ClientRenderObjectTextTest, SiblingsAreNumbered) {
@@ -130,7 +123,7 @@ TEST(ClientRenderObjectTextTest, SiblingsAreNumbered) {
   three.Mutable(1)->set_last_mod(1714564800);
   three.Mutable(1)->set_last_mod_usecs(42);
   three.Mutable(2)->clear_content_type();
-  EXPECT_EQ(RenderObjectText(three, "", ObjectTextOptions()),
+  EXPECT_EQ(RenderObjectText(three, ObjectTextOptions()),
             "sibling 1 of 3: text/plain\n"
             "red\n"
             "sibling 2 of 3: text/plain, last modified "
@@ -143,7 +136,7 @@ TEST(ClientRenderObjectTextTest, SiblingsAreNumbered) {
 TEST(ClientRenderObjectTextTest, TombstoneSiblingIsMarked) {
   Contents two = MakeContents({"alive", ""});
   two.Mutable(1)->set_deleted(true);
-  EXPECT_EQ(RenderObjectText(two, "", ObjectTextOptions()),
+  EXPECT_EQ(RenderObjectText(two, ObjectTextOptions()),
             "sibling 1 of 2: text/plain\nalive\n"
             "sibling 2 of 2: text/plain, deleted\n");
 }
