@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "proto/pbc_codes.h"
 #include "base/status.h"
+#include "proto/pbc_codes.h"
 
 namespace causeway::bench {
 
