@@ -31,7 +31,6 @@ work="$2"
 cli="${3:-}"
 n="${4:-1}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-client_version="2.4.0"
 
 [ -x "$daemon" ] || die "no causewayd binary at $daemon"
 [[ "$n" =~ ^[1-9]$ ]] || die "N must be 1 to 9, not '$n'"
@@ -40,29 +39,9 @@ command -v node >/dev/null || die "node is not installed (cluster/install-deps)"
 command -v npm >/dev/null || die "npm is not installed (cluster/install-deps)"
 mkdir -p "$work"
 
-# The client lives in the build tree, never in the source tree, and no
-# lockfile is written; a finished install is reused. Two CTest entries may
-# run this script at once: the lock makes the second wait for the first
-# install instead of racing it.
-npm_dir="$work/npm"
-installed="$npm_dir/node_modules/basho-riak-client/package.json"
-mkdir -p "$npm_dir"
-exec 8>"$work/npm.lock"
-flock 8
-if ! grep -q "\"version\": \"$client_version\"" "$installed" 2>/dev/null; then
-  echo "riak_client_test: installing basho-riak-client@$client_version" >&2
-  # One retry: a registry hiccup should not fail the suite.
-  for attempt in 1 2; do
-    if npm install --prefix "$npm_dir" --no-package-lock --no-save \
-      --no-audit --no-fund --loglevel=error \
-      "basho-riak-client@$client_version" >&2; then
-      break
-    fi
-    [ "$attempt" -eq 2 ] &&
-      die "npm install of basho-riak-client@$client_version failed twice"
-    sleep 5
-  done
-fi
+# shellcheck source=tests/integration/riak_client/basho_client.sh
+. "$here/basho_client.sh"
+install_basho_client "$work" riak_client_test
 # Mocha goes to a directory of its own: an install without a package.json
 # prunes what an earlier install put beside it.
 mocha_dir="$work/npm-mocha"

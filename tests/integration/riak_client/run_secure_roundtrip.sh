@@ -21,7 +21,6 @@ node_bin="$1"
 cli="$2"
 work="$3"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-client_version="2.4.0"
 
 [ -x "$node_bin" ] || die "no causewayd binary at $node_bin"
 [ -x "$cli" ] || die "no causeway CLI at $cli"
@@ -30,26 +29,9 @@ command -v npm >/dev/null || die "npm is not installed (cluster/install-deps)"
 command -v openssl >/dev/null || die "openssl is not installed (cluster/install-deps)"
 mkdir -p "$work"
 
-# The same client install as run_riak_client_test.sh (same directory, same
-# lock), so either script reuses what the other installed.
-npm_dir="$work/npm"
-installed="$npm_dir/node_modules/basho-riak-client/package.json"
-mkdir -p "$npm_dir"
-exec 8>"$work/npm.lock"
-flock 8
-if ! grep -q "\"version\": \"$client_version\"" "$installed" 2>/dev/null; then
-  echo "secure_roundtrip: installing basho-riak-client@$client_version" >&2
-  for attempt in 1 2; do
-    if npm install --prefix "$npm_dir" --no-package-lock --no-save \
-      --no-audit --no-fund --loglevel=error \
-      "basho-riak-client@$client_version" >&2; then
-      break
-    fi
-    [ "$attempt" -eq 2 ] &&
-      die "npm install of basho-riak-client@$client_version failed twice"
-    sleep 5
-  done
-fi
+# shellcheck source=tests/integration/riak_client/basho_client.sh
+. "$here/basho_client.sh"
+install_basho_client "$work" secure_roundtrip
 flock -u 8
 
 run_dir="$(mktemp -d "$work/secure.XXXXXX")"
