@@ -439,115 +439,74 @@ Status Client::Handshake() {
   return Status::Ok();
 }
 
-Status Client::WriteAll(const char* data, size_t size, int64_t deadline_ms) {
-  while (tls_ && size > 0) {
-    int n = SSL_write(tls_->ssl, data,
-                      static_cast<int>(std::min<size_t>(size, INT_MAX)));
-    if (n > 0) {
-      data += n;
-      size -= static_cast<size_t>(n);
-      continue;
-    }
-    int err = SSL_get_error(tls_->ssl, n);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-      int ready = WaitFor(fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                          deadline_ms);
-      if (ready == 0) {
-        return TimedOut("sending to " + endpoint() + " took longer than " +
-                        std::to_string(options_.io_timeout_ms) + " ms");
-      }
-      if (ready > 0) continue;
-    }
-    if (err == SSL_ERROR_SSL) {
-      return SecurityError("TLS with " + endpoint() +
-                           " failed: " + OpenSslError());
-    }
-    ERR_clear_error();
-    return Unreachable("lost connection to " + endpoint());
-  }
+// One blocking transfer with a deadline, either way, over TLS or plain TCP.
+// Each step moves what it can; when the socket must be waited on it says
+// for what, and when the connection is done for it says why.
+Status Client::Transfer(Direction direction, char* data, size_t size,
+                        int64_t deadline_ms) {
+  const bool sending = direction == Direction::kSend;
   while (size > 0) {
-    ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
+    const size_t want = std::min<size_t>(size, INT_MAX);
+    short wait = 0;
+    Status failed;
+    ssize_t n = 0;
+    if (tls_) {
+      int rc = sending ? SSL_write(tls_->ssl, data, static_cast<int>(want))
+                       : SSL_read(tls_->ssl, data, static_cast<int>(want));
+      n = rc;
+      if (rc <= 0) {
+        int err = SSL_get_error(tls_->ssl, rc);
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+          wait = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        } else if (err == SSL_ERROR_SSL) {
+          // Under TLS 1.3 a server that refuses the client's certificate
+          // says so here, after the client's side of the handshake ended.
+          failed = SecurityError("TLS with " + endpoint() +
+                                 " failed: " + OpenSslError());
+        } else {
+          ERR_clear_error();
+          failed = sending ? Unreachable("lost connection to " + endpoint())
+                           : ClosedMidReply();
+        }
+      }
+    } else {
+      n = sending ? ::send(fd_, data, want, MSG_NOSIGNAL)
+                  : ::recv(fd_, data, want, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        wait = sending ? POLLOUT : POLLIN;
+      } else if (n == 0 && !sending) {
+        failed = ClosedMidReply();
+      } else if (n <= 0) {
+        failed = Unreachable("lost connection to " + endpoint() + ": " +
+                             ErrnoText(n < 0 ? errno : EPIPE));
+      }
+    }
     if (n > 0) {
       data += n;
       size -= static_cast<size_t>(n);
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      int ready = WaitFor(fd_, POLLOUT, deadline_ms);
-      if (ready == 0) {
-        return TimedOut("sending to " + endpoint() + " took longer than " +
-                        std::to_string(options_.io_timeout_ms) + " ms");
-      }
-      if (ready < 0) {
-        return Unreachable("lost connection to " + endpoint() + ": " +
-                           ErrnoText(errno));
-      }
-      continue;
+    if (wait == 0) return failed;
+    int ready = WaitFor(fd_, wait, deadline_ms);
+    if (ready == 0) {
+      return TimedOut(sending
+                          ? "sending to " + endpoint() + " took longer than " +
+                                std::to_string(options_.io_timeout_ms) + " ms"
+                          : "no reply from " + endpoint() + " within " +
+                                std::to_string(options_.io_timeout_ms) + " ms");
     }
-    return Unreachable("lost connection to " + endpoint() + ": " +
-                       ErrnoText(n < 0 ? errno : EPIPE));
+    if (ready < 0) {
+      return Unreachable("lost connection to " + endpoint() + ": " +
+                         ErrnoText(errno));
+    }
   }
   return Status::Ok();
 }
 
-Status Client::ReadAll(char* data, size_t size, int64_t deadline_ms) {
-  while (tls_ && size > 0) {
-    int n = SSL_read(tls_->ssl, data,
-                     static_cast<int>(std::min<size_t>(size, INT_MAX)));
-    if (n > 0) {
-      data += n;
-      size -= static_cast<size_t>(n);
-      continue;
-    }
-    int err = SSL_get_error(tls_->ssl, n);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-      int ready = WaitFor(fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                          deadline_ms);
-      if (ready == 0) {
-        return TimedOut("no reply from " + endpoint() + " within " +
-                        std::to_string(options_.io_timeout_ms) + " ms");
-      }
-      if (ready > 0) continue;
-    }
-    if (err == SSL_ERROR_SSL) {
-      // Under TLS 1.3 a server that refuses the client's certificate says
-      // so here, after the client's side of the handshake has finished.
-      return SecurityError("TLS with " + endpoint() +
-                           " failed: " + OpenSslError());
-    }
-    ERR_clear_error();
-    return Unreachable("connection to " + endpoint() +
-                       " closed by the server before the reply was complete");
-  }
-  while (size > 0) {
-    ssize_t n = ::recv(fd_, data, size, 0);
-    if (n > 0) {
-      data += n;
-      size -= static_cast<size_t>(n);
-      continue;
-    }
-    if (n == 0) {
-      return Unreachable("connection to " + endpoint() +
-                         " closed by the server before the reply was complete");
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      int ready = WaitFor(fd_, POLLIN, deadline_ms);
-      if (ready == 0) {
-        return TimedOut("no reply from " + endpoint() + " within " +
-                        std::to_string(options_.io_timeout_ms) + " ms");
-      }
-      if (ready < 0) {
-        return Unreachable("lost connection to " + endpoint() + ": " +
-                           ErrnoText(errno));
-      }
-      continue;
-    }
-    return Unreachable("lost connection to " + endpoint() + ": " +
-                       ErrnoText(errno));
-  }
-  return Status::Ok();
+Status Client::ClosedMidReply() {
+  return Unreachable("connection to " + endpoint() +
+                     " closed by the server before the reply was complete");
 }
 
 Status Client::SendRequest(pbc::Code code,

@@ -176,8 +176,18 @@ class Client {
   Status Call(pbc::Code request, const google::protobuf::MessageLite* body,
               pbc::Code expected, google::protobuf::MessageLite* out);
 
-  Status WriteAll(const char* data, size_t size, int64_t deadline_ms);
-  Status ReadAll(char* data, size_t size, int64_t deadline_ms);
+  enum class Direction { kSend, kReceive };
+  Status Transfer(Direction direction, char* data, size_t size,
+                  int64_t deadline_ms);
+  Status WriteAll(const char* data, size_t size, int64_t deadline_ms) {
+    // Transfer only reads from `data` when sending.
+    return Transfer(Direction::kSend, const_cast<char*>(data), size,
+                    deadline_ms);
+  }
+  Status ReadAll(char* data, size_t size, int64_t deadline_ms) {
+    return Transfer(Direction::kReceive, data, size, deadline_ms);
+  }
+  Status ClosedMidReply();
 
   // After the TCP connection: RpbStartTls, the handshake, the login.
   Status StartSecureSession();
