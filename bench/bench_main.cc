@@ -32,18 +32,25 @@ int main(int argc, char** argv) {
   std::string nodes = "127.0.0.1:8087";
   std::string distribution = "uniform";
   std::string mix = "put=50,get=50";
+  std::string protocol = "pbc";
   std::string r, w, dw;
   bool json = false;
   bool allow_errors = false;
 
   CLI::App app{
-      "causeway-bench: drives PBC (Riak protocol) load at Causeway nodes and "
-      "reports throughput and latency per operation kind.\n"
+      "causeway-bench: drives PBC (Riak protocol) load at Causeway nodes, or "
+      "RESP load at redis-server, and reports throughput and latency per "
+      "operation kind.\n"
       "Each connection runs a closed loop: one request in flight at a time."};
   app.add_option("--nodes", nodes,
                  "HOST:PORT[,HOST:PORT...]; connections are spread over them "
                  "round-robin")
       ->capture_default_str();
+  app.add_option("--protocol", protocol,
+                 "pbc (Riak protocol buffers) or resp (redis: put is SET, get "
+                 "is GET of BUCKET:KEY), so one client measures both systems")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pbc", "resp"}));
   app.add_option("--connections", config.connections,
                  "number of client connections")
       ->capture_default_str()
@@ -135,6 +142,8 @@ int main(int argc, char** argv) {
   s = bench::ParseMix(mix, &config.mix);
   if (!s.ok()) return usage_error(s);
   bench::ParseDistribution(distribution, &config.distribution);
+  config.protocol =
+      protocol == "resp" ? bench::Protocol::kResp : bench::Protocol::kPbc;
   for (auto [text, slot] : {std::pair{&r, &config.r}, std::pair{&w, &config.w},
                             std::pair{&dw, &config.dw}}) {
     if (text->empty()) continue;

@@ -24,6 +24,7 @@
 
 #include "bench/latency_histogram.h"
 #include "bench/pbc_frame.h"
+#include "bench/resp.h"
 #include "proto/riak.pb.h"
 
 namespace causeway::bench {
@@ -43,8 +44,6 @@ constexpr int kPreloadMaxFailedConnects = 3;
 constexpr int kPreloadMaxConsecutiveErrors = 10;
 // Fetches of one key the tally makes before it counts the key as failed.
 constexpr int kTallyAttempts = 3;
-// Room for the request's own fields around the value.
-constexpr uint32_t kRequestOverheadBytes = 4096;
 
 enum OpKind {
   kPut = 0,
@@ -179,6 +178,7 @@ class Connection {
     // Blind puts: no vclock, so every put is a fresh write.
     pbc::RpbContent* content = put_req_.mutable_content();
     content->mutable_value()->resize(config_.value_size);
+    resp_value_.resize(config_.value_size);
     content->set_content_type("application/octet-stream");
     if (config_.w) put_req_.set_w(*config_.w);
     if (config_.dw) put_req_.set_dw(*config_.dw);
@@ -394,36 +394,11 @@ class Connection {
                        Clock::time_point start) {
     std::string error;
     Outcome outcome = Outcome::kFailed;
-    switch (kind) {
-      case kPut:
-        put_req_.set_key(key);
-        FillRandom(put_req_.mutable_content()->mutable_value());
-        outcome = co_await Call(pbc::Code::kPutReq, put_req_,
-                                pbc::Code::kPutResp, &put_resp_, &error);
-        break;
-      case kGet:
-        get_req_.set_key(key);
-        outcome = co_await Call(pbc::Code::kGetReq, get_req_,
-                                pbc::Code::kGetResp, &get_resp_, &error);
-        break;
-      case kIncr:
-        incr_req_.set_key(key);
-        outcome =
-            co_await Call(pbc::Code::kDtUpdateReq, incr_req_,
-                          pbc::Code::kDtUpdateResp, &update_resp_, &error);
-        break;
-      case kSadd:
-        sadd_req_.set_key(key);
-        FillRandom(sadd_req_.mutable_op()->mutable_set_op()->mutable_adds(0));
-        outcome =
-            co_await Call(pbc::Code::kDtUpdateReq, sadd_req_,
-                          pbc::Code::kDtUpdateResp, &update_resp_, &error);
-        break;
-      case kDtGet:
-        dtget_req_.set_key(key);
-        outcome = co_await Call(pbc::Code::kDtFetchReq, dtget_req_,
-                                pbc::Code::kDtFetchResp, &fetch_resp_, &error);
-        break;
+    bool notfound = false;
+    if (config_.protocol == Protocol::kResp) {
+      outcome = co_await RespCall(kind, key, &notfound, &error);
+    } else {
+      outcome = co_await PbcOp(kind, key, &notfound, &error);
     }
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       Clock::now() - start)
@@ -433,13 +408,120 @@ class Connection {
       shared_.AddErrorSample(std::string(OpName(kind)) + ": " + error);
       co_return false;
     }
-    if ((kind == kGet && get_resp_.content_size() == 0) ||
-        (kind == kDtGet && !fetch_resp_.has_value())) {
-      stats->notfound[kind].fetch_add(1, std::memory_order_relaxed);
-    }
+    if (notfound) stats->notfound[kind].fetch_add(1, std::memory_order_relaxed);
     stats->latency[kind].Record(
         static_cast<uint64_t>(std::max<int64_t>(micros, 0)));
     co_return true;
+  }
+
+  // One operation of `kind` over the Riak protocol; *notfound is set for a
+  // get or dtget that found nothing.
+  awaitable<Outcome> PbcOp(int kind, const std::string& key, bool* notfound,
+                           std::string* error) {
+    Outcome outcome = Outcome::kFailed;
+    switch (kind) {
+      case kPut:
+        put_req_.set_key(key);
+        FillRandom(put_req_.mutable_content()->mutable_value());
+        outcome = co_await Call(pbc::Code::kPutReq, put_req_,
+                                pbc::Code::kPutResp, &put_resp_, error);
+        break;
+      case kGet:
+        get_req_.set_key(key);
+        outcome = co_await Call(pbc::Code::kGetReq, get_req_,
+                                pbc::Code::kGetResp, &get_resp_, error);
+        break;
+      case kIncr:
+        incr_req_.set_key(key);
+        outcome = co_await Call(pbc::Code::kDtUpdateReq, incr_req_,
+                                pbc::Code::kDtUpdateResp, &update_resp_, error);
+        break;
+      case kSadd:
+        sadd_req_.set_key(key);
+        FillRandom(sadd_req_.mutable_op()->mutable_set_op()->mutable_adds(0));
+        outcome = co_await Call(pbc::Code::kDtUpdateReq, sadd_req_,
+                                pbc::Code::kDtUpdateResp, &update_resp_, error);
+        break;
+      case kDtGet:
+        dtget_req_.set_key(key);
+        outcome = co_await Call(pbc::Code::kDtFetchReq, dtget_req_,
+                                pbc::Code::kDtFetchResp, &fetch_resp_, error);
+        break;
+    }
+    *notfound = outcome == Outcome::kOk &&
+                ((kind == kGet && get_resp_.content_size() == 0) ||
+                 (kind == kDtGet && !fetch_resp_.has_value()));
+    co_return outcome;
+  }
+
+  // A put as SET, a get as GET, of "bucket:key" over redis's protocol, with
+  // the same write, read and timeout handling as Call. One request is
+  // outstanding at a time, so bytes after its reply mean the stream is lost.
+  awaitable<Outcome> RespCall(int kind, const std::string& key, bool* notfound,
+                              std::string* error) {
+    resp_key_.assign(config_.bucket).append(":").append(key);
+    out_.clear();
+    if (kind == kPut) {
+      FillRandom(&resp_value_);
+      resp::AppendCommand({"SET", resp_key_, resp_value_}, &out_);
+    } else {
+      resp::AppendCommand({"GET", resp_key_}, &out_);
+    }
+    error_code ec;
+    ArmWatchdog();
+    co_await asio::async_write(socket_, asio::buffer(out_), Redirect(ec));
+    if (ec) {
+      *error = IoErrorText("write", ec);
+      Close();
+      co_return Outcome::kFailed;
+    }
+    constexpr size_t kReadChunk = 16 << 10;
+    resp::Reply reply;
+    size_t consumed = 0;
+    in_.clear();
+    while (true) {
+      std::string parse_error;
+      resp::ParseResult parsed = resp::ParseReply(
+          in_, config_.max_frame_bytes, &reply, &consumed, &parse_error);
+      if (parsed == resp::ParseResult::kComplete) break;
+      if (parsed == resp::ParseResult::kMalformed) {
+        *error = "malformed reply: " + parse_error;
+        Close();
+        co_return Outcome::kFailed;
+      }
+      size_t had = in_.size();
+      in_.resize(had + kReadChunk);
+      size_t n = co_await socket_.async_read_some(
+          asio::buffer(in_.data() + had, kReadChunk), Redirect(ec));
+      in_.resize(had + n);
+      if (ec) {
+        *error = IoErrorText("read", ec);
+        Close();
+        co_return Outcome::kFailed;
+      }
+    }
+    DisarmWatchdog();
+    if (consumed != in_.size()) {
+      *error = "bytes after the reply to one request";
+      Close();
+      co_return Outcome::kFailed;
+    }
+    using Kind = resp::Reply::Kind;
+    if (reply.kind == Kind::kError) {
+      *error = "redis error: " + reply.text;
+      co_return Outcome::kServerError;
+    }
+    if (kind == kPut && reply.kind == Kind::kSimple && reply.text == "OK") {
+      co_return Outcome::kOk;
+    }
+    if (kind == kGet &&
+        (reply.kind == Kind::kBulk || reply.kind == Kind::kNil)) {
+      *notfound = reply.kind == Kind::kNil;
+      co_return Outcome::kOk;
+    }
+    *error = std::string("unexpected reply to ") + OpName(kind);
+    Close();
+    co_return Outcome::kFailed;
   }
 
   awaitable<void> PreloadLoop(PhaseStats* stats) {
@@ -582,62 +664,10 @@ class Connection {
   pbc::DtFetchResp fetch_resp_;
   std::string out_;
   std::string in_;
+  // RESP: the redis key and a put's value, reused.
+  std::string resp_key_;
+  std::string resp_value_;
 };
-
-Status Validate(const BenchConfig& c) {
-  if (c.nodes.empty()) return Status::InvalidArgument("no nodes given");
-  if (c.connections == 0) {
-    return Status::InvalidArgument("connections must be at least 1");
-  }
-  if (!(c.rate >= 0) || !std::isfinite(c.rate)) {
-    return Status::InvalidArgument("rate must be a number of ops/s >= 0");
-  }
-  if (c.pace_tick_us > 1'000'000) {
-    return Status::InvalidArgument("pace tick must be at most 1000000 us");
-  }
-  if (!(c.duration_seconds > 0) || !std::isfinite(c.duration_seconds) ||
-      c.duration_seconds > 365 * 24 * 3600.0) {
-    return Status::InvalidArgument(
-        "duration must be a positive number of seconds");
-  }
-  if (c.keys == 0) return Status::InvalidArgument("keys must be at least 1");
-  Status s = CheckMix(c.mix);
-  if (!s.ok()) return s;
-  if (c.mix.has_data_type() && c.type.empty()) {
-    return Status::InvalidArgument(
-        "data-type operations (incr, dtget, sadd) need --type: a bucket type "
-        "created with the matching datatype");
-  }
-  if (c.preload && c.mix.has_data_type() && c.mix.incr == 0 &&
-      c.mix.sadd == 0) {
-    return Status::InvalidArgument(
-        "preload of a data-type mix writes with its incr or sadd; a mix of "
-        "dtget alone has neither");
-  }
-  if (c.tally && !c.mix.has_data_type()) {
-    return Status::InvalidArgument(
-        "tally reads data types: the mix needs incr, dtget or sadd");
-  }
-  if (c.mix.sadd > 0 && c.value_size == 0) {
-    return Status::InvalidArgument(
-        "sadd adds random elements of --value-size bytes; 0 is none");
-  }
-  if (c.threads == 0 || c.threads > 64) {
-    return Status::InvalidArgument("threads must be between 1 and 64");
-  }
-  if (c.request_timeout_ms == 0) {
-    return Status::InvalidArgument("request timeout must be positive");
-  }
-  if (c.max_frame_bytes <= kRequestOverheadBytes ||
-      c.value_size > c.max_frame_bytes - kRequestOverheadBytes) {
-    return Status::InvalidArgument(
-        "value size " + std::to_string(c.value_size) +
-        " does not fit in a frame of " + std::to_string(c.max_frame_bytes) +
-        " bytes");
-  }
-  if (c.bucket.empty()) return Status::InvalidArgument("bucket is empty");
-  return Status::Ok();
-}
 
 // Runs the io_context on `threads` threads (the caller's among them) until
 // every connection's loop has finished.
@@ -655,58 +685,8 @@ double RunToCompletion(asio::io_context& io, uint32_t threads) {
 
 }  // namespace
 
-Clock::time_point PacedRelease(Clock::time_point due, Clock::time_point origin,
-                               std::chrono::microseconds tick) {
-  if (tick.count() <= 0 || due < origin) return due;
-  return origin + ((due - origin) / tick) * tick;
-}
-
-TallyCheck CheckTally(const BenchConfig& config, const BenchResult& result) {
-  TallyCheck check;
-  if (!result.tally || (config.mix.incr == 0 && config.mix.sadd == 0)) {
-    return check;
-  }
-  const bool counter = config.mix.incr > 0;
-  check.what = counter ? "increments" : "adds";
-  for (const PhaseResult* phase :
-       {&result.run, result.preload ? &*result.preload : nullptr}) {
-    if (phase == nullptr) continue;
-    const OpStats& s = counter ? phase->incr : phase->sadd;
-    check.acknowledged += s.ops;
-    check.unknown += s.errors;
-  }
-  const TallyResult& t = *result.tally;
-  check.observed =
-      counter ? t.counter_total : static_cast<int64_t>(t.set_elements);
-  if (t.keys_failed > 0) {
-    check.verdict = TallyCheck::Verdict::kIncomplete;
-  } else if (check.observed >= 0 &&
-             static_cast<uint64_t>(check.observed) >= check.acknowledged &&
-             static_cast<uint64_t>(check.observed) - check.acknowledged <=
-                 check.unknown) {
-    check.verdict = TallyCheck::Verdict::kConsistent;
-  } else {
-    check.verdict = TallyCheck::Verdict::kInconsistent;
-  }
-  return check;
-}
-
-const char* VerdictName(TallyCheck::Verdict v) {
-  switch (v) {
-    case TallyCheck::Verdict::kNotApplicable:
-      return "none";
-    case TallyCheck::Verdict::kIncomplete:
-      return "incomplete";
-    case TallyCheck::Verdict::kConsistent:
-      return "consistent";
-    case TallyCheck::Verdict::kInconsistent:
-      return "inconsistent";
-  }
-  return "?";
-}
-
 Status RunBench(const BenchConfig& config, BenchResult* result) {
-  Status s = Validate(config);
+  Status s = CheckConfig(config);
   if (!s.ok()) return s;
 
   asio::io_context io;

@@ -32,8 +32,14 @@
 
 namespace causeway::bench {
 
+// What the bench speaks to the nodes: Riak's protocol buffers (Causeway,
+// Riak), or redis's RESP (redis-server), so one client with one connection
+// model, pacing and latency accounting measures both systems.
+enum class Protocol { kPbc, kResp };
+
 struct BenchConfig {
   std::vector<NodeAddress> nodes;
+  Protocol protocol = Protocol::kPbc;
   uint32_t connections = 50;
   double duration_seconds = 10;
   uint64_t keys = 100000;
@@ -160,6 +166,9 @@ std::chrono::steady_clock::time_point PacedRelease(
     std::chrono::steady_clock::time_point due,
     std::chrono::steady_clock::time_point origin,
     std::chrono::microseconds tick);
+
+// InvalidArgument naming the first bad field of `config`, or Ok.
+Status CheckConfig(const BenchConfig& config);
 
 // Checks the config (InvalidArgument naming the bad field) and resolves the
 // nodes, then runs the preload (if asked) and the timed phase. Errors during

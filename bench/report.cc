@@ -170,6 +170,10 @@ std::string TallyJson(const BenchConfig& c, const BenchResult& r) {
          ",\"observed\":" + std::to_string(check.observed) + "}}";
 }
 
+const char* ProtocolName(Protocol p) {
+  return p == Protocol::kResp ? "resp" : "pbc";
+}
+
 }  // namespace
 
 std::string JsonString(std::string_view bytes) {
@@ -206,11 +210,11 @@ std::string JsonString(std::string_view bytes) {
 
 std::string FormatText(const BenchConfig& c, const BenchResult& r) {
   std::string out = Format(
-      "causeway-bench: %u connections to %s, %.1f s, %llu keys (%s), value "
-      "%u B, mix %s\n",
-      c.connections, NodesText(c).c_str(), c.duration_seconds,
-      static_cast<unsigned long long>(c.keys), DistributionName(c.distribution),
-      c.value_size, MixText(c.mix).c_str());
+      "causeway-bench: %u %s connections to %s, %.1f s, %llu keys (%s), "
+      "value %u B, mix %s\n",
+      c.connections, ProtocolName(c.protocol), NodesText(c).c_str(),
+      c.duration_seconds, static_cast<unsigned long long>(c.keys),
+      DistributionName(c.distribution), c.value_size, MixText(c.mix).c_str());
   if (r.preload) {
     const PhaseResult& p = *r.preload;
     const char* writes = p.incr.ops + p.incr.errors > 0   ? "incrs"
@@ -234,6 +238,7 @@ std::string FormatText(const BenchConfig& c, const BenchResult& r) {
 std::string FormatJson(const BenchConfig& c, const BenchResult& r) {
   std::string config =
       "{\"nodes\":" + JsonString(NodesText(c)) +
+      ",\"protocol\":" + JsonString(ProtocolName(c.protocol)) +
       ",\"connections\":" + std::to_string(c.connections) +
       ",\"duration_s\":" + JsonNumber(c.duration_seconds) +
       ",\"keys\":" + std::to_string(c.keys) +
