@@ -33,6 +33,34 @@ free_port() {
   return 1
 }
 
+# pick_base_port N: a base port P such that cluster/up's ports for N nodes
+# (client P..P+N-1, admin P+100.., peer P+200..) are all free, below the
+# kernel's ephemeral range: a node may bind its ports minutes after the
+# check, and by then an outgoing connection (a benchmark makes thousands)
+# may have been given one of them.
+pick_base_port() {
+  local n="$1" p i off ok low top
+  low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)"
+  top=$((${low:-32768} < 50000 ? ${low:-32768} - 300 : 50000))
+  [ "$top" -gt 21000 ] || top=50000
+  for ((i = 0; i < 100; i++)); do
+    p=$((20000 + RANDOM % (top - 20000)))
+    ok=1
+    for ((off = 0; off < n && ok; off++)); do
+      for shift in 0 100 200; do
+        if [ -n "$(ss -Hltn "sport = :$((p + off + shift))" 2>/dev/null)" ]; then
+          ok=0
+        fi
+      done
+    done
+    if [ "$ok" -eq 1 ]; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
 redis_pid=""
 redis_port=""
 # start_redis NAME: fresh working dir, no RDB snapshots, no AOF.
